@@ -1,0 +1,291 @@
+"""Declarative points specs: the data format of every transparent iomscore model.
+
+A points spec is a JSON (or TOML) document validated by :class:`PointsSpec`. It lists factors;
+each factor reads one feature and gives integer points by bin (numeric half-open intervals
+``[lower, upper)``) or by category (``equals``). The total is the score; bands cut the total;
+an optional probability table maps every possible total to a probability.
+
+The identity of a spec is the sha256 of its canonical JSON (sorted keys, no whitespace, the
+``sha256`` field itself left out), so any edit, however small, gives a new hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Final, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+__all__ = [
+    "Band",
+    "Bin",
+    "Factor",
+    "PointsSpec",
+    "ProbabilityTable",
+    "SpecError",
+    "canonical_json",
+    "load_spec",
+    "spec_sha256",
+]
+
+SPEC_FORMAT: Final = "iomscore.points/1"
+
+_BINS_NOT_CONTIGUOUS: Final = "factor {factor!r}: numeric bins must be contiguous and ordered; bin {i} starts at {got} but the previous bin ends at {expected}"
+_MIXED_BINS: Final = "factor {factor!r}: a factor's bins are either all numeric (lower/upper) or all categorical (equals)"
+_HASH_MISMATCH: Final = "spec {path}: recorded sha256 {recorded} does not match its content ({actual}); the file was edited after it was hashed"
+
+
+class SpecError(ValueError):
+    """A points spec is invalid, or its recorded hash does not match its content."""
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+Number = float | int
+
+
+class Bin(_Frozen):
+    """One row of a factor's points table.
+
+    A numeric bin covers ``lower <= value < upper`` (``None`` is unbounded); a categorical bin
+    matches ``value == equals``. ``reason`` is plain English and may use ``{value}`` (the
+    person's value for the feature) and ``{points}``; for example
+    ``"{value} proven offences in the last 12 months at risk"``.
+    """
+
+    lower: Number | None = None
+    upper: Number | None = None
+    equals: str | int | bool | None = None
+    points: int
+    reason: str
+
+    @model_validator(mode="after")
+    def _check_interval(self) -> Bin:
+        if self.equals is not None and (self.lower is not None or self.upper is not None):
+            raise ValueError("a bin has either equals or lower/upper, not both")
+        if self.lower is not None and self.upper is not None and not self.lower < self.upper:
+            raise ValueError(f"bin lower {self.lower} must be below upper {self.upper}")
+        return self
+
+    @property
+    def is_categorical(self) -> bool:
+        return self.equals is not None
+
+
+class Factor(_Frozen):
+    """One scored factor: a feature, its points table, and why the numbers are what they are."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    feature: str
+    label: str
+    bins: tuple[Bin, ...] = Field(min_length=1)
+    missing_points: int = 0
+    missing_reason: str = "{label}: not recorded"
+    monotone: Literal["increasing", "decreasing"] | None = None
+    rationale: str = ""
+
+    @model_validator(mode="after")
+    def _check_bins(self) -> Factor:
+        kinds = {b.is_categorical for b in self.bins}
+        if len(kinds) > 1:
+            raise ValueError(_MIXED_BINS.format(factor=self.name))
+        if not self.is_categorical:
+            previous_upper: Number | None = None
+            for i, b in enumerate(self.bins):
+                if i == 0:
+                    if b.lower is not None:
+                        raise ValueError(
+                            f"factor {self.name!r}: the first numeric bin must have lower=null "
+                            "so that every value falls in a bin"
+                        )
+                elif b.lower is None or b.lower != previous_upper:
+                    raise ValueError(
+                        _BINS_NOT_CONTIGUOUS.format(
+                            factor=self.name, i=i, got=b.lower, expected=previous_upper
+                        )
+                    )
+                previous_upper = b.upper
+            if previous_upper is not None:
+                raise ValueError(
+                    f"factor {self.name!r}: the last numeric bin must have upper=null "
+                    "so that every value falls in a bin"
+                )
+            if self.monotone is not None:
+                pts = [b.points for b in self.bins]
+                ok = all(a <= c for a, c in zip(pts, pts[1:])) if self.monotone == "increasing" else all(
+                    a >= c for a, c in zip(pts, pts[1:])
+                )
+                if not ok:
+                    raise ValueError(
+                        f"factor {self.name!r} is declared {self.monotone} but its points {pts} are not"
+                    )
+        else:
+            values = [b.equals for b in self.bins]
+            if len(set(map(str, values))) != len(values):
+                raise ValueError(f"factor {self.name!r}: duplicate categories {values}")
+        return self
+
+    @property
+    def is_categorical(self) -> bool:
+        return self.bins[0].is_categorical
+
+    @property
+    def min_points(self) -> int:
+        return min([b.points for b in self.bins] + [self.missing_points])
+
+    @property
+    def max_points(self) -> int:
+        return max([b.points for b in self.bins] + [self.missing_points])
+
+
+class Band(_Frozen):
+    """A band of the total: ``lower <= total < upper`` (``None`` unbounded)."""
+
+    name: str
+    lower: Number | None = None
+    upper: Number | None = None
+    description: str = ""
+
+
+class ProbabilityTable(_Frozen):
+    """Probability of the outcome for every possible total of points."""
+
+    outcome: str = Field(description="What the probability is of, e.g. 'proven reoffending within 2 years'")
+    key: str = Field(default="p", description="Key in ScoreResult.probabilities, e.g. '2y'")
+    totals: tuple[int, ...]
+    probabilities: tuple[float, ...]
+
+    @model_validator(mode="after")
+    def _check(self) -> ProbabilityTable:
+        if len(self.totals) != len(self.probabilities):
+            raise ValueError("totals and probabilities must have the same length")
+        if list(self.totals) != sorted(set(self.totals)):
+            raise ValueError("totals must be strictly increasing")
+        if any(not (0.0 <= p <= 1.0) or math.isnan(p) for p in self.probabilities):
+            raise ValueError("probabilities must lie in [0, 1]")
+        return self
+
+
+class PointsSpec(_Frozen):
+    """A versioned, hashed points model.
+
+    Examples
+    --------
+    >>> spec = PointsSpec.model_validate({
+    ...     "format": "iomscore.points/1", "name": "tiny", "version": "1.0.0",
+    ...     "title": "Tiny", "factors": [{"name": "recent", "feature": "offences_12m_at_risk",
+    ...     "label": "Recent offending", "bins": [
+    ...         {"upper": 1, "points": 0, "reason": "No recent offences"},
+    ...         {"lower": 1, "points": 2, "reason": "{value} recent offences"}]}],
+    ...     "bands": [{"name": "low", "upper": 2}, {"name": "high", "lower": 2}]})
+    >>> spec.min_total, spec.max_total
+    (0, 2)
+    """
+
+    format: Literal["iomscore.points/1"] = SPEC_FORMAT
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$")
+    version: str
+    title: str
+    description: str = ""
+    direction: Literal["higher total = higher priority"] = "higher total = higher priority"
+    intercept: int = Field(default=0, description="Base points everyone starts with")
+    intercept_reason: str = "Base points"
+    factors: tuple[Factor, ...] = Field(min_length=1)
+    bands: tuple[Band, ...] = Field(min_length=1)
+    probability: ProbabilityTable | None = None
+    provenance: dict[str, Any] = Field(default_factory=dict)
+    sha256: Annotated[str | None, Field(pattern=r"^[0-9a-f]{64}$")] = None
+
+    @field_validator("factors")
+    @classmethod
+    def _unique_names(cls, factors: tuple[Factor, ...]) -> tuple[Factor, ...]:
+        names = [f.name for f in factors]
+        if len(set(names)) != len(names):
+            raise ValueError(f"factor names must be unique: {names}")
+        return factors
+
+    @model_validator(mode="after")
+    def _check_bands(self) -> PointsSpec:
+        previous: Number | None = None
+        for i, band in enumerate(self.bands):
+            if i == 0 and band.lower is not None:
+                raise ValueError("the first band must have lower=null")
+            if i > 0 and band.lower != previous:
+                raise ValueError(f"band {band.name!r} must start where the previous band ends ({previous})")
+            previous = band.upper
+        if previous is not None:
+            raise ValueError("the last band must have upper=null")
+        if self.probability is not None:
+            missing = sorted(set(range(self.min_total, self.max_total + 1)) - set(self.probability.totals))
+            if missing:
+                raise ValueError(f"the probability table has no entry for totals {missing[:10]}")
+        return self
+
+    @property
+    def features(self) -> tuple[str, ...]:
+        """Feature names the spec reads, in factor order, without repeats."""
+        return tuple(dict.fromkeys(f.feature for f in self.factors))
+
+    @property
+    def min_total(self) -> int:
+        return self.intercept + sum(f.min_points for f in self.factors)
+
+    @property
+    def max_total(self) -> int:
+        return self.intercept + sum(f.max_points for f in self.factors)
+
+    def content(self) -> dict[str, Any]:
+        """The spec as plain JSON data, without its ``sha256`` field."""
+        data = self.model_dump(mode="json", exclude={"sha256"})
+        return data
+
+    def compute_sha256(self) -> str:
+        return spec_sha256(self.content())
+
+    def with_sha256(self) -> PointsSpec:
+        """A copy with the ``sha256`` field set to the hash of the content."""
+        return self.model_copy(update={"sha256": self.compute_sha256()})
+
+    def to_json(self) -> str:
+        """Pretty JSON with the sha256 recorded, for writing to ``models/``."""
+        data = self.content()
+        data["sha256"] = self.compute_sha256()
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def canonical_json(data: Any) -> str:
+    """Canonical JSON text: sorted keys, no insignificant whitespace, UTF-8 characters kept."""
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def spec_sha256(content: Any) -> str:
+    """sha256 (hex) of the canonical JSON of ``content``."""
+    return hashlib.sha256(canonical_json(content).encode("utf-8")).hexdigest()
+
+
+def load_spec(path: str | Path) -> PointsSpec:
+    """Read and validate a points spec from a ``.json`` or ``.toml`` file.
+
+    If the file records a ``sha256`` it must match the content; otherwise loading fails, so a
+    spec edited by hand cannot pass as the reviewed one.
+    """
+    path = Path(path)
+    raw = path.read_bytes()
+    try:
+        data = tomllib.loads(raw.decode("utf-8")) if path.suffix.lower() == ".toml" else json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise SpecError(f"spec {path}: cannot parse: {exc}") from exc
+    try:
+        spec = PointsSpec.model_validate(data)
+    except ValueError as exc:
+        raise SpecError(f"spec {path}: {exc}") from exc
+    actual = spec.compute_sha256()
+    if spec.sha256 is not None and spec.sha256 != actual:
+        raise SpecError(_HASH_MISMATCH.format(path=path, recorded=spec.sha256, actual=actual))
+    return spec.model_copy(update={"sha256": actual})
