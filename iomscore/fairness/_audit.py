@@ -429,7 +429,7 @@ class AuditResult:
             for m in shown:
                 value = g.metric(m)
                 if g.too_small:
-                    cells.append("too small")
+                    cells.append(r.TOO_SMALL)
                 elif m in _UNIT_LESS:
                     cells.append(r.fmt_number(value))
                 elif m == "calibration_in_the_large":
@@ -520,7 +520,7 @@ class AuditResult:
         parts: list[str] = []
         if title:
             parts.append(f"## {title}\n")
-        parts.append("\n".join(f"- {line}" for line in self._summary_lines()) + "\n")
+        parts.append("\n".join(f"- {r.markdown_text(x)}" for x in self._summary_lines()) + "\n")
         parts.append("### Per-group metrics\n")
         parts.append(r.markdown_table(*self._group_table()) + "\n")
         headers, rows, _ = self._comparison_table(metrics)
@@ -529,11 +529,12 @@ class AuditResult:
         parts.append("### Four-fifths rule\n")
         flags = self._flag_lines()
         parts.append(
-            ("\n".join(f"- {line}" for line in flags) if flags else "No group flagged.") + "\n"
+            ("\n".join(f"- {r.markdown_text(x)}" for x in flags) if flags else "No group flagged.")
+            + "\n"
         )
         if self.notes:
             parts.append("### Notes\n")
-            parts.append("\n".join(f"- {n}" for n in self.notes) + "\n")
+            parts.append("\n".join(f"- {r.markdown_text(x)}" for x in self.notes) + "\n")
         return "\n".join(parts)
 
     def to_html(

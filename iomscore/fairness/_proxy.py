@@ -200,8 +200,8 @@ class ProxyResult:
                     row.group,
                     str(row.n),
                     str(row.n_group),
-                    "too small" if row.too_small else r.fmt_number(row.auc),
-                    "too small" if row.too_small else r.fmt_number(row.nmi),
+                    r.TOO_SMALL if row.too_small else r.fmt_number(row.auc),
+                    r.TOO_SMALL if row.too_small else r.fmt_number(row.nmi),
                     "FLAG" if row.flagged else "",
                     row.note,
                 ]
@@ -240,7 +240,7 @@ class ProxyResult:
         True
         """
         parts = [f"## {title}\n"] if title else []
-        parts.append("\n".join(f"- {line}" for line in self._summary()) + "\n")
+        parts.append("\n".join(f"- {r.markdown_text(x)}" for x in self._summary()) + "\n")
         headers, rows, _ = self._table()
         parts.append(r.markdown_table(headers, rows) + "\n")
         return "\n".join(parts)

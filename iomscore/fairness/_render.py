@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final
 
 NOT_AVAILABLE: Final = "n/a"
+TOO_SMALL: Final = "too small"
 
 _STYLE: Final = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 1.5rem;
@@ -60,8 +62,16 @@ def fmt_interval(low: float | None, high: float | None, formatter: Any) -> str:
     return f"[{formatter(low)}, {formatter(high)}]"
 
 
+_TAG_START: Final = re.compile(r"<(?=[A-Za-z/!?])")
+
+
+def markdown_text(text: str) -> str:
+    """Neutralise anything that a Markdown renderer would take for an HTML tag."""
+    return _TAG_START.sub("&lt;", text).replace("\n", " ")
+
+
 def _escape_markdown(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    return markdown_text(text).replace("|", "\\|")
 
 
 def markdown_table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
@@ -69,10 +79,9 @@ def markdown_table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str
     rows = [list(r) for r in rows]
     align = []
     for j, _ in enumerate(headers):
-        numeric = all(
-            (not r[j]) or r[j] == NOT_AVAILABLE or r[j][0] in "+-0123456789[" for r in rows
-        )
-        align.append("---:" if numeric and rows else ":---")
+        cells = [r[j] for r in rows if r[j] and r[j] not in (NOT_AVAILABLE, TOO_SMALL)]
+        numeric = bool(cells) and all(c[0] in "+-0123456789[" for c in cells)
+        align.append("---:" if numeric else ":---")
     lines = [
         "| " + " | ".join(_escape_markdown(h) for h in headers) + " |",
         "| " + " | ".join(align) + " |",

@@ -1,0 +1,82 @@
+"""iomscore: explainable cohort-selection scoring for Integrated Offender Management.
+
+Score a referral with the published OGRS3 formula or a points spec, see why, and batch-score
+referral lists without losing a row.
+
+Examples
+--------
+>>> import iomscore
+>>> r = iomscore.Referral(person_id="P1", assessment_date="2025-06-01",
+...     date_of_birth="1995-02-01", sex="male", sanctions=[
+...     {"offence_date": "2025-02-01", "sanction_date": "2025-03-01",
+...      "offence_group": "burglary_domestic", "disposal": "community_order"}])
+>>> result = iomscore.score(r, scorer="iom-priority")
+>>> result.band in {"low", "medium", "high", "very high"}
+True
+"""
+
+from __future__ import annotations
+
+import logging
+
+from ._api import DEFAULT_SCORER, ScoringError, score, score_batch
+from ._batch import ReferralBatch, ReferralTable
+from ._explain import explain
+from ._features import FEATURES, FeatureFrame
+from ._ogrs3 import OGRS3
+from ._points import PointsScorer
+from ._referral import (
+    PATHWAYS,
+    CustodyPeriod,
+    PathwayNeeds,
+    ProtectedCharacteristics,
+    Referral,
+    Sanction,
+    SanctionSummary,
+    SeriousHarm,
+)
+from ._registry import available_scorers, get_scorer, register_scorer
+from ._result import BreakdownPart, ModelIdentity, ScoreBatch, ScoreResult
+from ._scorer import Scorer
+from ._spec import PointsSpec, SpecError, load_spec
+from ._taxonomy import OffenceTaxonomy, offence_taxonomy
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DEFAULT_SCORER",
+    "FEATURES",
+    "OGRS3",
+    "PATHWAYS",
+    "BreakdownPart",
+    "CustodyPeriod",
+    "FeatureFrame",
+    "ModelIdentity",
+    "OffenceTaxonomy",
+    "PathwayNeeds",
+    "PointsScorer",
+    "PointsSpec",
+    "ProtectedCharacteristics",
+    "Referral",
+    "ReferralBatch",
+    "ReferralTable",
+    "Sanction",
+    "SanctionSummary",
+    "ScoreBatch",
+    "ScoreResult",
+    "Scorer",
+    "ScoringError",
+    "SeriousHarm",
+    "SpecError",
+    "__version__",
+    "available_scorers",
+    "explain",
+    "get_scorer",
+    "load_spec",
+    "offence_taxonomy",
+    "register_scorer",
+    "score",
+    "score_batch",
+]
+
+logging.getLogger("iomscore").addHandler(logging.NullHandler())

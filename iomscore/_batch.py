@@ -1,0 +1,396 @@
+"""Columnar referral data: the form every scorer and the feature engine work on.
+
+A :class:`ReferralBatch` holds n referrals as numpy arrays: one row per referral, and the
+sanctions and custody periods of all referrals in two flat tables indexed by offsets (the
+sanctions of referral ``i`` are rows ``sanction_offsets[i]:sanction_offsets[i + 1]``). A single
+referral is a batch of one, so there is one code path for one person and for a million.
+
+Dates are whole days since 1970-01-01 (``int32``); :data:`MISSING_DAY` marks an absent date.
+Within each referral, sanctions are kept sorted by sanction date, then offence date, then
+offence group, disposal, custody length and occasion, so that the order in which a
+case-management system lists them never changes a result.
+
+Serious-harm information and protected characteristics are *not* in the batch. They travel
+beside it in a :class:`ReferralTable` and only routing and audits read them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Final
+
+import numpy as np
+
+from ._referral import DISPOSALS, NEED_LEVELS, PATHWAYS, Referral
+from ._taxonomy import offence_taxonomy
+
+__all__ = [
+    "MISSING_DAY",
+    "ONGOING_DAY",
+    "ReferralBatch",
+    "ReferralTable",
+    "SeriousHarmColumns",
+    "day_to_date",
+    "date_to_day",
+]
+
+MISSING_DAY: Final = np.int32(np.iinfo(np.int32).min)
+#: Custody end of a period still running at the assessment date.
+ONGOING_DAY: Final = np.int32(np.iinfo(np.int32).max)
+_EPOCH_ORDINAL: Final = dt.date(1970, 1, 1).toordinal()
+#: Occasion keys of offences that carry an explicit occasion identifier start here; keys
+#: below it are sanction days (offences sharing a sanction date share an occasion).
+OCCASION_ID_BASE: Final = np.int64(1) << 40
+
+ROSH_LEVELS: Final = ("low", "medium", "high", "very_high")
+PROTECTED_FIELDS: Final = (
+    "ethnicity",
+    "religion",
+    "disability",
+    "sexual_orientation",
+    "gender_reassignment",
+    "marriage_civil_partnership",
+    "pregnancy_maternity",
+)
+_NEED_CODES: Final = {"not_assessed": -1, "no_need": 0, "some_need": 1, "significant_need": 2}
+_DISPOSAL_CODES: Final = {d: i for i, d in enumerate(DISPOSALS)}
+assert tuple(_NEED_CODES) == NEED_LEVELS
+
+
+def date_to_day(value: dt.date | None) -> int:
+    """Days since 1970-01-01, or :data:`MISSING_DAY` for ``None``."""
+    if value is None:
+        return int(MISSING_DAY)
+    return value.toordinal() - _EPOCH_ORDINAL
+
+
+def day_to_date(day: int) -> dt.date | None:
+    """Inverse of :func:`date_to_day`."""
+    if day == MISSING_DAY or day == ONGOING_DAY:
+        return None
+    return dt.date.fromordinal(int(day) + _EPOCH_ORDINAL)
+
+
+@dataclass(frozen=True, eq=False)
+class ReferralBatch:
+    """What scorers may learn about n referrals, as arrays (see the module docstring)."""
+
+    person_id: np.ndarray
+    assessment_day: np.ndarray
+    birth_day: np.ndarray
+    sex: np.ndarray  # int8: 0 male, 1 female, -1 not recorded
+    needs: np.ndarray  # int8 (n, 7): -1 not assessed, 0 no need, 1 some, 2 significant
+    summary_previous: np.ndarray  # int32, -1 where there is no summary
+    summary_first_day: np.ndarray
+    summary_conviction_day: np.ndarray
+    summary_group: np.ndarray  # int16 taxonomy index, -1 where no summary
+    summary_caution_only: np.ndarray  # bool
+    sanction_offsets: np.ndarray  # int64 (n + 1)
+    offence_day: np.ndarray
+    sanction_day: np.ndarray
+    group: np.ndarray  # int16 taxonomy index (-1 = unknown code, rejected by the rules)
+    disposal: np.ndarray  # int8 index into DISPOSALS (-1 = unknown)
+    custody_days: np.ndarray  # int32, -1 where not given
+    occasion: np.ndarray  # int64 occasion key (equal within a referral = same occasion)
+    current: np.ndarray  # bool
+    sanction_position: np.ndarray  # int32 position in the referral's input list
+    custody_offsets: np.ndarray  # int64 (n + 1)
+    custody_start: np.ndarray
+    custody_end: np.ndarray  # ONGOING_DAY while still in custody
+    custody_position: np.ndarray
+    occasion_labels: Mapping[int, str] = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        return int(self.person_id.shape[0])
+
+    def __len__(self) -> int:
+        return self.n
+
+    @property
+    def sanction_person(self) -> np.ndarray:
+        """Referral index of every sanction row."""
+        return np.repeat(np.arange(self.n, dtype=np.int64), np.diff(self.sanction_offsets))
+
+    @property
+    def custody_person(self) -> np.ndarray:
+        """Referral index of every custody period."""
+        return np.repeat(np.arange(self.n, dtype=np.int64), np.diff(self.custody_offsets))
+
+    def take(self, rows: np.ndarray) -> ReferralBatch:
+        """The referrals at ``rows`` (indices or a boolean mask), in that order."""
+        rows = np.asarray(rows)
+        if rows.dtype == bool:
+            rows = np.flatnonzero(rows)
+        s_idx, s_off = _gather_segments(self.sanction_offsets, rows)
+        c_idx, c_off = _gather_segments(self.custody_offsets, rows)
+        return ReferralBatch(
+            person_id=self.person_id[rows],
+            assessment_day=self.assessment_day[rows],
+            birth_day=self.birth_day[rows],
+            sex=self.sex[rows],
+            needs=self.needs[rows],
+            summary_previous=self.summary_previous[rows],
+            summary_first_day=self.summary_first_day[rows],
+            summary_conviction_day=self.summary_conviction_day[rows],
+            summary_group=self.summary_group[rows],
+            summary_caution_only=self.summary_caution_only[rows],
+            sanction_offsets=s_off,
+            offence_day=self.offence_day[s_idx],
+            sanction_day=self.sanction_day[s_idx],
+            group=self.group[s_idx],
+            disposal=self.disposal[s_idx],
+            custody_days=self.custody_days[s_idx],
+            occasion=self.occasion[s_idx],
+            current=self.current[s_idx],
+            sanction_position=self.sanction_position[s_idx],
+            custody_offsets=c_off,
+            custody_start=self.custody_start[c_idx],
+            custody_end=self.custody_end[c_idx],
+            custody_position=self.custody_position[c_idx],
+            occasion_labels=self.occasion_labels,
+        )
+
+    @classmethod
+    def from_arrays(
+        cls,
+        *,
+        person_id: np.ndarray,
+        assessment_day: np.ndarray,
+        birth_day: np.ndarray,
+        sex: np.ndarray,
+        needs: np.ndarray,
+        sanction_person: np.ndarray,
+        offence_day: np.ndarray,
+        sanction_day: np.ndarray,
+        group: np.ndarray,
+        disposal: np.ndarray,
+        custody_days: np.ndarray,
+        occasion: np.ndarray,
+        current: np.ndarray,
+        sanction_position: np.ndarray | None = None,
+        custody_person: np.ndarray | None = None,
+        custody_start: np.ndarray | None = None,
+        custody_end: np.ndarray | None = None,
+        summary_previous: np.ndarray | None = None,
+        summary_first_day: np.ndarray | None = None,
+        summary_conviction_day: np.ndarray | None = None,
+        summary_group: np.ndarray | None = None,
+        summary_caution_only: np.ndarray | None = None,
+        occasion_labels: Mapping[int, str] | None = None,
+    ) -> ReferralBatch:
+        """Build a batch from flat arrays in any order (sanctions and custody are sorted here).
+
+        ``sanction_person`` and ``custody_person`` give the referral index of each row.
+        """
+        n = int(np.asarray(person_id).shape[0])
+        sanction_person = np.asarray(sanction_person, dtype=np.int64)
+        m = sanction_person.shape[0]
+        if sanction_position is None:
+            sanction_position = _positions_within(sanction_person)
+        if custody_person is None:
+            custody_person = np.zeros(0, dtype=np.int64)
+            custody_start = np.zeros(0, dtype=np.int32)
+            custody_end = np.zeros(0, dtype=np.int32)
+        assert custody_start is not None and custody_end is not None
+        custody_person = np.asarray(custody_person, dtype=np.int64)
+        custody_position = _positions_within(custody_person)
+
+        def col(a: np.ndarray | None, dtype: type, fill: object) -> np.ndarray:
+            return np.full(n, fill, dtype=dtype) if a is None else np.asarray(a, dtype=dtype)
+
+        offence_day = np.asarray(offence_day, dtype=np.int32)
+        sanction_day = np.asarray(sanction_day, dtype=np.int32)
+        group = np.asarray(group, dtype=np.int16)
+        disposal = np.asarray(disposal, dtype=np.int8)
+        custody_days = np.asarray(custody_days, dtype=np.int32)
+        occasion = np.asarray(occasion, dtype=np.int64)
+        current = np.asarray(current, dtype=bool)
+        order = np.lexsort(
+            (occasion, custody_days, disposal, group, offence_day, sanction_day, sanction_person)
+        )
+        c_order = np.lexsort((np.asarray(custody_end), np.asarray(custody_start), custody_person))
+        return cls(
+            person_id=np.asarray(person_id, dtype=object),
+            assessment_day=np.asarray(assessment_day, dtype=np.int32),
+            birth_day=np.asarray(birth_day, dtype=np.int32),
+            sex=np.asarray(sex, dtype=np.int8),
+            needs=np.asarray(needs, dtype=np.int8).reshape(n, len(PATHWAYS)),
+            summary_previous=col(summary_previous, np.int32, -1),
+            summary_first_day=col(summary_first_day, np.int32, MISSING_DAY),
+            summary_conviction_day=col(summary_conviction_day, np.int32, MISSING_DAY),
+            summary_group=col(summary_group, np.int16, -1),
+            summary_caution_only=col(summary_caution_only, np.bool_, False),
+            sanction_offsets=_offsets(sanction_person, n) if m else np.zeros(n + 1, dtype=np.int64),
+            offence_day=offence_day[order],
+            sanction_day=sanction_day[order],
+            group=group[order],
+            disposal=disposal[order],
+            custody_days=custody_days[order],
+            occasion=occasion[order],
+            current=current[order],
+            sanction_position=np.asarray(sanction_position, dtype=np.int32)[order],
+            custody_offsets=_offsets(custody_person, n),
+            custody_start=np.asarray(custody_start, dtype=np.int32)[c_order],
+            custody_end=np.asarray(custody_end, dtype=np.int32)[c_order],
+            custody_position=custody_position[c_order],
+            occasion_labels=dict(occasion_labels or {}),
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class SeriousHarmColumns:
+    """Serious-harm information for routing: codes, -1 where not recorded."""
+
+    rosh_level: np.ndarray  # int8 index into ROSH_LEVELS
+    mappa_category: np.ndarray  # int8 1..3
+    mappa_level: np.ndarray  # int8 1..3
+
+    def take(self, rows: np.ndarray) -> SeriousHarmColumns:
+        return SeriousHarmColumns(self.rosh_level[rows], self.mappa_category[rows], self.mappa_level[rows])
+
+
+@dataclass(frozen=True, eq=False)
+class ReferralTable:
+    """A batch together with the columns scorers must not see.
+
+    ``batch`` goes to the feature engine; ``serious_harm`` to routing; ``protected`` (one
+    object array per characteristic, ``None`` where not recorded) and ``sex`` to audits.
+    """
+
+    batch: ReferralBatch
+    serious_harm: SeriousHarmColumns
+    protected: Mapping[str, np.ndarray]
+
+    @property
+    def n(self) -> int:
+        return self.batch.n
+
+    def take(self, rows: np.ndarray) -> ReferralTable:
+        rows = np.asarray(rows)
+        if rows.dtype == bool:
+            rows = np.flatnonzero(rows)
+        return ReferralTable(
+            self.batch.take(rows),
+            self.serious_harm.take(rows),
+            {k: v[rows] for k, v in self.protected.items()},
+        )
+
+    @classmethod
+    def from_referrals(cls, referrals: Iterable[Referral]) -> ReferralTable:
+        """Columnar form of validated :class:`Referral` objects (the object path)."""
+        refs = list(referrals)
+        n = len(refs)
+        tax = offence_taxonomy()
+        need_codes = np.array(
+            [[_NEED_CODES[getattr(r.needs, p)] for p in PATHWAYS] for r in refs], dtype=np.int8
+        ).reshape(n, len(PATHWAYS))
+        s_person: list[int] = []
+        s_pos: list[int] = []
+        off: list[int] = []
+        sanc: list[int] = []
+        grp: list[int] = []
+        disp: list[int] = []
+        cdays: list[int] = []
+        occ: list[int] = []
+        cur: list[bool] = []
+        labels: dict[str, int] = {}
+        c_person: list[int] = []
+        c_start: list[int] = []
+        c_end: list[int] = []
+        for i, r in enumerate(refs):
+            for j, s in enumerate(r.sanctions):
+                s_person.append(i)
+                s_pos.append(j)
+                off.append(date_to_day(s.offence_date))
+                sday = date_to_day(s.sanction_date)
+                sanc.append(sday)
+                grp.append(tax.index(s.offence_group))
+                disp.append(_DISPOSAL_CODES[s.disposal])
+                cdays.append(-1 if s.custody_days is None else s.custody_days)
+                if s.occasion_id is None:
+                    occ.append(sday)
+                else:
+                    occ.append(int(OCCASION_ID_BASE) + labels.setdefault(s.occasion_id, len(labels)))
+                cur.append(s.current)
+            for c in r.custody:
+                c_person.append(i)
+                c_start.append(date_to_day(c.start))
+                c_end.append(int(ONGOING_DAY) if c.end is None else date_to_day(c.end))
+        summaries = [r.sanction_summary for r in refs]
+        batch = ReferralBatch.from_arrays(
+            person_id=np.array([r.person_id for r in refs], dtype=object),
+            assessment_day=np.array([date_to_day(r.assessment_date) for r in refs], dtype=np.int32),
+            birth_day=np.array([date_to_day(r.date_of_birth) for r in refs], dtype=np.int32),
+            sex=np.array([{"male": 0, "female": 1, None: -1}[r.sex] for r in refs], dtype=np.int8),
+            needs=need_codes,
+            sanction_person=np.array(s_person, dtype=np.int64),
+            offence_day=np.array(off, dtype=np.int32),
+            sanction_day=np.array(sanc, dtype=np.int32),
+            group=np.array(grp, dtype=np.int16),
+            disposal=np.array(disp, dtype=np.int8),
+            custody_days=np.array(cdays, dtype=np.int32),
+            occasion=np.array(occ, dtype=np.int64),
+            current=np.array(cur, dtype=bool),
+            sanction_position=np.array(s_pos, dtype=np.int32),
+            custody_person=np.array(c_person, dtype=np.int64),
+            custody_start=np.array(c_start, dtype=np.int32),
+            custody_end=np.array(c_end, dtype=np.int32),
+            summary_previous=np.array([-1 if s is None else s.previous_sanctions for s in summaries]),
+            summary_first_day=np.array(
+                [date_to_day(None if s is None else s.first_sanction_date) for s in summaries]
+            ),
+            summary_conviction_day=np.array(
+                [date_to_day(None if s is None else s.current_conviction_date) for s in summaries]
+            ),
+            summary_group=np.array(
+                [-1 if s is None else tax.index(s.current_offence_group) for s in summaries]
+            ),
+            summary_caution_only=np.array([s is not None and s.caution_only for s in summaries]),
+            occasion_labels={int(OCCASION_ID_BASE) + v: k for k, v in labels.items()},
+        )
+        harm = SeriousHarmColumns(
+            rosh_level=np.array(
+                [-1 if r.serious_harm.rosh_level is None else ROSH_LEVELS.index(r.serious_harm.rosh_level) for r in refs],
+                dtype=np.int8,
+            ),
+            mappa_category=np.array([r.serious_harm.mappa_category or -1 for r in refs], dtype=np.int8),
+            mappa_level=np.array([r.serious_harm.mappa_level or -1 for r in refs], dtype=np.int8),
+        )
+        protected = {
+            f: np.array([getattr(r.protected, f) for r in refs], dtype=object) for f in PROTECTED_FIELDS
+        }
+        protected["sex"] = np.array([r.sex for r in refs], dtype=object)
+        return cls(batch, harm, protected)
+
+
+def _offsets(person: np.ndarray, n: int) -> np.ndarray:
+    counts = np.bincount(person, minlength=n) if person.size else np.zeros(n, dtype=np.int64)
+    out = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(counts, out=out[1:])
+    return out
+
+
+def _positions_within(person: np.ndarray) -> np.ndarray:
+    """Position of each row among the rows of its referral, in input order."""
+    if person.size == 0:
+        return np.zeros(0, dtype=np.int32)
+    order = np.argsort(person, kind="stable")
+    sorted_person = person[order]
+    starts = np.r_[0, np.flatnonzero(np.diff(sorted_person)) + 1]
+    run_start = np.repeat(starts, np.diff(np.r_[starts, sorted_person.size]))
+    pos = np.empty(person.size, dtype=np.int32)
+    pos[order] = np.arange(person.size) - run_start
+    return pos
+
+
+def _gather_segments(offsets: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Flat indices of the segments ``rows`` (in that order), and their new offsets."""
+    starts = offsets[:-1][rows]
+    lengths = offsets[1:][rows] - starts
+    new_offsets = np.zeros(rows.shape[0] + 1, dtype=np.int64)
+    np.cumsum(lengths, out=new_offsets[1:])
+    idx = np.repeat(starts - new_offsets[:-1], lengths) + np.arange(new_offsets[-1])
+    return idx.astype(np.int64), new_offsets

@@ -1,0 +1,42 @@
+"""Date arithmetic on arrays of days since 1970-01-01."""
+
+from __future__ import annotations
+
+from typing import Final
+
+import numpy as np
+
+__all__ = ["DAYS_PER_MONTH", "DAYS_PER_YEAR", "whole_years", "year_month_day"]
+
+#: Mean Gregorian year and month, used wherever a duration in days is shown in years or months.
+DAYS_PER_YEAR: Final = 365.25
+DAYS_PER_MONTH: Final = DAYS_PER_YEAR / 12
+
+
+def year_month_day(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Calendar year, month (1-12) and day (1-31) of each day number."""
+    d = np.asarray(days, dtype=np.int64).astype("datetime64[D]")
+    months = d.astype("datetime64[M]")
+    year = d.astype("datetime64[Y]").astype(np.int64) + 1970
+    month = months.astype(np.int64) % 12 + 1
+    day = (d - months).astype(np.int64) + 1
+    return year, month, day
+
+
+def whole_years(start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """Completed years from ``start`` to ``end`` (birthday-exact, as OGRS3 counts age).
+
+    Someone born on 29 February completes a year on 1 March in a common year.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from iomscore._batch import date_to_day
+    >>> import datetime as dt
+    >>> whole_years(np.array([date_to_day(dt.date(2000, 6, 15))]),
+    ...             np.array([date_to_day(dt.date(2020, 6, 14))]))
+    array([19])
+    """
+    sy, sm, sd = year_month_day(start)
+    ey, em, ed = year_month_day(end)
+    return ey - sy - ((em * 100 + ed) < (sm * 100 + sd)).astype(np.int64)

@@ -1,0 +1,509 @@
+"""The feature engine: every derived feature, defined once, computed on arrays.
+
+Each feature is a :class:`FeatureDef` with a name, a unit and a definition. The same function
+computes it for one referral (a batch of one) and for a million; no feature loops over people
+in Python. Missing values are ``NaN``.
+
+Definitions that need a word of explanation:
+
+*Sanctioning occasion*
+    One court appearance or one caution, however many offences it dealt with (offences with
+    the same ``occasion_id``, or without one, the same sanction date). OGRS3 and police
+    nominal scoring count occasions; "proven offences" counts offences.
+*Current occasion*
+    The occasion of the sanction marked ``current``; otherwise the latest occasion.
+*Time at risk*
+    Days not spent in custody. Custody periods are merged where they overlap; a period with
+    no end runs to the assessment date. "The last 12 months at risk" is the stretch before
+    the assessment date holding 365 days at risk, so months spent in prison do not make a
+    prolific person look quiet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+
+from ._batch import MISSING_DAY, ONGOING_DAY, ReferralBatch
+from ._dates import DAYS_PER_MONTH, DAYS_PER_YEAR, whole_years
+from ._referral import CAUTION_DISPOSALS, DISPOSALS, PATHWAYS
+from ._taxonomy import offence_taxonomy
+
+__all__ = [
+    "FEATURES",
+    "SENSITIVE_FEATURES",
+    "FeatureDef",
+    "FeatureFrame",
+    "compute_features",
+    "feature_table",
+]
+
+#: Windows, in days at risk, for "offences in the last N months at risk".
+WINDOW_DAYS: Final = {6: 183, 12: 365, 24: 730, 36: 1096}
+#: Offence-free time is capped: beyond three years it no longer separates people in IOM use.
+OFFENCE_FREE_CAP_MONTHS: Final = 36
+#: Rates per year at risk use at least this many years as denominator, so one offence last
+#: week is not read as fifty a year.
+MIN_RATE_YEARS: Final = 1.0
+
+_CAUTION_CODES: Final = np.array([d in CAUTION_DISPOSALS for d in DISPOSALS], dtype=bool)
+_CUSTODY_CODE: Final = DISPOSALS.index("custody")
+_SHIFT: Final = np.int64(1) << 22  # per-person key spacing for searchsorted over (person, day)
+_DAY0: Final = np.int64(1) << 21  # offset making day numbers positive inside keys
+
+
+@dataclass(frozen=True)
+class FeatureDef:
+    """A derived feature: its name, unit, definition and the function computing it."""
+
+    name: str
+    unit: str
+    description: str
+    compute: Callable[[FeatureFrame], np.ndarray]
+    sensitive: bool = False
+
+
+class FeatureFrame:
+    """Lazily computed features of one :class:`ReferralBatch`, cached by name.
+
+    Scorers receive a :class:`FeatureFrame` restricted to the features they declare.
+
+    Examples
+    --------
+    >>> import iomscore
+    >>> r = iomscore.Referral(person_id="A", assessment_date="2025-01-01",
+    ...     date_of_birth="1990-01-01", sanctions=[{"offence_date": "2024-10-01",
+    ...     "sanction_date": "2024-11-01", "offence_group": "shop_theft", "disposal": "fine"}])
+    >>> frame = FeatureFrame.from_referrals([r])
+    >>> frame["offences_12m_at_risk"]
+    array([1.])
+    """
+
+    def __init__(self, batch: ReferralBatch, allowed: Iterable[str] | None = None) -> None:
+        self.batch = batch
+        self._cache: dict[str, np.ndarray] = {}
+        self._allowed = None if allowed is None else frozenset(allowed)
+
+    @classmethod
+    def from_referrals(cls, referrals: Iterable[object]) -> FeatureFrame:
+        from ._batch import ReferralTable
+
+        return cls(ReferralTable.from_referrals(referrals).batch)  # type: ignore[arg-type]
+
+    def __len__(self) -> int:
+        return self.batch.n
+
+    def restricted(self, names: Iterable[str]) -> FeatureFrame:
+        """A view that refuses any feature not in ``names`` (shares the cache)."""
+        view = FeatureFrame(self.batch, names)
+        view._cache = self._cache
+        return view
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        if self._allowed is not None and name not in self._allowed:
+            raise KeyError(f"feature {name!r} was not declared by this scorer")
+        return self._get(name)
+
+    def _get(self, name: str) -> np.ndarray:
+        value = self._cache.get(name)
+        if value is None:
+            if name in FEATURES:
+                value = FEATURES[name].compute(self)
+            elif name in _INTERNAL:
+                value = _INTERNAL[name](self)
+            else:
+                raise KeyError(f"unknown feature {name!r}; see iomscore.features.FEATURES")
+            self._cache[name] = value
+        return value
+
+    def get(self, name: str) -> np.ndarray:
+        return self[name]
+
+    def keys(self) -> list[str]:
+        return sorted(self._allowed) if self._allowed is not None else list(FEATURES)
+
+
+# --- internals shared by several features ----------------------------------------------
+
+
+def _sanction_person(f: FeatureFrame) -> np.ndarray:
+    return f.batch.sanction_person
+
+
+def _occasions(f: FeatureFrame) -> np.ndarray:
+    """Occasion table sorted by (person, day, key): columns person, day, key, has_current."""
+    b = f.batch
+    person = f._get("_sanction_person")
+    if person.size == 0:
+        return np.zeros((0, 4), dtype=np.int64)
+    order = np.lexsort((b.occasion, person))
+    p, k = person[order], b.occasion[order]
+    start = np.r_[True, (p[1:] != p[:-1]) | (k[1:] != k[:-1])]
+    starts = np.flatnonzero(start)
+    day = np.maximum.reduceat(b.sanction_day[order].astype(np.int64), starts)
+    cur = np.maximum.reduceat(b.current[order].astype(np.int64), starts)
+    table = np.column_stack([p[starts], day, k[starts], cur])
+    return table[np.lexsort((table[:, 2], table[:, 1], table[:, 0]))]
+
+
+def _current_occasion(f: FeatureFrame) -> np.ndarray:
+    """Per person: (day, key) of the current occasion; MISSING_DAY where there is none."""
+    occ = f._get("_occasions")
+    n = f.batch.n
+    out = np.full((n, 2), [int(MISSING_DAY), -1], dtype=np.int64)
+    if occ.shape[0] == 0:
+        return out
+    order = np.lexsort((occ[:, 2], occ[:, 1], occ[:, 3], occ[:, 0]))
+    o = occ[order]
+    last = np.r_[o[1:, 0] != o[:-1, 0], True]
+    out[o[last, 0], 0] = o[last, 1]
+    out[o[last, 0], 1] = o[last, 2]
+    return out
+
+
+def _principal(f: FeatureFrame) -> np.ndarray:
+    """Per person: index of the principal sanction of the current occasion, or -1.
+
+    The sanction marked ``current``; else, on the current occasion, the longest custodial
+    sentence, then the latest offence, then the lowest taxonomy code (a fixed order).
+    """
+    b = f.batch
+    person = f._get("_sanction_person")
+    out = np.full(b.n, -1, dtype=np.int64)
+    if person.size == 0:
+        return out
+    cur = f._get("_current_occasion")
+    on_current = b.occasion == cur[person, 1]
+    order = np.lexsort(
+        (-b.group.astype(np.int64), b.offence_day, b.custody_days, b.current, on_current, person)
+    )
+    last = np.r_[person[order][1:] != person[order][:-1], True]
+    chosen = order[last]
+    out[person[chosen]] = chosen
+    return out
+
+
+def _custody_intervals(f: FeatureFrame) -> np.ndarray:
+    """Merged custody intervals before the assessment date: columns person, start, end (exclusive)."""
+    b = f.batch
+    cp = b.custody_person
+    if cp.size == 0:
+        return np.zeros((0, 3), dtype=np.int64)
+    a = b.assessment_day.astype(np.int64)[cp]
+    s = b.custody_start.astype(np.int64)
+    e = b.custody_end.astype(np.int64)
+    e = np.where(e == ONGOING_DAY, a, e)
+    e = np.minimum(e, a)
+    s = np.minimum(s, e)
+    order = np.lexsort((s, cp))
+    cp, s, e = cp[order], s[order], e[order]
+    # Running maximum of the end within each person, via per-person key offsets.
+    key = cp * _SHIFT + _DAY0
+    run_end = np.maximum.accumulate(key + e) - key
+    prev_end = np.r_[np.int64(-1) << 40, run_end[:-1]]
+    new = np.r_[True, cp[1:] != cp[:-1]] | (s > prev_end)
+    starts = np.flatnonzero(new)
+    merged_end = np.maximum.reduceat(run_end, starts)
+    table = np.column_stack([cp[starts], s[starts], merged_end])
+    return table[table[:, 2] > table[:, 1]]
+
+
+def at_risk_days_since(f: FeatureFrame, day: np.ndarray, person: np.ndarray) -> np.ndarray:
+    """Days at risk (not in custody) from ``day`` up to the assessment date of ``person``."""
+    a = f.batch.assessment_day.astype(np.int64)[person]
+    day = day.astype(np.int64)
+    total = a - day
+    iv = f._get("_custody_intervals")
+    if iv.shape[0] == 0 or day.size == 0:
+        return total.astype(np.float64)
+    ip, s, e = iv[:, 0], iv[:, 1], iv[:, 2]
+    length = e - s
+    csum = np.cumsum(length)
+    last_of_person = np.r_[ip[1:] != ip[:-1], True]
+    person_total = np.zeros(f.batch.n, dtype=np.int64)
+    person_total[ip[last_of_person]] = csum[last_of_person]
+    # custody days in [interval j, end of person's intervals]
+    suffix = person_total[ip] - (csum - length)
+    keys = ip * _SHIFT + _DAY0 + e
+    j = np.searchsorted(keys, person * _SHIFT + _DAY0 + day, side="right")
+    valid = j < ip.size
+    jj = np.where(valid, j, 0)
+    valid &= ip[jj] == person
+    overlap = np.where(valid, suffix[jj] - np.clip(day - s[jj], 0, length[jj]), 0)
+    return (total - overlap).astype(np.float64)
+
+
+def _offence_at_risk(f: FeatureFrame) -> np.ndarray:
+    """Per sanction: days at risk between the offence and the assessment date."""
+    return at_risk_days_since(f, f.batch.offence_day, f._get("_sanction_person"))
+
+
+def _per_person_sum(f: FeatureFrame, mask: np.ndarray) -> np.ndarray:
+    person = f._get("_sanction_person")
+    return np.bincount(person[mask], minlength=f.batch.n).astype(np.float64)
+
+
+def _per_person_extreme(f: FeatureFrame, values: np.ndarray, op: np.ufunc) -> np.ndarray:
+    b = f.batch
+    counts = np.diff(b.sanction_offsets)
+    out = np.full(b.n, np.nan)
+    has = counts > 0
+    if values.size:
+        out[has] = op.reduceat(values.astype(np.float64), b.sanction_offsets[:-1][has])
+    return out
+
+
+_INTERNAL: dict[str, Callable[[FeatureFrame], np.ndarray]] = {
+    "_sanction_person": _sanction_person,
+    "_occasions": _occasions,
+    "_current_occasion": _current_occasion,
+    "_principal": _principal,
+    "_custody_intervals": _custody_intervals,
+    "_offence_at_risk": _offence_at_risk,
+}
+
+
+# --- public features -----------------------------------------------------------------
+
+
+def _days(x: np.ndarray) -> np.ndarray:
+    out = x.astype(np.float64)
+    out[x == MISSING_DAY] = np.nan
+    return out
+
+
+def _age_at(f: FeatureFrame, day: np.ndarray) -> np.ndarray:
+    b = f.batch
+    ok = day != MISSING_DAY
+    out = np.full(b.n, np.nan)
+    out[ok] = whole_years(b.birth_day[ok], day[ok])
+    return out
+
+
+def _has_summary(f: FeatureFrame) -> np.ndarray:
+    return f.batch.summary_previous >= 0
+
+
+def _current_day(f: FeatureFrame) -> np.ndarray:
+    b = f.batch
+    listed = f._get("_current_occasion")[:, 0]
+    return np.where(_has_summary(f), b.summary_conviction_day, listed).astype(np.int64)
+
+
+def _first_day(f: FeatureFrame) -> np.ndarray:
+    b = f.batch
+    occ = f._get("_occasions")
+    listed = np.full(b.n, int(MISSING_DAY), dtype=np.int64)
+    if occ.shape[0]:
+        first = np.r_[True, occ[1:, 0] != occ[:-1, 0]]
+        listed[occ[first, 0]] = occ[first, 1]
+    return np.where(_has_summary(f), b.summary_first_day, listed).astype(np.int64)
+
+
+def f_previous_sanctions(f: FeatureFrame) -> np.ndarray:
+    b = f.batch
+    occ = f._get("_occasions")
+    cur_day = f._get("_current_occasion")[:, 0]
+    listed = np.full(b.n, np.nan)
+    if occ.shape[0]:
+        before = occ[:, 1] < cur_day[occ[:, 0]]
+        listed = np.bincount(occ[before, 0], minlength=b.n).astype(np.float64)
+        listed[cur_day == MISSING_DAY] = np.nan
+    return np.where(_has_summary(f), b.summary_previous.astype(np.float64), listed)
+
+
+def f_total_sanctions(f: FeatureFrame) -> np.ndarray:
+    return f._get("previous_sanctions") + 1.0
+
+
+def f_current_group(f: FeatureFrame) -> np.ndarray:
+    b = f.batch
+    principal = f._get("_principal")
+    listed = np.full(b.n, np.nan)
+    ok = principal >= 0
+    listed[ok] = b.group[principal[ok]]
+    return np.where(_has_summary(f), b.summary_group.astype(np.float64), listed)
+
+
+def f_current_ogrs3_group(f: FeatureFrame) -> np.ndarray:
+    code = f._get("current_offence_group")
+    out = np.full(code.shape, np.nan)
+    ok = ~np.isnan(code)
+    out[ok] = offence_taxonomy().ogrs3_index[code[ok].astype(np.int64)]
+    return out
+
+
+def f_caution_only(f: FeatureFrame) -> np.ndarray:
+    b = f.batch
+    person = f._get("_sanction_person")
+    cur_day = f._get("_current_occasion")[:, 0]
+    if person.size:
+        conviction = ~_CAUTION_CODES[b.disposal] & (b.sanction_day <= cur_day[person])
+        listed = (np.bincount(person[conviction], minlength=b.n) == 0) & (cur_day != MISSING_DAY)
+    else:
+        listed = np.zeros(b.n, dtype=bool)
+    return np.where(_has_summary(f), b.summary_caution_only, listed).astype(np.float64)
+
+
+def f_copas_rate(f: FeatureFrame) -> np.ndarray:
+    years = 10.0 + f._get("age_at_current_conviction") - f._get("age_at_first_sanction")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.log(f._get("total_sanctions") / years)
+
+
+def _window(months: int) -> Callable[[FeatureFrame], np.ndarray]:
+    def compute(f: FeatureFrame) -> np.ndarray:
+        return _per_person_sum(f, f._get("_offence_at_risk") < WINDOW_DAYS[months])
+
+    return compute
+
+
+def _flag_count(flag: str, months: int | None = None) -> Callable[[FeatureFrame], np.ndarray]:
+    def compute(f: FeatureFrame) -> np.ndarray:
+        table = offence_taxonomy().flag_table[flag]
+        mask = table[f.batch.group.astype(np.int64)] if f.batch.group.size else np.zeros(0, bool)
+        if months is not None:
+            mask = mask & (f._get("_offence_at_risk") < WINDOW_DAYS[months])
+        return _per_person_sum(f, mask)
+
+    return compute
+
+
+def f_offences_per_year(f: FeatureFrame) -> np.ndarray:
+    b = f.batch
+    first = _per_person_extreme(f, b.offence_day, np.minimum)
+    n = f._get("proven_offences")
+    ok = ~np.isnan(first)
+    years = np.full(b.n, np.nan)
+    years[ok] = at_risk_days_since(f, first[ok].astype(np.int64), np.flatnonzero(ok)) / DAYS_PER_YEAR
+    rate = np.zeros(b.n)
+    rate[ok] = n[ok] / np.maximum(years[ok], MIN_RATE_YEARS)
+    return rate
+
+
+def f_days_since_last_offence(f: FeatureFrame) -> np.ndarray:
+    last = _per_person_extreme(f, f.batch.offence_day, np.maximum)
+    return f.batch.assessment_day - last
+
+
+def f_offence_free_months(f: FeatureFrame) -> np.ndarray:
+    b = f.batch
+    last = _per_person_extreme(f, b.offence_day, np.maximum)
+    out = np.full(b.n, float(OFFENCE_FREE_CAP_MONTHS))
+    ok = ~np.isnan(last)
+    days = at_risk_days_since(f, last[ok].astype(np.int64), np.flatnonzero(ok))
+    out[ok] = np.minimum(np.floor(days / DAYS_PER_MONTH), OFFENCE_FREE_CAP_MONTHS)
+    return out
+
+
+def f_custody_days_total(f: FeatureFrame) -> np.ndarray:
+    iv = f._get("_custody_intervals")
+    return np.bincount(iv[:, 0], weights=iv[:, 2] - iv[:, 1], minlength=f.batch.n).astype(np.float64)
+
+
+def _need(pathway: str) -> Callable[[FeatureFrame], np.ndarray]:
+    col = PATHWAYS.index(pathway)
+
+    def compute(f: FeatureFrame) -> np.ndarray:
+        code = f.batch.needs[:, col].astype(np.float64)
+        code[code < 0] = np.nan
+        return code
+
+    return compute
+
+
+def _need_count(level: int) -> Callable[[FeatureFrame], np.ndarray]:
+    def compute(f: FeatureFrame) -> np.ndarray:
+        return (f.batch.needs == level).sum(axis=1).astype(np.float64)
+
+    return compute
+
+
+def _sex(f: FeatureFrame) -> np.ndarray:
+    s = f.batch.sex.astype(np.float64)
+    s[s < 0] = np.nan
+    return s
+
+
+_DEFS: list[FeatureDef] = [
+    FeatureDef("sex", "code", "0 male, 1 female; read only by scorers that declare it", _sex, sensitive=True),
+    FeatureDef("age_at_assessment", "years", "Completed years of age at the assessment date",
+               lambda f: _age_at(f, f.batch.assessment_day)),
+    FeatureDef("age_at_current_conviction", "years", "Completed years of age at the current occasion",
+               lambda f: _age_at(f, _current_day(f))),
+    FeatureDef("age_at_first_sanction", "years", "Completed years of age at the first sanctioning occasion",
+               lambda f: _age_at(f, _first_day(f))),
+    FeatureDef("previous_sanctions", "occasions", "Sanctioning occasions before the current one",
+               f_previous_sanctions),
+    FeatureDef("total_sanctions", "occasions", "Previous sanctioning occasions plus the current one",
+               f_total_sanctions),
+    FeatureDef("proven_offences", "offences", "Proven offences on record (each offence counts)",
+               lambda f: np.diff(f.batch.sanction_offsets).astype(np.float64)),
+    FeatureDef("career_length_years", "years", "Years from the first sanction to the assessment date",
+               lambda f: (f.batch.assessment_day - _days(_first_day(f))) / DAYS_PER_YEAR),
+    FeatureDef("copas_rate", "log rate",
+               "ln(total sanctions / (10 + age at current conviction - age at first sanction)), as OGRS3",
+               f_copas_rate),
+    FeatureDef("current_offence_group", "code", "Taxonomy index of the principal current offence",
+               f_current_group),
+    FeatureDef("current_ogrs3_group", "code", "OGRS3 offence group (0-19) of the principal current offence",
+               f_current_ogrs3_group),
+    FeatureDef("caution_only_history", "flag", "1 when every sanction up to the current one was a caution",
+               f_caution_only),
+    *[
+        FeatureDef(f"offences_{m}m_at_risk", "offences",
+                   f"Proven offences committed in the last {m} months at risk ({d} days not in custody)",
+                   _window(m))
+        for m, d in WINDOW_DAYS.items()
+    ],
+    FeatureDef("offences_per_year_at_risk", "offences per year",
+               "Proven offences per year at risk since the first offence (at least 1 year)",
+               f_offences_per_year),
+    FeatureDef("days_since_last_offence", "days", "Calendar days from the latest offence to the assessment date",
+               f_days_since_last_offence),
+    FeatureDef("offence_free_months_at_risk", "months",
+               "Whole months at risk since the latest offence, capped at 36 (36 with no offence)",
+               f_offence_free_months),
+    FeatureDef("custody_days_total", "days", "Days in custody before the assessment date (merged periods)",
+               f_custody_days_total),
+    *[
+        FeatureDef(name, "offences", desc, fn)
+        for name, desc, fn in [
+            ("neighbourhood_offences", "Neighbourhood-crime offences on record", _flag_count("neighbourhood")),
+            ("neighbourhood_offences_24m_at_risk", "Neighbourhood-crime offences in the last 24 months at risk",
+             _flag_count("neighbourhood", 24)),
+            ("acquisitive_offences", "Acquisitive offences on record", _flag_count("acquisitive")),
+            ("acquisitive_offences_24m_at_risk", "Acquisitive offences in the last 24 months at risk",
+             _flag_count("acquisitive", 24)),
+            ("violent_offences", "Violent offences on record", _flag_count("violent")),
+            ("drug_offences", "Drug offences on record", _flag_count("drugs")),
+        ]
+    ],
+    *[
+        FeatureDef(f"need_{p}", "level", f"Need on the {p.replace('_', ' ')} pathway: 0 none, 1 some, 2 significant",
+                   _need(p))
+        for p in PATHWAYS
+    ],
+    FeatureDef("needs_significant", "pathways", "Pathways with a significant need", _need_count(2)),
+    FeatureDef("needs_some", "pathways", "Pathways with some need", _need_count(1)),
+    FeatureDef("needs_not_assessed", "pathways", "Pathways not assessed", _need_count(-1)),
+]
+
+#: Every public feature by name.
+FEATURES: Final[Mapping[str, FeatureDef]] = {d.name: d for d in _DEFS}
+#: Features only scorers that declare them may read.
+SENSITIVE_FEATURES: Final = frozenset(d.name for d in _DEFS if d.sensitive)
+
+
+def compute_features(batch: ReferralBatch, names: Iterable[str]) -> dict[str, np.ndarray]:
+    """Compute the named features for a batch."""
+    frame = FeatureFrame(batch)
+    return {n: frame[n] for n in names}
+
+
+def feature_table() -> list[dict[str, str]]:
+    """Name, unit and definition of every feature (for documentation and ``iomscore features``)."""
+    return [{"name": d.name, "unit": d.unit, "description": d.description} for d in _DEFS]

@@ -1,0 +1,285 @@
+"""OGRS3, the Offender Group Reconviction Scale version 3.
+
+Howard, P., Francis, B., Soothill, K. and Humphreys, L. (2009) *OGRS 3: the revised Offender
+Group Reconviction Scale*. Ministry of Justice Research Summary 7/09. The parameters below are
+the published ones, as implemented by the public calculator ``NOMS-DIGITAL-STUDIO/rsr-calculator``
+(MIT licence), whose 980 executable reference cases this module reproduces to 1e-9 (see
+``tests/test_ogrs3.py``).
+
+Readings taken where public sources differ (documented in ``docs/scorers.md``):
+
+* offence group 14 is *other motoring* (0.262228428) and 15 *drink driving* (-0.121439408),
+  by index, although one source file labels them the other way round;
+* female ages 10-15 have the negative parameters listed, not the positive signs of one
+  implementation;
+* sexual (not against a child) is 0.003276327, not 0.0328.
+
+The breakdown is on the scale people read, the 2-year probability in percentage points: a
+starting point (every term at the formula's reference level: male aged 10-11, violence, Copas
+rate term zero, caution-free first sanction) plus the exact Shapley contribution of each of the
+four terms (age and sex, sanction history, Copas rate, offence group). Shapley values are the
+average change each term makes over every order of adding the terms, so they sum to the
+probability exactly, whatever the interactions the logistic curve brings.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Mapping
+from typing import Final
+
+import numpy as np
+
+from ._result import ModelIdentity, ScoreBatch, empty_warnings, render_unique
+from ._spec import spec_sha256
+from ._taxonomy import offence_taxonomy
+
+__all__ = ["OGRS3", "OGRS3_PARAMETERS", "ogrs3_probabilities"]
+
+INTERCEPT_1Y: Final = 1.402562384
+INTERCEPT_2Y: Final = 2.121705678
+COPAS_COEFFICIENT: Final = 1.251124464
+AGE_BAND_LOWER: Final = (10, 12, 14, 16, 18, 21, 25, 30, 35, 40, 50)
+AGE_BAND_LABELS: Final = ("10-11", "12-13", "14-15", "16-17", "18-20", "21-24", "25-29", "30-34",
+                          "35-39", "40-49", "50+")
+AGE_MALE: Final = (0.0, 0.083922902, 0.075775765, -0.061594199, -0.625103618, -1.051515067,
+                   -1.166679288, -1.325976554, -1.368045933, -1.499690953, -2.025261458)
+AGE_FEMALE: Final = (-0.785038489, -0.613852078, -0.669521331, -0.959179629, -0.897480934,
+                     -1.028488454, -1.052777806, -1.129127959, -1.42187494, -1.524652221,
+                     -2.44983716)
+SANCTION_FIRST: Final = 0.126142106
+SANCTION_REPEAT: Final = 0.463062792
+CAUTION_FIRST: Final = 0.0
+CAUTION_SECOND: Final = 0.083100501
+CAUTION_MULTIPLE: Final = 0.34859587
+#: Cap on previous sanctions in the sanction term (the Copas rate uses the uncapped count).
+PREVIOUS_SANCTIONS_CAP: Final = 50
+HMPPS_BANDS: Final = ((0.0, "low"), (50.0, "medium"), (75.0, "high"), (90.0, "very high"))
+
+OGRS3_PARAMETERS: Final = {
+    "intercept_1y": INTERCEPT_1Y,
+    "intercept_2y": INTERCEPT_2Y,
+    "copas_coefficient": COPAS_COEFFICIENT,
+    "age_band_lower": AGE_BAND_LOWER,
+    "age_male": AGE_MALE,
+    "age_female": AGE_FEMALE,
+    "sanction_first": SANCTION_FIRST,
+    "sanction_repeat": SANCTION_REPEAT,
+    "caution_first": CAUTION_FIRST,
+    "caution_second": CAUTION_SECOND,
+    "caution_multiple": CAUTION_MULTIPLE,
+    "previous_sanctions_cap": PREVIOUS_SANCTIONS_CAP,
+    "offence_group": tuple(float(x) for x in offence_taxonomy().ogrs3_parameters),
+    "hmpps_bands": HMPPS_BANDS,
+}
+
+_FEATURES: Final = (
+    "sex",
+    "age_at_assessment",
+    "previous_sanctions",
+    "total_sanctions",
+    "copas_rate",
+    "age_at_current_conviction",
+    "age_at_first_sanction",
+    "current_ogrs3_group",
+    "caution_only_history",
+)
+_NO_SEX: Final = "sex not recorded; OGRS3 needs it"
+_NO_SANCTION: Final = "no current sanction on record (neither a sanction list nor a summary)"
+_TOO_YOUNG: Final = "OGRS3 is defined from age 10"
+_BAD_CAREER: Final = "the first sanction is after the current conviction"
+
+
+def _logistic(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def _terms(features: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The four linear terms (n x 4), the age band index, and the error per row."""
+    sex = np.asarray(features["sex"], dtype=np.float64)
+    age = np.asarray(features["age_at_assessment"], dtype=np.float64)
+    previous = np.asarray(features["previous_sanctions"], dtype=np.float64)
+    total = np.asarray(features["total_sanctions"], dtype=np.float64)
+    copas = np.asarray(features["copas_rate"], dtype=np.float64)
+    group = np.asarray(features["current_ogrs3_group"], dtype=np.float64)
+    caution_only = np.asarray(features["caution_only_history"], dtype=np.float64) > 0
+    n = sex.shape[0]
+
+    error = np.full(n, None, dtype=object)
+    error[np.isnan(group) | np.isnan(previous)] = _NO_SANCTION
+    error[~np.isfinite(copas) & np.equal(error, None)] = _BAD_CAREER
+    error[(age < 10) & np.equal(error, None)] = _TOO_YOUNG
+    error[np.isnan(sex) & np.equal(error, None)] = _NO_SEX
+    ok = np.equal(error, None)
+
+    band = np.searchsorted(np.asarray(AGE_BAND_LOWER), np.where(ok, age, 10), side="right") - 1
+    band = np.clip(band, 0, len(AGE_BAND_LOWER) - 1)
+    age_term = np.where(sex == 1, np.asarray(AGE_FEMALE)[band], np.asarray(AGE_MALE)[band])
+    capped = np.minimum(np.where(ok, previous, 0), PREVIOUS_SANCTIONS_CAP)
+    conviction_term = np.where(capped > 0, SANCTION_REPEAT, SANCTION_FIRST)
+    caution_term = np.select([total <= 1, total == 2], [CAUTION_FIRST, CAUTION_SECOND], CAUTION_MULTIPLE)
+    sanction_term = np.where(caution_only, caution_term, conviction_term)
+    copas_term = COPAS_COEFFICIENT * np.where(ok, copas, 0.0)
+    params = offence_taxonomy().ogrs3_parameters
+    group_term = params[np.where(ok, group, 0).astype(np.int64)]
+    terms = np.column_stack([age_term, sanction_term, copas_term, group_term])
+    terms[~ok] = 0.0
+    return terms, band, error
+
+
+def ogrs3_probabilities(features: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """1-year and 2-year OGRS3 probabilities (NaN where a row cannot be scored)."""
+    terms, _, error = _terms(features)
+    y = terms.sum(axis=1)
+    bad = ~np.equal(error, None)
+    p1 = _logistic(INTERCEPT_1Y + y)
+    p2 = _logistic(INTERCEPT_2Y + y)
+    p1[bad] = np.nan
+    p2[bad] = np.nan
+    return p1, p2
+
+
+def _shapley(intercept: float, terms: np.ndarray) -> np.ndarray:
+    """Exact Shapley values of each term for logistic(intercept + sum of terms), per row."""
+    n, k = terms.shape
+    out = np.zeros((n, k))
+    for i in range(k):
+        others = [j for j in range(k) if j != i]
+        for size in range(k):
+            weight = math.factorial(size) * math.factorial(k - size - 1) / math.factorial(k)
+            for subset in itertools.combinations(others, size):
+                base = intercept + terms[:, list(subset)].sum(axis=1)
+                out[:, i] += weight * (_logistic(base + terms[:, i]) - _logistic(base))
+    return out
+
+
+class OGRS3:
+    """OGRS3 as a scorer: ``score`` is the 2-year probability of proven reoffending, in percent.
+
+    ``probabilities`` holds ``{"1y": ..., "2y": ...}``; ``band`` the HMPPS band of the 2-year
+    probability (below 50% low, 50-74% medium, 75-89% high, 90% and over very high).
+
+    OGRS3 reads sex (it is one of its published factors); it is the one built-in scorer that
+    does, and audits always report it.
+
+    Examples
+    --------
+    >>> import iomscore
+    >>> r = iomscore.Referral(person_id="A", assessment_date="2013-03-31",
+    ...     date_of_birth="1989-04-22", sex="male",
+    ...     sanction_summary={"previous_sanctions": 25, "first_sanction_date": "2001-09-10",
+    ...                       "current_conviction_date": "2013-02-20",
+    ...                       "current_offence_group": "taking_driving_away"})
+    >>> round(iomscore.score(r, scorer="ogrs3").probabilities["2y"], 6)
+    0.898487
+    """
+
+    name = "ogrs3"
+    version = "3.0.0"
+    monotone: Mapping[str, str] = {}
+
+    def __init__(self) -> None:
+        self._identity = ModelIdentity(
+            name=self.name,
+            version=self.version,
+            sha256=spec_sha256({"name": self.name, "version": self.version, "parameters": OGRS3_PARAMETERS}),
+            kind="ogrs3",
+        )
+
+    @property
+    def features(self) -> tuple[str, ...]:
+        return _FEATURES
+
+    @property
+    def identity(self) -> ModelIdentity:
+        return self._identity
+
+    def __repr__(self) -> str:
+        return "OGRS3()"
+
+    def score_features(self, features: Mapping[str, np.ndarray]) -> ScoreBatch:
+        terms, band_idx, error = _terms(features)
+        n = terms.shape[0]
+        y = terms.sum(axis=1)
+        p1 = _logistic(INTERCEPT_1Y + y)
+        p2 = _logistic(INTERCEPT_2Y + y)
+        score = 100.0 * p2
+        base = np.full(n, 100.0 * _logistic(np.asarray(INTERCEPT_2Y)))
+        parts = np.column_stack([base, 100.0 * _shapley(INTERCEPT_2Y, terms)])
+        # Put the rounding residue on the starting point so the parts add up to the score.
+        parts[:, 0] += score - parts.sum(axis=1)
+        bad = ~np.equal(error, None)
+        p1[bad] = np.nan
+        p2[bad] = np.nan
+        score[bad] = np.nan
+        parts[bad] = 0.0
+        cuts = np.asarray([b[0] for b in HMPPS_BANDS[1:]])
+        names = np.asarray([b[1] for b in HMPPS_BANDS], dtype=object)
+        band = names[np.searchsorted(cuts, np.where(bad, 0, score), side="right")]
+        band[bad] = ""
+        return ScoreBatch(
+            score=score,
+            band=band,
+            probabilities={"1y": p1, "2y": p2},
+            part_names=("starting_point", "age_sex", "sanction_history", "copas_rate", "offence_group"),
+            part_labels=("OGRS3 starting point", "Age and sex", "Sanction history",
+                         "Rate of sanctions (Copas rate)", "Current offence group"),
+            part_values=parts,
+            part_reasons=_reasons(features, band_idx, n),
+            model=self._identity,
+            unit="percentage points",
+            warnings=_warnings(features, n),
+            error=error,
+        )
+
+
+_FIRST_UNDER_10: Final = (
+    "the first sanction is recorded at age {age}, under the age of criminal responsibility; check the date"
+)
+
+
+def _warnings(features: Mapping[str, np.ndarray], n: int) -> np.ndarray:
+    out = empty_warnings(n)
+    first = np.asarray(features["age_at_first_sanction"], dtype=np.float64)
+    for r in np.flatnonzero(first < 10):
+        out[r] = (_FIRST_UNDER_10.format(age=int(first[r])),)
+    return out
+
+
+def _reasons(features: Mapping[str, np.ndarray], band: np.ndarray, n: int) -> tuple[np.ndarray, ...]:
+    tax = offence_taxonomy()
+    sex = np.nan_to_num(np.asarray(features["sex"], dtype=np.float64), nan=-1).astype(np.int64)
+    age = np.nan_to_num(np.asarray(features["age_at_assessment"], dtype=np.float64), nan=-1).astype(np.int64)
+    prev = np.nan_to_num(np.asarray(features["previous_sanctions"], dtype=np.float64), nan=-1).astype(np.int64)
+    caution = np.asarray(features["caution_only_history"], dtype=np.float64) > 0
+    total = prev + 1
+    a_conv = np.nan_to_num(np.asarray(features["age_at_current_conviction"], dtype=np.float64), nan=0).astype(np.int64)
+    a_first = np.nan_to_num(np.asarray(features["age_at_first_sanction"], dtype=np.float64), nan=0).astype(np.int64)
+    group = np.nan_to_num(np.asarray(features["current_ogrs3_group"], dtype=np.float64), nan=19).astype(np.int64)
+
+    start = np.full(n, "Starting point of the formula (reference levels: male aged 10-11, first sanction)", dtype=object)
+    sex_word = {0: "male", 1: "female"}
+    age_sex = render_unique(
+        age * 4 + (sex + 1),
+        lambda r: f"Aged {age[r]} at assessment, {sex_word.get(int(sex[r]), 'sex not recorded')} "
+        f"(OGRS3 band {AGE_BAND_LABELS[int(band[r])]})",
+    )
+
+    def sanction_text(r: int) -> str:
+        if caution[r]:
+            return f"Caution-only history: {total[r]} caution{'s' if total[r] != 1 else ''}"
+        if prev[r] == 0:
+            return "First sanction (no previous sanctions)"
+        return f"{prev[r]} previous sanctioning occasion{'s' if prev[r] != 1 else ''}"
+
+    history = render_unique(prev * 2 + caution, sanction_text)
+    years = 10 + a_conv - a_first
+    copas = render_unique(
+        total * 1000 + years,
+        lambda r: f"{total[r]} sanction{'s' if total[r] != 1 else ''} in {years[r] - 10} year"
+        f"{'s' if years[r] - 10 != 1 else ''} since the first (Copas rate "
+        f"{math.log(total[r] / years[r]) if total[r] > 0 and years[r] > 0 else float('nan'):.2f})",
+    )
+    offence = render_unique(group, lambda r: f"Current offence: {tax.groups[int(group[r])].label.lower()}")
+    return (start, age_sex, history, copas, offence)

@@ -1,0 +1,221 @@
+"""The points scorer: scores from a declarative :class:`~iomscore.PointsSpec`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+
+from ._result import ModelIdentity, ScoreBatch, empty_warnings, render_unique
+from ._spec import Factor, PointsSpec, load_spec
+
+__all__ = ["PointsScorer"]
+
+_MISSING_FEATURE: Final = "spec {spec!r} reads feature {feature!r}, which the input does not provide"
+_NOT_RECORDED_WARNING: Final = "not recorded, scored with the spec's points for a missing value: {labels}"
+
+
+def _format_value(value: Any) -> str:
+    if isinstance(value, (float, np.floating)):
+        if np.isnan(value):
+            return "not recorded"
+        if float(value).is_integer():
+            return str(int(value))
+        return f"{float(value):.2f}".rstrip("0").rstrip(".")
+    return str(value)
+
+
+class _FactorTable:
+    """Vectorised lookup of one factor's bin for every row."""
+
+    def __init__(self, factor: Factor) -> None:
+        self.factor = factor
+        self.points = np.asarray([b.points for b in factor.bins] + [factor.missing_points], dtype=np.int64)
+        self.categorical = factor.is_categorical
+        if self.categorical:
+            self.categories = {str(b.equals): i for i, b in enumerate(factor.bins)}
+            # Numeric columns holding category codes (e.g. 1.0 for "1") match on their integer text.
+        else:
+            self.edges = np.asarray([b.lower for b in factor.bins[1:]], dtype=np.float64)
+
+    def bin_index(self, values: np.ndarray) -> np.ndarray:
+        """Bin of each value; ``len(bins)`` marks a missing value."""
+        missing = len(self.factor.bins)
+        if not self.categorical:
+            v = np.asarray(values, dtype=np.float64)
+            idx = np.searchsorted(self.edges, v, side="right")
+            idx[np.isnan(v)] = missing
+            return idx
+        arr = np.asarray(values)
+        if arr.dtype.kind == "f":
+            text = np.where(np.isnan(arr), "", np.char.mod("%g", np.nan_to_num(arr)))
+        else:
+            text = arr.astype(str)
+        uniques, inverse = np.unique(text, return_inverse=True)
+        mapped = np.asarray([self.categories.get(u, missing) for u in uniques], dtype=np.int64)
+        idx = mapped[inverse.reshape(-1)]
+        return idx
+
+
+class PointsScorer:
+    """Score with a points spec: the sum of each factor's points, then bands and probabilities.
+
+    Parameters
+    ----------
+    spec : PointsSpec or path
+        The spec, or the path of a JSON/TOML spec file (its recorded sha256 is checked).
+
+    Examples
+    --------
+    >>> import numpy as np, iomscore
+    >>> scorer = iomscore.get_scorer("iom-priority")
+    >>> scorer.name
+    'iom-priority'
+    >>> batch = scorer.score_features({f: np.zeros(2) for f in scorer.features})
+    >>> bool((batch.part_values.sum(axis=1) == batch.score).all())
+    True
+    """
+
+    def __init__(self, spec: PointsSpec | str | Path) -> None:
+        if not isinstance(spec, PointsSpec):
+            spec = load_spec(spec)
+        elif spec.sha256 is None:
+            spec = spec.with_sha256()
+        self.spec = spec
+        self.name = spec.name
+        self.version = spec.version
+        self._tables = [_FactorTable(f) for f in spec.factors]
+        self._identity = ModelIdentity(
+            name=spec.name, version=spec.version, sha256=spec.sha256 or spec.compute_sha256(), kind="points"
+        )
+
+    def __repr__(self) -> str:
+        return f"PointsScorer({self.name!r}, version={self.version!r})"
+
+    @property
+    def features(self) -> tuple[str, ...]:
+        return self.spec.features
+
+    @property
+    def monotone(self) -> Mapping[str, str]:
+        out: dict[str, str] = {}
+        for f in self.spec.factors:
+            if f.monotone is not None:
+                if out.get(f.feature, f.monotone) != f.monotone:
+                    out.pop(f.feature)
+                    continue
+                out[f.feature] = f.monotone
+        return out
+
+    @property
+    def identity(self) -> ModelIdentity:
+        return self._identity
+
+    def _columns(self, features: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        cols = {}
+        for name in self.features:
+            try:
+                cols[name] = np.asarray(features[name])
+            except KeyError:
+                raise KeyError(_MISSING_FEATURE.format(spec=self.name, feature=name)) from None
+        return cols
+
+    def bins(self, features: Mapping[str, np.ndarray]) -> np.ndarray:
+        """Bin index of every factor for every row (n x factors; a missing value gets ``len(bins)``)."""
+        cols = self._columns(features)
+        return np.column_stack([t.bin_index(cols[t.factor.feature]) for t in self._tables])
+
+    def points(self, features: Mapping[str, np.ndarray]) -> np.ndarray:
+        """Total points of every row (``int64``), exactly as the spec defines them."""
+        idx = self.bins(features)
+        total = np.full(idx.shape[0], self.spec.intercept, dtype=np.int64)
+        for k, t in enumerate(self._tables):
+            total += t.points[idx[:, k]]
+        return total
+
+    def score_features(self, features: Mapping[str, np.ndarray]) -> ScoreBatch:
+        cols = self._columns(features)
+        n = next(iter(cols.values())).shape[0] if cols else 0
+        idx = self.bins(cols) if cols else np.zeros((n, 0), dtype=np.int64)
+        has_intercept = self.spec.intercept != 0
+        k0 = 1 if has_intercept else 0
+        values = np.zeros((n, len(self._tables) + k0), dtype=np.int64)
+        reasons: list[np.ndarray] = []
+        names: list[str] = []
+        labels: list[str] = []
+        if has_intercept:
+            values[:, 0] = self.spec.intercept
+            reasons.append(np.full(n, self.spec.intercept_reason, dtype=object))
+            names.append("intercept")
+            labels.append("Base points")
+        missing_labels: list[np.ndarray] = []
+        for k, t in enumerate(self._tables):
+            f = t.factor
+            values[:, k0 + k] = t.points[idx[:, k]]
+            reasons.append(self._reasons(t, idx[:, k], cols[f.feature]))
+            names.append(f.name)
+            labels.append(f.label)
+            missing_labels.append(idx[:, k] == len(f.bins))
+        total = values.sum(axis=1)
+        warnings = self._missing_warnings(missing_labels, n)
+        band_names = np.asarray([b.name for b in self.spec.bands], dtype=object)
+        cuts = np.asarray([b.lower for b in self.spec.bands[1:]], dtype=np.float64)
+        band = band_names[np.searchsorted(cuts, total, side="right")]
+        probabilities: dict[str, np.ndarray] = {}
+        table = self.spec.probability
+        if table is not None:
+            lookup = np.asarray(table.probabilities, dtype=np.float64)
+            probabilities[table.key] = lookup[np.searchsorted(np.asarray(table.totals), total)]
+        return ScoreBatch(
+            score=total.astype(np.float64),
+            band=band,
+            probabilities=probabilities,
+            part_names=tuple(names),
+            part_labels=tuple(labels),
+            part_values=values.astype(np.float64),
+            part_reasons=tuple(reasons),
+            model=self._identity,
+            unit="points",
+            warnings=warnings,
+            error=None,
+        )
+
+    def _missing_warnings(self, missing: list[np.ndarray], n: int) -> np.ndarray:
+        """One warning per row listing the factors whose value was not recorded."""
+        warnings = empty_warnings(n)
+        if not missing:
+            return warnings
+        flags = np.column_stack(missing)
+        rows = np.flatnonzero(flags.any(axis=1))
+        if rows.size == 0:
+            return warnings
+        weights = (np.int64(1) << np.arange(flags.shape[1], dtype=np.int64))
+        keys = flags[rows].astype(np.int64) @ weights
+        labels = [t.factor.label.lower() for t in self._tables]
+        texts = render_unique(
+            keys,
+            lambda r: _NOT_RECORDED_WARNING.format(
+                labels=", ".join(lbl for lbl, on in zip(labels, flags[rows[r]]) if on)
+            ),
+        )
+        for r, text in zip(rows.tolist(), texts.tolist()):
+            warnings[r] = (text,)
+        return warnings
+
+    def _reasons(self, table: _FactorTable, bin_idx: np.ndarray, values: np.ndarray) -> np.ndarray:
+        f = table.factor
+        templates = [b.reason for b in f.bins] + [f.missing_reason]
+        if table.categorical:
+            keys = bin_idx
+        else:
+            v = np.asarray(values, dtype=np.float64)
+            # Equal (bin, value) pairs share a text; values are rounded to 1/100 for the key.
+            keys = bin_idx.astype(np.int64) * (1 << 40) + np.nan_to_num(np.round(v * 100), nan=-1).astype(np.int64)
+
+        def render(r: int) -> str:
+            b = int(bin_idx[r])
+            return templates[b].format(value=_format_value(values[r]), points=int(table.points[b]), label=f.label)
+
+        return render_unique(keys, render)

@@ -1,0 +1,178 @@
+"""Validation rules across fields, written once over arrays.
+
+The same functions check one :class:`~iomscore.Referral` (a batch of one, from its model
+validator) and a million rows read from CSV, so a record rejected by the batch job is exactly
+a record the typed API would refuse, with the same field path and message.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Final
+
+import numpy as np
+
+from ._batch import ONGOING_DAY, ReferralBatch, day_to_date
+from ._dates import whole_years
+
+if TYPE_CHECKING:
+    from ._referral import Referral
+
+__all__ = ["Violations", "check_batch", "first_violation"]
+
+MIN_AGE: Final = 10  # age of criminal responsibility in England and Wales
+
+_DOB_AFTER_ASSESSMENT: Final = "date of birth {dob} is after the assessment date {assess}"
+_TOO_YOUNG_AT_ASSESSMENT: Final = "the person is {age} at the assessment date; people under 10 cannot be referred"
+_OFFENCE_AFTER_ASSESSMENT: Final = "offence date {off} is after the assessment date {assess}"
+_SANCTION_BEFORE_OFFENCE: Final = "sanction date {sanc} is before the offence date {off}"
+_SANCTION_AFTER_ASSESSMENT: Final = "sanction date {sanc} is after the assessment date {assess}"
+_UNDER_10_AT_OFFENCE: Final = "the person was {age} at the offence date {off}; the age of criminal responsibility is 10"
+_UNKNOWN_GROUP: Final = "unknown offence group"
+_UNKNOWN_DISPOSAL: Final = "unknown disposal"
+_CUSTODY_DAYS_NOT_CUSTODY: Final = "a custody length is given for a non-custodial disposal"
+_OCCASION_DATES_DIFFER: Final = "offences sharing occasion {occ} have different sanction dates"
+_SEVERAL_CURRENT: Final = "more than one sanction is marked current"
+_CUSTODY_ENDS_BEFORE_START: Final = "custody period ends ({end}) before it starts ({start})"
+_CUSTODY_AFTER_ASSESSMENT: Final = "custody period starts ({start}) after the assessment date {assess}"
+_SUMMARY_FIRST_AFTER_CURRENT: Final = "first sanction date {first} is after the current conviction date {conv}"
+_SUMMARY_CONVICTION_AFTER_ASSESSMENT: Final = "current conviction date {conv} is after the assessment date {assess}"
+
+
+class Violations:
+    """The first rule each referral breaks: a boolean mask and, for those rows, field and message."""
+
+    def __init__(self, n: int) -> None:
+        self.mask = np.zeros(n, dtype=bool)
+        self.field = np.full(n, None, dtype=object)
+        self.message = np.full(n, None, dtype=object)
+
+    def add(self, rows: np.ndarray, fields: list[str], messages: list[str]) -> None:
+        """Record violations for ``rows`` unless those referrals already broke an earlier rule."""
+        for row, f, msg in zip(rows.tolist(), fields, messages):
+            if not self.mask[row]:
+                self.mask[row] = True
+                self.field[row] = f
+                self.message[row] = msg
+
+
+def _d(day: int) -> str:
+    value = day_to_date(int(day))
+    return "unknown" if value is None else value.isoformat()
+
+
+def _first_per_person(person: np.ndarray, pos: np.ndarray, bad: np.ndarray) -> np.ndarray:
+    """Indices of the bad rows with the lowest input position for each person."""
+    idx = np.flatnonzero(bad)
+    if idx.size == 0:
+        return idx
+    order = np.lexsort((pos[idx], person[idx]))
+    idx = idx[order]
+    keep = np.r_[True, person[idx][1:] != person[idx][:-1]]
+    return idx[keep]
+
+
+def check_batch(batch: ReferralBatch) -> Violations:
+    """Check every cross-field rule over the whole batch.
+
+    Returns the first violation of each referral, in a fixed rule order (referral, then
+    sanctions, custody and summary), naming the field as a path such as
+    ``sanctions[2].offence_date``, where 2 is the position in the referral's input list.
+    """
+    v = Violations(batch.n)
+    a = batch.assessment_day
+    b = batch.birth_day
+
+    rows = np.flatnonzero(b > a)
+    v.add(rows, ["date_of_birth"] * rows.size,
+          [_DOB_AFTER_ASSESSMENT.format(dob=_d(b[r]), assess=_d(a[r])) for r in rows])
+    age = whole_years(b, a)
+    rows = np.flatnonzero(age < MIN_AGE)
+    v.add(rows, ["date_of_birth"] * rows.size, [_TOO_YOUNG_AT_ASSESSMENT.format(age=age[r]) for r in rows])
+
+    person = batch.sanction_person
+    pos = batch.sanction_position
+    if person.size:
+        pa = a[person]
+        age_off = whole_years(b[person], batch.offence_day)
+        first_occ = _occasion_date_conflicts(batch, person)
+        checks = [
+            (batch.offence_day > pa, "offence_date",
+             lambda i: _OFFENCE_AFTER_ASSESSMENT.format(off=_d(batch.offence_day[i]), assess=_d(pa[i]))),
+            (batch.sanction_day < batch.offence_day, "sanction_date",
+             lambda i: _SANCTION_BEFORE_OFFENCE.format(sanc=_d(batch.sanction_day[i]), off=_d(batch.offence_day[i]))),
+            (batch.sanction_day > pa, "sanction_date",
+             lambda i: _SANCTION_AFTER_ASSESSMENT.format(sanc=_d(batch.sanction_day[i]), assess=_d(pa[i]))),
+            (age_off < MIN_AGE, "offence_date",
+             lambda i: _UNDER_10_AT_OFFENCE.format(age=age_off[i], off=_d(batch.offence_day[i]))),
+            (batch.group < 0, "offence_group", lambda i: _UNKNOWN_GROUP),
+            (batch.disposal < 0, "disposal", lambda i: _UNKNOWN_DISPOSAL),
+            ((batch.custody_days >= 0) & (batch.disposal != _CUSTODY_CODE), "custody_days",
+             lambda i: _CUSTODY_DAYS_NOT_CUSTODY),
+            (first_occ, "sanction_date",
+             lambda i: _OCCASION_DATES_DIFFER.format(
+                 occ=batch.occasion_labels.get(int(batch.occasion[i]), str(batch.occasion[i])))),
+            (_several_current(batch, person), "current", lambda i: _SEVERAL_CURRENT),
+        ]
+        for bad, name, message in checks:
+            idx = _first_per_person(person, pos, bad)
+            v.add(person[idx], [f"sanctions[{pos[i]}].{name}" for i in idx], [message(i) for i in idx])
+
+    cperson = batch.custody_person
+    if cperson.size:
+        cpos = batch.custody_position
+        start, end = batch.custody_start, batch.custody_end
+        ca = a[cperson]
+        finite_end = end != ONGOING_DAY
+        for bad, name, message in [
+            (finite_end & (end < start), "end",
+             lambda i: _CUSTODY_ENDS_BEFORE_START.format(end=_d(end[i]), start=_d(start[i]))),
+            (start > ca, "start",
+             lambda i: _CUSTODY_AFTER_ASSESSMENT.format(start=_d(start[i]), assess=_d(ca[i]))),
+        ]:
+            idx = _first_per_person(cperson, cpos, bad)
+            v.add(cperson[idx], [f"custody[{cpos[i]}].{name}" for i in idx], [message(i) for i in idx])
+
+    has = batch.summary_previous >= 0
+    first, conv = batch.summary_first_day, batch.summary_conviction_day
+    for bad, name, message in [
+        (has & (first > conv), "first_sanction_date",
+         lambda r: _SUMMARY_FIRST_AFTER_CURRENT.format(first=_d(first[r]), conv=_d(conv[r]))),
+        (has & (conv > a), "current_conviction_date",
+         lambda r: _SUMMARY_CONVICTION_AFTER_ASSESSMENT.format(conv=_d(conv[r]), assess=_d(a[r]))),
+    ]:
+        rows = np.flatnonzero(bad)
+        v.add(rows, [f"sanction_summary.{name}"] * rows.size, [message(r) for r in rows])
+    return v
+
+
+_CUSTODY_CODE: Final = 7  # index of "custody" in DISPOSALS; checked in tests
+
+
+def _occasion_date_conflicts(batch: ReferralBatch, person: np.ndarray) -> np.ndarray:
+    """Rows whose explicit occasion is shared with a row of another sanction date."""
+    explicit = batch.occasion >= (np.int64(1) << 40)
+    bad = np.zeros(person.size, dtype=bool)
+    if not explicit.any():
+        return bad
+    idx = np.flatnonzero(explicit)
+    order = idx[np.lexsort((batch.sanction_day[idx], batch.occasion[idx], person[idx]))]
+    same = (person[order][1:] == person[order][:-1]) & (batch.occasion[order][1:] == batch.occasion[order][:-1])
+    differs = same & (batch.sanction_day[order][1:] != batch.sanction_day[order][:-1])
+    bad[order[1:][differs]] = True
+    return bad
+
+
+def _several_current(batch: ReferralBatch, person: np.ndarray) -> np.ndarray:
+    counts = np.bincount(person[batch.current], minlength=batch.n)
+    return batch.current & (counts[person] > 1)
+
+
+def first_violation(referral: Referral) -> tuple[str, str] | None:
+    """The first rule ``referral`` breaks, as ``(field path, message)``, or ``None``."""
+    from ._batch import ReferralTable
+
+    v = check_batch(ReferralTable.from_referrals([referral]).batch)
+    if v.mask[0]:
+        return str(v.field[0]), str(v.message[0])
+    return None
+
