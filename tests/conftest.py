@@ -23,7 +23,7 @@ settings.load_profile("ci" if os.environ.get("CI") else os.environ.get("HYPOTHES
 SHARED_DATA = Path(os.environ.get("IOMSCORE_SHARED_DATA", Path(__file__).resolve().parents[1].parent / "shared" / "data"))
 
 
-def require_data(relative: str) -> Path:
+def _require_data(relative: str) -> Path:
     """Path of a reference file; in CI a missing file fails the test, elsewhere it skips."""
     path = SHARED_DATA / relative
     if not path.exists():
@@ -31,3 +31,9 @@ def require_data(relative: str) -> Path:
             pytest.fail(f"reference data missing in CI: {path}")
         pytest.skip(f"reference data not available: {path}")
     return path
+
+
+@pytest.fixture(scope="session")
+def require_data() -> object:
+    """Fixture form of :func:`_require_data`: ``require_data("ogrs3/reference-cases.json")``."""
+    return _require_data

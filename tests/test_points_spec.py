@@ -1,0 +1,141 @@
+"""Points specs: validation, hashing, loading, scoring exactly as written."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import iomscore
+from iomscore._registry import shipped_models_dir
+from iomscore._spec import PointsSpec, SpecError, load_spec
+
+
+def tiny(**overrides: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "name": "tiny", "version": "1.0.0", "title": "Tiny",
+        "factors": [
+            {"name": "recent", "feature": "offences_12m_at_risk", "label": "Recent offending",
+             "monotone": "increasing",
+             "bins": [{"upper": 1, "points": 0, "reason": "None recent"},
+                      {"lower": 1, "upper": 3, "points": 2, "reason": "{value} recent"},
+                      {"lower": 3, "points": 5, "reason": "{value} recent (many)"}]},
+            {"name": "drugs", "feature": "need_drugs_alcohol", "label": "Drugs need",
+             "bins": [{"upper": 2, "points": 0, "reason": "No significant drugs need"},
+                      {"lower": 2, "points": 3, "reason": "Significant drugs need"}],
+             "missing_points": 1, "missing_reason": "Drugs need not assessed"},
+        ],
+        "bands": [{"name": "low", "upper": 4}, {"name": "high", "lower": 4}],
+    }
+    data.update(overrides)
+    return data
+
+
+def test_scores_exactly_as_the_table_says() -> None:
+    scorer = iomscore.PointsScorer(PointsSpec.model_validate(tiny()))
+    cols = {"offences_12m_at_risk": np.array([0, 1, 2.0, 3, 10]),
+            "need_drugs_alcohol": np.array([np.nan, 0, 2, 1, 2])}
+    batch = scorer.score_features(cols)
+    assert batch.score.tolist() == [1, 2, 5, 5, 8]
+    assert batch.band.tolist() == ["low", "low", "high", "high", "high"]
+    assert (batch.part_values.sum(axis=1) == batch.score).all()
+    assert batch.part_reasons[0].tolist() == ["None recent", "1 recent", "2 recent", "3 recent (many)", "10 recent (many)"]
+    assert batch.part_reasons[1][0] == "Drugs need not assessed"
+    assert "drugs need" in batch.warnings[0][0]
+    assert scorer.points(cols).tolist() == [1, 2, 5, 5, 8]
+
+
+@pytest.mark.parametrize(
+    ("bad", "phrase"),
+    [
+        ({"bins": [{"upper": 1, "points": 0, "reason": "a"}, {"lower": 2, "points": 1, "reason": "b"}]}, "contiguous"),
+        ({"bins": [{"lower": 0, "upper": 1, "points": 0, "reason": "a"}, {"lower": 1, "points": 1, "reason": "b"}]},
+         "lower=null"),
+        ({"bins": [{"upper": 1, "points": 3, "reason": "a"}, {"lower": 1, "points": 1, "reason": "b"}],
+          "monotone": "increasing"}, "not"),
+    ],
+)
+def test_invalid_factors_are_refused(bad: dict[str, Any], phrase: str) -> None:
+    data = tiny()
+    data["factors"][0] = {**data["factors"][0], **bad}
+    with pytest.raises(ValueError, match=phrase):
+        PointsSpec.model_validate(data)
+
+
+def test_probability_table_must_cover_every_total() -> None:
+    with pytest.raises(ValueError, match="no entry for totals"):
+        PointsSpec.model_validate(tiny(probability={"outcome": "x", "totals": [0, 1], "probabilities": [0.1, 0.2]}))
+
+
+def test_hash_is_checked_on_load(tmp_path: Path) -> None:
+    spec = PointsSpec.model_validate(tiny())
+    path = tmp_path / "tiny.json"
+    path.write_text(spec.to_json())
+    assert load_spec(path).sha256 == spec.compute_sha256()
+    data = json.loads(path.read_text())
+    data["factors"][0]["bins"][1]["points"] = 3  # edited after hashing
+    path.write_text(json.dumps(data))
+    with pytest.raises(SpecError, match="does not match"):
+        load_spec(path)
+
+
+def test_any_edit_changes_the_hash() -> None:
+    a = PointsSpec.model_validate(tiny()).compute_sha256()
+    b = PointsSpec.model_validate(tiny(title="Tiny!")).compute_sha256()
+    assert a != b
+
+
+def test_toml_specs_load(tmp_path: Path) -> None:
+    path = tmp_path / "t.toml"
+    path.write_text(
+        'name = "t"\nversion = "1"\ntitle = "T"\n'
+        '[[factors]]\nname = "r"\nfeature = "offences_12m_at_risk"\nlabel = "R"\n'
+        '[[factors.bins]]\nupper = 1\npoints = 0\nreason = "none"\n'
+        '[[factors.bins]]\nlower = 1\npoints = 1\nreason = "some"\n'
+        '[[bands]]\nname = "all"\n'
+    )
+    scorer = iomscore.get_scorer(str(path))
+    assert scorer.identity.name == "t"
+
+
+def test_shipped_specs_are_valid_and_hashed() -> None:
+    paths = sorted(shipped_models_dir().glob("*.json"))
+    assert any(p.name == "iom-priority.json" for p in paths)
+    for p in paths:
+        recorded = json.loads(p.read_text())["sha256"]
+        assert load_spec(p).sha256 == recorded
+
+
+def test_default_spec_reads_no_protected_or_harm_information() -> None:
+    scorer = iomscore.get_scorer("iom-priority")
+    assert "sex" not in scorer.features
+    for f in scorer.features:
+        assert f in iomscore.FEATURES
+    spec = scorer.spec  # type: ignore[attr-defined]
+    assert all(f.rationale for f in spec.factors), "every factor documents why its numbers are what they are"
+    assert set(scorer.monotone) == set(scorer.features)
+
+
+def test_unknown_scorer_message_lists_the_known_ones() -> None:
+    with pytest.raises(KeyError, match="ogrs3"):
+        iomscore.get_scorer("no-such-model")
+
+
+def test_explanation_formats() -> None:
+    r = iomscore.Referral(
+        person_id="P<1>", assessment_date="2025-06-01", date_of_birth="1995-02-01",
+        sanctions=[{"offence_date": "2025-05-01", "sanction_date": "2025-05-20",
+                    "offence_group": "personal_robbery", "disposal": "custody", "custody_days": 200}],
+        needs={"drugs_alcohol": "significant_need"})
+    result = iomscore.score(r)
+    text = iomscore.explain(result)
+    assert "1 proven offence in the last 12 months at risk" in text
+    md = result.explain("markdown")
+    assert md.count("\n| ") == len(result.breakdown) + 2
+    assert json.loads(result.explain("json"))["score"] == result.score
+    assert result.reasons[0].endswith("+6")  # the largest part comes first
+    with pytest.raises(ValueError, match="format"):
+        iomscore.explain(result, format="pdf")  # type: ignore[arg-type]
