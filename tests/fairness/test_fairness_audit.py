@@ -194,6 +194,20 @@ class TestEdgeCases:
         assert first.to_dict() == audit([1, 1, 1, 0], [0, 1, 0, 1], {"g": ["x", "x", "y", "y"]},
                                         capacity=2, min_group_size=1, n_bootstrap=0).to_dict()
 
+    def test_capacity_ties_at_scale(self) -> None:
+        # 1,000 people in blocks of 100, scores 1 or 2 with many ties; the top 300 must be
+        # exactly the first 300 in order of (-score, input position).
+        rng = np.random.default_rng(11)
+        scores = rng.integers(1, 3, 1000).astype(float)
+        blocks = np.repeat([f"block{i}" for i in range(10)], 100)
+        res = audit(scores, np.arange(1000) % 2, {"g": blocks}, capacity=300,
+                    min_group_size=1, n_bootstrap=0)
+        expected = np.zeros(1000, dtype=bool)
+        expected[sorted(range(1000), key=lambda i: (-scores[i], i))[:300]] = True
+        for i in range(10):
+            got = res.group("g", f"block{i}").n_selected_capacity
+            assert got == int(expected[i * 100:(i + 1) * 100].sum())
+
     def test_capacity_zero_and_everyone(self) -> None:
         none = small(capacity=0)
         assert none.group("g", "A").selection_rate_capacity == 0.0
