@@ -8,6 +8,8 @@
   probabilities, additive per-person explanations and hash-checked persistence.
 """
 
+from iomscore.learn._estimator import EstimatorScorer, Explanation
 from iomscore.learn._points import PointsClassifier
+from iomscore.learn._scorecard import Scorecard
 
-__all__ = ["PointsClassifier"]
+__all__ = ["EstimatorScorer", "Explanation", "PointsClassifier", "Scorecard"]
