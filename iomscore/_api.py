@@ -113,14 +113,18 @@ def score(
     ('P1', True)
     """
     single = isinstance(referrals, Referral)
-    items = [referrals] if single else list(referrals)  # type: ignore[list-item]
-    for i, r in enumerate(items):
+    raw: list[object] = [referrals] if isinstance(referrals, Referral) else list(referrals)
+    items: list[Referral] = []
+    for i, r in enumerate(raw):
         if not isinstance(r, Referral):
             raise TypeError(_NOT_REFERRAL.format(i=i, type=type(r).__name__))
+        items.append(r)
     s = get_scorer(scorer)
     batch = score_batch(ReferralTable.from_referrals(items), s)
     if batch.error is not None:
-        for i in np.flatnonzero(~batch.ok):
-            raise ScoringError(_NOT_SCORED.format(person=items[i].person_id, scorer=s.identity.name, reason=batch.error[i]))
+        for row in np.flatnonzero(~batch.ok).tolist():
+            raise ScoringError(
+                _NOT_SCORED.format(person=items[row].person_id, scorer=s.identity.name, reason=batch.error[row])
+            )
     results = batch.results()
     return results[0] if single else results

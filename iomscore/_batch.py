@@ -32,8 +32,8 @@ __all__ = [
     "ReferralBatch",
     "ReferralTable",
     "SeriousHarmColumns",
-    "day_to_date",
     "date_to_day",
+    "day_to_date",
 ]
 
 MISSING_DAY: Final = np.int32(np.iinfo(np.int32).min)

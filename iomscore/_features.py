@@ -21,7 +21,7 @@ Definitions that need a word of explanation:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Final
 
@@ -66,7 +66,7 @@ class FeatureDef:
     sensitive: bool = False
 
 
-class FeatureFrame:
+class FeatureFrame(Mapping[str, np.ndarray]):
     """Lazily computed features of one :class:`ReferralBatch`, cached by name.
 
     Scorers receive a :class:`FeatureFrame` restricted to the features they declare.
@@ -94,6 +94,13 @@ class FeatureFrame:
         return cls(ReferralTable.from_referrals(referrals).batch)  # type: ignore[arg-type]
 
     def __len__(self) -> int:
+        return len(self.keys())
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.keys())
+
+    @property
+    def n_rows(self) -> int:
         return self.batch.n
 
     def restricted(self, names: Iterable[str]) -> FeatureFrame:
@@ -119,10 +126,7 @@ class FeatureFrame:
             self._cache[name] = value
         return value
 
-    def get(self, name: str) -> np.ndarray:
-        return self[name]
-
-    def keys(self) -> list[str]:
+    def keys(self) -> list[str]:  # type: ignore[override]
         return sorted(self._allowed) if self._allowed is not None else list(FEATURES)
 
 

@@ -107,11 +107,15 @@ def _terms(features: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, 
     n = sex.shape[0]
 
     error = np.full(n, None, dtype=object)
-    error[np.isnan(group) | np.isnan(previous)] = _NO_SANCTION
-    error[~np.isfinite(copas) & np.equal(error, None)] = _BAD_CAREER
-    error[(age < 10) & np.equal(error, None)] = _TOO_YOUNG
-    error[np.isnan(sex) & np.equal(error, None)] = _NO_SEX
-    ok = np.equal(error, None)
+    ok = np.ones(n, dtype=bool)
+    for bad, message in (
+        (np.isnan(group) | np.isnan(previous), _NO_SANCTION),
+        (~np.isfinite(copas), _BAD_CAREER),
+        (age < 10, _TOO_YOUNG),
+        (np.isnan(sex), _NO_SEX),
+    ):
+        error[bad & ok] = message
+        ok &= ~bad
 
     band = np.searchsorted(np.asarray(AGE_BAND_LOWER), np.where(ok, age, 10), side="right") - 1
     band = np.clip(band, 0, len(AGE_BAND_LOWER) - 1)
@@ -132,7 +136,7 @@ def ogrs3_probabilities(features: Mapping[str, np.ndarray]) -> tuple[np.ndarray,
     """1-year and 2-year OGRS3 probabilities (NaN where a row cannot be scored)."""
     terms, _, error = _terms(features)
     y = terms.sum(axis=1)
-    bad = ~np.equal(error, None)
+    bad = np.asarray([e is not None for e in error], dtype=bool)
     p1 = _logistic(INTERCEPT_1Y + y)
     p2 = _logistic(INTERCEPT_2Y + y)
     p1[bad] = np.nan
@@ -209,7 +213,7 @@ class OGRS3:
         parts = np.column_stack([base, 100.0 * _shapley(INTERCEPT_2Y, terms)])
         # Put the rounding residue on the starting point so the parts add up to the score.
         parts[:, 0] += score - parts.sum(axis=1)
-        bad = ~np.equal(error, None)
+        bad = np.asarray([e is not None for e in error], dtype=bool)
         p1[bad] = np.nan
         p2[bad] = np.nan
         score[bad] = np.nan

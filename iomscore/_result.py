@@ -120,7 +120,7 @@ class ScoreBatch:
         """Boolean mask of the rows that were scored."""
         if self.error is None:
             return np.ones(len(self), dtype=bool)
-        return np.equal(self.error, None)
+        return np.asarray([e is None for e in self.error], dtype=bool)
 
     def with_person_id(self, person_id: np.ndarray) -> ScoreBatch:
         return replace(self, person_id=np.asarray(person_id, dtype=object))
@@ -194,7 +194,7 @@ def render_unique(keys: np.ndarray, render: Callable[[int], str]) -> np.ndarray:
     keys = np.asarray(keys)
     if keys.size == 0:
         return np.empty(0, dtype=object)
-    uniques, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
     texts = np.array([render(int(r)) for r in first], dtype=object)
     return texts[inverse.reshape(-1)]
 

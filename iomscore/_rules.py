@@ -55,8 +55,8 @@ class Violations:
                 self.message[row] = msg
 
 
-def _d(day: int) -> str:
-    value = day_to_date(int(day))
+def _d(day: object) -> str:
+    value = day_to_date(int(day))  # type: ignore[call-overload]
     return "unknown" if value is None else value.isoformat()
 
 

@@ -12,6 +12,7 @@ The identity of a spec is the sha256 of its canonical JSON (sorted keys, no whit
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import math
 import tomllib
@@ -118,9 +119,8 @@ class Factor(_Frozen):
                 )
             if self.monotone is not None:
                 pts = [b.points for b in self.bins]
-                ok = all(a <= c for a, c in zip(pts, pts[1:])) if self.monotone == "increasing" else all(
-                    a >= c for a, c in zip(pts, pts[1:])
-                )
+                pairs = list(itertools.pairwise(pts))
+                ok = all(a <= c for a, c in pairs) if self.monotone == "increasing" else all(a >= c for a, c in pairs)
                 if not ok:
                     raise ValueError(
                         f"factor {self.name!r} is declared {self.monotone} but its points {pts} are not"
