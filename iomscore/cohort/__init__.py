@@ -1,0 +1,1 @@
+"""Cohort selection and panel decisions (placeholder, filled below)."""

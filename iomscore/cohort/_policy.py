@@ -1,0 +1,385 @@
+"""Declarative, versioned selection policies: who is eligible, who is routed, how many places.
+
+A selection policy is a JSON document validated by :class:`SelectionPolicy`. It follows the
+conventions of the points specs (:mod:`iomscore._spec`): frozen pydantic models that forbid
+unknown fields, a ``version``, and a ``sha256`` of the canonical JSON of the content (the
+``sha256`` field itself left out), so any edit gives a new hash and a hand-edited file that
+still carries the old hash does not load.
+
+A policy has five parts:
+
+``eligibility``
+    ``core`` rules that must all pass (the cohort definition, e.g. a neighbourhood-crime
+    offence in the last 24 months at risk), and ``flex`` rules a panel configures locally:
+    a person who fails the core rules but passes any *enabled* flex rule is eligible too.
+``routing``
+    Serious-harm rules. A person who matches any of them is marked
+    ``"refer to MAPPA / review"`` and is never selected on a reoffending score alone. The
+    policy must route at least high and very high risk of serious harm and MAPPA levels 2
+    and 3; a policy that routes less does not load.
+``capacity``
+    ``places``: at most this many people are selected. ``retain_current_members``: whether
+    people already in the cohort (and not flagged for de-selection) rank ahead of new
+    referrals.
+``deselection``
+    Rules for people already in the cohort; matching any of them marks the person
+    ``"de-selection review"`` so the panel looks at their place.
+``tie_break``
+    The ranking order among eligible people: a list of keys, each ascending or descending.
+    It must end with ``person_id`` so the order is total and does not depend on input order.
+
+Each rule has one or more conditions ``feature op value`` (features from
+:data:`iomscore.FEATURES`) combined with ``all`` or ``any``, and plain-English text for when
+it is met and when it is not. Condition text may use ``{value}`` (the person's value) and
+``{threshold}``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, Final, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from .._features import FEATURES
+from .._spec import spec_sha256
+
+__all__ = [
+    "DEFAULT_POLICY",
+    "POLICY_FORMAT",
+    "Condition",
+    "PolicyError",
+    "RoutingRule",
+    "Rule",
+    "SelectionPolicy",
+    "TieBreakKey",
+    "load_policy",
+]
+
+POLICY_FORMAT: Final = "iomscore.cohort-policy/1"
+#: Name of the policy shipped in ``models/policies/``.
+DEFAULT_POLICY: Final = "neighbourhood-crime-cohort"
+
+_UNKNOWN_FEATURE: Final = "condition reads feature {feature!r}, which the feature engine does not define; see iomscore.FEATURES"
+_SENSITIVE_FEATURE: Final = "condition reads feature {feature!r}; selection rules may not read sensitive features"
+_TIE_BREAK_END: Final = "tie_break must end with person_id so that the ranking is total and does not depend on input order"
+_TIE_BREAK_DUPLICATE: Final = "tie_break lists {key!r} twice"
+_TIE_BREAK_FIELD: Final = "a tie-break key names exactly one of 'key' (score or person_id) or 'feature'"
+_ROUTING_TOO_NARROW: Final = (
+    "routing must send at least {missing} to 'refer to MAPPA / review': serious-harm cases are "
+    "never selected on a reoffending score alone"
+)
+_DUPLICATE_RULE: Final = "rule names must be unique within a policy; {name!r} appears twice"
+_HASH_MISMATCH: Final = "policy {path}: recorded sha256 {recorded} does not match its content ({actual}); the file was edited after it was hashed"
+_CANNOT_PARSE: Final = "policy {path}: cannot parse: {error}"
+_INVALID: Final = "policy {path}: {error}"
+_NOT_FOUND: Final = "no policy file {path!r} and no shipped policy named {name!r}"
+
+#: Routing must cover at least these (field, value) pairs.
+REQUIRED_ROUTING: Final = (
+    ("rosh_level", "high"),
+    ("rosh_level", "very_high"),
+    ("mappa_level", 2),
+    ("mappa_level", 3),
+)
+
+
+class PolicyError(ValueError):
+    """A selection policy is invalid, or its recorded hash does not match its content."""
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+Operator = Literal[">=", ">", "<=", "<", "==", "!="]
+
+
+class Condition(_Frozen):
+    """One test on one feature: ``feature op value``.
+
+    ``met`` and ``not_met`` are plain English and may use ``{value}`` (the person's value,
+    formatted without trailing ``.0``) and ``{threshold}``. A missing value (``NaN``) fails
+    the condition unless ``missing`` is ``"pass"``.
+
+    Examples
+    --------
+    >>> c = Condition(feature="offences_12m_at_risk", op=">=", value=1,
+    ...               met="{value} offences in the last 12 months at risk",
+    ...               not_met="No offences in the last 12 months at risk")
+    >>> c.evaluate(np.array([0.0, 3.0])).tolist()
+    [False, True]
+    """
+
+    feature: str
+    op: Operator
+    value: float
+    met: str
+    not_met: str
+    missing: Literal["fail", "pass"] = "fail"
+
+    @field_validator("feature")
+    @classmethod
+    def _known(cls, feature: str) -> str:
+        if feature not in FEATURES:
+            raise ValueError(_UNKNOWN_FEATURE.format(feature=feature))
+        if FEATURES[feature].sensitive:
+            raise ValueError(_SENSITIVE_FEATURE.format(feature=feature))
+        return feature
+
+    def evaluate(self, values: np.ndarray) -> np.ndarray:
+        """Boolean array: whether each value meets the condition."""
+        v = np.asarray(values, dtype=np.float64)
+        with np.errstate(invalid="ignore"):
+            out = {
+                ">=": v >= self.value,
+                ">": v > self.value,
+                "<=": v <= self.value,
+                "<": v < self.value,
+                "==": v == self.value,
+                "!=": v != self.value,
+            }[self.op]
+        nan = np.isnan(v)
+        out = np.where(nan, self.missing == "pass", out)
+        return np.asarray(out, dtype=bool)
+
+    def text(self, value: float, met: bool) -> str:
+        """The plain-English line for one person."""
+        template = self.met if met else self.not_met
+        return template.format(value=_fmt(value), threshold=_fmt(self.value))
+
+
+class Rule(_Frozen):
+    """Named conditions combined with ``all`` (every condition) or ``any`` (at least one)."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label: str
+    combine: Literal["all", "any"] = "all"
+    conditions: tuple[Condition, ...] = Field(min_length=1)
+    enabled: bool = True
+    rationale: str = ""
+
+    def evaluate(self, frame: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """``(passed, per_condition)``: a boolean per person and a (conditions, n) matrix."""
+        per = np.stack([c.evaluate(frame[c.feature]) for c in self.conditions])
+        passed = per.all(axis=0) if self.combine == "all" else per.any(axis=0)
+        return passed, per
+
+
+class Eligibility(_Frozen):
+    """Core rules (all must pass) and local flex rules (any enabled one suffices)."""
+
+    core: tuple[Rule, ...] = Field(min_length=1)
+    flex: tuple[Rule, ...] = ()
+
+
+class RoutingRule(_Frozen):
+    """A serious-harm routing rule: the person's ``field`` is one of ``values``."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    field: Literal["rosh_level", "mappa_level", "mappa_category"]
+    values: tuple[str | int, ...] = Field(min_length=1)
+    reason: str = Field(description="Plain English; may use {value}")
+
+    @model_validator(mode="after")
+    def _check_values(self) -> RoutingRule:
+        allowed: tuple[Any, ...] = (
+            ("low", "medium", "high", "very_high") if self.field == "rosh_level" else (1, 2, 3)
+        )
+        bad = [v for v in self.values if v not in allowed]
+        if bad:
+            raise ValueError(f"routing rule {self.name!r}: {self.field} has no values {bad}; allowed {list(allowed)}")
+        return self
+
+
+class Capacity(_Frozen):
+    """How many places there are and whether current members keep theirs first."""
+
+    places: int = Field(ge=0, description="At most this many people are selected")
+    retain_current_members: bool = True
+    description: str = ""
+
+
+class TieBreakKey(_Frozen):
+    """One ranking key: ``key`` (``score`` or ``person_id``) or a ``feature``, with an order.
+
+    Missing feature values (``NaN``) always rank last, whichever the order.
+    """
+
+    key: Literal["score", "person_id"] | None = None
+    feature: str | None = None
+    order: Literal["ascending", "descending"]
+    description: str = ""
+
+    @model_validator(mode="after")
+    def _one(self) -> TieBreakKey:
+        if (self.key is None) == (self.feature is None):
+            raise ValueError(_TIE_BREAK_FIELD)
+        if self.feature is not None:
+            if self.feature not in FEATURES:
+                raise ValueError(_UNKNOWN_FEATURE.format(feature=self.feature))
+            if FEATURES[self.feature].sensitive:
+                raise ValueError(_SENSITIVE_FEATURE.format(feature=self.feature))
+        return self
+
+    @property
+    def name(self) -> str:
+        return self.key if self.key is not None else str(self.feature)
+
+
+class SelectionPolicy(_Frozen):
+    """A versioned, hashed cohort-selection policy (see the module docstring).
+
+    Examples
+    --------
+    >>> policy = load_policy()
+    >>> policy.name, policy.capacity.places
+    ('neighbourhood-crime-cohort', 20)
+    >>> policy.sha256 == policy.compute_sha256()
+    True
+    """
+
+    format: Literal["iomscore.cohort-policy/1"] = POLICY_FORMAT
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$")
+    version: str
+    title: str
+    description: str = ""
+    eligibility: Eligibility
+    routing: tuple[RoutingRule, ...] = Field(min_length=1)
+    capacity: Capacity
+    deselection: tuple[Rule, ...] = ()
+    tie_break: tuple[TieBreakKey, ...] = Field(min_length=1)
+    provenance: dict[str, Any] = Field(default_factory=dict)
+    sha256: Annotated[str | None, Field(pattern=r"^[0-9a-f]{64}$")] = None
+
+    @model_validator(mode="after")
+    def _check(self) -> SelectionPolicy:
+        names = [r.name for r in (*self.eligibility.core, *self.eligibility.flex, *self.deselection)]
+        names += [r.name for r in self.routing]
+        seen: set[str] = set()
+        for n in names:
+            if n in seen:
+                raise ValueError(_DUPLICATE_RULE.format(name=n))
+            seen.add(n)
+        covered = {(r.field, v) for r in self.routing for v in r.values}
+        missing = [f"{f}={v}" for f, v in REQUIRED_ROUTING if (f, v) not in covered]
+        if missing:
+            raise ValueError(_ROUTING_TOO_NARROW.format(missing=", ".join(missing)))
+        if self.tie_break[-1].key != "person_id":
+            raise ValueError(_TIE_BREAK_END)
+        keys = [k.name for k in self.tie_break]
+        for k in keys:
+            if keys.count(k) > 1:
+                raise ValueError(_TIE_BREAK_DUPLICATE.format(key=k))
+        return self
+
+    @property
+    def features(self) -> tuple[str, ...]:
+        """Every feature the policy reads, without repeats."""
+        rules = (*self.eligibility.core, *self.eligibility.flex, *self.deselection)
+        names = [c.feature for r in rules for c in r.conditions]
+        names += [k.feature for k in self.tie_break if k.feature is not None]
+        return tuple(dict.fromkeys(names))
+
+    def tie_break_text(self) -> str:
+        """The ranking order in words, e.g. for the panel pack."""
+        parts = []
+        for k in self.tie_break:
+            what = k.description or f"{k.name} {k.order}"
+            parts.append(what)
+        return "; then ".join(parts)
+
+    def content(self) -> dict[str, Any]:
+        """The policy as plain JSON data, without its ``sha256`` field."""
+        return self.model_dump(mode="json", exclude={"sha256"})
+
+    def compute_sha256(self) -> str:
+        """sha256 of the canonical JSON of :meth:`content`."""
+        return spec_sha256(self.content())
+
+    def with_sha256(self) -> SelectionPolicy:
+        """A copy with ``sha256`` set to the hash of the content."""
+        return self.model_copy(update={"sha256": self.compute_sha256()})
+
+    def with_capacity(self, places: int) -> SelectionPolicy:
+        """A copy with a different number of places (and the matching new hash)."""
+        cap = self.capacity.model_copy(update={"places": int(places)})
+        return SelectionPolicy.model_validate({**self.content(), "capacity": cap.model_dump()}).with_sha256()
+
+    def to_json(self) -> str:
+        """Pretty JSON with the sha256 recorded, for writing to ``models/policies/``."""
+        data = self.content()
+        data["sha256"] = self.compute_sha256()
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def _fmt(value: float) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "not recorded"
+    f = float(value)
+    return str(int(f)) if f.is_integer() else f"{f:g}"
+
+
+def _shipped(name: str) -> Path | None:
+    """Path of a shipped policy: the repository's ``models/policies`` or the wheel's copy."""
+    repo = Path(__file__).resolve().parents[2] / "models" / "policies" / f"{name}.json"
+    if repo.exists():
+        return repo
+    try:
+        wheel = resources.files("iomscore") / "_shipped_models" / "policies" / f"{name}.json"
+        if wheel.is_file():
+            return Path(str(wheel))
+    except (ModuleNotFoundError, FileNotFoundError):  # pragma: no cover - no wheel copy
+        pass
+    return None
+
+
+def load_policy(path: str | Path | None = None) -> SelectionPolicy:
+    """Read and validate a selection policy.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        A ``.json`` file, or the name of a shipped policy. Default: the shipped
+        ``neighbourhood-crime-cohort`` policy.
+
+    Returns
+    -------
+    SelectionPolicy
+        With ``sha256`` set. If the file records a ``sha256`` it must match the content.
+
+    Raises
+    ------
+    PolicyError
+        When the file cannot be parsed, is invalid, or its recorded hash does not match.
+
+    Examples
+    --------
+    >>> load_policy("neighbourhood-crime-cohort").version
+    '1.0.0'
+    """
+    if path is None:
+        path = DEFAULT_POLICY
+    p = Path(path)
+    if not p.exists():
+        shipped = _shipped(str(path))
+        if shipped is None:
+            raise PolicyError(_NOT_FOUND.format(path=str(path), name=str(path)))
+        p = shipped
+    try:
+        data = json.loads(p.read_bytes())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise PolicyError(_CANNOT_PARSE.format(path=p, error=exc)) from exc
+    try:
+        policy = SelectionPolicy.model_validate(data)
+    except ValueError as exc:
+        raise PolicyError(_INVALID.format(path=p, error=exc)) from exc
+    actual = policy.compute_sha256()
+    if policy.sha256 is not None and policy.sha256 != actual:
+        raise PolicyError(_HASH_MISMATCH.format(path=p, recorded=policy.sha256, actual=actual))
+    return policy.model_copy(update={"sha256": actual})
