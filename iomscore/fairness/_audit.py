@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import logging
 import numbers
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 import numpy as np
@@ -61,8 +62,7 @@ _BAD_N_BOOTSTRAP: Final = "n_bootstrap must be a whole number of at least 0; got
 _BAD_CONFIDENCE: Final = "confidence must be strictly between 0 and 1; got {value!r}."
 _BAD_RANDOM_STATE: Final = "random_state must be a non-negative integer or None; got {value!r}."
 _UNKNOWN_INTERSECTION: Final = (
-    "intersections entry {entry!r} names {name!r}, which is not a key of groups "
-    "(known: {known})."
+    "intersections entry {entry!r} names {name!r}, which is not a key of groups (known: {known})."
 )
 _SHORT_INTERSECTION: Final = (
     "each intersections entry must be a tuple of at least two characteristic names from "
@@ -399,8 +399,11 @@ class AuditResult:
             op = ">=" if self.selected_if == "ge" else ">"
             lines.append(f"Selection at the threshold: score {op} {self.threshold:g}.")
         if self.capacity is not None:
-            score = "" if self.capacity_score is None else f"; the last score selected is " \
-                f"{self.capacity_score:g}"
+            score = (
+                ""
+                if self.capacity_score is None
+                else f"; the last score selected is {self.capacity_score:g}"
+            )
             lines.append(
                 f"Selection at capacity: the top {self.capacity} people by score, ties broken by "
                 f"input position{score}."
@@ -463,8 +466,10 @@ class AuditResult:
         for c in self.comparisons:
             if keep is not None and c.metric not in keep:
                 continue
+            val: Callable[[float | None], str]
+            diff: Callable[[float | None], str]
             if c.metric in _UNIT_LESS:
-                val, diff = r.fmt_number, lambda v: r.fmt_number(v, signed=True)
+                val, diff = r.fmt_number, partial(r.fmt_number, signed=True)
             else:
                 val, diff = r.fmt_percent, r.fmt_points
             flag = "" if c.four_fifths_flag is None else ("FLAG" if c.four_fifths_flag else "ok")
@@ -553,7 +558,9 @@ class AuditResult:
         body = [r.html_paragraphs(self._summary_lines())]
         headers, rows = self._group_table()
         body.append(
-            r.html_table(headers, rows, caption="Per-group metrics", text_columns=(0, 1, len(headers) - 1))
+            r.html_table(
+                headers, rows, caption="Per-group metrics", text_columns=(0, 1, len(headers) - 1)
+            )
         )
         headers, rows, flags = self._comparison_table(metrics)
         body.append(
@@ -852,8 +859,10 @@ def audit(
         raise ValueError(_BAD_CAPACITY.format(n=n, value=capacity))
     min_group_size = check_min_group_size(min_group_size)
     n_bootstrap = _check_int(n_bootstrap, _BAD_N_BOOTSTRAP)
-    if isinstance(confidence, bool) or not isinstance(confidence, numbers.Real) or not (
-        0.0 < float(confidence) < 1.0
+    if (
+        isinstance(confidence, bool)
+        or not isinstance(confidence, numbers.Real)
+        or not (0.0 < float(confidence) < 1.0)
     ):
         raise ValueError(_BAD_CONFIDENCE.format(value=confidence))
     confidence = float(confidence)
@@ -978,8 +987,18 @@ def audit(
             for metric in available:
                 comparison_rows.append(
                     _compare(
-                        name, g, ref, metric, points, counts, draws, sizes, min_group_size,
-                        ref_small, n_bootstrap, confidence,
+                        name,
+                        g,
+                        ref,
+                        metric,
+                        points,
+                        counts,
+                        draws,
+                        sizes,
+                        min_group_size,
+                        ref_small,
+                        n_bootstrap,
+                        confidence,
                     )
                 )
 
@@ -1034,8 +1053,10 @@ def _group_notes(
     notes = []
     if count["n_positive"] == 0 or count["n_negative"] == 0:
         only = "did not reoffend" if count["n_positive"] == 0 else "reoffended"
-        undefined = "AUC" if selected is None else (
-            "AUC, TPR, FNR" if count["n_positive"] == 0 else "AUC, FPR, TNR"
+        undefined = (
+            "AUC"
+            if selected is None
+            else ("AUC, TPR, FNR" if count["n_positive"] == 0 else "AUC, FPR, TNR")
         )
         notes.append(f"everyone in this group {only}: {undefined} undefined")
     if selected is not None and count["n_selected"] == 0:
@@ -1061,7 +1082,19 @@ def _compare(
     if sizes[g] < min_group_size or ref_small:
         who = g if sizes[g] < min_group_size else f"reference group {ref}"
         return Comparison(
-            name, g, ref, metric, nan, nan, nan, nan, nan, nan, nan, nan, None,
+            name,
+            g,
+            ref,
+            metric,
+            nan,
+            nan,
+            nan,
+            nan,
+            nan,
+            nan,
+            nan,
+            nan,
+            None,
             note=f"not compared: {who} has fewer than {min_group_size} people",
         )
     value, ref_value = points[g][metric], points[ref][metric]

@@ -71,9 +71,7 @@ def check_length(arr: np.ndarray, name: str, expected: int, other: str) -> None:
     """Raise if ``arr`` does not have ``expected`` entries."""
     if arr.shape[0] != expected:
         raise ValueError(
-            _MISMATCHED_LENGTHS.format(
-                name=name, got=arr.shape[0], other=other, expected=expected
-            )
+            _MISMATCHED_LENGTHS.format(name=name, got=arr.shape[0], other=other, expected=expected)
         )
 
 
@@ -86,7 +84,7 @@ def _label(value: Any) -> str:
     if isinstance(value, bytes):
         return _label(value.decode("utf-8", errors="replace"))
     try:
-        if value != value:  # NaN, NaT
+        if value != value:  # noqa: PLR0124 - NaN and NaT are not equal to themselves
             return NOT_RECORDED
     except (TypeError, ValueError):  # pandas.NA refuses to be a bool
         return NOT_RECORDED
@@ -122,8 +120,10 @@ def normalise_labels(values: Any, name: str) -> npt.NDArray[np.str_]:
         return np.where(np.isnan(arr), NOT_RECORDED, text)
     if arr.dtype.kind in "biu":
         return arr.astype(str)
-    return np.array([_label(v) for v in arr.tolist()], dtype=str) if arr.size else np.array(
-        [], dtype=str
+    return (
+        np.array([_label(v) for v in arr.tolist()], dtype=str)
+        if arr.size
+        else np.array([], dtype=str)
     )
 
 
@@ -138,8 +138,10 @@ def sorted_groups(labels: npt.NDArray[np.str_]) -> list[str]:
 
 def check_mapping(value: Any, name: str) -> Mapping[str, Any]:
     """Check that ``value`` is a non-empty mapping with string keys (a DataFrame is accepted)."""
-    if hasattr(value, "columns") and hasattr(value, "__getitem__") and not isinstance(
-        value, Mapping
+    if (
+        hasattr(value, "columns")
+        and hasattr(value, "__getitem__")
+        and not isinstance(value, Mapping)
     ):
         value = {str(column): value[column] for column in value.columns}
     if not isinstance(value, Mapping):

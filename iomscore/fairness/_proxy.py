@@ -211,8 +211,10 @@ class ProxyResult:
     def _summary(self) -> list[str]:
         measure = "AUC" if self.method == "auc" else "normalised mutual information"
         lines = [
-            f"A feature is flagged as a possible proxy when its one-vs-rest {measure} is at "
-            f"or above {self.threshold:g}.",
+            (
+                f"A feature is flagged as a possible proxy when its one-vs-rest {measure} is "
+                f"at or above {self.threshold:g}."
+            ),
         ]
         flagged = self.flagged
         if flagged:
@@ -248,8 +250,10 @@ class ProxyResult:
     def to_html(self, *, title: str = "Proxy check") -> str:
         """A self-contained HTML page (inline CSS, no JavaScript)."""
         headers, rows, flags = self._table()
-        body = r.html_paragraphs(self._summary()) + "\n" + r.html_table(
-            headers, rows, text_columns=(0, 1, 2, 7, 8), flagged_rows=flags
+        body = (
+            r.html_paragraphs(self._summary())
+            + "\n"
+            + r.html_table(headers, rows, text_columns=(0, 1, 2, 7, 8), flagged_rows=flags)
         )
         return r.html_document(title, body)
 

@@ -9,9 +9,8 @@ import math
 import numpy as np
 import pytest
 
-from iomscore.fairness import METRICS, NOT_RECORDED, AuditResult, audit
+from iomscore.fairness import METRICS, NOT_RECORDED, AuditResult, _common, audit
 from iomscore.fairness import _audit as audit_module
-from iomscore.fairness import _common
 
 # Ten people in two groups of five.
 #   A: scores 0.9 0.8 0.7 0.6 0.5   outcomes 1 0 1 1 0
@@ -22,7 +21,12 @@ GROUPS = {"g": ["A"] * 5 + ["B"] * 5}
 
 
 def small(**kwargs: object) -> AuditResult:
-    defaults: dict[str, object] = dict(threshold=0.35, capacity=3, min_group_size=1, n_bootstrap=0)
+    defaults: dict[str, object] = {
+        "threshold": 0.35,
+        "capacity": 3,
+        "min_group_size": 1,
+        "n_bootstrap": 0,
+    }
     defaults.update(kwargs)
     return audit(SCORES, OUTCOMES, GROUPS, **defaults)  # type: ignore[arg-type]
 
@@ -85,16 +89,36 @@ class TestHandComputed:
         labels = ["R"] * 10 + ["X"] * 10 + ["Y"] * 10
         scores = [1] * 5 + [0] * 5 + [1] * 4 + [0] * 6 + [1] * 7 + [0] * 3
         outcomes = [0, 1] * 15
-        res = audit(scores, outcomes, {"g": labels}, threshold=1, reference={"g": "R"},
-                    min_group_size=1, n_bootstrap=0)
+        res = audit(
+            scores,
+            outcomes,
+            {"g": labels},
+            threshold=1,
+            reference={"g": "R"},
+            min_group_size=1,
+            n_bootstrap=0,
+        )
         assert res.comparison("g", "X", "selection_rate").four_fifths_flag is False
         assert res.comparison("g", "Y", "selection_rate").four_fifths_flag is True
 
     def test_selected_if_gt(self) -> None:
-        ge = audit([1, 2, 3, 4], [0, 0, 1, 1], {"g": ["a"] * 4}, threshold=3, min_group_size=1,
-                   n_bootstrap=0)
-        gt = audit([1, 2, 3, 4], [0, 0, 1, 1], {"g": ["a"] * 4}, threshold=3, selected_if="gt",
-                   min_group_size=1, n_bootstrap=0)
+        ge = audit(
+            [1, 2, 3, 4],
+            [0, 0, 1, 1],
+            {"g": ["a"] * 4},
+            threshold=3,
+            min_group_size=1,
+            n_bootstrap=0,
+        )
+        gt = audit(
+            [1, 2, 3, 4],
+            [0, 0, 1, 1],
+            {"g": ["a"] * 4},
+            threshold=3,
+            selected_if="gt",
+            min_group_size=1,
+            n_bootstrap=0,
+        )
         assert ge.group("g", "a").selection_rate == 0.5
         assert gt.group("g", "a").selection_rate == 0.25
 
@@ -124,11 +148,13 @@ class TestHandComputed:
 
     def test_explicit_reference_for_intersection(self) -> None:
         res = audit(
-            [5, 4, 3, 2], [1, 0, 1, 0],
+            [5, 4, 3, 2],
+            [1, 0, 1, 0],
             {"race": ["a", "a", "b", "b"], "sex": ["F", "M", "F", "M"]},
             intersections=[("race", "sex")],
             reference={"race": "b", ("race", "sex"): ("b", "M")},
-            min_group_size=1, n_bootstrap=0,
+            min_group_size=1,
+            n_bootstrap=0,
         )
         assert res.reference_groups == {"race": "b", "sex": "F", "race x sex": "b & M"}
 
@@ -153,8 +179,14 @@ class TestEdgeCases:
         assert res.group("g", NOT_RECORDED).n == 2
 
     def test_group_with_one_class(self) -> None:
-        res = audit([3, 2, 1, 4, 5, 6], [0, 0, 0, 1, 0, 1], {"g": ["a"] * 3 + ["b"] * 3},
-                    threshold=2, min_group_size=1, n_bootstrap=50)
+        res = audit(
+            [3, 2, 1, 4, 5, 6],
+            [0, 0, 0, 1, 0, 1],
+            {"g": ["a"] * 3 + ["b"] * 3},
+            threshold=2,
+            min_group_size=1,
+            n_bootstrap=50,
+        )
         a = res.group("g", "a")
         assert math.isnan(a.auc) and math.isnan(a.tpr) and math.isnan(a.fnr)
         assert a.fpr == pytest.approx(2 / 3)
@@ -165,8 +197,14 @@ class TestEdgeCases:
     def test_too_small_groups_are_reported_not_hidden(self) -> None:
         labels = ["big"] * 40 + ["tiny"] * 5
         rng = np.random.default_rng(0)
-        res = audit(rng.random(45), rng.random(45) < 0.5, {"g": labels}, threshold=0.5,
-                    capacity=10, n_bootstrap=20)
+        res = audit(
+            rng.random(45),
+            rng.random(45) < 0.5,
+            {"g": labels},
+            threshold=0.5,
+            capacity=10,
+            n_bootstrap=20,
+        )
         tiny = res.group("g", "tiny")
         assert tiny.too_small and tiny.n == 5
         assert tiny.n_positive is None and tiny.n_selected is None
@@ -180,19 +218,40 @@ class TestEdgeCases:
         assert not big.too_small and not math.isnan(big.base_rate)
 
     def test_capacity_ties_broken_by_input_position(self) -> None:
-        first = audit([1, 1, 1, 0], [0, 1, 0, 1], {"g": ["x", "x", "y", "y"]}, capacity=2,
-                      min_group_size=1, n_bootstrap=0)
+        first = audit(
+            [1, 1, 1, 0],
+            [0, 1, 0, 1],
+            {"g": ["x", "x", "y", "y"]},
+            capacity=2,
+            min_group_size=1,
+            n_bootstrap=0,
+        )
         assert first.group("g", "x").selection_rate_capacity == 1.0
         assert first.group("g", "y").selection_rate_capacity == 0.0
         assert first.capacity_score == 1.0
         assert any("share the boundary score" in note for note in first.notes)
         # same people, reversed order: the tied people now selected are the other ones
-        again = audit([0, 1, 1, 1], [1, 0, 1, 0], {"g": ["y", "y", "x", "x"]}, capacity=2,
-                      min_group_size=1, n_bootstrap=0)
+        again = audit(
+            [0, 1, 1, 1],
+            [1, 0, 1, 0],
+            {"g": ["y", "y", "x", "x"]},
+            capacity=2,
+            min_group_size=1,
+            n_bootstrap=0,
+        )
         assert again.group("g", "x").selection_rate_capacity == 0.5
         # deterministic across runs
-        assert first.to_dict() == audit([1, 1, 1, 0], [0, 1, 0, 1], {"g": ["x", "x", "y", "y"]},
-                                        capacity=2, min_group_size=1, n_bootstrap=0).to_dict()
+        assert (
+            first.to_dict()
+            == audit(
+                [1, 1, 1, 0],
+                [0, 1, 0, 1],
+                {"g": ["x", "x", "y", "y"]},
+                capacity=2,
+                min_group_size=1,
+                n_bootstrap=0,
+            ).to_dict()
+        )
 
     def test_capacity_ties_at_scale(self) -> None:
         # 1,000 people in blocks of 100, scores 1 or 2 with many ties; the top 300 must be
@@ -200,13 +259,19 @@ class TestEdgeCases:
         rng = np.random.default_rng(11)
         scores = rng.integers(1, 3, 1000).astype(float)
         blocks = np.repeat([f"block{i}" for i in range(10)], 100)
-        res = audit(scores, np.arange(1000) % 2, {"g": blocks}, capacity=300,
-                    min_group_size=1, n_bootstrap=0)
+        res = audit(
+            scores,
+            np.arange(1000) % 2,
+            {"g": blocks},
+            capacity=300,
+            min_group_size=1,
+            n_bootstrap=0,
+        )
         expected = np.zeros(1000, dtype=bool)
         expected[sorted(range(1000), key=lambda i: (-scores[i], i))[:300]] = True
         for i in range(10):
             got = res.group("g", f"block{i}").n_selected_capacity
-            assert got == int(expected[i * 100:(i + 1) * 100].sum())
+            assert got == int(expected[i * 100 : (i + 1) * 100].sum())
 
     def test_capacity_zero_and_everyone(self) -> None:
         none = small(capacity=0)
@@ -231,10 +296,21 @@ class TestEdgeCases:
 
     def test_boolean_and_float_outcomes(self) -> None:
         as_bool = audit(
-            SCORES, [bool(v) for v in OUTCOMES], GROUPS, threshold=0.35, min_group_size=1,
-            n_bootstrap=0)
-        as_float = audit(SCORES, [float(v) for v in OUTCOMES], GROUPS, threshold=0.35,
-                         min_group_size=1, n_bootstrap=0)
+            SCORES,
+            [bool(v) for v in OUTCOMES],
+            GROUPS,
+            threshold=0.35,
+            min_group_size=1,
+            n_bootstrap=0,
+        )
+        as_float = audit(
+            SCORES,
+            [float(v) for v in OUTCOMES],
+            GROUPS,
+            threshold=0.35,
+            min_group_size=1,
+            n_bootstrap=0,
+        )
         assert as_bool.to_dict() == as_float.to_dict()
 
     def test_small_denominator_note(self) -> None:
@@ -259,8 +335,9 @@ class TestErrors:
             audit([1, 2], [0], {"g": ["a", "b"]})
         assert str(info.value) == expected
 
-    @pytest.mark.parametrize("outcomes", [[0, 2, 1], [0, 0.5, 1], ["yes", "no", "yes"],
-                                          [0, float("nan"), 1]])
+    @pytest.mark.parametrize(
+        "outcomes", [[0, 2, 1], [0, 0.5, 1], ["yes", "no", "yes"], [0, float("nan"), 1]]
+    )
     def test_non_binary_outcomes(self, outcomes: list[object]) -> None:
         with pytest.raises(ValueError, match="outcomes must be binary"):
             audit([1, 2, 3], outcomes, {"g": list("abc")})
@@ -317,8 +394,10 @@ class TestBootstrap:
         two = audit(s, y, g, threshold=0.5, capacity=50, n_bootstrap=200, random_state=3)
         other = audit(s, y, g, threshold=0.5, capacity=50, n_bootstrap=200, random_state=4)
         assert one.to_dict() == two.to_dict()
-        assert one.comparison("g", "b", "fpr").difference_low != other.comparison(
-            "g", "b", "fpr").difference_low
+        assert (
+            one.comparison("g", "b", "fpr").difference_low
+            != other.comparison("g", "b", "fpr").difference_low
+        )
 
     def test_chunking_does_not_change_results(self, monkeypatch: pytest.MonkeyPatch) -> None:
         rng = np.random.default_rng(6)
@@ -355,8 +434,15 @@ class TestBootstrap:
             s = rng.random(total)
             y = rng.random(total) < s
             labels = ["ref"] * n_ref + ["small"] * n_small + ["large"] * n_large
-            res = audit(s, y, {"g": labels}, threshold=0.5, reference={"g": "ref"},
-                        n_bootstrap=300, random_state=seed)
+            res = audit(
+                s,
+                y,
+                {"g": labels},
+                threshold=0.5,
+                reference={"g": "ref"},
+                n_bootstrap=300,
+                random_state=seed,
+            )
             for store, group in ((widths_small, "small"), (widths_large, "large")):
                 c = res.comparison("g", group, "selection_rate")
                 store.append(c.difference_high - c.difference_low)
@@ -391,8 +477,15 @@ class TestExports:
 
     def test_markdown_and_html(self) -> None:
         labels = ["A"] * 5 + ["B <script>"] * 5
-        res = audit(SCORES, OUTCOMES, {"g": labels}, threshold=0.35, capacity=3,
-                    min_group_size=1, n_bootstrap=20)
+        res = audit(
+            SCORES,
+            OUTCOMES,
+            {"g": labels},
+            threshold=0.35,
+            capacity=3,
+            min_group_size=1,
+            n_bootstrap=20,
+        )
         md = res.to_markdown()
         assert "| g | A (reference) | 5 |" in md
         assert "Four-fifths rule" in md and "FLAG" in md
@@ -415,8 +508,9 @@ class TestExports:
         text = (res.to_markdown() + res.to_html()).lower()
         assert "unbiased" not in text and "debias" not in text
 
-    def test_logs_but_never_prints(self, caplog: pytest.LogCaptureFixture,
-                                   capsys: pytest.CaptureFixture[str]) -> None:
+    def test_logs_but_never_prints(
+        self, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+    ) -> None:
         with caplog.at_level(logging.INFO, logger="iomscore.fairness"):
             small()
         assert "four-fifths" in caplog.text

@@ -74,10 +74,14 @@ def test_filtered_audit(rows: list[dict[str, str]]) -> None:
     y = column(rows, "two_year_recid").astype(int)[keep]
     capacity = round(0.2 * keep.sum())
     res = audit(
-        decile, y,
+        decile,
+        y,
         {"race": column(rows, "race")[keep], "sex": column(rows, "sex")[keep]},
-        threshold=4, selected_if="gt", capacity=capacity,
-        intersections=[("race", "sex")], reference={"race": "Caucasian"},
+        threshold=4,
+        selected_if="gt",
+        capacity=capacity,
+        intersections=[("race", "sex")],
+        reference={"race": "Caucasian"},
         n_bootstrap=200,
     )
     black, white = res.group("race", "African-American"), res.group("race", "Caucasian")
@@ -87,5 +91,6 @@ def test_filtered_audit(rows: list[dict[str, str]]) -> None:
     assert 0.15 < gap.difference < 0.25 and gap.difference_low > 0.1
     assert res.comparison("race", "African-American", "selection_rate").four_fifths_flag
     assert res.group("race", "Native American").too_small
-    assert sum(g.n_selected_capacity or 0 for g in res.groups if g.characteristic == "sex") \
-        == capacity
+    assert (
+        sum(g.n_selected_capacity or 0 for g in res.groups if g.characteristic == "sex") == capacity
+    )

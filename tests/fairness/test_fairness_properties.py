@@ -24,29 +24,39 @@ def cohorts(draw: st.DrawFn, distinct_scores: bool = False) -> dict[str, object]
     outcomes = draw(st.lists(st.integers(0, 1), min_size=n, max_size=n))
     race = draw(st.lists(LABELS, min_size=n, max_size=n))
     sex = draw(st.lists(st.sampled_from(["F", "M"]), min_size=n, max_size=n))
-    probabilities = draw(
-        st.lists(st.floats(0, 1, allow_nan=False), min_size=n, max_size=n)
-    )
+    probabilities = draw(st.lists(st.floats(0, 1, allow_nan=False), min_size=n, max_size=n))
     threshold = draw(st.integers(0, 7).map(float))
     capacity = draw(st.integers(0, n))
-    return dict(
-        scores=scores, outcomes=outcomes, groups={"race": race, "sex": sex},
-        probabilities=probabilities, threshold=threshold, capacity=capacity,
-    )
+    return {
+        "scores": scores,
+        "outcomes": outcomes,
+        "groups": {"race": race, "sex": sex},
+        "probabilities": probabilities,
+        "threshold": threshold,
+        "capacity": capacity,
+    }
 
 
 def run(c: dict[str, object], **kwargs: object) -> AuditResult:
-    options: dict[str, object] = dict(
-        threshold=c["threshold"], capacity=c["capacity"], probabilities=c["probabilities"],
-        intersections=[("race", "sex")], min_group_size=1, n_bootstrap=0,
-    )
+    options: dict[str, object] = {
+        "threshold": c["threshold"],
+        "capacity": c["capacity"],
+        "probabilities": c["probabilities"],
+        "intersections": [("race", "sex")],
+        "min_group_size": 1,
+        "n_bootstrap": 0,
+    }
     options.update(kwargs)
     return audit(c["scores"], c["outcomes"], c["groups"], **options)  # type: ignore[arg-type]
 
 
 def same_row(x: GroupMetrics, y: GroupMetrics) -> bool:
     if (x.n, x.n_positive, x.n_selected, x.n_selected_capacity, x.too_small) != (
-        y.n, y.n_positive, y.n_selected, y.n_selected_capacity, y.too_small
+        y.n,
+        y.n_positive,
+        y.n_selected,
+        y.n_selected_capacity,
+        y.too_small,
     ):
         return False
     for m in METRICS:

@@ -81,8 +81,7 @@ def test_method_nmi_and_threshold() -> None:
     res = proxy_check({"x": member}, {"g": member.astype(str)}, method="nmi", threshold=0.5)
     assert res.method == "nmi" and res.threshold == 0.5
     assert all(r.flagged for r in res.rows)
-    assert proxy_check({"x": member}, {"g": member.astype(str)}).threshold == \
-        DEFAULT_AUC_THRESHOLD
+    assert proxy_check({"x": member}, {"g": member.astype(str)}).threshold == DEFAULT_AUC_THRESHOLD
 
 
 def test_errors() -> None:
