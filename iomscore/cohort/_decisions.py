@@ -1,0 +1,581 @@
+"""Panel decisions: an append-only log, override detection, and override rates by group.
+
+A panel decides, for each person, ``include``, ``exclude`` or ``defer``. Each decision is one
+line of a JSON Lines file, written by :meth:`DecisionLog.record` in append mode and never
+rewritten. Each line records who decided (``panel``, ``decided_by``), when (``decided_at``),
+why (``reason``, mandatory), and a snapshot of the recommendation it was made against: the
+score, band, model sha256, policy sha256 and selection sha256. A decision never edits a score:
+the :class:`~iomscore.cohort.CohortSelection` is frozen, and the log only copies from it.
+
+Each line also carries ``prev_sha256``, the sha256 of the line before it (64 zeros for the
+first), so :meth:`DecisionLog.entries` detects a line edited, removed or reordered after it
+was written.
+
+An *override* is a panel decision that differs from the action the recommendation
+corresponds to (:data:`~iomscore.cohort.RECOMMENDED_ACTION`): for example including someone
+ranked over capacity, or keeping someone flagged for de-selection review.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import math
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Final, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .._batch import ReferralTable
+from ._select import CohortSelection
+
+__all__ = [
+    "NOT_RECORDED",
+    "DecisionLog",
+    "DecisionLogError",
+    "GroupOverrides",
+    "LogEntry",
+    "OverrideReport",
+    "override_rates",
+]
+
+LOG_FORMAT: Final = "iomscore.decision-log/1"
+NOT_RECORDED: Final = "not recorded"
+GENESIS: Final = "0" * 64
+#: Groups with fewer decisions than this are flagged: their rates are too unstable to compare.
+DEFAULT_MIN_GROUP_SIZE: Final = 10
+SMALL_NUMBERS_CAVEAT: Final = (
+    "Rates in groups of fewer than {min_group_size} people are shown but flagged: with so few "
+    "decisions one person changes the rate a lot, so they cannot support a comparison. Panel "
+    "lists are small; read differences as questions for the panel, not findings."
+)
+
+_EMPTY_REASON: Final = "a panel decision needs a reason: say why, in plain English"
+_NAIVE_TIME: Final = "decided_at {value!r} has no time zone; give an ISO 8601 time with an offset, e.g. 2025-06-01T10:00:00+01:00"
+_NOT_IN_SELECTION: Final = "person_id {person!r} is not in this selection; decisions are recorded against a recommendation"
+_BAD_LINE: Final = "decision log {path}, line {line}: {error}"
+_BROKEN_CHAIN: Final = (
+    "decision log {path}, line {line}: prev_sha256 does not match the line before it; the log "
+    "was edited, reordered or truncated after it was written"
+)
+_BAD_MIN_GROUP: Final = "min_group_size must be a whole number of at least 1; got {value!r}"
+
+
+class DecisionLogError(ValueError):
+    """A decision log line is invalid, or the log was changed after it was written."""
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class LogEntry(_Frozen):
+    """One panel decision, with the recommendation and score it was made against.
+
+    Examples
+    --------
+    >>> e = LogEntry(person_id="P1", decision="include", recommendation="eligible - over capacity",
+    ...     recommended_action="exclude", panel="North IOM panel", decided_by="Chair",
+    ...     decided_at="2025-06-01T10:00:00+00:00", reason="Places freed by a transfer",
+    ...     score=12.0, band="high", model_sha256="a" * 64, policy_sha256="b" * 64,
+    ...     selection_sha256="c" * 64, prev_sha256="0" * 64)
+    >>> e.is_override
+    True
+    """
+
+    format: Literal["iomscore.decision-log/1"] = LOG_FORMAT
+    person_id: str = Field(min_length=1)
+    decision: Literal["include", "exclude", "defer"]
+    recommendation: str
+    recommended_action: Literal["include", "exclude", "defer"]
+    panel: str = Field(min_length=1)
+    decided_by: str = Field(min_length=1)
+    decided_at: dt.datetime
+    reason: str
+    score: float | None
+    band: str | None
+    model_name: str | None = None
+    model_version: str | None = None
+    model_sha256: str | None
+    policy_sha256: str
+    selection_sha256: str
+    prev_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+    @field_validator("reason")
+    @classmethod
+    def _reason(cls, value: str) -> str:
+        if not value or not value.strip():
+            raise ValueError(_EMPTY_REASON)
+        return value.strip()
+
+    @field_validator("panel", "decided_by")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value.strip()
+
+    @field_validator("decided_at")
+    @classmethod
+    def _aware(cls, value: dt.datetime) -> dt.datetime:
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(_NAIVE_TIME.format(value=value.isoformat()))
+        return value
+
+    @property
+    def is_override(self) -> bool:
+        """True when the panel's decision differs from the recommended action."""
+        return self.decision != self.recommended_action
+
+    @property
+    def direction(self) -> str:
+        """E.g. ``"include (recommended exclude)"``, or ``"as recommended"``."""
+        if not self.is_override:
+            return "as recommended"
+        return f"{self.decision} (recommended {self.recommended_action})"
+
+
+def _line_hash(line: bytes) -> str:
+    return hashlib.sha256(line.rstrip(b"\n")).hexdigest()
+
+
+def _parse_time(value: dt.datetime | str | None) -> dt.datetime:
+    if value is None:
+        return dt.datetime.now(dt.timezone.utc)
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise DecisionLogError(_NAIVE_TIME.format(value=value.isoformat()))
+    return value
+
+
+class DecisionLog:
+    """An append-only JSON Lines log of panel decisions.
+
+    Parameters
+    ----------
+    path : str or Path
+        The log file; created on the first :meth:`record`.
+
+    Examples
+    --------
+    >>> import iomscore, tempfile, pathlib
+    >>> from iomscore.cohort import select_cohort
+    >>> r = iomscore.Referral(person_id="P1", assessment_date="2025-06-01",
+    ...     date_of_birth="1990-02-01", sanctions=[{"offence_date": "2025-02-01",
+    ...     "sanction_date": "2025-03-01", "offence_group": "burglary_domestic",
+    ...     "disposal": "community_order"}])
+    >>> sel = select_cohort([r], iomscore.score([r]))
+    >>> log = DecisionLog(pathlib.Path(tempfile.mkdtemp()) / "decisions.jsonl")
+    >>> e = log.record(sel, "P1", "defer", panel="North", decided_by="Chair",
+    ...     reason="Awaiting housing assessment", decided_at="2025-06-02T10:00:00+01:00")
+    >>> e.is_override, len(log.entries())
+    (True, 1)
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+
+    def _last_hash(self) -> str:
+        if not self.path.exists():
+            return GENESIS
+        with self.path.open("rb") as fh:
+            last = b""
+            for line in fh:
+                if line.strip():
+                    last = line
+        return _line_hash(last) if last else GENESIS
+
+    def record(
+        self,
+        selection: CohortSelection,
+        person_id: str,
+        decision: Literal["include", "exclude", "defer"],
+        *,
+        panel: str,
+        decided_by: str,
+        reason: str,
+        decided_at: dt.datetime | str | None = None,
+    ) -> LogEntry:
+        """Append one decision and return it.
+
+        Parameters
+        ----------
+        selection : CohortSelection
+            The run the decision was made on; the score snapshot is copied from it.
+        person_id : str
+            Whom the decision is about (must be in ``selection``).
+        decision : {"include", "exclude", "defer"}
+        panel, decided_by : str
+            Which panel, and who recorded the decision (a role or pseudonymous staff id).
+        reason : str
+            Mandatory, non-blank.
+        decided_at : datetime or ISO 8601 str, optional
+            When the decision was made, with a time zone. When omitted, the current time in
+            UTC is used: pass the meeting time for a faithful record.
+
+        Raises
+        ------
+        DecisionLogError
+            On a blank reason, a time without a zone, or a person not in the selection.
+        """
+        try:
+            d = selection.get(person_id)
+        except KeyError:
+            raise DecisionLogError(_NOT_IN_SELECTION.format(person=person_id)) from None
+        model = selection.model
+        try:
+            entry = LogEntry(
+                person_id=person_id,
+                decision=decision,
+                recommendation=d.decision,
+                recommended_action=d.recommended_action,
+                panel=panel,
+                decided_by=decided_by,
+                decided_at=_parse_time(decided_at),
+                reason=reason,
+                score=d.score,
+                band=d.band,
+                model_name=None if model is None else model.name,
+                model_version=None if model is None else model.version,
+                model_sha256=None if model is None else model.sha256,
+                policy_sha256=selection.policy_sha256,
+                selection_sha256=selection.sha256,
+                prev_sha256=GENESIS,
+            )
+        except ValidationError as exc:
+            raise DecisionLogError(str(exc)) from None
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.path.open("ab") as fh:
+            _lock(fh)
+            try:
+                entry = entry.model_copy(update={"prev_sha256": self._last_hash()})
+                line = json.dumps(entry.model_dump(mode="json"), ensure_ascii=False, sort_keys=True)
+                fh.write(line.encode("utf-8") + b"\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+            finally:
+                _unlock(fh)
+        return entry
+
+    def entries(self) -> tuple[LogEntry, ...]:
+        """Every entry, in file order, validated (each line and the hash chain).
+
+        Raises
+        ------
+        DecisionLogError
+            Naming the line that is invalid or breaks the chain.
+        """
+        if not self.path.exists():
+            return ()
+        out: list[LogEntry] = []
+        prev = GENESIS
+        with self.path.open("rb") as fh:
+            for number, raw in enumerate(fh, start=1):
+                if not raw.strip():
+                    continue
+                try:
+                    entry = LogEntry.model_validate_json(raw)
+                except ValidationError as exc:
+                    raise DecisionLogError(_BAD_LINE.format(path=self.path, line=number, error=exc)) from None
+                if entry.prev_sha256 != prev:
+                    raise DecisionLogError(_BROKEN_CHAIN.format(path=self.path, line=number))
+                prev = _line_hash(raw)
+                out.append(entry)
+        return tuple(out)
+
+    def latest(self, selection: CohortSelection | str | None = None) -> dict[str, LogEntry]:
+        """The last decision per person (file order), optionally for one selection only."""
+        sha = selection.sha256 if isinstance(selection, CohortSelection) else selection
+        out: dict[str, LogEntry] = {}
+        for e in self.entries():
+            if sha is None or e.selection_sha256 == sha:
+                out[e.person_id] = e
+        return out
+
+
+def _lock(fh: Any) -> None:
+    try:
+        import fcntl
+
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+    except (ImportError, OSError):  # pragma: no cover - not POSIX
+        pass
+
+
+def _unlock(fh: Any) -> None:
+    try:
+        import fcntl
+
+        fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+    except (ImportError, OSError):  # pragma: no cover - not POSIX
+        pass
+
+
+# --- override rates -----------------------------------------------------------------------------
+
+
+class GroupOverrides(_Frozen):
+    """Overrides within one group of one characteristic."""
+
+    characteristic: str
+    group: str
+    decisions: int
+    overrides: int
+    rate: float | None = Field(description="overrides / decisions; None when there are no decisions")
+    overrides_in: int = Field(description="Included although the recommendation was not include")
+    overrides_out: int = Field(description="Excluded or deferred although the recommendation was include")
+    small: bool = Field(description="Fewer decisions than min_group_size: do not compare")
+
+
+class OverrideReport(_Frozen):
+    """Override rates overall and by group.
+
+    For every characteristic the group ``decisions`` add up to the overall ``decisions`` and
+    the group ``overrides`` to the overall ``overrides``.
+    """
+
+    decisions: int
+    overrides: int
+    rate: float | None
+    by_direction: dict[str, int]
+    by_group: tuple[GroupOverrides, ...]
+    min_group_size: int
+    caveat: str
+
+    def groups(self, characteristic: str) -> tuple[GroupOverrides, ...]:
+        """The rows of one characteristic."""
+        return tuple(g for g in self.by_group if g.characteristic == characteristic)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON data."""
+        return self.model_dump(mode="json")
+
+    def to_frame(self) -> Any:
+        """A pandas DataFrame of :attr:`by_group` (requires pandas)."""
+        import pandas as pd
+
+        return pd.DataFrame([g.model_dump() for g in self.by_group])
+
+
+def _label(value: Any) -> str:
+    if value is None:
+        return NOT_RECORDED
+    if isinstance(value, float) and math.isnan(value):
+        return NOT_RECORDED
+    text = str(value).strip()
+    return text if text else NOT_RECORDED
+
+
+GroupsArg = ReferralTable | Mapping[str, Mapping[str, Any]]
+
+
+def _group_maps(groups: GroupsArg | None, characteristics: Sequence[str] | None) -> dict[str, dict[str, str]]:
+    if groups is None:
+        return {}
+    if isinstance(groups, ReferralTable):
+        ids = [str(p) for p in groups.batch.person_id.tolist()]
+        raw: dict[str, Mapping[str, Any]] = {
+            name: dict(zip(ids, np.asarray(col, dtype=object).tolist())) for name, col in groups.protected.items()
+        }
+    else:
+        raw = {name: dict(m) for name, m in groups.items()}
+    names = list(raw) if characteristics is None else list(characteristics)
+    missing = [n for n in names if n not in raw]
+    if missing:
+        raise KeyError(f"no characteristic {missing[0]!r} in groups; have {sorted(raw)}")
+    return {n: {p: _label(v) for p, v in raw[n].items()} for n in names}
+
+
+def override_rates(
+    entries: DecisionLog | Iterable[LogEntry],
+    groups: GroupsArg | None = None,
+    *,
+    characteristics: Sequence[str] | None = None,
+    selection: CohortSelection | str | None = None,
+    min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
+) -> OverrideReport:
+    """How often the panel departed from the recommendation, overall and by group.
+
+    Only the latest decision per person counts (per selection when entries span several
+    runs).
+
+    Parameters
+    ----------
+    entries : DecisionLog or iterable of LogEntry
+    groups : ReferralTable or mapping, optional
+        Protected characteristics: a :class:`~iomscore.ReferralTable` (its protected
+        columns, read only here), or ``{characteristic: {person_id: label}}``. Missing labels
+        form the group ``"not recorded"``, never dropped.
+    characteristics : sequence of str, optional
+        Which characteristics to report (default: all in ``groups``).
+    selection : CohortSelection or str, optional
+        Count only decisions made on this selection (or selection sha256).
+    min_group_size : int
+        Groups with fewer decisions are flagged ``small``.
+
+    Returns
+    -------
+    OverrideReport
+
+    Examples
+    --------
+    >>> report = override_rates([], {"ethnicity": {}})
+    >>> report.decisions, report.rate
+    (0, None)
+    """
+    if isinstance(min_group_size, bool) or not isinstance(min_group_size, int) or min_group_size < 1:
+        raise ValueError(_BAD_MIN_GROUP.format(value=min_group_size))
+    if isinstance(entries, DecisionLog):
+        items: Iterable[LogEntry] = entries.entries()
+    else:
+        items = entries
+    sha = selection.sha256 if isinstance(selection, CohortSelection) else selection
+    latest: dict[tuple[str, str], LogEntry] = {}
+    for e in items:
+        if sha is None or e.selection_sha256 == sha:
+            latest[(e.selection_sha256, e.person_id)] = e
+    chosen = list(latest.values())
+    n = len(chosen)
+    over = [e for e in chosen if e.is_override]
+    directions: dict[str, int] = {}
+    for e in over:
+        directions[e.direction] = directions.get(e.direction, 0) + 1
+    maps = _group_maps(groups, characteristics)
+    rows: list[GroupOverrides] = []
+    for name, mapping in maps.items():
+        tally: dict[str, list[LogEntry]] = {}
+        for e in chosen:
+            tally.setdefault(mapping.get(e.person_id, NOT_RECORDED), []).append(e)
+        for label in sorted(tally, key=lambda g: (g == NOT_RECORDED, g)):
+            es = tally[label]
+            k = sum(e.is_override for e in es)
+            rows.append(
+                GroupOverrides(
+                    characteristic=name,
+                    group=label,
+                    decisions=len(es),
+                    overrides=k,
+                    rate=k / len(es),
+                    overrides_in=sum(e.is_override and e.decision == "include" for e in es),
+                    overrides_out=sum(e.is_override and e.recommended_action == "include" for e in es),
+                    small=len(es) < min_group_size,
+                )
+            )
+    return OverrideReport(
+        decisions=n,
+        overrides=len(over),
+        rate=(len(over) / n) if n else None,
+        by_direction=dict(sorted(directions.items())),
+        by_group=tuple(rows),
+        min_group_size=min_group_size,
+        caveat=SMALL_NUMBERS_CAVEAT.format(min_group_size=min_group_size),
+    )
+
+
+# --- selection rates (the panel's fairness summary) ------------------------------------------
+
+
+class GroupSelection(_Frozen):
+    """Referred, eligible and selected people within one group of one characteristic."""
+
+    characteristic: str
+    group: str
+    referred: int
+    eligible: int
+    selected: int
+    rate: float | None = Field(description="selected / referred")
+    small: bool = Field(description="Fewer people referred than min_group_size: do not compare")
+
+
+class SelectionRates(_Frozen):
+    """Selection rates (selected / referred) overall and by group.
+
+    No outcomes are needed: this describes who the recommendation picks, not whether it is
+    accurate for them (for that, see :func:`iomscore.fairness.audit`).
+    """
+
+    referred: int
+    eligible: int
+    selected: int
+    rate: float | None
+    by_group: tuple[GroupSelection, ...]
+    min_group_size: int
+    caveat: str
+
+    def groups(self, characteristic: str) -> tuple[GroupSelection, ...]:
+        """The rows of one characteristic."""
+        return tuple(g for g in self.by_group if g.characteristic == characteristic)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON data."""
+        return self.model_dump(mode="json")
+
+
+def selection_rates(
+    selection: CohortSelection,
+    groups: GroupsArg | None = None,
+    *,
+    characteristics: Sequence[str] | None = None,
+    min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
+) -> SelectionRates:
+    """Selection rates of a recommendation, overall and by group.
+
+    Parameters
+    ----------
+    selection : CohortSelection
+    groups : ReferralTable or mapping, optional
+        As for :func:`override_rates`; missing labels form the group ``"not recorded"``.
+    characteristics : sequence of str, optional
+        Which characteristics to report (default: all in ``groups``).
+    min_group_size : int
+        Groups with fewer people referred are flagged ``small``.
+
+    Examples
+    --------
+    >>> from iomscore.cohort import CohortSelection
+    >>> empty = CohortSelection(policy_name="p", policy_version="1", policy_sha256="0" * 64,
+    ...     model=None, capacity=2, tie_break="", decisions=())
+    >>> selection_rates(empty).rate is None
+    True
+    """
+    if isinstance(min_group_size, bool) or not isinstance(min_group_size, int) or min_group_size < 1:
+        raise ValueError(_BAD_MIN_GROUP.format(value=min_group_size))
+    decisions = selection.decisions
+    n = len(decisions)
+    chosen = sum(d.decision == "selected" for d in decisions)
+    rows: list[GroupSelection] = []
+    for name, mapping in _group_maps(groups, characteristics).items():
+        tally: dict[str, list[Any]] = {}
+        for d in decisions:
+            tally.setdefault(mapping.get(d.person_id, NOT_RECORDED), []).append(d)
+        for label in sorted(tally, key=lambda g: (g == NOT_RECORDED, g)):
+            ds = tally[label]
+            k = sum(d.decision == "selected" for d in ds)
+            rows.append(
+                GroupSelection(
+                    characteristic=name,
+                    group=label,
+                    referred=len(ds),
+                    eligible=sum(d.eligible for d in ds),
+                    selected=k,
+                    rate=k / len(ds),
+                    small=len(ds) < min_group_size,
+                )
+            )
+    return SelectionRates(
+        referred=n,
+        eligible=sum(d.eligible for d in decisions),
+        selected=chosen,
+        rate=chosen / n if n else None,
+        by_group=tuple(rows),
+        min_group_size=min_group_size,
+        caveat=SMALL_NUMBERS_CAVEAT.format(min_group_size=min_group_size),
+    )
+
+
+__all__ += ["GroupSelection", "SelectionRates", "selection_rates"]
