@@ -209,6 +209,7 @@ def main(argv: list[str] | None = None) -> int:
         "| :--- | ---: | ---: | :--- |",
     ]
     results = []
+    capacity_results = []
     for spec in SCORES:
         score = spec.compute(df)
         res = audit(
@@ -224,7 +225,20 @@ def main(argv: list[str] | None = None) -> int:
             n_bootstrap=args.n_bootstrap,
             random_state=RANDOM_STATE,
         )
+        # Error rates of selection at capacity: audit the 0/1 selection itself as a score.
+        chosen = np.zeros(n)
+        chosen[np.argsort(-score.scores, kind="stable")[:capacity]] = 1.0
+        at_capacity = audit(
+            chosen,
+            y,
+            {"race": df["race"]},
+            threshold=1,
+            reference={"race": "Caucasian"},
+            n_bootstrap=args.n_bootstrap,
+            random_state=RANDOM_STATE,
+        )
         results.append((spec, res))
+        capacity_results.append((spec, at_capacity))
         op = ">" if spec.selected_if == "gt" else ">="
         sel = np.mean(
             score.scores > spec.threshold
@@ -277,6 +291,37 @@ def main(argv: list[str] | None = None) -> int:
                 f"| {spec.name} | {metric} | {scale * c.difference:+.2f}{unit} | "
                 f"[{scale * c.difference_low:+.2f}, {scale * c.difference_high:+.2f}] | "
                 f"{c.ratio:.2f} |"
+            )
+    out.append("")
+
+    out += [
+        (
+            f"Error rates when the top {CAPACITY_SHARE:.0%} (k = {capacity:,}) are selected, "
+            "the like-for-like comparison (both scores select the same number of people):"
+        ),
+        "",
+        "| score | group | selected | FPR | FNR | PPV |",
+        "| :--- | :--- | ---: | ---: | ---: | ---: |",
+    ]
+    for spec, res in capacity_results:
+        for g in res.groups:
+            if g.too_small:
+                continue
+            out.append(
+                f"| {spec.name} | {g.group} | {g.selection_rate:.1%} | {g.fpr:.1%} | "
+                f"{g.fnr:.1%} | {g.ppv:.1%} |"
+            )
+    out += [
+        "",
+        "| score | metric (top 20%) | African-American minus Caucasian | interval |",
+        "| :--- | :--- | ---: | ---: |",
+    ]
+    for spec, res in capacity_results:
+        for metric in ("fpr", "fnr", "ppv"):
+            c = res.comparison("race", "African-American", metric)
+            out.append(
+                f"| {spec.name} | {metric} | {100 * c.difference:+.2f} pp | "
+                f"[{100 * c.difference_low:+.2f}, {100 * c.difference_high:+.2f}] |"
             )
     out.append("")
 
