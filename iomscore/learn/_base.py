@@ -19,7 +19,7 @@ from typing import Any, Final, Literal, Sequence
 import numpy as np
 from scipy.special import expit
 from sklearn.utils.multiclass import type_of_target
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from iomscore._spec import Band, Bin, Factor, PointsSpec, ProbabilityTable
 
@@ -30,6 +30,7 @@ Kind = Literal["numeric", "categorical"]
 ERR_ONLY_BINARY: Final = (
     "Only binary classification is supported. The type of the target is {y_type}."
 )
+ERR_Y_NONE: Final = "{name} requires y to be passed, but the target y is None"
 ERR_ONE_CLASS: Final = (
     "{name} needs samples of 2 classes in y; got 1 class ({cls!r})."
 )
@@ -206,7 +207,11 @@ def read_columns(
 
 def check_binary_target(estimator: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
     """``classes_`` and y as 0/1 (1 = ``classes_[1]``, the outcome that raises priority)."""
+    if y is None:
+        raise ValueError(ERR_Y_NONE.format(name=type(estimator).__name__))
     y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = column_or_1d(y, warn=True)
     y_type = type_of_target(y, input_name="y", raise_unknown=True)
     if y_type not in ("binary",):
         raise ValueError(ERR_ONLY_BINARY.format(y_type=y_type))
@@ -516,7 +521,8 @@ class PointsModelMixin:
 
     def predict(self, X: Any) -> np.ndarray:
         """``classes_[1]`` when the total is above 0 (probability above one half)."""
-        return self.classes_[(self.decision_function(X) > 0).astype(np.int64)]
+        above = self.decision_function(X) > 0
+        return self.classes_[above.astype(np.int64)]
 
     def probability_for_total(self, total: int | np.ndarray) -> np.ndarray:
         """The probability-table entry for a total (or array of totals)."""
