@@ -1,0 +1,272 @@
+"""select_cohort: eligibility, serious-harm routing, capacity and tie-break, de-selection."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import iomscore
+from iomscore import ModelIdentity, ScoreResult
+from iomscore.cohort import CohortSelection, SelectionError, load_policy, select_cohort
+
+from cohort_helpers import demo_referrals, make_referral
+
+MODEL = ModelIdentity(name="fixed", version="1", sha256="f" * 64, kind="points")
+
+
+def fixed_scores(referrals, values) -> list[ScoreResult]:
+    """ScoreResults with chosen scores (to test ranking independently of a scorer)."""
+    return [
+        ScoreResult(person_id=r.person_id, score=float(v), band="high", breakdown=(), reasons=(), model=MODEL)
+        for r, v in zip(referrals, values)
+    ]
+
+
+def decisions(sel: CohortSelection) -> dict[str, str]:
+    return {d.person_id: d.decision for d in sel.decisions}
+
+
+# --- eligibility ------------------------------------------------------------------------------
+
+
+def test_core_eligibility_and_reasons() -> None:
+    refs = [
+        make_referral("IN", group="burglary_domestic", days_ago=30),
+        make_referral("OLD", group="burglary_domestic", days_ago=900),
+        make_referral("SHOP", group="shop_theft", days_ago=30),
+        make_referral("YOUNG", group="burglary_domestic", days_ago=30, birth="2009-01-01"),
+    ]
+    sel = select_cohort(refs, iomscore.score(refs))
+    got = decisions(sel)
+    assert got == {"IN": "selected", "OLD": "not eligible", "SHOP": "not eligible", "YOUNG": "not eligible"}
+    assert sel.get("IN").eligible_by == "core"
+    assert any("No proven neighbourhood-crime offence in the last 24 months" in r for r in sel.get("OLD").reasons)
+    assert any("youth justice" in r for r in sel.get("YOUNG").reasons)
+    assert sel.get("OLD").rank is None and sel.get("OLD").recommended_action == "exclude"
+
+
+def test_flex_rule_makes_eligible_and_disabled_flex_does_not() -> None:
+    drug = {"drugs_alcohol": "significant_need"}
+    refs = [
+        make_referral("FLEX", group="shop_theft", offences=4, days_ago=20, needs=drug),
+        make_referral("NOFLEX", group="shop_theft", offences=4, days_ago=20),
+        # meets only the disabled "prolific_any_offending" rule
+        make_referral("PROLIFIC", group="common_assault", offences=8, days_ago=5, spacing=10),
+    ]
+    sel = select_cohort(refs, iomscore.score(refs))
+    assert sel.get("FLEX").decision == "selected"
+    assert sel.get("FLEX").eligible_by == "acquisitive_with_drug_need"
+    assert any("flex" in r for r in sel.get("FLEX").reasons)
+    assert sel.get("NOFLEX").decision == "not eligible"
+    assert sel.get("PROLIFIC").decision == "not eligible"
+
+
+# --- routing ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "harm,routed",
+    [
+        ({"rosh": "high"}, True),
+        ({"rosh": "very_high"}, True),
+        ({"mappa_level": 2}, True),
+        ({"mappa_level": 3}, True),
+        ({"rosh": "medium"}, False),
+        ({"mappa_level": 1}, False),
+        ({}, False),
+    ],
+)
+def test_serious_harm_is_routed_never_selected(harm: dict, routed: bool) -> None:
+    refs = [make_referral("TOP", offences=9, days_ago=5, spacing=5, **harm), make_referral("LOW", days_ago=200)]
+    sel = select_cohort(refs, iomscore.score(refs), capacity=1)
+    top = sel.get("TOP")
+    assert top.routed is routed
+    if routed:
+        assert top.decision == "refer to MAPPA / review" and top.rank is None
+        assert top.recommended_action == "defer"
+        assert any("not selected on a reoffending score alone" in r for r in top.reasons)
+        assert sel.get("LOW").decision == "selected"  # the place goes to the next person
+    else:
+        assert top.decision == "selected"
+
+
+def test_routing_applies_to_current_members_and_the_ineligible() -> None:
+    refs = [
+        make_referral("MEMBER", rosh="high", days_ago=500),
+        make_referral("SHOP", group="shop_theft", mappa_level=3),
+    ]
+    sel = select_cohort(refs, iomscore.score(refs), current_cohort=["MEMBER"])
+    assert decisions(sel) == {"MEMBER": "refer to MAPPA / review", "SHOP": "refer to MAPPA / review"}
+    assert sel.get("SHOP").eligible is False
+
+
+_small_lists = st.integers(min_value=0, max_value=10_000).map(lambda s: demo_referrals(12, seed=s))
+
+
+@given(refs=_small_lists, who=st.integers(0, 11), k=st.integers(0, 8))
+def test_raising_rosh_to_high_routes_and_never_selects(refs, who: int, k: int) -> None:
+    before = select_cohort(refs, iomscore.score(refs), capacity=k)
+    raised = list(refs)
+    raised[who] = raised[who].model_copy(
+        update={"serious_harm": iomscore.SeriousHarm(rosh_level="high")}
+    )
+    after = select_cohort(raised, iomscore.score(raised), capacity=k)
+    pid = refs[who].person_id
+    assert after.get(pid).decision == "refer to MAPPA / review"
+    b, a = decisions(before), decisions(after)
+    for p in b:
+        # nobody moves from routed to selected
+        assert not (b[p] == "refer to MAPPA / review" and a[p] == "selected")
+    # the score itself does not read serious harm
+    assert after.get(pid).score == before.get(pid).score
+
+
+# --- capacity and tie-break -------------------------------------------------------------------
+
+
+@given(refs=_small_lists, k=st.integers(0, 15))
+def test_never_more_than_k_selected(refs, k: int) -> None:
+    sel = select_cohort(refs, iomscore.score(refs), capacity=k)
+    s = sel.summary()
+    assert s["selected"] <= k
+    candidates = s["selected"] + s["over_capacity"]
+    assert s["selected"] == min(k, candidates)
+    ranks = sorted(d.rank for d in sel.decisions if d.rank is not None)
+    assert ranks == list(range(1, candidates + 1))
+    assert sum(s[key] for key in ("selected", "over_capacity", "not_eligible", "routed", "deselection_reviews", "not_scored")) == s["referred"]
+
+
+@given(refs=_small_lists, k=st.integers(0, 12), seed=st.integers(0, 2**32 - 1))
+def test_shuffling_the_input_gives_identical_decisions(refs, k: int, seed: int) -> None:
+    scores = iomscore.score(refs)
+    shuffled = list(zip(refs, scores))
+    random.Random(seed).shuffle(shuffled)
+    a = select_cohort(refs, scores, capacity=k)
+    b = select_cohort([r for r, _ in shuffled], [s for _, s in shuffled], capacity=k)
+    assert a.by_person() == b.by_person()
+    assert a.selected == b.selected
+
+
+def test_tie_break_order_is_as_documented() -> None:
+    refs = [
+        make_referral("D", offences=2, days_ago=30),
+        make_referral("C", offences=3, days_ago=60),  # more offences in 12 months
+        make_referral("B", offences=2, days_ago=10),  # same count as D/A, more recent
+        make_referral("A", offences=2, days_ago=30),  # identical to D: person_id decides
+        make_referral("E", offences=1, days_ago=5),
+    ]
+    sel = select_cohort(refs, fixed_scores(refs, [10, 10, 10, 10, 11]), capacity=3)
+    order = [d.person_id for d in sel.ranked()]
+    assert order == ["E", "C", "B", "A", "D"]
+    assert sel.selected == ("E", "C", "B")
+    assert "person_id" in sel.tie_break and "higher score first" in sel.tie_break
+
+
+def test_capacity_zero_and_policy_default() -> None:
+    refs = demo_referrals(30, seed=3)
+    assert select_cohort(refs, iomscore.score(refs), capacity=0).summary()["selected"] == 0
+    sel = select_cohort(refs, iomscore.score(refs))
+    assert sel.capacity == load_policy().capacity.places
+
+
+@pytest.mark.parametrize("bad", [-1, 2.5, True])
+def test_bad_capacity(bad) -> None:
+    refs = [make_referral("A")]
+    with pytest.raises(SelectionError, match="capacity"):
+        select_cohort(refs, iomscore.score(refs), capacity=bad)
+
+
+# --- de-selection -----------------------------------------------------------------------------
+
+
+def test_deselection_review_for_quiet_current_members() -> None:
+    refs = [
+        make_referral("QUIET", days_ago=400),  # 13 months offence-free
+        make_referral("QUIET_NEW", days_ago=400),
+        make_referral("ACTIVE", days_ago=20),
+    ]
+    sel = select_cohort(refs, iomscore.score(refs), current_cohort=["QUIET", "ACTIVE"])
+    assert sel.get("QUIET").decision == "de-selection review"
+    assert sel.get("QUIET").recommended_action == "exclude"
+    assert any("No proven offending for 13 months at risk" in r for r in sel.get("QUIET").reasons)
+    assert sel.get("QUIET_NEW").decision != "de-selection review"
+    assert sel.get("ACTIVE").decision == "selected" and sel.get("ACTIVE").current_member
+
+
+def test_current_members_keep_places_before_new_referrals() -> None:
+    refs = [make_referral("MEMBER", offences=1, days_ago=100), make_referral("NEW", offences=6, days_ago=5)]
+    sel = select_cohort(refs, iomscore.score(refs), current_cohort=["MEMBER"], capacity=1)
+    assert sel.get("MEMBER").score < sel.get("NEW").score
+    assert sel.selected == ("MEMBER",)
+    assert sel.get("NEW").decision == "eligible - over capacity"
+
+
+def test_members_missing_from_the_list_are_reported() -> None:
+    refs = [make_referral("A")]
+    sel = select_cohort(refs, iomscore.score(refs), current_cohort=["GONE"])
+    assert "GONE" in sel.warnings[0]
+
+
+# --- inputs and outputs -----------------------------------------------------------------------
+
+
+def test_score_batch_input_and_unscored_rows() -> None:
+    refs = [make_referral("A"), make_referral("B", sex=None)]
+    table = iomscore.ReferralTable.from_referrals(refs)
+    batch = iomscore.score_batch(table, "ogrs3")
+    sel = select_cohort(table, batch)
+    assert sel.get("A").decision == "selected"
+    assert sel.get("B").decision == "not scored" and sel.get("B").score is None
+    assert sel.model is not None and sel.model.name.lower().startswith("ogrs3")
+
+
+def test_scores_matched_by_person_id_not_position() -> None:
+    refs = demo_referrals(10, seed=5)
+    scores = iomscore.score(refs)
+    assert select_cohort(refs, scores).by_person() == select_cohort(refs, scores[::-1]).by_person()
+
+
+def test_input_errors() -> None:
+    refs = [make_referral("A"), make_referral("B")]
+    scores = iomscore.score(refs)
+    with pytest.raises(SelectionError, match="appears 2 times"):
+        select_cohort([refs[0], refs[0]], [scores[0]])
+    with pytest.raises(SelectionError, match="no score"):
+        select_cohort(refs, scores[:1])
+    with pytest.raises(SelectionError, match="not in the referrals"):
+        select_cohort(refs[:1], scores)
+
+
+def test_round_trip_and_exports() -> None:
+    refs = demo_referrals(15, seed=7)
+    sel = select_cohort(refs, iomscore.score(refs), capacity=4, current_cohort=["IOM-0001"])
+    again = CohortSelection.from_dict(sel.to_dict())
+    assert again == sel and again.sha256 == sel.sha256
+    frame = sel.to_frame()
+    assert list(frame["person_id"]) == [r.person_id for r in refs]
+    assert int((frame["decision"] == "selected").sum()) == sel.summary()["selected"] == len(sel.selected)
+    assert frame["rank"].dropna().astype(int).tolist() == [d.rank for d in sel.decisions if d.rank is not None]
+    assert all(set(d.needs) == set(iomscore.PATHWAYS) for d in sel.decisions)
+    with pytest.raises(KeyError):
+        sel.get("nobody")
+
+
+def test_selection_is_frozen() -> None:
+    refs = [make_referral("A")]
+    sel = select_cohort(refs, iomscore.score(refs))
+    with pytest.raises(Exception):
+        sel.decisions[0].score = 99.0  # type: ignore[misc]
+
+
+def test_vectorised_path_scales() -> None:
+    refs = demo_referrals(400, seed=11)
+    table = iomscore.ReferralTable.from_referrals(refs)
+    sel = select_cohort(table, iomscore.score_batch(table), capacity=20)
+    assert sel.summary()["selected"] == 20
+    top = [d.score for d in sel.ranked()[:20]]
+    assert np.all(np.diff(top) <= 0)
+    assert all(d.decision == "selected" for d in sel.ranked()[:20])
