@@ -1,0 +1,133 @@
+"""Reading referral lists and writing scores: JSON Lines, two-table CSV and Parquet.
+
+Every input row ends up either in the :class:`~iomscore.ReferralTable` of a
+:class:`ReadResult` or in its ``rejects``, with the file, row, person and field path
+(``sanctions[2].offence_date``) and a plain-English reason; ``counts.referral_rows ==
+counts.valid + counts.rejected`` always.
+
+Input forms
+-----------
+JSON Lines (``.jsonl``)
+    One :class:`~iomscore.Referral` per line, as nested JSON (``iomscore schema`` prints the
+    JSON Schema). ``row`` in a reject is the line number.
+
+Two-table CSV (``.csv``), as case-management exports have it
+    ``referrals.csv``, one row per referral:
+
+    ============================  ====================================================
+    ``person_id``                 required; pseudonymous identifier, unique in the file
+    ``assessment_date``           required, ``YYYY-MM-DD``
+    ``date_of_birth``             required, ``YYYY-MM-DD``
+    ``sex``                       ``male``, ``female`` or empty (not recorded)
+    ``need_<pathway>``            one per pathway (``need_accommodation``,
+                                  ``need_education_training_employment``, ``need_health``,
+                                  ``need_drugs_alcohol``, ``need_finance_benefit_debt``,
+                                  ``need_children_families``,
+                                  ``need_attitudes_thinking_behaviour``): ``no_need``,
+                                  ``some_need``, ``significant_need``, or empty / 
+                                  ``not_assessed``
+    ``rosh_level``                ``low``, ``medium``, ``high``, ``very_high`` or empty
+    ``mappa_category``            ``1``, ``2``, ``3`` or empty
+    ``mappa_level``               ``1``, ``2``, ``3`` or empty
+    protected characteristics     ``ethnicity``, ``religion``, ``disability``,
+                                  ``sexual_orientation``, ``gender_reassignment``,
+                                  ``marriage_civil_partnership``, ``pregnancy_maternity``:
+                                  free text, empty = not recorded (audits only)
+    summary (all or none)         ``previous_sanctions`` (whole number),
+                                  ``first_sanction_date``, ``current_conviction_date``,
+                                  ``current_offence_group`` (taxonomy code),
+                                  ``caution_only`` (true/false, optional)
+    ============================  ====================================================
+
+    ``sanctions.csv``, one row per proven offence: ``person_id``, ``offence_date``,
+    ``sanction_date``, ``offence_group`` (a code of :func:`iomscore.offence_taxonomy`),
+    ``disposal`` (one of :data:`iomscore._referral.DISPOSALS`) required; ``custody_days``
+    (whole number, custody only), ``occasion_id`` (offences dealt with together),
+    ``current`` (true/false) optional. The ``i`` in ``sanctions[i]`` is the position of the
+    row among that person's rows, in file order.
+
+    ``custody.csv`` (optional), one row per custody period: ``person_id``, ``start``,
+    ``end`` (empty while still in custody).
+
+    Only the first three columns of each file are required; unknown columns are ignored with
+    a logged warning. Values are taken as written (no whitespace trimming). Booleans accept
+    ``true``/``false``, ``1``/``0``, ``yes``/``no``. ``row`` in a reject is the spreadsheet
+    row (the header is row 1). A sanction or custody row whose ``person_id`` matches no
+    referral row is rejected on its own (an orphan); a referral with a bad sanction or
+    custody row is rejected as a whole, naming that row.
+
+Two-table Parquet (``.parquet``)
+    The same columns, typed or as text (needs ``pyarrow``).
+
+Output
+------
+:func:`write_scores` writes one row per scored person, in input order: ``person_id``,
+``score``, ``band``, ``prob_<horizon>`` (e.g. ``prob_1y``, ``prob_2y``), ``reason_1`` ..
+``reason_3``, ``model_name``, ``model_version``, ``model_sha256``, ``warnings``.
+:func:`write_rejects` writes ``person_id, referral_row, source, row, field, reason``.
+
+Examples
+--------
+>>> import tempfile, pathlib, iomscore
+>>> from iomscore import io
+>>> d = pathlib.Path(tempfile.mkdtemp())
+>>> table = iomscore.synth.generate(100, seed=7)
+>>> io.write_referrals_csv(table, d / "r.csv", d / "s.csv", d / "c.csv")
+>>> result = io.read_csv(d / "r.csv", d / "s.csv", d / "c.csv")
+>>> result.counts.referral_rows == result.counts.valid + result.counts.rejected
+True
+"""
+
+from __future__ import annotations
+
+from ._common import (
+    CUSTODY_COLUMNS,
+    REFERRAL_COLUMNS,
+    SANCTION_COLUMNS,
+    ReadCounts,
+    ReadResult,
+    Reject,
+    referral_field_path,
+)
+from ._csv import read_csv
+from ._jsonl import read_jsonl
+from ._parquet import read_parquet
+from ._score import ScoreRun, read_referrals, score_files, score_read, sibling_tables
+from ._tables import MissingColumnsError
+from ._write import (
+    REJECT_COLUMNS,
+    format_from_suffix,
+    score_columns,
+    top_reasons,
+    write_referrals_csv,
+    write_referrals_jsonl,
+    write_rejects,
+    write_scores,
+)
+
+__all__ = [
+    "CUSTODY_COLUMNS",
+    "REFERRAL_COLUMNS",
+    "REJECT_COLUMNS",
+    "SANCTION_COLUMNS",
+    "MissingColumnsError",
+    "ReadCounts",
+    "ReadResult",
+    "Reject",
+    "ScoreRun",
+    "format_from_suffix",
+    "read_csv",
+    "read_jsonl",
+    "read_parquet",
+    "read_referrals",
+    "referral_field_path",
+    "score_columns",
+    "score_files",
+    "score_read",
+    "sibling_tables",
+    "top_reasons",
+    "write_referrals_csv",
+    "write_referrals_jsonl",
+    "write_rejects",
+    "write_scores",
+]

@@ -1,0 +1,163 @@
+"""Shared pieces of the readers: column names, field paths, rejects and counts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Final
+
+import numpy as np
+
+from .._batch import PROTECTED_FIELDS, ReferralTable
+from .._referral import PATHWAYS
+
+__all__ = [
+    "CUSTODY_COLUMNS",
+    "REFERRAL_COLUMNS",
+    "REQUIRED_CUSTODY",
+    "REQUIRED_REFERRAL",
+    "REQUIRED_SANCTION",
+    "SANCTION_COLUMNS",
+    "ReadCounts",
+    "ReadResult",
+    "Reject",
+    "referral_field_path",
+]
+
+#: referrals.csv columns; only the first three are required.
+REQUIRED_REFERRAL: Final = ("person_id", "assessment_date", "date_of_birth")
+NEED_COLUMNS: Final = tuple(f"need_{p}" for p in PATHWAYS)
+HARM_COLUMNS: Final = ("rosh_level", "mappa_category", "mappa_level")
+SUMMARY_COLUMNS: Final = (
+    "previous_sanctions",
+    "first_sanction_date",
+    "current_conviction_date",
+    "current_offence_group",
+    "caution_only",
+)
+REFERRAL_COLUMNS: Final = (
+    *REQUIRED_REFERRAL,
+    "sex",
+    *NEED_COLUMNS,
+    *HARM_COLUMNS,
+    *PROTECTED_FIELDS,
+    *SUMMARY_COLUMNS,
+)
+#: sanctions.csv columns; the first five are required.
+REQUIRED_SANCTION: Final = ("person_id", "offence_date", "sanction_date", "offence_group", "disposal")
+SANCTION_COLUMNS: Final = (*REQUIRED_SANCTION, "custody_days", "occasion_id", "current")
+#: custody.csv columns: one row per custody period; an empty ``end`` means still in custody.
+REQUIRED_CUSTODY: Final = ("person_id", "start")
+CUSTODY_COLUMNS: Final = ("person_id", "start", "end")
+
+#: Messages (module constants so tests and users can match them).
+MISSING_VALUE: Final = "missing value (required)"
+BAD_DATE: Final = "invalid date {value!r}: expected YYYY-MM-DD"
+BAD_COUNT: Final = "invalid value {value!r}: expected a whole number of 0 or more"
+BAD_CHOICE: Final = "invalid value {value!r}: expected one of {choices}"
+BAD_BOOL: Final = "invalid value {value!r}: expected true or false"
+UNKNOWN_GROUP: Final = "unknown offence group {value!r}; see `iomscore.offence_taxonomy().codes`"
+DUPLICATE_PERSON: Final = "person_id {person!r} appears on {count} referral rows ({rows}); all are rejected"
+ORPHAN_SANCTION: Final = "no referral row has person_id {person!r}"
+ORPHAN_CUSTODY: Final = "no referral row has person_id {person!r}"
+SUMMARY_INCOMPLETE: Final = "required when previous_sanctions is given"
+SUMMARY_WITHOUT_COUNT: Final = "given without previous_sanctions (the summary needs all four facts)"
+MALFORMED_ROW: Final = "malformed CSV row: {found} fields where the header has {expected}"
+MALFORMED_HISTORY: Final = "a row of this person's history is malformed ({source} row {row})"
+NOT_SCORED: Final = "not scored by {scorer}: {reason}"
+
+
+def referral_field_path(column: str) -> str:
+    """Field path (as in :class:`~iomscore.Referral`) of a referrals.csv column.
+
+    Examples
+    --------
+    >>> referral_field_path("need_accommodation")
+    'needs.accommodation'
+    >>> referral_field_path("rosh_level")
+    'serious_harm.rosh_level'
+    """
+    if column.startswith("need_"):
+        return f"needs.{column[5:]}"
+    if column in HARM_COLUMNS:
+        return f"serious_harm.{column}"
+    if column in PROTECTED_FIELDS:
+        return f"protected.{column}"
+    if column == "current_offence_group" or column in SUMMARY_COLUMNS:
+        return f"sanction_summary.{column}"
+    return column
+
+
+@dataclass(frozen=True)
+class Reject:
+    """One input record that was not scored, and why.
+
+    Attributes
+    ----------
+    source : str
+        File holding the offending row (referrals, sanctions or custody file).
+    row : int
+        Row of ``source``: for CSV the spreadsheet row (the header is row 1, the first record
+        row 2); for JSON Lines the 1-based line number.
+    person_id : str
+        The person concerned (may be empty when the row had none).
+    field : str
+        Field path as in :class:`~iomscore.Referral`, e.g. ``sanctions[2].offence_date``.
+    reason : str
+        Plain-English reason.
+    referral_row : int or None
+        Row of the referral in the referrals file (``None`` for orphan sanction or custody rows).
+    """
+
+    source: str
+    row: int
+    person_id: str
+    field: str
+    reason: str
+    referral_row: int | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "person_id": self.person_id,
+            "referral_row": self.referral_row,
+            "source": self.source,
+            "row": self.row,
+            "field": self.field,
+            "reason": self.reason,
+        }
+
+
+@dataclass
+class ReadCounts:
+    """What a reader saw. ``referral_rows == valid + rejected`` always holds.
+
+    Sanction and custody rows either belong to a referral row (scored or rejected with it)
+    or are orphans, each written to the rejects.
+    """
+
+    referral_rows: int = 0
+    sanction_rows: int = 0
+    custody_rows: int = 0
+    valid: int = 0
+    rejected: int = 0
+    orphan_sanction_rows: int = 0
+    orphan_custody_rows: int = 0
+    malformed_rows: int = 0
+
+    def check(self) -> None:
+        if self.referral_rows != self.valid + self.rejected:
+            raise AssertionError(f"counts do not add up: {self}")
+
+
+@dataclass
+class ReadResult:
+    """Valid referrals as a :class:`~iomscore.ReferralTable`, plus every rejected row.
+
+    ``table`` holds the valid referrals in input order; ``rows[i]`` is the row (line) of
+    referral ``i`` of the table in ``source``.
+    """
+
+    table: ReferralTable
+    rows: np.ndarray
+    rejects: list[Reject] = field(default_factory=list)
+    counts: ReadCounts = field(default_factory=ReadCounts)
+    source: str = ""

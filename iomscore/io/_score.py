@@ -1,0 +1,142 @@
+"""The batch job: read, score, write scores and rejects; the path the CLI and demo share."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final
+
+import numpy as np
+
+from .._api import DEFAULT_SCORER, score_batch
+from .._registry import get_scorer
+from .._result import ScoreBatch
+from .._scorer import Scorer
+from ._common import NOT_SCORED, ReadResult, Reject
+from ._csv import read_csv
+from ._jsonl import read_jsonl
+from ._parquet import read_parquet
+from ._write import format_from_suffix, write_rejects, write_scores
+
+__all__ = ["ScoreRun", "read_referrals", "score_files", "score_read", "sibling_tables"]
+
+logger = logging.getLogger("iomscore.io")
+
+_BAD_INPUT_FORMAT: Final = "cannot tell the format of {path}: use a .jsonl, .csv or .parquet name or pass format="
+_JSONL_WITH_TABLES: Final = "JSON Lines input holds sanctions inside each referral; do not pass a sanctions file"
+
+
+def sibling_tables(path: str | os.PathLike[str]) -> tuple[Path | None, Path | None]:
+    """The ``<stem>-sanctions<suffix>`` and ``<stem>-custody<suffix>`` files beside ``path``, if present.
+
+    ``iomscore synth -o referrals.csv`` writes these names, and ``iomscore score`` finds
+    them when ``--sanctions``/``--custody`` are not given.
+    """
+    p = Path(path)
+    found = []
+    for kind in ("sanctions", "custody"):
+        candidate = p.with_name(f"{p.stem}-{kind}{p.suffix}")
+        found.append(candidate if candidate.is_file() else None)
+    return found[0], found[1]
+
+
+def read_referrals(
+    path: str | os.PathLike[str],
+    sanctions: str | os.PathLike[str] | None = None,
+    custody: str | os.PathLike[str] | None = None,
+    *,
+    format: str | None = None,
+) -> ReadResult:
+    """Read a referral list in any supported form (chosen by ``format`` or the file name).
+
+    ``.jsonl``/``.ndjson``/``.json``: JSON Lines; ``.csv``: two-table CSV; ``.parquet``:
+    two-table Parquet.
+    """
+    fmt = format or format_from_suffix(path, default="")
+    if fmt == "jsonl":
+        if sanctions is not None or custody is not None:
+            raise ValueError(_JSONL_WITH_TABLES)
+        return read_jsonl(path)
+    if fmt == "csv":
+        return read_csv(path, sanctions, custody)
+    if fmt == "parquet":
+        return read_parquet(path, sanctions, custody)
+    raise ValueError(_BAD_INPUT_FORMAT.format(path=path))
+
+
+@dataclass
+class ScoreRun:
+    """Outcome of a batch job. ``read == scored + rejected`` always holds."""
+
+    read: int
+    scored: int
+    rejected: int
+    scores: ScoreBatch
+    rejects: list[Reject] = field(default_factory=list)
+    input: ReadResult | None = None
+
+    @property
+    def counts_line(self) -> str:
+        return f"read {self.read} = scored {self.scored} + rejected {self.rejected}"
+
+
+def score_read(
+    result: ReadResult,
+    scorer: str | Path | Scorer = DEFAULT_SCORER,
+    *,
+    chunk_size: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> ScoreRun:
+    """Score the valid referrals of ``result``; rows the scorer refuses become rejects."""
+    s = get_scorer(scorer)
+    scores = score_batch(result.table, s, chunk_size=chunk_size, progress=progress)
+    rejects = list(result.rejects)
+    if scores.error is not None:
+        for i in np.flatnonzero(~scores.ok).tolist():
+            row = int(result.rows[i])
+            rejects.append(Reject(result.source, row, str(scores.person_id[i]) if scores.person_id is not None else "",
+                                  "", NOT_SCORED.format(scorer=s.identity.name, reason=scores.error[i]), row))
+        rejects.sort(key=lambda r: (r.referral_row if r.referral_row is not None else 1 << 62,
+                                    0 if r.referral_row is not None else 1, r.source, r.row))
+    scored = int(scores.ok.sum())
+    read = result.counts.referral_rows
+    run = ScoreRun(read=read, scored=scored, rejected=read - scored, scores=scores, rejects=rejects, input=result)
+    logger.info("%s", run.counts_line)
+    return run
+
+
+def score_files(
+    input: str | os.PathLike[str],
+    output: str | os.PathLike[str],
+    *,
+    sanctions: str | os.PathLike[str] | None = None,
+    custody: str | os.PathLike[str] | None = None,
+    scorer: str | Path | Scorer = DEFAULT_SCORER,
+    rejects: str | os.PathLike[str] | None = None,
+    input_format: str | None = None,
+    output_format: str | None = None,
+    chunk_size: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    top: int = 3,
+) -> ScoreRun:
+    """Read ``input``, score it, write ``output`` (and ``rejects`` when given).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, iomscore
+    >>> from iomscore.io import write_referrals_csv, score_files
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> write_referrals_csv(iomscore.synth.generate(50, seed=3), d / "r.csv", d / "r-sanctions.csv")
+    >>> run = score_files(d / "r.csv", d / "scores.csv", sanctions=d / "r-sanctions.csv")
+    >>> run.counts_line
+    'read 50 = scored 50 + rejected 0'
+    """
+    result = read_referrals(input, sanctions, custody, format=input_format)
+    run = score_read(result, scorer, chunk_size=chunk_size, progress=progress)
+    write_scores(output, run.scores, format=output_format, top=top)  # type: ignore[arg-type]
+    if rejects is not None:
+        write_rejects(rejects, run.rejects)
+    return run

@@ -1,0 +1,573 @@
+"""From parsed text columns of the two (or three) tables to a validated ReferralTable.
+
+Shared by the CSV and Parquet readers. Every referral row ends up either in the table or in
+the rejects with the first problem found, in a fixed order: the referral row's own fields,
+then its sanctions (lowest position first), then its custody periods, then the cross-field
+rules of :func:`iomscore._rules.check_batch`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Mapping
+from typing import Any, Final
+
+import numpy as np
+
+from .._batch import (
+    MISSING_DAY,
+    OCCASION_ID_BASE,
+    ONGOING_DAY,
+    PROTECTED_FIELDS,
+    ROSH_LEVELS,
+    ReferralBatch,
+    ReferralTable,
+    SeriousHarmColumns,
+    _positions_within,
+)
+from .._referral import DISPOSALS, NEED_LEVELS, PATHWAYS
+from .._rules import check_batch
+from .._taxonomy import offence_taxonomy
+from . import _columns as C
+from ._common import (
+    BAD_BOOL,
+    BAD_CHOICE,
+    BAD_COUNT,
+    BAD_DATE,
+    DUPLICATE_PERSON,
+    MALFORMED_HISTORY,
+    MISSING_VALUE,
+    NEED_COLUMNS,
+    ORPHAN_CUSTODY,
+    ORPHAN_SANCTION,
+    SUMMARY_INCOMPLETE,
+    SUMMARY_WITHOUT_COUNT,
+    UNKNOWN_GROUP,
+    ReadCounts,
+    ReadResult,
+    Reject,
+    referral_field_path,
+)
+
+__all__ = ["MissingColumnsError", "build_table"]
+
+logger = logging.getLogger("iomscore.io")
+
+_MISSING_COLUMNS: Final = "{source}: required column(s) missing: {columns}"
+_TRUE: Final = ("true", "1", "yes", "y", "t", "on", "True", "TRUE", "Yes", "YES", "Y", "T", "On", "ON")
+_FALSE: Final = ("false", "0", "no", "n", "f", "off", "False", "FALSE", "No", "NO", "N", "F", "Off", "OFF")
+_SANCTION_PATH: Final = re.compile(r"sanctions\[(\d+)\]\.")
+_CUSTODY_PATH: Final = re.compile(r"custody\[(\d+)\]\.")
+
+
+class MissingColumnsError(ValueError):
+    """A table lacks a required column: the whole file is unusable."""
+
+
+class _Errors:
+    """First problem per row: mask, field path, message, source file and row."""
+
+    def __init__(self, n: int) -> None:
+        self.mask = np.zeros(n, dtype=bool)
+        self.field = np.full(n, None, dtype=object)
+        self.message = np.full(n, None, dtype=object)
+        self.source = np.full(n, None, dtype=object)
+        self.row = np.zeros(n, dtype=np.int64)
+
+    def add(self, idx: np.ndarray, field: str | Callable[[int], str], message: Callable[[int], str],
+            source: str, row: Callable[[int], int]) -> None:
+        idx = np.asarray(idx, dtype=np.int64)
+        idx = idx[~self.mask[idx]]
+        for i in idx.tolist():
+            self.mask[i] = True
+            self.field[i] = field if isinstance(field, str) else field(i)
+            self.message[i] = message(i)
+            self.source[i] = source
+            self.row[i] = row(i)
+
+
+def _require(cols: Mapping[str, Any], required: tuple[str, ...], source: str) -> None:
+    missing = [c for c in required if c not in cols]
+    if missing:
+        raise MissingColumnsError(_MISSING_COLUMNS.format(source=source, columns=", ".join(missing)))
+
+
+def _bool(col: Any) -> tuple[np.ndarray, np.ndarray]:
+    """(value, bad) of a true/false column; empty is False."""
+    code = C.encode(col, _TRUE + _FALSE)
+    bad = (code < 0) & ~C.empty(col)
+    return (code >= 0) & (code < len(_TRUE)), bad
+
+
+def build_table(
+    referrals: Mapping[str, Any],
+    n: int,
+    referral_source: str,
+    referral_rows: np.ndarray,
+    sanctions: Mapping[str, Any] | None = None,
+    m: int = 0,
+    sanction_source: str = "",
+    sanction_rows: np.ndarray | None = None,
+    custody: Mapping[str, Any] | None = None,
+    k: int = 0,
+    custody_source: str = "",
+    custody_rows: np.ndarray | None = None,
+    extra_rejects: list[Reject] | None = None,
+    extra_referral_rows: int = 0,
+    extra_sanction_rows: int = 0,
+    extra_custody_rows: int = 0,
+    poisoned: list[tuple[str, str, int]] | None = None,
+) -> ReadResult:
+    """Validate parsed columns and build the table of valid referrals.
+
+    ``referral_rows`` etc. give the row number of each record in its file; ``extra_rejects``
+    are rows the parser itself refused (``extra_referral_rows`` of them referral rows, and so
+    on); ``poisoned`` lists ``(person_id, source, row)`` of refused sanction or custody rows
+    naming a person, whose referral is then rejected too (its history would be incomplete).
+    """
+    _require(referrals, ("person_id", "assessment_date", "date_of_birth"), referral_source)
+    if sanctions is not None:
+        _require(sanctions, ("person_id", "offence_date", "sanction_date", "offence_group", "disposal"),
+                 sanction_source)
+    if custody is not None:
+        _require(custody, ("person_id", "start"), custody_source)
+    for source, cols, known in [
+        (referral_source, referrals, set(_referral_known())),
+        (sanction_source, sanctions or {}, {"person_id", "offence_date", "sanction_date", "offence_group",
+                                            "disposal", "custody_days", "occasion_id", "current"}),
+        (custody_source, custody or {}, {"person_id", "start", "end"}),
+    ]:
+        extra = sorted(set(cols) - known)
+        if extra:
+            logger.warning("%s: ignoring unknown column(s) %s", source, ", ".join(extra))
+
+    err = _Errors(n)
+    rrow = np.asarray(referral_rows, dtype=np.int64)
+
+    def at_ref(i: int) -> int:
+        return int(rrow[i])
+
+    def add_ref(idx: np.ndarray, column: str, message: Callable[[int], str]) -> None:
+        err.add(idx, referral_field_path(column), message, referral_source, at_ref)
+
+    tax = offence_taxonomy()
+    # --- referral rows ------------------------------------------------------------------
+    pid_col = referrals["person_id"]
+    person_id = C.text(pid_col)
+    add_ref(np.flatnonzero(C.empty(pid_col)), "person_id", lambda i: MISSING_VALUE)
+    _duplicates(person_id, err, referral_source, rrow)
+
+    assess, a_empty, a_bad = C.dates(referrals["assessment_date"])
+    birth, b_empty, b_bad = C.dates(referrals["date_of_birth"])
+    for name, is_empty, bad in [("assessment_date", a_empty, a_bad), ("date_of_birth", b_empty, b_bad)]:
+        col = referrals[name]
+        add_ref(np.flatnonzero(is_empty), name, lambda i: MISSING_VALUE)
+        add_ref(np.flatnonzero(bad), name, lambda i, col=col: BAD_DATE.format(value=C.value_at(col, i)))
+
+    def choice(column: str, vocabulary: tuple[str, ...]) -> np.ndarray:
+        col = referrals.get(column)
+        if col is None:
+            return np.full(n, -1, dtype=np.int32)
+        code = C.encode(col, vocabulary)
+        bad = np.flatnonzero((code < 0) & ~C.empty(col))
+        choices = ", ".join(vocabulary)
+        add_ref(bad, column, lambda i: BAD_CHOICE.format(value=C.value_at(col, i), choices=choices))
+        return code
+
+    sex = choice("sex", ("male", "female"))
+    needs = np.empty((n, len(PATHWAYS)), dtype=np.int8)
+    for j, column in enumerate(NEED_COLUMNS):
+        code = choice(column, NEED_LEVELS)
+        needs[:, j] = np.where(code < 0, 0, code) - 1
+    rosh = choice("rosh_level", ROSH_LEVELS)
+    mappa_cat = choice("mappa_category", ("1", "2", "3"))
+    mappa_lvl = choice("mappa_level", ("1", "2", "3"))
+    protected: dict[str, np.ndarray] = {}
+    for f in PROTECTED_FIELDS:
+        col = referrals.get(f)
+        if col is None:
+            protected[f] = np.full(n, None, dtype=object)
+        else:
+            values = C.text(col).copy()
+            values[C.empty(col)] = None
+            protected[f] = values
+    protected["sex"] = np.array(["male", "female", None], dtype=object)[np.where(sex < 0, 2, sex)]
+
+    # Sanction summary: all four facts or none.
+    s_prev = np.full(n, -1, dtype=np.int64)
+    s_first = np.full(n, MISSING_DAY, dtype=np.int32)
+    s_conv = np.full(n, MISSING_DAY, dtype=np.int32)
+    s_group = np.full(n, -1, dtype=np.int32)
+    s_caution = np.zeros(n, dtype=bool)
+    if "previous_sanctions" in referrals:
+        col = referrals["previous_sanctions"]
+        s_prev, p_empty, p_bad = C.counts(col)
+        add_ref(np.flatnonzero(p_bad), "previous_sanctions", lambda i: BAD_COUNT.format(value=C.value_at(col, i)))
+        has = ~p_empty
+    else:
+        has = np.zeros(n, dtype=bool)
+    for name in ("first_sanction_date", "current_conviction_date", "current_offence_group"):
+        col = referrals.get(name)
+        col_empty = np.ones(n, dtype=bool) if col is None else C.empty(col)
+        add_ref(np.flatnonzero(has & col_empty), name, lambda i: SUMMARY_INCOMPLETE)
+        add_ref(np.flatnonzero(~has & ~col_empty), name, lambda i: SUMMARY_WITHOUT_COUNT)
+        if col is None:
+            continue
+        if name == "current_offence_group":
+            s_group = C.encode(col, tax.codes)
+            add_ref(np.flatnonzero((s_group < 0) & ~col_empty), name,
+                    lambda i, col=col: UNKNOWN_GROUP.format(value=C.value_at(col, i)))
+        else:
+            days, _, bad = C.dates(col)
+            add_ref(np.flatnonzero(bad), name, lambda i, col=col: BAD_DATE.format(value=C.value_at(col, i)))
+            if name == "first_sanction_date":
+                s_first = days
+            else:
+                s_conv = days
+    if "caution_only" in referrals:
+        col = referrals["caution_only"]
+        s_caution, bad = _bool(col)
+        add_ref(np.flatnonzero(bad), "caution_only", lambda i: BAD_BOOL.format(value=C.value_at(col, i)))
+        add_ref(np.flatnonzero(~has & ~C.empty(col)), "caution_only", lambda i: SUMMARY_WITHOUT_COUNT)
+    s_prev = np.where(has, s_prev, -1)
+
+    rejects: list[Reject] = list(extra_rejects or [])
+    counts = ReadCounts(referral_rows=n + extra_referral_rows, sanction_rows=m + extra_sanction_rows,
+                        custody_rows=k + extra_custody_rows, malformed_rows=len(extra_rejects or []))
+    # Lookup of referral index by person_id (first row; duplicates are rejected anyway).
+    index_of = _person_index(pid_col, person_id)
+    if poisoned:
+        lookup = {str(v): i for i, v in reversed(list(enumerate(person_id.tolist())))}
+        for pid, source, row in poisoned:
+            i = lookup.get(pid)
+            if i is not None:
+                err.add(np.array([i]), "", lambda _i, s=source, r=row: MALFORMED_HISTORY.format(source=s, row=r),
+                        source, lambda _i, r=row: r)
+
+    # --- sanctions -----------------------------------------------------------------------
+    s = _Sanctions.empty()
+    if sanctions is not None:
+        s = _read_sanctions(sanctions, m, index_of, sanction_source, sanction_rows, err, person_id,
+                            rrow, rejects, counts)
+    # --- custody -------------------------------------------------------------------------
+    c_person = np.zeros(0, np.int64)
+    c_start = np.zeros(0, np.int32)
+    c_end = np.zeros(0, np.int32)
+    c_rows = np.zeros(0, np.int64)
+    if custody is not None:
+        c_person, c_start, c_end, c_rows = _read_custody(custody, k, index_of, custody_source, custody_rows,
+                                                         err, person_id, rrow, rejects, counts)
+
+    # --- build the batch of referrals that passed so far, then the cross-field rules -----
+    keep = ~err.mask
+    kept = np.flatnonzero(keep)
+    new_index = np.cumsum(keep) - 1
+    s_sel = np.flatnonzero(keep[s.person]) if s.person.size else np.zeros(0, np.int64)
+    c_sel = np.flatnonzero(keep[c_person]) if c_person.size else np.zeros(0, np.int64)
+    batch = ReferralBatch.from_arrays(
+        person_id=person_id[kept],
+        assessment_day=assess[kept],
+        birth_day=birth[kept],
+        sex=sex[kept],
+        needs=needs[kept],
+        sanction_person=new_index[s.person[s_sel]],
+        offence_day=s.offence[s_sel],
+        sanction_day=s.sanction[s_sel],
+        group=s.group[s_sel],
+        disposal=s.disposal[s_sel],
+        custody_days=s.custody_days[s_sel],
+        occasion=s.occasion[s_sel],
+        current=s.current[s_sel],
+        sanction_position=s.position[s_sel],
+        custody_person=new_index[c_person[c_sel]],
+        custody_start=c_start[c_sel],
+        custody_end=c_end[c_sel],
+        summary_previous=s_prev[kept],
+        summary_first_day=s_first[kept],
+        summary_conviction_day=s_conv[kept],
+        summary_group=s_group[kept],
+        summary_caution_only=s_caution[kept],
+        occasion_labels=s.labels,
+    )
+    harm = SeriousHarmColumns(
+        rosh_level=rosh[kept].astype(np.int8),
+        mappa_category=np.where(mappa_cat[kept] < 0, -1, mappa_cat[kept] + 1).astype(np.int8),
+        mappa_level=np.where(mappa_lvl[kept] < 0, -1, mappa_lvl[kept] + 1).astype(np.int8),
+    )
+    table = ReferralTable(batch, harm, {f: v[kept] for f, v in protected.items()})
+    violations = check_batch(batch)
+    if violations.mask.any():
+        s_lookup = _RowLookup(s.person, s.rows)
+        c_lookup = _RowLookup(c_person, c_rows)
+        for j in np.flatnonzero(violations.mask).tolist():
+            i = int(kept[j])
+            field = str(violations.field[j])
+            source, row = referral_source, int(rrow[i])
+            match = _SANCTION_PATH.match(field)
+            if match and sanction_source:
+                source, row = sanction_source, s_lookup.row(i, int(match.group(1)))
+            match = _CUSTODY_PATH.match(field)
+            if match and custody_source:
+                source, row = custody_source, c_lookup.row(i, int(match.group(1)))
+            err.add(np.array([i]), field, lambda _i, j=j: str(violations.message[j]), source, lambda _i, row=row: row)
+        good = ~violations.mask
+        table = table.take(good)
+        kept = kept[good]
+    for i in np.flatnonzero(err.mask).tolist():
+        rejects.append(Reject(str(err.source[i]), int(err.row[i]), str(person_id[i]), str(err.field[i]),
+                              str(err.message[i]), int(rrow[i])))
+    counts.valid = int(kept.size)
+    counts.rejected = counts.referral_rows - counts.valid
+    counts.check()
+    rejects.sort(key=_reject_order)
+    return ReadResult(table=table, rows=rrow[kept], rejects=rejects, counts=counts, source=referral_source)
+
+
+def _reject_order(r: Reject) -> tuple[int, int, str, int]:
+    ref = r.referral_row if r.referral_row is not None else 1 << 62
+    return (ref, 0 if r.referral_row is not None else 1, r.source, r.row)
+
+
+def _referral_known() -> list[str]:
+    from ._common import REFERRAL_COLUMNS
+
+    return list(REFERRAL_COLUMNS)
+
+
+def _duplicates(person_id: np.ndarray, err: _Errors, source: str, rrow: np.ndarray) -> None:
+    if person_id.size == 0:
+        return
+    uniques, inverse, count = np.unique(person_id.astype(str), return_inverse=True, return_counts=True)
+    dup = count[inverse] > 1
+    dup &= person_id != ""
+    if not dup.any():
+        return
+    rows_of: dict[int, list[int]] = {}
+    for i in np.flatnonzero(dup).tolist():
+        rows_of.setdefault(int(inverse[i]), []).append(int(rrow[i]))
+
+    def message(i: int) -> str:
+        rows = rows_of[int(inverse[i])]
+        return DUPLICATE_PERSON.format(person=str(person_id[i]), count=len(rows), rows=", ".join(map(str, rows)))
+
+    err.add(np.flatnonzero(dup), "person_id", message, source, lambda i: int(rrow[i]))
+
+
+class _PersonIndex:
+    """Referral index of each person_id value (-1 when no referral row has it)."""
+
+    def __init__(self, arrow_values: Any, values: np.ndarray) -> None:
+        self.arrow_values = arrow_values
+        self.lookup: dict[str, int] | None = None
+        self.values = values
+
+    def __call__(self, col: Any) -> np.ndarray:
+        if C.is_arrow(col) and self.arrow_values is not None:
+            encoded = C.pc.dictionary_encode(col)
+            chunks = encoded.chunks if hasattr(encoded, "chunks") else [encoded]
+            out = []
+            for chunk in chunks:
+                idx = C.pc.index_in(chunk.dictionary, value_set=self.arrow_values)
+                mapped = C._np(C.pc.fill_null(idx, -1)).astype(np.int64)
+                out.append(mapped[C._np(chunk.indices).astype(np.int64)] if mapped.size else
+                           np.full(len(chunk), -1, np.int64))
+            result = np.concatenate(out) if out else np.zeros(0, np.int64)
+            # empty person_id never matches a referral (those rows are rejected)
+            return np.where(C.empty(col), -1, result)
+        if self.lookup is None:
+            self.lookup = {}
+            for i, v in enumerate(self.values.tolist()):
+                if v:
+                    self.lookup.setdefault(v, i)
+        text = C.text(col)
+        get = self.lookup.get
+        return np.fromiter((get(v, -1) for v in text), dtype=np.int64, count=text.shape[0])
+
+
+def _person_index(col: Any, person_id: np.ndarray) -> _PersonIndex:
+    arrow_values = None
+    if C.is_arrow(col):
+        arrow_values = col.combine_chunks() if hasattr(col, "combine_chunks") else col
+        arrow_values = C.pc.fill_null(arrow_values, "")
+    return _PersonIndex(arrow_values, person_id)
+
+
+class _RowLookup:
+    """File row of the j-th row (in file order) of referral i."""
+
+    def __init__(self, person: np.ndarray, rows: np.ndarray) -> None:
+        self.order = np.argsort(person, kind="stable")
+        self.sorted_person = person[self.order]
+        self.rows = rows
+
+    def row(self, i: int, j: int) -> int:
+        start = int(np.searchsorted(self.sorted_person, i, side="left"))
+        return int(self.rows[self.order[start + j]])
+
+
+class _Sanctions:
+    def __init__(self, **arrays: Any) -> None:
+        self.__dict__.update(arrays)
+
+    person: np.ndarray
+    offence: np.ndarray
+    sanction: np.ndarray
+    group: np.ndarray
+    disposal: np.ndarray
+    custody_days: np.ndarray
+    occasion: np.ndarray
+    current: np.ndarray
+    position: np.ndarray
+    rows: np.ndarray
+    labels: dict[int, str]
+
+    @classmethod
+    def empty(cls) -> _Sanctions:
+        z = np.zeros(0, dtype=np.int64)
+        return cls(person=z, offence=z.astype(np.int32), sanction=z.astype(np.int32), group=z.astype(np.int16),
+                   disposal=z.astype(np.int8), custody_days=z.astype(np.int32), occasion=z,
+                   current=z.astype(bool), position=z.astype(np.int32), rows=z, labels={})
+
+
+def _attach_errors(
+    person: np.ndarray, position: np.ndarray, bad: np.ndarray, field_of: Callable[[int], str],
+    message_of: Callable[[int], str], err: _Errors, source: str, rows: np.ndarray,
+) -> None:
+    """Reject each referral at its first bad row (lowest position)."""
+    idx = np.flatnonzero(bad)
+    if idx.size == 0:
+        return
+    # rows are in file order, so the first bad row of a person is its lowest position
+    _, first = np.unique(person[idx], return_index=True)
+    idx = idx[first]
+    for r in idx.tolist():
+        p = int(person[r])
+        if err.mask[p]:
+            continue
+        err.add(np.array([p]), f"{field_of(r)}", lambda _p, r=r: message_of(r), source,
+                lambda _p, r=r: int(rows[r]))
+
+
+def _orphans(person: np.ndarray, pid_col: Any, source: str, rows: np.ndarray, rejects: list[Reject],
+             template: str) -> int:
+    orphan = np.flatnonzero(person < 0)
+    for r in orphan.tolist():
+        pid = C.value_at(pid_col, r)
+        reason = MISSING_VALUE if not pid else template.format(person=pid)
+        rejects.append(Reject(source, int(rows[r]), pid, "person_id", reason, None))
+    return int(orphan.size)
+
+
+def _read_sanctions(
+    cols: Mapping[str, Any], m: int, index_of: _PersonIndex, source: str, rows: np.ndarray | None,
+    err: _Errors, person_id: np.ndarray, rrow: np.ndarray, rejects: list[Reject], counts: ReadCounts,
+) -> _Sanctions:
+    rows = np.arange(2, m + 2, dtype=np.int64) if rows is None else np.asarray(rows, dtype=np.int64)
+    tax = offence_taxonomy()
+    person = index_of(cols["person_id"])
+    counts.orphan_sanction_rows = _orphans(person, cols["person_id"], source, rows, rejects, ORPHAN_SANCTION)
+    attached = person >= 0
+    position = np.full(m, -1, dtype=np.int32)
+    if attached.any():
+        position[attached] = _positions_within(person[attached])
+
+    problems: list[tuple[np.ndarray, str, Callable[[int], str]]] = []
+    offence, o_empty, o_bad = C.dates(cols["offence_date"])
+    sanction, sd_empty, sd_bad = C.dates(cols["sanction_date"])
+    for name, col, is_empty, bad in [("offence_date", cols["offence_date"], o_empty, o_bad),
+                                     ("sanction_date", cols["sanction_date"], sd_empty, sd_bad)]:
+        problems.append((is_empty, name, lambda r: MISSING_VALUE))
+        problems.append((bad, name, lambda r, col=col: BAD_DATE.format(value=C.value_at(col, r))))
+    gcol = cols["offence_group"]
+    group = C.encode(gcol, tax.codes)
+    g_empty = C.empty(gcol)
+    problems.append((g_empty, "offence_group", lambda r: MISSING_VALUE))
+    problems.append(((group < 0) & ~g_empty, "offence_group",
+                     lambda r: UNKNOWN_GROUP.format(value=C.value_at(gcol, r))))
+    dcol = cols["disposal"]
+    disposal = C.encode(dcol, DISPOSALS)
+    d_empty = C.empty(dcol)
+    problems.append((d_empty, "disposal", lambda r: MISSING_VALUE))
+    problems.append(((disposal < 0) & ~d_empty, "disposal",
+                     lambda r: BAD_CHOICE.format(value=C.value_at(dcol, r), choices=", ".join(DISPOSALS))))
+    if "custody_days" in cols:
+        ccol = cols["custody_days"]
+        cdays, _, c_bad = C.counts(ccol)
+        problems.append((c_bad, "custody_days", lambda r: BAD_COUNT.format(value=C.value_at(ccol, r))))
+    else:
+        cdays = np.full(m, -1, dtype=np.int64)
+    occasion = sanction.astype(np.int64)
+    labels: dict[int, str] = {}
+    if "occasion_id" in cols:
+        ocol = cols["occasion_id"]
+        o_has = ~C.empty(ocol)
+        if o_has.any():
+            values = C.text(ocol)[o_has]
+            # Number labels in sorted order so keys do not depend on row order.
+            uniques, inverse = np.unique(values.astype(str), return_inverse=True)
+            occasion[o_has] = int(OCCASION_ID_BASE) + inverse.reshape(-1)
+            labels = {int(OCCASION_ID_BASE) + i: str(u) for i, u in enumerate(uniques.tolist())}
+    if "current" in cols:
+        cur_col = cols["current"]
+        current, cur_bad = _bool(cur_col)
+        problems.append((cur_bad, "current", lambda r: BAD_BOOL.format(value=C.value_at(cur_col, r))))
+    else:
+        current = np.zeros(m, dtype=bool)
+
+    # First problem of each row in column order; then the first bad row of each referral.
+    any_bad = np.zeros(m, dtype=bool)
+    which = np.full(m, -1, dtype=np.int32)
+    for q, (bad, _, _) in enumerate(problems):
+        new = bad & ~any_bad & attached
+        which[new] = q
+        any_bad |= new
+    _attach_errors(
+        person, position, any_bad,
+        lambda r: f"sanctions[{position[r]}].{problems[which[r]][1]}",
+        lambda r: problems[which[r]][2](r), err, source, rows,
+    )
+    sel = np.flatnonzero(attached & ~any_bad)
+    if sel.size == m:
+        sel = slice(None)  # type: ignore[assignment]
+    return _Sanctions(
+        person=person[sel], offence=offence[sel], sanction=sanction[sel], group=group[sel].astype(np.int16),
+        disposal=disposal[sel].astype(np.int8), custody_days=cdays[sel].astype(np.int32), occasion=occasion[sel],
+        current=current[sel], position=position[sel], rows=rows[sel], labels=labels,
+    )
+
+
+def _read_custody(
+    cols: Mapping[str, Any], k: int, index_of: _PersonIndex, source: str, rows: np.ndarray | None,
+    err: _Errors, person_id: np.ndarray, rrow: np.ndarray, rejects: list[Reject], counts: ReadCounts,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    rows = np.arange(2, k + 2, dtype=np.int64) if rows is None else np.asarray(rows, dtype=np.int64)
+    person = index_of(cols["person_id"])
+    counts.orphan_custody_rows = _orphans(person, cols["person_id"], source, rows, rejects, ORPHAN_CUSTODY)
+    attached = person >= 0
+    position = np.full(k, -1, dtype=np.int32)
+    if attached.any():
+        position[attached] = _positions_within(person[attached])
+    scol = cols["start"]
+    start, s_empty, s_bad = C.dates(scol)
+    problems: list[tuple[np.ndarray, str, Callable[[int], str]]] = [
+        (s_empty, "start", lambda r: MISSING_VALUE),
+        (s_bad, "start", lambda r: BAD_DATE.format(value=C.value_at(scol, r))),
+    ]
+    if "end" in cols:
+        ecol = cols["end"]
+        end, e_empty, e_bad = C.dates(ecol)
+        end = np.where(e_empty, ONGOING_DAY, end).astype(np.int32)
+        problems.append((e_bad, "end", lambda r: BAD_DATE.format(value=C.value_at(ecol, r))))
+    else:
+        end = np.full(k, ONGOING_DAY, dtype=np.int32)
+    any_bad = np.zeros(k, dtype=bool)
+    which = np.full(k, -1, dtype=np.int32)
+    for q, (bad, _, _) in enumerate(problems):
+        new = bad & ~any_bad & attached
+        which[new] = q
+        any_bad |= new
+    _attach_errors(person, position, any_bad, lambda r: f"custody[{position[r]}].{problems[which[r]][1]}",
+                   lambda r: problems[which[r]][2](r), err, source, rows)
+    sel = np.flatnonzero(attached & ~any_bad)
+    return person[sel], start[sel], end[sel], rows[sel]

@@ -1,0 +1,119 @@
+"""Vectorised text for writers: fixed float format, dates, CSV quoting and line assembly.
+
+Both backends (pyarrow when installed, numpy otherwise) produce byte-identical output.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, BinaryIO, Final
+
+import numpy as np
+
+from .._batch import MISSING_DAY, ONGOING_DAY
+from . import _columns as C
+
+__all__ = ["DECIMALS", "date_text", "fixed", "int_text", "write_csv_rows"]
+
+#: Decimal places of every float written (trailing zeros dropped, so points stay integers).
+DECIMALS: Final = 6
+_SCALE: Final = 10**DECIMALS
+_QUOTE_CHARS: Final = (",", '"', "\r", "\n")
+
+
+def _obj(a: np.ndarray) -> np.ndarray:
+    return np.asarray(a).astype(object)
+
+
+def int_text(values: np.ndarray, missing: np.ndarray | None = None) -> np.ndarray:
+    """Integers as text (object array); ``""`` where ``missing``."""
+    out = _obj(np.asarray(values, dtype=np.int64).astype(str))
+    if missing is not None:
+        out[missing] = ""
+    return out
+
+
+def fixed(values: np.ndarray) -> np.ndarray:
+    """Floats rounded to :data:`DECIMALS` places (half to even on ``x * 10**6``), trailing
+    zeros dropped; ``""`` for NaN.
+
+    Examples
+    --------
+    >>> fixed(np.array([12.0, 0.1234567, -0.5, float("nan"), 1e-9])).tolist()
+    ['12', '0.123457', '-0.5', '', '0']
+    """
+    x = np.asarray(values, dtype=np.float64)
+    nan = ~np.isfinite(x)
+    q = np.rint(np.where(nan, 0.0, x) * _SCALE).astype(np.int64)
+    neg = q < 0
+    a = np.abs(q)
+    ip = (a // _SCALE).astype(str)
+    fp = np.char.rstrip(np.char.zfill((a % _SCALE).astype(str), DECIMALS), "0")
+    text = np.char.add(ip, np.char.add(np.where(fp == "", "", "."), fp))
+    text = np.char.add(np.where(neg, "-", ""), text)
+    out = _obj(text)
+    out[nan] = ""
+    return out
+
+
+def date_text(days: np.ndarray) -> np.ndarray:
+    """Day numbers as ``YYYY-MM-DD`` (object array); ``""`` for missing or ongoing."""
+    d = np.asarray(days, dtype=np.int64)
+    missing = (d == MISSING_DAY) | (d == ONGOING_DAY)
+    safe = np.where(missing, 0, d)
+    if C.HAVE_ARROW:
+        arr = C.pa.array(safe.astype(np.int32), type=C.pa.int32()).cast(C.pa.date32())
+        out = _obj(C._np(C.pc.cast(arr, C.pa.string())))
+    else:
+        out = _obj(np.datetime_as_string(safe.astype("datetime64[D]")))
+    out[missing] = ""
+    return out
+
+
+def _quote_py(v: str) -> str:
+    if any(ch in v for ch in _QUOTE_CHARS):
+        return '"' + v.replace('"', '""') + '"'
+    return v
+
+
+def write_csv_rows(f: BinaryIO, header: Sequence[str], columns: Sequence[np.ndarray], quote: Sequence[bool]) -> None:
+    """Write a header and rows of text columns as UTF-8 CSV (``\\n`` line ends).
+
+    Values are quoted as :mod:`csv`'s ``QUOTE_MINIMAL`` does (when they hold a comma, quote
+    or line break); ``quote[j]`` False says column ``j`` never needs it (numbers, dates, codes).
+    """
+    f.write((",".join(_quote_py(h) for h in header) + "\n").encode("utf-8"))
+    n = int(columns[0].shape[0]) if columns else 0
+    if n == 0:
+        return
+    if C.HAVE_ARROW:
+        pa, pc = C.pa, C.pc
+        arrays = []
+        for col, q in zip(columns, quote):
+            a = pa.array(col, type=pa.large_string()) if isinstance(col, np.ndarray) else col.cast(pa.large_string())
+            if q:
+                needs = pc.match_substring_regex(a, '[,"\r\n]')
+                q_ = pa.scalar('"', pa.large_string())
+                quoted = pc.binary_join_element_wise(q_, pc.replace_substring(a, '"', '""'), q_,
+                                                     pa.scalar("", pa.large_string()))
+                a = pc.if_else(needs, quoted, a)
+            arrays.append(a)
+        comma = pa.scalar(",", pa.large_string())
+        lines = arrays[0] if len(arrays) == 1 else pc.binary_join_element_wise(*arrays, comma)
+        lines = pc.binary_join_element_wise(lines, pa.scalar("", pa.large_string()),
+                                            pa.scalar("\n", pa.large_string()))
+        _write_buffer(f, lines)
+        return
+    cols = [np.array([_quote_py(v) for v in col.tolist()], dtype=object) if q else col
+            for col, q in zip(columns, quote)]
+    f.write("".join(",".join(row) + "\n" for row in zip(*(c.tolist() for c in cols))).encode("utf-8"))
+
+
+def _write_buffer(f: BinaryIO, lines: Any) -> None:
+    chunks = lines.chunks if hasattr(lines, "chunks") else [lines]
+    for chunk in chunks:
+        if len(chunk) == 0:
+            continue
+        offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int64)[chunk.offset : chunk.offset + len(chunk) + 1]
+        data = chunk.buffers()[2]
+        f.write(memoryview(data)[int(offsets[0]) : int(offsets[-1])])

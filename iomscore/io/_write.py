@@ -1,0 +1,377 @@
+"""Writers: referral tables (two-table CSV, JSON Lines), scores, and rejects."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any, Final, Literal
+
+import numpy as np
+
+from .._batch import OCCASION_ID_BASE, PROTECTED_FIELDS, ROSH_LEVELS, ReferralTable
+from .._referral import DISPOSALS, NEED_LEVELS, PATHWAYS
+from .._result import ScoreBatch, format_part_value
+from .._taxonomy import offence_taxonomy
+from . import _columns as C
+from ._common import (
+    CUSTODY_COLUMNS,
+    NEED_COLUMNS,
+    REFERRAL_COLUMNS,
+    SANCTION_COLUMNS,
+    SUMMARY_COLUMNS,
+    Reject,
+)
+from ._text import date_text, fixed, int_text, write_csv_rows
+
+__all__ = [
+    "REJECT_COLUMNS",
+    "score_columns",
+    "top_reasons",
+    "write_referrals_csv",
+    "write_referrals_jsonl",
+    "write_rejects",
+    "write_scores",
+]
+
+OutputFormat = Literal["csv", "jsonl", "parquet"]
+#: Columns of a rejects file.
+REJECT_COLUMNS: Final = ("person_id", "referral_row", "source", "row", "field", "reason")
+_BAD_FORMAT: Final = "unknown output format {format!r}: use csv, jsonl or parquet"
+_SUFFIX_FORMATS: Final = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl",
+                          ".parquet": "parquet", ".pq": "parquet"}
+
+
+def format_from_suffix(path: str | os.PathLike[str], default: str = "csv") -> str:
+    """``csv``, ``jsonl`` or ``parquet`` from a file name (``default`` when unknown)."""
+    return _SUFFIX_FORMATS.get(Path(path).suffix.lower(), default)
+
+
+def _choice_text(codes: np.ndarray, labels: Sequence[str], offset: int = 0) -> np.ndarray:
+    """Codes as labels (``labels[code - offset]``); ``""`` where the code is below ``offset``."""
+    table = np.array(["", *labels], dtype=object)
+    idx = np.asarray(codes, dtype=np.int64) - offset + 1
+    return table[np.clip(idx, 0, len(labels))]
+
+
+def _referral_text(table: ReferralTable) -> dict[str, np.ndarray]:
+    b = table.batch
+    tax = offence_taxonomy()
+    cols: dict[str, np.ndarray] = {
+        "person_id": b.person_id.astype(object),
+        "assessment_date": date_text(b.assessment_day),
+        "date_of_birth": date_text(b.birth_day),
+        "sex": _choice_text(b.sex, ("male", "female")),
+    }
+    # not_assessed is written as an empty cell (the default when reading)
+    for j, name in enumerate(NEED_COLUMNS):
+        cols[name] = _choice_text(b.needs[:, j], NEED_LEVELS[1:])
+    h = table.serious_harm
+    cols["rosh_level"] = _choice_text(h.rosh_level, ROSH_LEVELS)
+    cols["mappa_category"] = _choice_text(h.mappa_category, ("1", "2", "3"), offset=1)
+    cols["mappa_level"] = _choice_text(h.mappa_level, ("1", "2", "3"), offset=1)
+    for f in PROTECTED_FIELDS:
+        v = np.asarray(table.protected.get(f, np.full(b.n, None, dtype=object)), dtype=object).copy()
+        v[np.equal(v, None)] = ""
+        cols[f] = v
+    has = b.summary_previous >= 0
+    cols["previous_sanctions"] = int_text(b.summary_previous, ~has)
+    cols["first_sanction_date"] = date_text(np.where(has, b.summary_first_day, b.summary_first_day))
+    cols["current_conviction_date"] = date_text(b.summary_conviction_day)
+    cols["current_offence_group"] = _choice_text(np.where(has, b.summary_group, -1), tax.codes)
+    cols["caution_only"] = np.where(has & b.summary_caution_only, "true", np.where(has, "false", "")).astype(object)
+    assert tuple(cols) == REFERRAL_COLUMNS[: len(cols)] and set(SUMMARY_COLUMNS) <= set(cols)
+    return cols
+
+
+def _sanction_order(table: ReferralTable) -> np.ndarray:
+    b = table.batch
+    return np.lexsort((b.sanction_position, b.sanction_person))
+
+
+def _sanction_text(table: ReferralTable) -> dict[str, np.ndarray]:
+    b = table.batch
+    tax = offence_taxonomy()
+    person = b.sanction_person
+    order = _sanction_order(table)
+    occ = b.occasion[order]
+    explicit = occ >= int(OCCASION_ID_BASE)
+    occasion_id = np.full(order.size, "", dtype=object)
+    if explicit.any():
+        occasion_id[explicit] = [b.occasion_labels[int(k)] for k in occ[explicit].tolist()]
+    cdays = b.custody_days[order]
+    return {
+        "person_id": b.person_id[person[order]].astype(object),
+        "offence_date": date_text(b.offence_day[order]),
+        "sanction_date": date_text(b.sanction_day[order]),
+        "offence_group": _choice_text(b.group[order], tax.codes),
+        "disposal": _choice_text(b.disposal[order], DISPOSALS),
+        "custody_days": int_text(cdays, cdays < 0),
+        "occasion_id": occasion_id,
+        "current": np.where(b.current[order], "true", "").astype(object),
+    }
+
+
+def _custody_text(table: ReferralTable) -> dict[str, np.ndarray]:
+    b = table.batch
+    person = b.custody_person
+    order = np.lexsort((b.custody_position, person))
+    return {
+        "person_id": b.person_id[person[order]].astype(object),
+        "start": date_text(b.custody_start[order]),
+        "end": date_text(b.custody_end[order]),
+    }
+
+
+_FREE_TEXT: Final = frozenset({"person_id", "occasion_id", *PROTECTED_FIELDS})
+
+
+def _write_table(path: str | os.PathLike[str], cols: dict[str, np.ndarray]) -> None:
+    with open(path, "wb") as f:
+        write_csv_rows(f, list(cols), list(cols.values()), [name in _FREE_TEXT for name in cols])
+
+
+def write_referrals_csv(
+    table: ReferralTable,
+    referrals: str | os.PathLike[str],
+    sanctions: str | os.PathLike[str] | None = None,
+    custody: str | os.PathLike[str] | None = None,
+) -> None:
+    """Write ``table`` in the two-table CSV form (plus custody periods when a path is given).
+
+    Sanctions are written grouped by person, in each person's original input order, so
+    reading the files back gives the same table.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, iomscore
+    >>> from iomscore.io import read_csv
+    >>> table = iomscore.synth.generate(20, seed=1)
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> write_referrals_csv(table, d / "r.csv", d / "s.csv", d / "c.csv")
+    >>> read_csv(d / "r.csv", d / "s.csv", d / "c.csv").counts.valid
+    20
+    """
+    _write_table(referrals, _referral_text(table))
+    if sanctions is not None:
+        _write_table(sanctions, _sanction_text(table))
+    if custody is not None:
+        _write_table(custody, _custody_text(table))
+
+
+def write_referrals_jsonl(table: ReferralTable, path: str | os.PathLike[str]) -> None:
+    """Write ``table`` as JSON Lines, one :class:`~iomscore.Referral` per line."""
+    ref = _referral_text(table)
+    san = _sanction_text(table)
+    cus = _custody_text(table)
+    b = table.batch
+    s_off = np.r_[0, np.cumsum(np.diff(b.sanction_offsets))]
+    c_off = np.r_[0, np.cumsum(np.diff(b.custody_offsets))]
+    with open(path, "w", encoding="utf-8", newline="\n") as f:
+        for i in range(b.n):
+            doc: dict[str, Any] = {
+                "person_id": ref["person_id"][i],
+                "assessment_date": ref["assessment_date"][i],
+                "date_of_birth": ref["date_of_birth"][i],
+            }
+            if ref["sex"][i]:
+                doc["sex"] = ref["sex"][i]
+            sanctions = []
+            for r in range(int(s_off[i]), int(s_off[i + 1])):
+                s: dict[str, Any] = {k: san[k][r] for k in ("offence_date", "sanction_date", "offence_group", "disposal")}
+                if san["custody_days"][r]:
+                    s["custody_days"] = int(san["custody_days"][r])
+                if san["occasion_id"][r]:
+                    s["occasion_id"] = san["occasion_id"][r]
+                if san["current"][r]:
+                    s["current"] = True
+                sanctions.append(s)
+            if sanctions:
+                doc["sanctions"] = sanctions
+            if ref["previous_sanctions"][i]:
+                doc["sanction_summary"] = {
+                    "previous_sanctions": int(ref["previous_sanctions"][i]),
+                    "first_sanction_date": ref["first_sanction_date"][i],
+                    "current_conviction_date": ref["current_conviction_date"][i],
+                    "current_offence_group": ref["current_offence_group"][i],
+                    "caution_only": ref["caution_only"][i] == "true",
+                }
+            custody = [{"start": cus["start"][r], "end": cus["end"][r] or None}
+                       for r in range(int(c_off[i]), int(c_off[i + 1]))]
+            if custody:
+                doc["custody"] = custody
+            needs = {p: ref[f"need_{p}"][i] for p in PATHWAYS if ref[f"need_{p}"][i]}
+            if needs:
+                doc["needs"] = needs
+            harm = {k: ref[k][i] for k in ("rosh_level", "mappa_category", "mappa_level") if ref[k][i]}
+            for k in ("mappa_category", "mappa_level"):
+                if k in harm:
+                    harm[k] = int(harm[k])
+            if harm:
+                doc["serious_harm"] = harm
+            protected = {k: ref[k][i] for k in PROTECTED_FIELDS if ref[k][i]}
+            if protected:
+                doc["protected"] = protected
+            f.write(json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n")
+
+
+# --- scores ----------------------------------------------------------------------------
+
+
+def _value_text(values: np.ndarray, unit: str) -> np.ndarray:
+    """``format_part_value`` of each value, formatting each distinct value once."""
+    if values.size == 0:
+        return np.zeros(0, dtype=object)
+    uniques, inverse = np.unique(values, return_inverse=True)
+    texts = np.array([format_part_value(float(v), unit) for v in uniques.tolist()], dtype=object)
+    return texts[inverse.reshape(-1)]
+
+
+def top_reasons(scores: ScoreBatch, top: int = 3, rows: np.ndarray | None = None) -> list[np.ndarray]:
+    """The ``top`` reason lines of each row as ``top`` object arrays (``""`` where fewer).
+
+    Vectorised equivalent of ``scores.reason_lines(rows, top)``: the same text, ranked by
+    contribution with zero-valued parts left out.
+    """
+    idx = np.arange(len(scores)) if rows is None else np.asarray(rows)
+    values = scores.part_values[idx]
+    n, k = values.shape if values.ndim == 2 else (idx.size, 0)
+    out = [np.full(n, "", dtype=object) for _ in range(top)]
+    if n == 0 or k == 0:
+        return out
+    ranked = np.argsort(-values, axis=1, kind="stable")
+    ranked_values = np.take_along_axis(values, ranked, axis=1)
+    nonzero = ranked_values != 0.0
+    slot = np.cumsum(nonzero, axis=1) - 1  # which output line each ranked part becomes
+    reasons = np.stack([np.asarray(r, dtype=object)[idx] for r in scores.part_reasons])  # (k, n)
+    for t in range(top):
+        hit = nonzero & (slot == t)
+        has = hit.any(axis=1)
+        col = np.argmax(hit, axis=1)
+        rows_t = np.flatnonzero(has)
+        part = ranked[rows_t, col[rows_t]]
+        v = ranked_values[rows_t, col[rows_t]]
+        text = reasons[part, rows_t] + ": " + _value_text(v, scores.unit)
+        out[t][rows_t] = text
+    return out
+
+
+def score_columns(scores: ScoreBatch, rows: np.ndarray | None = None, top: int = 3) -> dict[str, np.ndarray]:
+    """Output columns (text) for ``rows`` of ``scores`` (default: the scored rows)."""
+    idx = np.flatnonzero(scores.ok) if rows is None else np.asarray(rows)
+    n = idx.size
+    pid = scores.person_id if scores.person_id is not None else np.full(len(scores), "", dtype=object)
+    cols: dict[str, np.ndarray] = {
+        "person_id": np.asarray(pid, dtype=object)[idx],
+        "score": fixed(scores.score[idx]),
+        "band": np.asarray(scores.band, dtype=object)[idx].astype(str).astype(object),
+    }
+    for key, p in scores.probabilities.items():
+        cols[f"prob_{key}"] = fixed(np.asarray(p)[idx])
+    for t, col in enumerate(top_reasons(scores, top, idx), start=1):
+        cols[f"reason_{t}"] = col
+    m = scores.model
+    cols["model_name"] = np.full(n, m.name, dtype=object)
+    cols["model_version"] = np.full(n, m.version, dtype=object)
+    cols["model_sha256"] = np.full(n, m.sha256, dtype=object)
+    if scores.warnings is None:
+        cols["warnings"] = np.full(n, "", dtype=object)
+    else:
+        w = np.asarray(scores.warnings, dtype=object)[idx]
+        cols["warnings"] = np.array(["; ".join(x) for x in w.tolist()], dtype=object)
+    return cols
+
+
+_SCORE_FREE_TEXT: Final = ("person_id", "reason_", "warnings", "band", "model_")
+
+
+def write_scores(
+    path: str | os.PathLike[str],
+    scores: ScoreBatch,
+    *,
+    format: OutputFormat | None = None,
+    rows: np.ndarray | None = None,
+    top: int = 3,
+) -> int:
+    """Write the scored rows (input order) as CSV, JSON Lines or Parquet; returns rows written.
+
+    Columns: ``person_id``, ``score``, ``band``, ``prob_<horizon>`` per probability,
+    ``reason_1`` .. ``reason_<top>``, ``model_name``, ``model_version``, ``model_sha256``,
+    ``warnings`` (``"; "``-joined). Floats use :func:`iomscore.io._text.fixed` (at most six
+    decimals, trailing zeros dropped), so the same input gives byte-identical output.
+    """
+    fmt = format or format_from_suffix(path)
+    cols = score_columns(scores, rows, top)
+    if fmt == "csv":
+        with open(path, "wb") as f:
+            write_csv_rows(f, list(cols), list(cols.values()),
+                           [name.startswith(_SCORE_FREE_TEXT) for name in cols])
+    elif fmt == "jsonl":
+        _write_scores_jsonl(path, cols, top)
+    elif fmt == "parquet":
+        _write_scores_parquet(path, scores, cols, rows)
+    else:
+        raise ValueError(_BAD_FORMAT.format(format=fmt))
+    return int(cols["person_id"].shape[0])
+
+
+def _write_scores_jsonl(path: str | os.PathLike[str], cols: dict[str, np.ndarray], top: int) -> None:
+    probs = [k for k in cols if k.startswith("prob_")]
+    reasons = [f"reason_{t}" for t in range(1, top + 1)]
+    dumps = json.dumps
+    lists = {k: v.tolist() for k, v in cols.items()}
+    with open(path, "w", encoding="utf-8", newline="\n") as f:
+        for i in range(len(lists["person_id"])):
+            prob_text = ",".join(f'"{k[5:]}":{lists[k][i] or "null"}' for k in probs)
+            reason_text = ",".join(dumps(lists[k][i], ensure_ascii=False) for k in reasons if lists[k][i])
+            warnings = [w for w in lists["warnings"][i].split("; ") if w]
+            f.write(
+                f'{{"person_id":{dumps(lists["person_id"][i], ensure_ascii=False)},'
+                f'"score":{lists["score"][i] or "null"},"band":{dumps(lists["band"][i])},'
+                f'"probabilities":{{{prob_text}}},"reasons":[{reason_text}],'
+                f'"model":{{"name":{dumps(lists["model_name"][i])},"version":{dumps(lists["model_version"][i])},'
+                f'"sha256":{dumps(lists["model_sha256"][i])}}},'
+                f'"warnings":{dumps(warnings, ensure_ascii=False)}}}\n'
+            )
+
+
+def _write_scores_parquet(path: str | os.PathLike[str], scores: ScoreBatch, cols: dict[str, np.ndarray],
+                          rows: np.ndarray | None) -> None:
+    if not C.HAVE_ARROW:
+        raise ImportError("writing Parquet needs pyarrow: pip install 'iomscore[arrow]'")
+    import pyarrow.parquet as pq
+
+    pa = C.pa
+    idx = np.flatnonzero(scores.ok) if rows is None else np.asarray(rows)
+    arrays: dict[str, Any] = {}
+    for name, col in cols.items():
+        if name == "score":
+            arrays[name] = pa.array(np.asarray(scores.score, dtype=np.float64)[idx])
+        elif name.startswith("prob_"):
+            arrays[name] = pa.array(np.asarray(scores.probabilities[name[5:]], dtype=np.float64)[idx])
+        else:
+            arrays[name] = pa.array(col, type=pa.string())
+    pq.write_table(pa.table(arrays), path)
+
+
+# --- rejects ---------------------------------------------------------------------------
+
+
+def write_rejects(path: str | os.PathLike[str], rejects: Iterable[Reject], *, format: str | None = None) -> int:
+    """Write rejects as CSV (:data:`REJECT_COLUMNS`) or JSON Lines; returns how many."""
+    fmt = format or format_from_suffix(path)
+    items = list(rejects)
+    if fmt == "jsonl":
+        with open(path, "w", encoding="utf-8", newline="\n") as f:
+            for r in items:
+                f.write(json.dumps(r.as_dict(), ensure_ascii=False) + "\n")
+        return len(items)
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(REJECT_COLUMNS)
+        for r in items:
+            d = r.as_dict()
+            w.writerow(["" if d[c] is None else d[c] for c in REJECT_COLUMNS])
+    return len(items)
