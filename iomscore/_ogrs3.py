@@ -265,7 +265,7 @@ def _reasons(features: Mapping[str, np.ndarray], band: np.ndarray, n: int) -> tu
     start = np.full(n, "Starting point of the formula (reference levels: male aged 10-11, first sanction)", dtype=object)
     sex_word = {0: "male", 1: "female"}
     age_sex = render_unique(
-        age * 4 + (sex + 1),
+        (age * 4 + (sex + 1)) * 16 + band,  # band differs for unscored rows (age 10 used)
         lambda r: f"Aged {age[r]} at assessment, {sex_word.get(int(sex[r]), 'sex not recorded')} "
         f"(OGRS3 band {AGE_BAND_LABELS[int(band[r])]})",
     )
