@@ -137,6 +137,7 @@ _RAISED: Final = "the scorer raised {type}: {message}"
 _DIFFERS: Final = "{what} changed the output: {diff}"
 _NOT_DECLARED: Final = "not declared (skipped): {reason}"
 _NO_SPEC: Final = "not applicable (skipped): the scorer has no points spec"
+_CANNOT_SCORE: Final = "not applicable (skipped): the scorer reads {features}, which referrals do not give"
 _NO_MONOTONE: Final = "not declared (skipped): the scorer declares no monotone features"
 _LOWERED: Final = "{what} {verb} the score from {before!r} to {after!r}"
 _FEATURE_WRONG_WAY: Final = (
@@ -674,6 +675,17 @@ def _p_recency(ctx: _Context) -> PropertyResult:
 _BUMPS: Final = (1, 2, 3, 5, 10, 25, 0.5)
 
 
+def _feature_columns(scorer: Scorer, r: Referral) -> dict[str, np.ndarray]:
+    """The features ``scorer`` reads, for ``r`` (one row each).
+
+    Features the engine does not define (a scorer of other data) get ``r``'s offence count,
+    so the search still varies them.
+    """
+    frame = FeatureFrame(ReferralTable.from_referrals([r]).batch)
+    return {f: np.asarray(frame[f] if f in FEATURES else frame["proven_offences"], dtype=np.float64)
+            for f in scorer.features}
+
+
 def _p_feature_monotone(ctx: _Context) -> PropertyResult:
     s = ctx.scorer
     declared = {f: d for f, d in dict(s.monotone).items() if f in s.features}
@@ -685,8 +697,7 @@ def _p_feature_monotone(ctx: _Context) -> PropertyResult:
 
     def violation(t: tuple[Referral, str, int | None, float]) -> str | None:
         r, feature, start, bump = t
-        frame = FeatureFrame(ReferralTable.from_referrals([r]).batch)
-        base = {f: np.asarray(frame[f], dtype=np.float64) for f in s.features}
+        base = _feature_columns(s, r)
         value = float(base[feature][0]) if start is None else float(start)
         if np.isnan(value):
             return None
@@ -741,7 +752,8 @@ def _p_spec(ctx: _Context) -> PropertyResult:
     again = PointsScorer(loaded)
 
     def violation(r: Referral) -> str | None:
-        a, b = _score(ctx.scorer, [r]), _score(again, [r])
+        cols = _feature_columns(ctx.scorer, r)
+        a, b = ctx.scorer.score_features(cols), again.score_features(cols)
         d = _diff(a, 0, b, 0)
         if d is not None:
             return _DIFFERS.format(what="scoring with the spec read back from JSON", diff=d)
@@ -769,6 +781,8 @@ _RUNNERS: Final[Mapping[str, Callable[[_Context], PropertyResult]]] = {
     "spec_round_trip": _p_spec,
 }
 assert tuple(_RUNNERS) == PROPERTIES
+#: Properties that run on feature arrays, so also for scorers of non-iomscore features.
+_ARRAY_PROPERTIES: Final = frozenset({"contract", "feature_monotonicity", "spec_round_trip"})
 
 
 def check_scorer(
@@ -839,7 +853,13 @@ def check_scorer(
         seed=seed,
         referrals=S.referrals() if referrals is None else referrals,
     )
-    results = tuple(_RUNNERS[n](ctx) for n in names)
+    unknown = [f for f in s.features if f not in FEATURES]
+    results = tuple(
+        PropertyResult(n, "skipped", _CANNOT_SCORE.format(features=unknown))
+        if unknown and n not in _ARRAY_PROPERTIES
+        else _RUNNERS[n](ctx)
+        for n in names
+    )
     identity = s.identity
     report = CheckReport(identity.name, identity.version, identity.sha256, results, max_examples, seed)
     if raise_on_failure and not report.ok:
