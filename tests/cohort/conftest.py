@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-
 import pytest
 from cohort_helpers import demo_referrals
 
@@ -26,15 +23,3 @@ def referrals() -> list[Referral]:
 @pytest.fixture(scope="session")
 def scores(referrals: list[Referral]) -> list[iomscore.ScoreResult]:
     return iomscore.score(referrals)
-
-
-def find_chromium() -> str:
-    """Path of a Chromium binary; fails in CI when there is none, skips elsewhere."""
-    for name in ("chromium", "chromium-browser", "google-chrome", "chrome"):
-        path = shutil.which(name)
-        if path:
-            return path
-    if os.environ.get("CI"):
-        pytest.fail("Chromium is required in CI for the panel-pack browser test (.ci/run installs it)")
-    pytest.skip("Chromium is not installed")
-    raise AssertionError  # unreachable

@@ -1,0 +1,233 @@
+"""The panel pack in a real headless browser (Debian's Chromium).
+
+Three checks, each in a fresh Chromium process with its own profile directory:
+
+1. Layout, at the width of an A4 page (794 CSS px): a *test copy* of the page gets a small
+   script (the shipped page has none) that measures the document and every chart and writes
+   the result into the DOM; ``--dump-dom`` returns it. Nothing may be wider than the page and
+   every chart must have a non-empty box with visible bars.
+2. Pixels: a ``--screenshot`` of the unmodified page must contain the bar colour.
+3. Print: ``--print-to-pdf`` of the unmodified page must give A4 pages on which every card
+   starts a new page (read back with poppler's ``pdfinfo`` and ``pdftotext``).
+
+In CI (``CI`` set) a missing Chromium or poppler fails the test; elsewhere it skips.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import struct
+import subprocess
+import zlib
+from pathlib import Path
+
+import pytest
+from cohort_helpers import demo_referrals
+
+import iomscore
+from iomscore.cohort import select_cohort
+from iomscore.panel import render_panel
+from iomscore.panel._svg import POSITIVE_COLOUR
+
+pytestmark = pytest.mark.browser
+
+A4_WIDTH_PX = 794  # 210 mm at 96 px per inch
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-extensions",
+    "--hide-scrollbars",
+    "--mute-audio",
+]
+
+_MEASURE = """
+<script>
+(function () {
+  var doc = document.documentElement;
+  var width = doc.clientWidth;
+  var wide = [];
+  document.querySelectorAll("body *").forEach(function (el) {
+    var r = el.getBoundingClientRect();
+    if (r.width > 0 && r.right > width + 1) { wide.push(el.tagName + "#" + (el.id || "") + "." + (typeof el.className === "string" ? el.className : (el.className.baseVal || ""))); }
+  });
+  var charts = [];
+  document.querySelectorAll("svg.chart").forEach(function (svg) {
+    var r = svg.getBoundingClientRect();
+    var cs = getComputedStyle(svg);
+    var bars = 0;
+    svg.querySelectorAll("rect.bar").forEach(function (b) {
+      var br = b.getBoundingClientRect();
+      if (br.width > 0 && br.height > 0) { bars += 1; }
+    });
+    charts.push({w: r.width, h: r.height, right: r.right, visible: cs.visibility !== "hidden" && cs.display !== "none", bars: bars});
+  });
+  var out = {scrollWidth: doc.scrollWidth, clientWidth: width, wide: wide.slice(0, 10), charts: charts,
+             cards: document.querySelectorAll("section.card").length};
+  var pre = document.createElement("pre");
+  pre.id = "layout-result";
+  pre.textContent = JSON.stringify(out);
+  document.body.appendChild(pre);
+})();
+</script>
+"""
+
+
+def _require(tool: str) -> str:
+    path = shutil.which(tool)
+    if path:
+        return path
+    if os.environ.get("CI"):
+        pytest.fail(f"{tool} is required in CI for the panel-pack browser test (.ci/run installs it)")
+    pytest.skip(f"{tool} is not installed")
+    raise AssertionError  # unreachable
+
+
+def _chromium() -> str:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        if shutil.which(name):
+            return _require(name)
+    return _require("chromium")
+
+
+def _run_browser(tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    profile = tmp / f"profile-{len(list(tmp.glob('profile-*')))}"
+    cmd = [_chromium(), *FLAGS, f"--user-data-dir={profile}", *args]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=180, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 0, f"chromium failed ({proc.returncode}): {proc.stderr[-2000:]}"
+    return proc
+
+
+@pytest.fixture(scope="module")
+def pack(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
+    tmp = tmp_path_factory.mktemp("panel")
+    refs = demo_referrals(30, seed=1)
+    table = iomscore.ReferralTable.from_referrals(refs)
+    previous = select_cohort(table, iomscore.score_batch(table), capacity=6)
+    refs2 = demo_referrals(32, seed=1)[2:]
+    table2 = iomscore.ReferralTable.from_referrals(refs2)
+    current = select_cohort(
+        table2, iomscore.score_batch(table2), capacity=8, current_cohort=[previous.selected[0]]
+    )
+    page = render_panel(
+        current, previous=previous, groups=table2, panel="Test panel", meeting_date="2025-06-03",
+        generated_at="2025-06-01T09:00+00:00",
+    )
+    path = tmp / "pack.html"
+    path.write_text(page, encoding="utf-8")
+    return path, page.count('<section class="card"')
+
+
+def test_layout_fits_an_a4_page_and_charts_are_visible(pack: tuple[Path, int], tmp_path: Path) -> None:
+    path, n_cards = pack
+    page = path.read_text(encoding="utf-8")
+    assert "<script" not in page  # the shipped page stays JavaScript-free
+    probe = tmp_path / "probe.html"
+    probe.write_text(page.replace("</body>", _MEASURE + "</body>"), encoding="utf-8")
+    proc = _run_browser(
+        tmp_path, f"--window-size={A4_WIDTH_PX},1123", "--virtual-time-budget=3000", "--dump-dom", probe.as_uri()
+    )
+    match = re.search(r'<pre id="layout-result">(.*?)</pre>', proc.stdout, re.S)
+    assert match, "the measuring script did not run"
+    result = json.loads(match.group(1).replace("&quot;", '"').replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">"))
+    assert result["cards"] == n_cards > 0
+    assert result["scrollWidth"] <= result["clientWidth"], result
+    assert result["wide"] == [], result["wide"]
+    assert len(result["charts"]) == n_cards
+    for chart in result["charts"]:
+        assert chart["visible"] and chart["w"] > 100 and chart["h"] > 10, chart
+        assert chart["right"] <= result["clientWidth"] + 1, chart
+    assert sum(c["bars"] for c in result["charts"]) > 0
+
+
+def _png_pixels(data: bytes) -> tuple[int, int, int, bytes]:
+    """(width, height, channels, raw pixel bytes) of an 8-bit RGB/RGBA PNG."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    pos, idat = 8, b""
+    width = height = channels = 0
+    while pos < len(data):
+        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
+        body = data[pos + 8 : pos + 8 + length]
+        if kind == b"IHDR":
+            width, height, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", body)
+            assert depth == 8 and colour in (2, 6) and interlace == 0
+            channels = 3 if colour == 2 else 4
+        elif kind == b"IDAT":
+            idat += body
+        pos += 12 + length
+    raw = zlib.decompress(idat)
+    stride = width * channels
+    out = bytearray(height * stride)
+    prev = bytearray(stride)
+    for y in range(height):
+        f = raw[y * (stride + 1)]
+        line = bytearray(raw[y * (stride + 1) + 1 : (y + 1) * (stride + 1)])
+        for x in range(stride):
+            a = line[x - channels] if x >= channels else 0
+            b = prev[x]
+            c = prev[x - channels] if x >= channels else 0
+            if f == 1:
+                line[x] = (line[x] + a) & 255
+            elif f == 2:
+                line[x] = (line[x] + b) & 255
+            elif f == 3:
+                line[x] = (line[x] + (a + b) // 2) & 255
+            elif f == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                line[x] = (line[x] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+        out[y * stride : (y + 1) * stride] = line
+        prev = line
+    return width, height, channels, bytes(out)
+
+
+def test_screenshot_shows_chart_bars(tmp_path: Path) -> None:
+    refs = demo_referrals(30, seed=1)
+    sel = select_cohort(refs, iomscore.score(refs), capacity=3)
+    small = tmp_path / "small.html"
+    # one card near the top so the first chart is inside the screenshot
+    page = render_panel(sel, cards="candidates")
+    head, _, rest = page.partition("<h2>Summary</h2>")
+    first_card = re.search(r'<section class="card".*?</section>', rest, re.S)
+    assert first_card
+    small.write_text(head + first_card.group(0) + "</body></html>", encoding="utf-8")
+    shot = tmp_path / "shot.png"
+    _run_browser(tmp_path, "--window-size=800,1000", f"--screenshot={shot}", small.as_uri())
+    width, height, channels, pixels = _png_pixels(shot.read_bytes())
+    target = bytes(int(POSITIVE_COLOUR[i : i + 2], 16) for i in (1, 3, 5))
+    hits = sum(
+        1
+        for i in range(0, len(pixels), channels * 3)  # sample every third pixel
+        if all(abs(pixels[i + k] - target[k]) <= 6 for k in range(3))
+    )
+    assert hits > 200, f"only {hits} chart-coloured pixels in a {width}x{height} screenshot"
+
+
+def test_printed_pdf_is_a4_with_one_card_per_page(pack: tuple[Path, int], tmp_path: Path) -> None:
+    path, n_cards = pack
+    pdfinfo, pdftotext = _require("pdfinfo"), _require("pdftotext")
+    pdf = tmp_path / "pack.pdf"
+    _run_browser(tmp_path, "--no-pdf-header-footer", "--print-to-pdf-no-header", f"--print-to-pdf={pdf}", path.as_uri())
+    info = subprocess.run([pdfinfo, str(pdf)], capture_output=True, text=True, check=True).stdout
+    pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))  # type: ignore[union-attr]
+    size = re.search(r"Page size:\s+([\d.]+) x ([\d.]+) pts", info)
+    assert size and abs(float(size.group(1)) - 595.3) < 2 and abs(float(size.group(2)) - 841.9) < 2, info
+    page_text = subprocess.run([pdftotext, "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    texts = page_text.split("\f")[:pages]
+    firsts = [next((ln.strip() for ln in t.splitlines() if ln.strip()), "") for t in texts]
+    card_ids = re.findall(r'<section class="card" id="card-([^"]+)"', path.read_text(encoding="utf-8"))
+    assert len(card_ids) == n_cards
+    starts = [f for f in firsts if f in card_ids]
+    # every card begins a page, in order, and none begins mid-page
+    assert starts == card_ids, (firsts, card_ids)
+    # each card fits on its page (cards are short): at most one page per card plus the front matter
+    front = firsts.index(card_ids[0])
+    assert pages - front == n_cards, f"{pages} pages, front matter {front}, {n_cards} cards"
