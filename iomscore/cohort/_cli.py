@@ -126,10 +126,12 @@ _ERRORS: Final = (CliInputError, PolicyError, SelectionError, ScoringError, Spec
 def _text(selection: CohortSelection) -> str:
     s = selection.summary()
     lines = [
-        f"policy {selection.policy_name} {selection.policy_version}; {s['places']} places; "
-        f"{s['referred']} referred, {s['eligible']} eligible, {s['selected']} selected, "
-        f"{s['over_capacity']} over capacity, {s['not_eligible']} not eligible, {s['routed']} routed, "
-        f"{s['deselection_reviews']} de-selection reviews"
+        (
+            f"policy {selection.policy_name} {selection.policy_version}; {s['places']} places; "
+            f"{s['referred']} referred, {s['eligible']} eligible, {s['selected']} selected, "
+            f"{s['over_capacity']} over capacity, {s['not_eligible']} not eligible, {s['routed']} routed, "
+            f"{s['deselection_reviews']} de-selection reviews"
+        )
     ]
     for d in selection.ranked():
         rank = "" if d.rank is None else str(d.rank)
@@ -174,7 +176,7 @@ def run_panel(args: argparse.Namespace) -> int:
         decisions = DecisionLog(args.decisions).latest(selection) if args.decisions else None
     except (*_ERRORS, ValueError) as exc:
         return _fail(str(exc))
-    generated = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    generated = dt.datetime.now(dt.UTC).replace(microsecond=0)
     path = write_panel(
         args.out,
         selection,

@@ -168,7 +168,7 @@ class Rule(_Frozen):
         """``(passed, per_condition)``: a boolean per person and a (conditions, n) matrix."""
         per = np.stack([c.evaluate(frame[c.feature]) for c in self.conditions])
         passed = per.all(axis=0) if self.combine == "all" else per.any(axis=0)
-        return passed, per
+        return np.asarray(passed, dtype=bool), per
 
 
 class Eligibility(_Frozen):

@@ -476,10 +476,10 @@ def select_cohort(
     }
     route_hits = []
     routed = np.zeros(n, dtype=bool)
-    for rule in policy.routing:
-        codes = [ROSH_LEVELS.index(str(v)) if rule.field == "rosh_level" else int(v) for v in rule.values]
-        hit = np.isin(harm_cols[rule.field], codes)
-        route_hits.append((rule, hit))
+    for route in policy.routing:
+        codes = [ROSH_LEVELS.index(str(v)) if route.field == "rosh_level" else int(v) for v in route.values]
+        hit = np.isin(harm_cols[route.field], codes)
+        route_hits.append((route, hit))
         routed |= hit
 
     # De-selection: current members only.
@@ -514,11 +514,11 @@ def select_cohort(
         d = str(decision[i])
         if d == NOT_SCORED:
             reasons.append(f"Could not be scored: {scores.errors[i]}; the panel reviews the record")
-        for rule, hit in route_hits:
+        for route, hit in route_hits:
             if hit[i]:
-                code = int(harm_cols[rule.field][i])
-                value = ROSH_LEVELS[code].replace("_", " ") if rule.field == "rosh_level" else str(code)
-                reasons.append(rule.reason.format(value=value))
+                code = int(harm_cols[route.field][i])
+                value = ROSH_LEVELS[code].replace("_", " ") if route.field == "rosh_level" else str(code)
+                reasons.append(route.reason.format(value=value))
         if current[i]:
             reasons.append("Already in the cohort")
         for rule, passed, per in desel_results:
@@ -563,8 +563,8 @@ def select_cohort(
         out.append(
             Decision(
                 person_id=id_list[i],
-                decision=d,  # type: ignore[arg-type]
-                recommended_action=RECOMMENDED_ACTION[d],  # type: ignore[arg-type]
+                decision=d,
+                recommended_action=RECOMMENDED_ACTION[d],
                 reasons=tuple(reasons),
                 eligible=bool(eligible[i]),
                 eligible_by=eligible_by,

@@ -255,8 +255,10 @@ def _fairness(sel: CohortSelection, groups: GroupsArg | None, characteristics: S
     if characteristics is None:
         names = [n for n in names if any(g.group != "not recorded" for g in rates.groups(n))]
     out = [
-        f"<p>Overall: {rates.selected} of {rates.referred} referred selected ({_pct(rates.rate)}); "
-        f"{rates.eligible} eligible.</p>"
+        (
+            f"<p>Overall: {rates.selected} of {rates.referred} referred selected ({_pct(rates.rate)}); "
+            f"{rates.eligible} eligible.</p>"
+        )
     ]
     if not names:
         out.append('<p class="small">No protected characteristic is recorded for anyone in this list.</p>')

@@ -72,8 +72,10 @@ def breakdown_chart(parts: Sequence[BreakdownPart], unit: str = "points", *, tit
     zero_x = LABEL_WIDTH + bar_area * (0.0 - lo) / span
     height = ROW * len(shown) + 8
     out = [
-        f'<svg class="chart" viewBox="0 0 {WIDTH} {height}" width="100%" role="img" '
-        f'aria-label="{escape(title or "Score breakdown")}">'
+        (
+            f'<svg class="chart" viewBox="0 0 {WIDTH} {height}" width="100%" role="img" '
+            f'aria-label="{escape(title or "Score breakdown")}">'
+        )
     ]
     if title:
         out.append(f"<title>{escape(title)}</title>")

@@ -101,7 +101,7 @@ def _chromium() -> str:
 def _run_browser(tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
     profile = tmp / f"profile-{len(list(tmp.glob('profile-*')))}"
     cmd = [_chromium(), *FLAGS, f"--user-data-dir={profile}", *args]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=180, stdin=subprocess.DEVNULL)
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=180, stdin=subprocess.DEVNULL, check=False)
     assert proc.returncode == 0, f"chromium failed ({proc.returncode}): {proc.stderr[-2000:]}"
     return proc
 
@@ -135,7 +135,7 @@ def test_layout_fits_an_a4_page_and_charts_are_visible(pack: tuple[Path, int], t
     proc = _run_browser(
         tmp_path, f"--window-size={A4_WIDTH_PX},1123", "--virtual-time-budget=3000", "--dump-dom", probe.as_uri()
     )
-    match = re.search(r'<pre id="layout-result">(.*?)</pre>', proc.stdout, re.S)
+    match = re.search(r'<pre id="layout-result">(.*?)</pre>', proc.stdout, re.DOTALL)
     assert match, "the measuring script did not run"
     result = json.loads(match.group(1).replace("&quot;", '"').replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">"))
     assert result["cards"] == n_cards > 0
@@ -196,7 +196,7 @@ def test_screenshot_shows_chart_bars(tmp_path: Path) -> None:
     # one card near the top so the first chart is inside the screenshot
     page = render_panel(sel, cards="candidates")
     head, _, rest = page.partition("<h2>Summary</h2>")
-    first_card = re.search(r'<section class="card".*?</section>', rest, re.S)
+    first_card = re.search(r'<section class="card".*?</section>', rest, re.DOTALL)
     assert first_card
     small.write_text(head + first_card.group(0) + "</body></html>", encoding="utf-8")
     shot = tmp_path / "shot.png"

@@ -87,10 +87,10 @@ def test_other_record_errors(selection, tmp_path: Path) -> None:
 
 def test_default_time_is_utc_now(selection, tmp_path: Path) -> None:
     sel, _ = selection
-    before = dt.datetime.now(dt.timezone.utc)
+    before = dt.datetime.now(dt.UTC)
     e = DecisionLog(tmp_path / "l.jsonl").record(sel, "A", "include", panel="P", decided_by="x", reason="r")
     assert e.decided_at.utcoffset() == dt.timedelta(0)
-    assert before <= e.decided_at <= dt.datetime.now(dt.timezone.utc)
+    assert before <= e.decided_at <= dt.datetime.now(dt.UTC)
 
 
 def test_a_decision_never_edits_the_score(selection, tmp_path: Path) -> None:

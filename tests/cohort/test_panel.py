@@ -7,7 +7,6 @@ import json
 import re
 from pathlib import Path
 
-import pytest
 from cohort_helpers import demo_referrals, make_referral
 
 import iomscore
@@ -40,10 +39,10 @@ def test_person_ids_and_text_are_escaped() -> None:
 
 def test_no_external_resources_and_no_javascript() -> None:
     page = _page()
-    assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", page, re.I)
+    assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", page, re.IGNORECASE)
     assert "http://" not in page and "https://" not in page
     assert "@import" not in page and "url(" not in page
-    assert not re.search(r"\son[a-z]+\s*=", page, re.I)  # no inline event handlers
+    assert not re.search(r"\son[a-z]+\s*=", page, re.IGNORECASE)  # no inline event handlers
     assert "<link" not in page.lower() and "<img" not in page.lower() and "<iframe" not in page.lower()
 
 
@@ -62,7 +61,7 @@ def test_page_structure() -> None:
 
 def test_protected_characteristics_only_in_the_fairness_summary() -> None:
     page = _page(cards="all")
-    cards = "".join(re.findall(r'<section class="card".*?</section>', page, re.S))
+    cards = "".join(re.findall(r'<section class="card".*?</section>', page, re.DOTALL))
     assert "QQ-ethnic-label" not in cards
     assert "QQ-ethnic-label" in page
 

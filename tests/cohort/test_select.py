@@ -6,14 +6,14 @@ import random
 
 import numpy as np
 import pytest
+from cohort_helpers import demo_referrals, make_referral
 from hypothesis import given
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 import iomscore
 from iomscore import ModelIdentity, ScoreResult
 from iomscore.cohort import CohortSelection, SelectionError, load_policy, select_cohort
-
-from cohort_helpers import demo_referrals, make_referral
 
 MODEL = ModelIdentity(name="fixed", version="1", sha256="f" * 64, kind="points")
 
@@ -258,7 +258,7 @@ def test_round_trip_and_exports() -> None:
 def test_selection_is_frozen() -> None:
     refs = [make_referral("A")]
     sel = select_cohort(refs, iomscore.score(refs))
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError):
         sel.decisions[0].score = 99.0  # type: ignore[misc]
 
 
