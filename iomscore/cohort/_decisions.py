@@ -145,7 +145,7 @@ def _line_hash(line: bytes) -> str:
 
 def _parse_time(value: dt.datetime | str | None) -> dt.datetime:
     if value is None:
-        return dt.datetime.now(dt.timezone.utc)
+        return dt.datetime.now(dt.UTC)
     if isinstance(value, str):
         value = dt.datetime.fromisoformat(value)
     if value.tzinfo is None or value.utcoffset() is None:
