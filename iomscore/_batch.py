@@ -6,9 +6,8 @@ sanctions of referral ``i`` are rows ``sanction_offsets[i]:sanction_offsets[i + 
 referral is a batch of one, so there is one code path for one person and for a million.
 
 Dates are whole days since 1970-01-01 (``int32``); :data:`MISSING_DAY` marks an absent date.
-Within each referral, sanctions are kept sorted by sanction date, then offence date, then
-offence group, disposal, custody length and occasion, so that the order in which a
-case-management system lists them never changes a result.
+Within each referral, sanctions keep their input order: every feature is defined so that the
+order in which a case-management system lists them never changes a result.
 
 Serious-harm information and protected characteristics are *not* in the batch. They travel
 beside it in a :class:`ReferralTable` and only routing and audits read them.
@@ -208,9 +207,7 @@ class ReferralBatch:
         custody_days = np.asarray(custody_days, dtype=np.int32)
         occasion = np.asarray(occasion, dtype=np.int64)
         current = np.asarray(current, dtype=bool)
-        order = np.lexsort(
-            (occasion, custody_days, disposal, group, offence_day, sanction_day, sanction_person)
-        )
+        order = _group_order(sanction_person)
         c_order = np.lexsort((np.asarray(custody_end), np.asarray(custody_start), custody_person))
         return cls(
             person_id=np.asarray(person_id, dtype=object),
@@ -364,6 +361,17 @@ class ReferralTable:
         }
         protected["sex"] = np.array([r.sex for r in refs], dtype=object)
         return cls(batch, harm, protected)
+
+
+def _group_order(person: np.ndarray) -> np.ndarray | slice:
+    """Order that groups rows by referral, keeping input order within a referral.
+
+    Every feature is an order-free aggregate within a referral (sums, minima, maxima and
+    ties broken on values, never on position), so grouping is all the sort we need.
+    """
+    if person.size == 0 or bool((person[1:] >= person[:-1]).all()):
+        return slice(None)
+    return np.argsort(person, kind="stable")
 
 
 def _offsets(person: np.ndarray, n: int) -> np.ndarray:

@@ -6,7 +6,7 @@ from typing import Final
 
 import numpy as np
 
-__all__ = ["DAYS_PER_MONTH", "DAYS_PER_YEAR", "whole_years", "year_month_day"]
+__all__ = ["DAYS_PER_MONTH", "DAYS_PER_YEAR", "anniversary", "whole_years", "year_month_day"]
 
 #: Mean Gregorian year and month, used wherever a duration in days is shown in years or months.
 DAYS_PER_YEAR: Final = 365.25
@@ -40,3 +40,14 @@ def whole_years(start: np.ndarray, end: np.ndarray) -> np.ndarray:
     sy, sm, sd = year_month_day(start)
     ey, em, ed = year_month_day(end)
     return ey - sy - ((em * 100 + ed) < (sm * 100 + sd)).astype(np.int64)
+
+
+def anniversary(start: np.ndarray, years: int) -> np.ndarray:
+    """Day number on which ``years`` whole years from ``start`` are complete.
+
+    Consistent with :func:`whole_years`: ``whole_years(s, d) >= years`` exactly when
+    ``d >= anniversary(s, years)`` (29 February anniversaries fall on 1 March in common years).
+    """
+    y, m, d = year_month_day(start)
+    month_start = ((y + years - 1970) * 12 + (m - 1)).astype("datetime64[M]").astype("datetime64[D]")
+    return (month_start + (d - 1)).astype(np.int64)

@@ -27,7 +27,8 @@ from typing import Final
 
 import numpy as np
 
-from ._batch import MISSING_DAY, ONGOING_DAY, ReferralBatch
+from ._arrays import sorted_unique
+from ._batch import MISSING_DAY, OCCASION_ID_BASE, ONGOING_DAY, ReferralBatch
 from ._dates import DAYS_PER_MONTH, DAYS_PER_YEAR, whole_years
 from ._referral import CAUTION_DISPOSALS, DISPOSALS, PATHWAYS
 from ._taxonomy import offence_taxonomy
@@ -53,6 +54,7 @@ _CAUTION_CODES: Final = np.array([d in CAUTION_DISPOSALS for d in DISPOSALS], dt
 _CUSTODY_CODE: Final = DISPOSALS.index("custody")
 _SHIFT: Final = np.int64(1) << 22  # per-person key spacing for searchsorted over (person, day)
 _DAY0: Final = np.int64(1) << 21  # offset making day numbers positive inside keys
+_KEY_DAY0: Final = 1 << 16  # offset of day numbers packed into 17 bits
 
 
 @dataclass(frozen=True)
@@ -137,57 +139,86 @@ def _sanction_person(f: FeatureFrame) -> np.ndarray:
     return f.batch.sanction_person
 
 
-def _occasions(f: FeatureFrame) -> np.ndarray:
-    """Occasion table sorted by (person, day, key): columns person, day, key, has_current."""
+def _occasion_code(f: FeatureFrame) -> np.ndarray:
+    """Per sanction: 0 for an occasion identified by its sanction date, else 1 + the id's index."""
+    occ = f.batch.occasion
+    return np.where(occ >= OCCASION_ID_BASE, occ - OCCASION_ID_BASE + 1, 0)
+
+
+def _segment_max(f: FeatureFrame, key: np.ndarray) -> np.ndarray:
+    """Per person, the maximum of ``key`` over the person's sanctions (-1 with none)."""
     b = f.batch
-    person = f._get("_sanction_person")
-    if person.size == 0:
-        return np.zeros((0, 4), dtype=np.int64)
-    order = np.lexsort((b.occasion, person))
-    p, k = person[order], b.occasion[order]
-    start = np.r_[True, (p[1:] != p[:-1]) | (k[1:] != k[:-1])]
-    starts = np.flatnonzero(start)
-    day = np.maximum.reduceat(b.sanction_day[order].astype(np.int64), starts)
-    cur = np.maximum.reduceat(b.current[order].astype(np.int64), starts)
-    table = np.column_stack([p[starts], day, k[starts], cur])
-    return table[np.lexsort((table[:, 2], table[:, 1], table[:, 0]))]
-
-
-def _current_occasion(f: FeatureFrame) -> np.ndarray:
-    """Per person: (day, key) of the current occasion; MISSING_DAY where there is none."""
-    occ = f._get("_occasions")
-    n = f.batch.n
-    out = np.full((n, 2), [int(MISSING_DAY), -1], dtype=np.int64)
-    if occ.shape[0] == 0:
-        return out
-    order = np.lexsort((occ[:, 2], occ[:, 1], occ[:, 3], occ[:, 0]))
-    o = occ[order]
-    last = np.r_[o[1:, 0] != o[:-1, 0], True]
-    out[o[last, 0], 0] = o[last, 1]
-    out[o[last, 0], 1] = o[last, 2]
+    out = np.full(b.n, -1, dtype=np.int64)
+    has = np.diff(b.sanction_offsets) > 0
+    if key.size:
+        out[has] = np.maximum.reduceat(key, b.sanction_offsets[:-1][has])
     return out
 
 
-def _principal(f: FeatureFrame) -> np.ndarray:
-    """Per person: index of the principal sanction of the current occasion, or -1.
+def _key_day(day: np.ndarray) -> np.ndarray:
+    """Day numbers as 17-bit non-negative integers for packed sort keys (1790 to 2149)."""
+    return np.clip(day.astype(np.int64) + _KEY_DAY0, 0, (1 << 17) - 1)
+
+
+def _current_occasion(f: FeatureFrame) -> np.ndarray:
+    """Per person: (day, occasion code) of the current occasion; (MISSING_DAY, -1) with none.
+
+    The occasion of the sanction marked current; otherwise the latest, the later-listed
+    occasion identifier winning a tie on the date (a fixed rule, independent of input order).
+    """
+    b = f.batch
+    code = f._get("_occasion_code")
+    key = (b.current.astype(np.int64) << 62) | (_key_day(b.sanction_day) << 44) | code
+    m = _segment_max(f, key)
+    none = m < 0
+    day = ((m >> 44) & ((1 << 17) - 1)) - _KEY_DAY0
+    occ = m & ((1 << 44) - 1)
+    day[none] = int(MISSING_DAY)
+    occ[none] = -1
+    return np.column_stack([day, occ])
+
+
+def _principal_group(f: FeatureFrame) -> np.ndarray:
+    """Per person: taxonomy code of the principal offence of the current occasion, or -1.
 
     The sanction marked ``current``; else, on the current occasion, the longest custodial
     sentence, then the latest offence, then the lowest taxonomy code (a fixed order).
     """
     b = f.batch
     person = f._get("_sanction_person")
-    out = np.full(b.n, -1, dtype=np.int64)
-    if person.size == 0:
-        return out
     cur = f._get("_current_occasion")
-    on_current = b.occasion == cur[person, 1]
-    order = np.lexsort(
-        (-b.group.astype(np.int64), b.offence_day, b.custody_days, b.current, on_current, person)
+    code = f._get("_occasion_code")
+    on_current = (b.sanction_day == cur[person, 0]) & (code == cur[person, 1])
+    key = (
+        (on_current.astype(np.int64) << 44)
+        | (b.current.astype(np.int64) << 43)
+        | (np.clip(b.custody_days.astype(np.int64) + 1, 0, (1 << 16) - 1) << 27)
+        | (_key_day(b.offence_day) << 10)
+        | (1023 - np.clip(b.group.astype(np.int64), 0, 1023))
     )
-    last = np.r_[person[order][1:] != person[order][:-1], True]
-    chosen = order[last]
-    out[person[chosen]] = chosen
-    return out
+    m = _segment_max(f, key)
+    return np.where(m < 0, -1, 1023 - (m & 1023))
+
+
+def _previous_occasions(f: FeatureFrame) -> np.ndarray:
+    """Per person: distinct occasions dated before the current occasion."""
+    b = f.batch
+    person = f._get("_sanction_person")
+    cur_day = f._get("_current_occasion")[:, 0]
+    before = b.sanction_day < cur_day[person]
+    code = f._get("_occasion_code")[before]
+    p = person[before]
+    day = _key_day(b.sanction_day[before])
+    if p.size == 0:
+        return np.zeros(b.n, dtype=np.int64)
+    if b.n < (1 << 23) and int(code.max()) < (1 << 23):
+        distinct = sorted_unique((p << 40) | (day << 23) | code) >> 40
+    else:  # too many to pack into one integer key
+        order = np.lexsort((code, day, p))
+        keys = np.column_stack([p[order], day[order], code[order]])
+        first = np.r_[True, (keys[1:] != keys[:-1]).any(axis=1)]
+        distinct = keys[first, 0]
+    return np.bincount(distinct, minlength=b.n)
 
 
 def _custody_intervals(f: FeatureFrame) -> np.ndarray:
@@ -216,28 +247,30 @@ def _custody_intervals(f: FeatureFrame) -> np.ndarray:
 
 
 def at_risk_days_since(f: FeatureFrame, day: np.ndarray, person: np.ndarray) -> np.ndarray:
-    """Days at risk (not in custody) from ``day`` up to the assessment date of ``person``."""
-    a = f.batch.assessment_day.astype(np.int64)[person]
-    day = day.astype(np.int64)
-    total = a - day
+    """Days at risk (not in custody) from ``day`` up to the assessment date of ``person``.
+
+    Each row is paired with each merged custody interval of its person (people have few),
+    and the overlaps of ``[day, assessment)`` with the intervals are subtracted.
+    """
+    b = f.batch
+    day = np.asarray(day, dtype=np.int64)
+    person = np.asarray(person, dtype=np.int64)
+    out = (b.assessment_day.astype(np.int64)[person] - day).astype(np.float64)
     iv = f._get("_custody_intervals")
     if iv.shape[0] == 0 or day.size == 0:
-        return total.astype(np.float64)
+        return out
     ip, s, e = iv[:, 0], iv[:, 1], iv[:, 2]
-    length = e - s
-    csum = np.cumsum(length)
-    last_of_person = np.r_[ip[1:] != ip[:-1], True]
-    person_total = np.zeros(f.batch.n, dtype=np.int64)
-    person_total[ip[last_of_person]] = csum[last_of_person]
-    # custody days in [interval j, end of person's intervals]
-    suffix = person_total[ip] - (csum - length)
-    keys = ip * _SHIFT + _DAY0 + e
-    j = np.searchsorted(keys, person * _SHIFT + _DAY0 + day, side="right")
-    valid = j < ip.size
-    jj = np.where(valid, j, 0)
-    valid &= ip[jj] == person
-    overlap = np.where(valid, suffix[jj] - np.clip(day - s[jj], 0, length[jj]), 0)
-    return (total - overlap).astype(np.float64)
+    count = np.bincount(ip, minlength=b.n)
+    first = np.zeros(b.n, dtype=np.int64)
+    np.cumsum(count[:-1], out=first[1:])
+    rows = np.flatnonzero(count[person] > 0)
+    k = count[person[rows]]
+    pair_row = np.repeat(np.arange(rows.size), k)
+    starts = np.cumsum(k) - k
+    pair_iv = np.repeat(first[person[rows]] - starts, k) + np.arange(int(k.sum()))
+    overlap = np.clip(e[pair_iv] - np.maximum(s[pair_iv], day[rows][pair_row]), 0, None)
+    out[rows] -= np.bincount(pair_row, weights=overlap, minlength=rows.size)
+    return out
 
 
 def _offence_at_risk(f: FeatureFrame) -> np.ndarray:
@@ -262,9 +295,10 @@ def _per_person_extreme(f: FeatureFrame, values: np.ndarray, op: np.ufunc) -> np
 
 _INTERNAL: dict[str, Callable[[FeatureFrame], np.ndarray]] = {
     "_sanction_person": _sanction_person,
-    "_occasions": _occasions,
+    "_occasion_code": _occasion_code,
     "_current_occasion": _current_occasion,
-    "_principal": _principal,
+    "_principal_group": _principal_group,
+    "_previous_occasions": _previous_occasions,
     "_custody_intervals": _custody_intervals,
     "_offence_at_risk": _offence_at_risk,
 }
@@ -299,23 +333,15 @@ def _current_day(f: FeatureFrame) -> np.ndarray:
 
 def _first_day(f: FeatureFrame) -> np.ndarray:
     b = f.batch
-    occ = f._get("_occasions")
-    listed = np.full(b.n, int(MISSING_DAY), dtype=np.int64)
-    if occ.shape[0]:
-        first = np.r_[True, occ[1:, 0] != occ[:-1, 0]]
-        listed[occ[first, 0]] = occ[first, 1]
+    listed = _per_person_extreme(f, b.sanction_day, np.minimum)
+    listed = np.where(np.isnan(listed), int(MISSING_DAY), listed).astype(np.int64)
     return np.where(_has_summary(f), b.summary_first_day, listed).astype(np.int64)
 
 
 def f_previous_sanctions(f: FeatureFrame) -> np.ndarray:
     b = f.batch
-    occ = f._get("_occasions")
-    cur_day = f._get("_current_occasion")[:, 0]
-    listed = np.full(b.n, np.nan)
-    if occ.shape[0]:
-        before = occ[:, 1] < cur_day[occ[:, 0]]
-        listed = np.bincount(occ[before, 0], minlength=b.n).astype(np.float64)
-        listed[cur_day == MISSING_DAY] = np.nan
+    listed = f._get("_previous_occasions").astype(np.float64)
+    listed[f._get("_current_occasion")[:, 0] == MISSING_DAY] = np.nan
     return np.where(_has_summary(f), b.summary_previous.astype(np.float64), listed)
 
 
@@ -325,11 +351,9 @@ def f_total_sanctions(f: FeatureFrame) -> np.ndarray:
 
 def f_current_group(f: FeatureFrame) -> np.ndarray:
     b = f.batch
-    principal = f._get("_principal")
-    listed = np.full(b.n, np.nan)
-    ok = principal >= 0
-    listed[ok] = b.group[principal[ok]]
-    return np.where(_has_summary(f), b.summary_group.astype(np.float64), listed)
+    principal = f._get("_principal_group").astype(np.float64)
+    principal[principal < 0] = np.nan
+    return np.where(_has_summary(f), b.summary_group.astype(np.float64), principal)
 
 
 def f_current_ogrs3_group(f: FeatureFrame) -> np.ndarray:

@@ -8,6 +8,7 @@ from typing import Any, Final
 
 import numpy as np
 
+from ._arrays import factorize
 from ._result import ModelIdentity, ScoreBatch, empty_warnings, render_unique
 from ._spec import Factor, PointsSpec, load_spec
 
@@ -53,10 +54,9 @@ class _FactorTable:
             text = np.where(np.isnan(arr), "", np.char.mod("%g", np.nan_to_num(arr)))
         else:
             text = arr.astype(str)
-        uniques, inverse = np.unique(text, return_inverse=True)
-        mapped = np.asarray([self.categories.get(u, missing) for u in uniques], dtype=np.int64)
-        idx = mapped[inverse.reshape(-1)]
-        return idx
+        inverse, uniques = factorize(text.reshape(-1).tolist())
+        mapped = np.asarray([self.categories.get(str(u), missing) for u in uniques], dtype=np.int64)
+        return mapped[inverse] if inverse.size else np.zeros(0, dtype=np.int64)
 
 
 class PointsScorer:

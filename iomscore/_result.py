@@ -14,6 +14,8 @@ from typing import Final, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from ._arrays import unique_inverse
+
 __all__ = [
     "BreakdownPart",
     "ModelIdentity",
@@ -194,9 +196,9 @@ def render_unique(keys: np.ndarray, render: Callable[[int], str]) -> np.ndarray:
     keys = np.asarray(keys)
     if keys.size == 0:
         return np.empty(0, dtype=object)
-    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    first, inverse = unique_inverse(keys)
     texts = np.array([render(int(r)) for r in first], dtype=object)
-    return texts[inverse.reshape(-1)]
+    return texts[inverse]
 
 
 __all__ += ["empty_warnings"]

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Final
 import numpy as np
 
 from ._batch import ONGOING_DAY, ReferralBatch, day_to_date
-from ._dates import whole_years
+from ._dates import anniversary, whole_years
 
 if TYPE_CHECKING:
     from ._referral import Referral
@@ -21,6 +21,9 @@ __all__ = ["Violations", "check_batch", "first_violation"]
 
 MIN_AGE: Final = 10  # age of criminal responsibility in England and Wales
 
+_OUT_OF_RANGE: Final = "date outside the supported range 1900-01-01 to 2100-12-31"
+_FIRST_DAY: Final = -25567  # 1900-01-01
+_LAST_DAY: Final = 47846  # 2100-12-31
 _DOB_AFTER_ASSESSMENT: Final = "date of birth {dob} is after the assessment date {assess}"
 _TOO_YOUNG_AT_ASSESSMENT: Final = "the person is {age} at the assessment date; people under 10 cannot be referred"
 _OFFENCE_AFTER_ASSESSMENT: Final = "offence date {off} is after the assessment date {assess}"
@@ -60,6 +63,11 @@ def _d(day: object) -> str:
     return "unknown" if value is None else value.isoformat()
 
 
+def _range_field(assess: object, birth: object) -> str:
+    a = int(assess)  # type: ignore[call-overload]
+    return "assessment_date" if a < _FIRST_DAY or a > _LAST_DAY else "date_of_birth"
+
+
 def _first_per_person(person: np.ndarray, pos: np.ndarray, bad: np.ndarray) -> np.ndarray:
     """Indices of the bad rows with the lowest input position for each person."""
     idx = np.flatnonzero(bad)
@@ -82,6 +90,9 @@ def check_batch(batch: ReferralBatch) -> Violations:
     a = batch.assessment_day
     b = batch.birth_day
 
+    out_of_range = (a < _FIRST_DAY) | (a > _LAST_DAY) | (b < _FIRST_DAY) | (b > _LAST_DAY)
+    rows = np.flatnonzero(out_of_range)
+    v.add(rows, [_range_field(a[r], b[r]) for r in rows], [_OUT_OF_RANGE] * rows.size)
     rows = np.flatnonzero(b > a)
     v.add(rows, ["date_of_birth"] * rows.size,
           [_DOB_AFTER_ASSESSMENT.format(dob=_d(b[r]), assess=_d(a[r])) for r in rows])
@@ -93,7 +104,8 @@ def check_batch(batch: ReferralBatch) -> Violations:
     pos = batch.sanction_position
     if person.size:
         pa = a[person]
-        age_off = whole_years(b[person], batch.offence_day)
+        tenth = anniversary(b, MIN_AGE)[person]
+        under_10 = batch.offence_day < tenth
         first_occ = _occasion_date_conflicts(batch, person)
         checks = [
             (batch.offence_day > pa, "offence_date",
@@ -102,8 +114,10 @@ def check_batch(batch: ReferralBatch) -> Violations:
              lambda i: _SANCTION_BEFORE_OFFENCE.format(sanc=_d(batch.sanction_day[i]), off=_d(batch.offence_day[i]))),
             (batch.sanction_day > pa, "sanction_date",
              lambda i: _SANCTION_AFTER_ASSESSMENT.format(sanc=_d(batch.sanction_day[i]), assess=_d(pa[i]))),
-            (age_off < MIN_AGE, "offence_date",
-             lambda i: _UNDER_10_AT_OFFENCE.format(age=age_off[i], off=_d(batch.offence_day[i]))),
+            (under_10, "offence_date",
+             lambda i: _UNDER_10_AT_OFFENCE.format(
+                 age=whole_years(b[person[i : i + 1]], batch.offence_day[i : i + 1])[0],
+                 off=_d(batch.offence_day[i]))),
             (batch.group < 0, "offence_group", lambda i: _UNKNOWN_GROUP),
             (batch.disposal < 0, "disposal", lambda i: _UNKNOWN_DISPOSAL),
             ((batch.custody_days >= 0) & (batch.disposal != _CUSTODY_CODE), "custody_days",

@@ -103,10 +103,11 @@ class OffenceTaxonomy:
 
     def encode(self, codes: np.ndarray) -> np.ndarray:
         """Map an array of codes to indices; unknown codes become ``-1``."""
-        lookup = self._index
-        uniques, inverse = np.unique(np.asarray(codes, dtype=object).astype(str), return_inverse=True)
-        mapped = np.asarray([lookup.get(u, -1) for u in uniques], dtype=np.int16)
-        return mapped[inverse].reshape(-1)
+        from ._arrays import factorize
+
+        inverse, uniques = factorize(np.asarray(codes, dtype=object).reshape(-1).tolist())
+        mapped = np.asarray([self._index.get(str(u), -1) for u in uniques], dtype=np.int16)
+        return mapped[inverse] if inverse.size else np.zeros(0, dtype=np.int16)
 
 
 @lru_cache(maxsize=1)
