@@ -18,6 +18,7 @@ from typing import Any, Final
 import numpy as np
 
 from .._batch import MISSING_DAY
+from .._dates import year_month_day
 
 try:  # optional extra: iomscore[arrow]
     import pyarrow as pa
@@ -43,7 +44,11 @@ def is_arrow(col: Column) -> bool:
 
 
 def _np(arr: Any) -> np.ndarray:
-    return arr.to_numpy(zero_copy_only=False) if not isinstance(arr, np.ndarray) else arr
+    if isinstance(arr, np.ndarray):
+        return arr
+    if hasattr(arr, "combine_chunks"):  # ChunkedArray.to_numpy would import pandas
+        arr = arr.combine_chunks()
+    return arr.to_numpy(zero_copy_only=False)
 
 
 def _uniques_map(col: np.ndarray, parse: Any) -> tuple[np.ndarray, Any]:
@@ -108,8 +113,8 @@ def dates(col: Column) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             ok = shaped & (days != MISSING_DAY)
             if ok.any():
                 y, m, d = _ymd_from_text(filled, ok)
-                back = _days_from_ymd(y, m, d)
-                ok &= back == days
+                py, pm, pd_ = year_month_day(np.where(ok, days, 0))
+                ok &= (py == y) & (pm == m) & (pd_ == d)
             bad = ~ok
         bad &= ~is_empty
         days[is_empty | bad] = MISSING_DAY
@@ -142,16 +147,6 @@ def _ymd_from_text(col: Any, ok: np.ndarray) -> tuple[np.ndarray, np.ndarray, np
         return _np(pc.cast(s, pa.int64())).astype(np.int64)
 
     return part(0, 4), part(5, 7), part(8, 10)
-
-
-def _days_from_ymd(y: np.ndarray, m: np.ndarray, d: np.ndarray) -> np.ndarray:
-    valid = (m >= 1) & (m <= 12) & (d >= 1) & (d <= 31)
-    yy = np.where(valid, y, 1970)
-    mm = np.where(valid, m, 1)
-    months = (yy - 1970) * 12 + (mm - 1)
-    first = months.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
-    out = first + np.where(valid, d, 1) - 1
-    return np.where(valid, out, int(MISSING_DAY)).astype(np.int64)
 
 
 def counts(col: Column) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -69,7 +69,6 @@ def _parse_arrow(path: Path, header: list[str]) -> _Parsed | None:
     try:
         table = pacsv.read_csv(
             path,
-            read_options=pacsv.ReadOptions(block_size=1 << 24),
             parse_options=pacsv.ParseOptions(invalid_row_handler=handler),
             convert_options=pacsv.ConvertOptions(
                 column_types={h: pa.string() for h in header},
