@@ -92,7 +92,12 @@ def score_read(
 ) -> ScoreRun:
     """Score the valid referrals of ``result``; rows the scorer refuses become rejects."""
     s = get_scorer(scorer)
-    scores = score_batch(result.table, s, chunk_size=chunk_size, progress=progress)
+    if result.table.n == 0:  # nothing valid to score (scorers need at least one row)
+        scores = ScoreBatch(score=np.zeros(0), band=np.zeros(0, dtype=object), probabilities={}, part_names=(),
+                            part_labels=(), part_values=np.zeros((0, 0)), part_reasons=(), model=s.identity,
+                            person_id=np.zeros(0, dtype=object))
+    else:
+        scores = score_batch(result.table, s, chunk_size=chunk_size, progress=progress)
     rejects = list(result.rejects)
     if scores.error is not None:
         for i in np.flatnonzero(~scores.ok).tolist():

@@ -43,6 +43,8 @@ def fixed(values: np.ndarray) -> np.ndarray:
     ['12', '0.123457', '-0.5', '', '0']
     """
     x = np.asarray(values, dtype=np.float64)
+    if x.size == 0:
+        return np.zeros(0, dtype=object)
     nan = ~np.isfinite(x)
     q = np.rint(np.where(nan, 0.0, x) * _SCALE).astype(np.int64)
     neg = q < 0
