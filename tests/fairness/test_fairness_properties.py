@@ -66,7 +66,7 @@ def same_row(x: GroupMetrics, y: GroupMetrics) -> bool:
     return True
 
 
-@settings(max_examples=60)
+@settings(max_examples=60, deadline=None)
 @given(cohorts(distinct_scores=True), st.randoms(use_true_random=False))
 def test_permuting_people_leaves_group_metrics_unchanged(
     c: dict[str, object], random: object
@@ -92,7 +92,7 @@ def test_permuting_people_leaves_group_metrics_unchanged(
         assert same_row(x, y)
 
 
-@settings(max_examples=60)
+@settings(max_examples=60, deadline=None)
 @given(cohorts())
 def test_relabelling_groups_permutes_rows(c: dict[str, object]) -> None:
     # a bijection that reverses the alphabetical order of the recorded labels
@@ -108,7 +108,7 @@ def test_relabelling_groups_permutes_rows(c: dict[str, object]) -> None:
     assert len(before) == len(after)
 
 
-@settings(max_examples=80)
+@settings(max_examples=80, deadline=None)
 @given(cohorts())
 def test_counts_add_up_and_rates_are_proportions(c: dict[str, object]) -> None:
     res = run(c)
@@ -136,7 +136,7 @@ def test_counts_add_up_and_rates_are_proportions(c: dict[str, object]) -> None:
             assert math.isnan(g.auc) == (g.n_positive in (0, g.n))
 
 
-@settings(max_examples=40)
+@settings(max_examples=40, deadline=None)
 @given(cohorts())
 def test_comparisons_are_consistent_with_rows(c: dict[str, object]) -> None:
     res = run(c, n_bootstrap=20)
@@ -153,7 +153,7 @@ def test_comparisons_are_consistent_with_rows(c: dict[str, object]) -> None:
             assert comp.difference_low <= comp.difference_high
 
 
-@settings(max_examples=20)
+@settings(max_examples=20, deadline=None)
 @given(cohorts(), st.integers(0, 2**32 - 1))
 def test_bootstrap_is_deterministic_for_a_seed(c: dict[str, object], seed: int) -> None:
     one = run(c, n_bootstrap=30, random_state=seed).to_dict()
