@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-__all__ = ["factorize", "sorted_unique", "unique_inverse"]
+__all__ = ["factorize", "sorted_unique", "unique_inverse", "unique_representatives"]
 
 
 def unique_inverse(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -63,3 +63,27 @@ def factorize(values: Iterable[object]) -> tuple[np.ndarray, list[object]]:
     table: dict[object, int] = {}
     codes = np.fromiter((table.setdefault(v, len(table)) for v in values), dtype=np.int64)
     return codes, list(table)
+
+
+def unique_representatives(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(representative, inverse)``: one row index per distinct key, and each row's key rank.
+
+    Small non-negative integer keys (the usual case: bin and value codes) are grouped by a
+    lookup table in linear time; other keys by :func:`unique_inverse`. The representative of
+    a key is always the same row for the same input (its last occurrence, or its first).
+    """
+    keys = np.asarray(keys).reshape(-1)
+    n = keys.size
+    if n and keys.dtype.kind in "iu":
+        lo, hi = int(keys.min()), int(keys.max())
+        if lo >= 0 and hi < 4 * n + (1 << 16):
+            present = np.zeros(hi + 1, dtype=bool)
+            present[keys] = True
+            ids = np.flatnonzero(present)
+            rank = np.zeros(hi + 1, dtype=np.int64)
+            rank[ids] = np.arange(ids.size)
+            inverse = rank[keys]
+            representative = np.empty(ids.size, dtype=np.int64)
+            representative[inverse] = np.arange(n)
+            return representative, inverse
+    return unique_inverse(keys)

@@ -8,7 +8,7 @@ from typing import Any, Final
 
 import numpy as np
 
-from ._arrays import factorize
+from ._arrays import factorize, unique_representatives
 from ._result import ModelIdentity, ScoreBatch, empty_warnings, render_unique
 from ._spec import Factor, PointsSpec, load_spec
 
@@ -191,17 +191,15 @@ class PointsScorer:
         rows = np.flatnonzero(flags.any(axis=1))
         if rows.size == 0:
             return warnings
-        weights = (np.int64(1) << np.arange(flags.shape[1], dtype=np.int64))
+        weights = np.int64(1) << np.arange(flags.shape[1], dtype=np.int64)
         keys = flags[rows].astype(np.int64) @ weights
         labels = [t.factor.label.lower() for t in self._tables]
-        texts = render_unique(
-            keys,
-            lambda r: _NOT_RECORDED_WARNING.format(
-                labels=", ".join(lbl for lbl, on in zip(labels, flags[rows[r]]) if on)
-            ),
-        )
-        for r, text in zip(rows.tolist(), texts.tolist()):
-            warnings[r] = (text,)
+        representative, inverse = unique_representatives(keys)
+        texts = np.empty(representative.size, dtype=object)
+        for i, r in enumerate(representative.tolist()):
+            listed = ", ".join(lbl for lbl, on in zip(labels, flags[rows[r]]) if on)
+            texts[i] = (_NOT_RECORDED_WARNING.format(labels=listed),)
+        warnings[rows] = texts[inverse]
         return warnings
 
     def _reasons(self, table: _FactorTable, bin_idx: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -212,7 +210,10 @@ class PointsScorer:
         else:
             v = np.asarray(values, dtype=np.float64)
             # Equal (bin, value) pairs share a text; values are rounded to 1/100 for the key.
-            keys = bin_idx.astype(np.int64) * (1 << 40) + np.nan_to_num(np.round(v * 100), nan=-1).astype(np.int64)
+            cents = np.nan_to_num(np.round(v * 100), nan=-1).astype(np.int64) + 1
+            lo = int(cents.min()) if cents.size else 0
+            span = int(cents.max()) - lo + 1 if cents.size else 1
+            keys = bin_idx.astype(np.int64) * span + (cents - lo)
 
         def render(r: int) -> str:
             b = int(bin_idx[r])

@@ -14,7 +14,7 @@ from typing import Final, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from ._arrays import unique_inverse
+from ._arrays import unique_representatives
 
 __all__ = [
     "BreakdownPart",
@@ -196,8 +196,8 @@ def render_unique(keys: np.ndarray, render: Callable[[int], str]) -> np.ndarray:
     keys = np.asarray(keys)
     if keys.size == 0:
         return np.empty(0, dtype=object)
-    first, inverse = unique_inverse(keys)
-    texts = np.array([render(int(r)) for r in first], dtype=object)
+    representative, inverse = unique_representatives(keys)
+    texts = np.array([render(int(r)) for r in representative], dtype=object)
     return texts[inverse]
 
 
