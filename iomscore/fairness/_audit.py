@@ -935,7 +935,11 @@ def audit(
         if name in requested:
             ref = requested[name]
         else:
-            eligible = [g for g in order[name] if g != NOT_RECORDED and sizes[g] >= min_group_size]
+            eligible = [
+                g
+                for g in order[name]
+                if NOT_RECORDED not in g.split(" & ") and sizes[g] >= min_group_size
+            ]
             if not eligible:
                 eligible = [g for g in order[name] if sizes[g] >= min_group_size] or order[name]
             ref = max(eligible, key=lambda g: sizes[g])  # first alphabetically among ties
