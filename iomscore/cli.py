@@ -72,7 +72,7 @@ class ProgressBar:
         if not self.enabled:
             return
         frac = 1.0 if total <= 0 else min(done / total, 1.0)
-        filled = int(round(frac * self.width))
+        filled = round(frac * self.width)
         elapsed = time.perf_counter() - self._start
         bar = "#" * filled + "-" * (self.width - filled)
         self.stream.write(f"\r{self.label} [{bar}] {frac:6.1%} {done}/{total} {elapsed:5.1f}s")
@@ -168,7 +168,7 @@ def _cmd_scorers(args: argparse.Namespace) -> int:
         try:
             ident = get_scorer(name).identity
             sys.stdout.write(f"{name}\t{ident.version}\t{ident.kind}\t{ident.sha256[:12]}\n")
-        except Exception as exc:  # a broken third-party scorer must not hide the others
+        except Exception as exc:  # noqa: BLE001 - a broken third-party scorer must not hide the others
             sys.stdout.write(f"{name}\t(unavailable: {exc})\n")
     return EXIT_OK
 

@@ -52,7 +52,14 @@ from typing import Final
 
 import numpy as np
 
-from ._batch import MISSING_DAY, ONGOING_DAY, ReferralBatch, ReferralTable, SeriousHarmColumns, date_to_day
+from ._batch import (
+    MISSING_DAY,
+    ONGOING_DAY,
+    ReferralBatch,
+    ReferralTable,
+    SeriousHarmColumns,
+    date_to_day,
+)
 from ._referral import DISPOSALS, PATHWAYS
 from ._taxonomy import offence_taxonomy
 
@@ -274,7 +281,7 @@ def _draw_groups(rng: np.random.Generator, mix: tuple, m: int, tax: object) -> n
 def _draw_needs(rng: np.random.Generator, n: int, prolific: np.ndarray) -> np.ndarray:
     needs = np.empty((n, len(PATHWAYS)), dtype=np.int8)
     for j, p in enumerate(PATHWAYS):
-        none, some, sig = _NEEDS_PROLIFIC[p]
+        _none, some, sig = _NEEDS_PROLIFIC[p]
         sig_p = np.where(prolific, sig, sig / 2)
         some_p = np.where(prolific, some, some + sig / 2)
         r = rng.random(n)
@@ -373,7 +380,7 @@ def write_csv(
                     ref["assessment_date"][i] = "yesterday"
             else:
                 ref["person_id"][i] = ref["person_id"][(i + 1) % n]
-        n_orphans = max(1, int(round(bad_fraction * san["person_id"].shape[0] / 10)))
+        n_orphans = max(1, round(bad_fraction * san["person_id"].shape[0] / 10))
         for name in san:
             extra = np.repeat(san[name][:1], n_orphans) if san[name].shape[0] else np.full(n_orphans, "", object)
             if name == "person_id":

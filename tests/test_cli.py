@@ -29,8 +29,8 @@ def test_score_csv_counts_and_rejects(inputs: Path, tmp_path: Path, capsys: pyte
     line = next(x for x in err.splitlines() if x.startswith("read "))
     read, scored, rejected = (int(w) for w in line.replace("=", " ").replace("+", " ").split()[1::2])
     assert read == 120 and read == scored + rejected and rejected > 0
-    rows = list(csv.DictReader(open(out, encoding="utf-8")))
-    rejects = list(csv.DictReader(open(tmp_path / "scores-rejects.csv", encoding="utf-8")))
+    rows = list(csv.DictReader(out.read_text(encoding="utf-8").splitlines()))
+    rejects = list(csv.DictReader((tmp_path / "scores-rejects.csv").read_text(encoding="utf-8").splitlines()))
     assert len(rows) == scored
     assert len({r["referral_row"] for r in rejects if r["referral_row"]}) == rejected
     assert {"prob_1y", "prob_2y", "reason_1", "model_sha256"} <= set(rows[0])

@@ -338,7 +338,7 @@ def _referral_known() -> list[str]:
 def _duplicates(person_id: np.ndarray, err: _Errors, source: str, rrow: np.ndarray) -> None:
     if person_id.size == 0:
         return
-    uniques, inverse, count = np.unique(person_id.astype(str), return_inverse=True, return_counts=True)
+    _uniques, inverse, count = np.unique(person_id.astype(str), return_inverse=True, return_counts=True)
     dup = count[inverse] > 1
     dup &= person_id != ""
     if not dup.any():

@@ -17,10 +17,8 @@ from .._result import ScoreBatch, format_part_value
 from .._taxonomy import offence_taxonomy
 from . import _columns as C
 from ._common import (
-    CUSTODY_COLUMNS,
     NEED_COLUMNS,
     REFERRAL_COLUMNS,
-    SANCTION_COLUMNS,
     SUMMARY_COLUMNS,
     Reject,
 )
@@ -365,8 +363,7 @@ def write_rejects(path: str | os.PathLike[str], rejects: Iterable[Reject], *, fo
     items = list(rejects)
     if fmt == "jsonl":
         with open(path, "w", encoding="utf-8", newline="\n") as f:
-            for r in items:
-                f.write(json.dumps(r.as_dict(), ensure_ascii=False) + "\n")
+            f.writelines(json.dumps(r.as_dict(), ensure_ascii=False) + "\n" for r in items)
         return len(items)
     with open(path, "w", encoding="utf-8", newline="") as f:
         w = csv.writer(f, lineterminator="\n")
