@@ -24,7 +24,6 @@ probability exactly, whatever the interactions the logistic curve brings.
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Mapping
 from typing import Final
@@ -145,16 +144,25 @@ def ogrs3_probabilities(features: Mapping[str, np.ndarray]) -> tuple[np.ndarray,
 
 
 def _shapley(intercept: float, terms: np.ndarray) -> np.ndarray:
-    """Exact Shapley values of each term for logistic(intercept + sum of terms), per row."""
+    """Exact Shapley values of each term for logistic(intercept + sum of terms), per row.
+
+    The value of every subset of terms is computed once (2**k logistic evaluations); each
+    term's Shapley value is the weighted sum of its marginal contributions over the subsets
+    without it.
+    """
     n, k = terms.shape
+    value = np.empty((1 << k, n))
+    for mask in range(1 << k):
+        members = [j for j in range(k) if mask >> j & 1]
+        value[mask] = _logistic(intercept + terms[:, members].sum(axis=1))
     out = np.zeros((n, k))
     for i in range(k):
-        others = [j for j in range(k) if j != i]
-        for size in range(k):
+        for mask in range(1 << k):
+            if mask >> i & 1:
+                continue
+            size = bin(mask).count("1")
             weight = math.factorial(size) * math.factorial(k - size - 1) / math.factorial(k)
-            for subset in itertools.combinations(others, size):
-                base = intercept + terms[:, list(subset)].sum(axis=1)
-                out[:, i] += weight * (_logistic(base + terms[:, i]) - _logistic(base))
+            out[:, i] += weight * (value[mask | 1 << i] - value[mask])
     return out
 
 
