@@ -40,7 +40,7 @@ Examples
 >>> table = synth.generate(1000, seed=42)
 >>> table.n
 1000
->>> 5 < table.batch.sanction_offsets[-1] / table.n < 15
+>>> bool(5 < table.batch.sanction_offsets[-1] / table.n < 15)
 True
 """
 

@@ -71,7 +71,8 @@ Examples
 >>> import tempfile, pathlib, iomscore
 >>> from iomscore import io
 >>> d = pathlib.Path(tempfile.mkdtemp())
->>> table = iomscore.synth.generate(100, seed=7)
+>>> from iomscore import synth
+>>> table = synth.generate(100, seed=7)
 >>> io.write_referrals_csv(table, d / "r.csv", d / "s.csv", d / "c.csv")
 >>> result = io.read_csv(d / "r.csv", d / "s.csv", d / "c.csv")
 >>> result.counts.referral_rows == result.counts.valid + result.counts.rejected

@@ -134,7 +134,8 @@ def score_files(
     >>> import tempfile, pathlib, iomscore
     >>> from iomscore.io import write_referrals_csv, score_files
     >>> d = pathlib.Path(tempfile.mkdtemp())
-    >>> write_referrals_csv(iomscore.synth.generate(50, seed=3), d / "r.csv", d / "r-sanctions.csv")
+    >>> from iomscore import synth
+    >>> write_referrals_csv(synth.generate(50, seed=3), d / "r.csv", d / "r-sanctions.csv")
     >>> run = score_files(d / "r.csv", d / "scores.csv", sanctions=d / "r-sanctions.csv")
     >>> run.counts_line
     'read 50 = scored 50 + rejected 0'

@@ -146,7 +146,8 @@ def write_referrals_csv(
     --------
     >>> import tempfile, pathlib, iomscore
     >>> from iomscore.io import read_csv
-    >>> table = iomscore.synth.generate(20, seed=1)
+    >>> from iomscore import synth
+    >>> table = synth.generate(20, seed=1)
     >>> d = pathlib.Path(tempfile.mkdtemp())
     >>> write_referrals_csv(table, d / "r.csv", d / "s.csv", d / "c.csv")
     >>> read_csv(d / "r.csv", d / "s.csv", d / "c.csv").counts.valid
