@@ -1,7 +1,7 @@
 """Learned scorers on ProPublica's COMPAS data, side by side, with fixed 5-fold stratified CV.
 
 Writes ``benchmarks/results/compas_learned.md`` and (with ``--write-model``) the shipped example
-model ``models/compas-points-2y.json``.
+model ``models/examples/compas-points-2y.json``.
 
 Run from the project root::
 
@@ -33,7 +33,7 @@ from iomscore.learn import PointsClassifier, Scorecard
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "compas" / "broward-two-years.csv"
 OUT = ROOT / "benchmarks" / "results" / "compas_learned.md"
-MODEL = ROOT / "models" / "compas-points-2y.json"
+MODEL = ROOT / "models" / "examples" / "compas-points-2y.json"
 NUMERIC = ["age", "priors_count", "juv_fel_count", "juv_misd_count", "juv_other_count"]
 NO_SEX = ["age", "priors_count", "juv_fel_count", "juv_misd_count", "juv_other_count", "c_charge_degree"]
 MONOTONE = {"age": "decreasing", "priors_count": "increasing"}

@@ -12,7 +12,7 @@ from iomscore.evaluation import cross_validate, load_compas
 from iomscore.learn import PointsClassifier
 
 ROOT = Path(__file__).resolve().parents[2]
-MODEL = ROOT / "models" / "compas-points-2y.json"
+MODEL = ROOT / "models" / "examples" / "compas-points-2y.json"
 NO_SEX = ["age", "priors_count", "juv_fel_count", "juv_misd_count", "juv_other_count", "c_charge_degree"]
 MONOTONE = {"age": "decreasing", "priors_count": "increasing"}
 
