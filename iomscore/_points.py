@@ -15,7 +15,7 @@ from ._spec import Factor, PointsSpec, load_spec
 __all__ = ["PointsScorer"]
 
 _MISSING_FEATURE: Final = "spec {spec!r} reads feature {feature!r}, which the input does not provide"
-_NOT_RECORDED_WARNING: Final = "not recorded, scored with the spec's points for a missing value: {labels}"
+_NOT_RECORDED_WARNING: Final = "not recorded (scored with the spec's points for a missing value): {labels}"
 
 
 def _format_value(value: Any) -> str:
@@ -197,7 +197,7 @@ class PointsScorer:
         representative, inverse = unique_representatives(keys)
         texts = np.empty(representative.size, dtype=object)
         for i, r in enumerate(representative.tolist()):
-            listed = ", ".join(lbl for lbl, on in zip(labels, flags[rows[r]]) if on)
+            listed = "; ".join(lbl for lbl, on in zip(labels, flags[rows[r]]) if on)
             texts[i] = (_NOT_RECORDED_WARNING.format(labels=listed),)
         warnings[rows] = texts[inverse]
         return warnings
