@@ -15,6 +15,7 @@ In CI (``CI`` set) a missing Chromium or poppler fails the test; elsewhere it sk
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -24,6 +25,7 @@ import subprocess
 import zlib
 from pathlib import Path
 
+import numpy as np
 import pytest
 from cohort_helpers import demo_referrals
 
@@ -109,11 +111,11 @@ def _run_browser(tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
 @pytest.fixture(scope="module")
 def pack(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
     tmp = tmp_path_factory.mktemp("panel")
-    refs = demo_referrals(30, seed=1)
-    table = iomscore.ReferralTable.from_referrals(refs)
+    from iomscore import synth
+
+    table = synth.generate(60, seed=3)
     previous = select_cohort(table, iomscore.score_batch(table), capacity=6)
-    refs2 = demo_referrals(32, seed=1)[2:]
-    table2 = iomscore.ReferralTable.from_referrals(refs2)
+    table2 = table.take(np.arange(2, table.n))
     current = select_cohort(
         table2, iomscore.score_batch(table2), capacity=8, current_cohort=[previous.selected[0]]
     )
@@ -228,6 +230,8 @@ def test_printed_pdf_is_a4_with_one_card_per_page(pack: tuple[Path, int], tmp_pa
     starts = [f for f in firsts if f in card_ids]
     # every card begins a page, in order, and none begins mid-page
     assert starts == card_ids, (firsts, card_ids)
-    # each card fits on its page (cards are short): at most one page per card plus the front matter
+    # a card fits on its page or, if longer, runs onto at most one more page
     front = firsts.index(card_ids[0])
-    assert pages - front == n_cards, f"{pages} pages, front matter {front}, {n_cards} cards"
+    start_pages = [i for i, f in enumerate(firsts) if f in card_ids] + [pages]
+    assert all(1 <= b - a <= 2 for a, b in itertools.pairwise(start_pages)), start_pages
+    assert pages - front >= n_cards
