@@ -29,6 +29,7 @@ as an ``iomscore.points/1`` spec that scores exactly as :meth:`PointsClassifier.
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 from typing import Any, Final, Sequence
 
@@ -61,6 +62,8 @@ ERR_POINTS_RANGE: Final = (
     "points_range must be a pair of integers (low, high) with low <= 0 <= high and low < high; "
     "got {value!r}"
 )
+ERR_ITEM: Final = "item must be 'condition' or 'feature'; got {value!r}"
+ERR_MAX_STEPS: Final = "max_steps must be None or an integer >= 1; got {value!r}"
 ERR_BEAM: Final = "beam_width must be an integer >= 1; got {value!r}"
 ERR_THRESHOLDS: Final = "max_thresholds must be an integer >= 1; got {value!r}"
 ERR_SUPPORT: Final = "min_support must be a number in [0, 0.5); got {value!r}"
@@ -146,7 +149,21 @@ class _Problem:
         return order[np.isfinite(gain[order]) & (gain[order] > 1e-9)]
 
 
-def _beam_search(prob: _Problem, k: int, beam_width: int, excluded: np.ndarray) -> list[_Sparse]:
+def _beam_search(
+    prob: _Problem,
+    k: int,
+    beam_width: int,
+    excluded: np.ndarray,
+    feature_of: np.ndarray,
+    max_features: int | None,
+    refine: str = "light",
+) -> list[_Sparse]:
+    """Beam search over supports of at most ``k`` conditions on at most ``max_features`` features.
+
+    Each child (a parent plus one screened condition) gets three Newton steps on the new
+    coefficient and one on the intercept; only the ``beam_width`` children kept are fine-tuned by
+    full coordinate-descent sweeps (FasterRisk fine-tunes the same way), which keeps the cost per
+    step proportional to the beam, not to beam x candidates."""
     g = prob.B.shape[0]
     start = _Sparse((), {}, 0.0, np.zeros(g), 0.0)
     prob.newton_intercept(start, steps=25)
@@ -155,20 +172,33 @@ def _beam_search(prob: _Problem, k: int, beam_width: int, excluded: np.ndarray) 
     for _ in range(k):
         children: dict[tuple[int, ...], _Sparse] = {}
         for parent in beam:
-            for j in prob.screen(parent, beam_width, excluded):
+            blocked = excluded
+            if max_features is not None:
+                used = np.unique(feature_of[list(parent.support)]) if parent.support else np.empty(0, dtype=np.int64)
+                if len(used) >= max_features:
+                    blocked = excluded | ~np.isin(feature_of, used)
+            for j in prob.screen(parent, beam_width, blocked):
                 support = tuple(sorted(parent.support + (int(j),)))
                 if support in children:
                     continue
                 child = _Sparse(support, dict(parent.beta), parent.b0, parent.margin.copy(), 0.0)
                 prob.newton_coord(child, int(j), steps=3)
-                prob.cd(child, sweeps=2)
+                if refine == "full":
+                    prob.cd(child, sweeps=2)
+                else:
+                    prob.newton_intercept(child)
+                    child.loss = prob.loss(child.margin) + 0.5 * prob.ridge * sum(v * v for v in child.beta.values())
                 children[support] = child
         if not children:
             break
-        ranked = sorted(children.values(), key=lambda s: (s.loss, s.support))
+        ranked = sorted(children.values(), key=lambda s: (s.loss, s.support))[:beam_width]
+        if refine != "full":
+            for m in ranked:
+                prob.cd(m, sweeps=2)
+            ranked.sort(key=lambda s: (s.loss, s.support))
         if ranked[0].loss >= beam[0].loss - 1e-9 and beam[0].support:
             break
-        beam = ranked[:beam_width]
+        beam = ranked
     for m in beam:
         prob.cd(m, sweeps=8)
     return sorted(beam, key=lambda s: (s.loss, s.support))
@@ -236,16 +266,55 @@ def _round_star_ray(
     return out
 
 
-def _exact_loss(prob: _Problem, q: np.ndarray) -> float:
+def _totals(prob: _Problem, q: np.ndarray) -> np.ndarray:
     nz = np.flatnonzero(q)
-    s = prob.B[:, nz] @ q[nz]
-    return fit_logit_1d(s, prob.w1, prob.w0)[2]
+    return (prob.B[:, nz] @ q[nz]).astype(np.int64) if len(nz) else np.zeros(prob.B.shape[0], dtype=np.int64)
+
+
+def _loss_of_totals(prob: _Problem, s: np.ndarray) -> float:
+    """Exact loss of integer totals per group, with the map total -> probability refitted.
+
+    The groups are first summed per total (a few dozen distinct totals), so a refit costs
+    microseconds instead of a pass over every group."""
+    idx = s - s.min()
+    W1 = np.bincount(idx, weights=prob.w1)
+    W0 = np.bincount(idx, weights=prob.w0)
+    keep = np.flatnonzero(W1 + W0 > 0)
+    t, W1, W0 = keep.astype(np.float64), W1[keep], W0[keep]
+    if len(t) == 1:
+        return fit_logit_1d(t, W1, W0)[2]
+    # Newton on (a, b) of expit(a * (t - centre) + b), 2x2 solved in closed form
+    Wt = W1 + W0
+    u = t - (t @ Wt) / Wt.sum()
+    lam = 1e-6 * Wt.sum()
+    a, b = 0.0, math.log((W1.sum() + 0.5) / (W0.sum() + 0.5))
+    for _ in range(50):
+        p = expit(a * u + b)
+        r = Wt * p - W1
+        h = Wt * p * (1 - p)
+        ga, gb = r @ u + lam * a, r.sum()
+        haa, hab, hbb = h @ (u * u) + lam, h @ u, h.sum() + 1e-12
+        det = haa * hbb - hab * hab
+        da, db = (hbb * ga - hab * gb) / det, (haa * gb - hab * ga) / det
+        a, b = a - da, b - db
+        if max(abs(da), abs(db)) < 1e-10:
+            break
+    if not a > 0:
+        a = 1e-6
+    m = a * u + b
+    return float(W1 @ np.logaddexp(0.0, -m) + W0 @ np.logaddexp(0.0, m))
+
+
+def _exact_loss(prob: _Problem, q: np.ndarray) -> float:
+    return _loss_of_totals(prob, _totals(prob, q))
 
 
 def _polish(prob: _Problem, q: np.ndarray, ilo: np.ndarray, ihi: np.ndarray, max_iter: int = 40) -> tuple[float, np.ndarray]:
     """Integer coordinate descent: +/-1 on a used item while the refitted exact loss drops."""
     q = q.copy()
-    best = _exact_loss(prob, q)
+    s = _totals(prob, q)
+    best = _loss_of_totals(prob, s)
+    col = {int(j): prob.B[:, j].astype(np.int64) for j in np.flatnonzero(q)}
     for _ in range(max_iter):
         moves = []
         for j in np.flatnonzero(q):
@@ -253,15 +322,14 @@ def _polish(prob: _Problem, q: np.ndarray, ilo: np.ndarray, ihi: np.ndarray, max
                 v = q[j] + step
                 if v == 0 or not ilo[j] <= v <= ihi[j]:
                     continue
-                trial = q.copy()
-                trial[j] = v
-                moves.append((_exact_loss(prob, trial), int(j), int(v)))
+                moves.append((_loss_of_totals(prob, s + step * col[int(j)]), int(j), int(v)))
         if not moves:
             break
         loss, j, v = min(moves)
         if loss >= best - 1e-9:
             break
         best = loss
+        s = s + (v - q[j]) * col[j]
         q[j] = v
     return best, q
 
@@ -272,8 +340,12 @@ class PointsClassifier(PointsModelMixin, ClassifierMixin, BaseEstimator):
     Parameters
     ----------
     max_items : int, default=8
-        Most point items (binary conditions with non-zero points). Several items on one feature
-        form that feature's bins.
+        Most point items. What an item is depends on ``item``: with ``"condition"`` (default) an
+        item is one yes/no condition with non-zero points (a *step*: one threshold of a numeric
+        feature or one category), and several items on one feature form that feature's bins;
+        with ``"feature"`` an item is one feature with non-zero points, i.e. one factor row of
+        the exported table, scored by an integer step function (monotone where ``monotone``
+        says so) with up to ``max_steps`` steps shared among all items.
     points_range : tuple of int, default=(-5, 5)
         Smallest and largest points an item may carry (``low <= 0 <= high``).
     monotone : dict or None, default=None
@@ -291,6 +363,15 @@ class PointsClassifier(PointsModelMixin, ClassifierMixin, BaseEstimator):
     beam_width : int, default=8
         Supports kept at each step of the beam search; also the number of candidates tried per
         support.
+    item : {"condition", "feature"}, default="condition"
+        What ``max_items`` counts (see there). ``"feature"`` learns a small step function per
+        feature: smooth predictors such as age and prior offences need several steps, which the
+        ``"condition"`` reading charges one item each.
+    max_steps : int or None, default=None
+        Most steps (yes/no conditions with non-zero points) in the whole table, which for a
+        monotone feature is also its number of non-zero bins. ``None``: ``max_items`` when
+        ``item="condition"``, ``2 * max_items`` when ``item="feature"``. With
+        ``item="condition"`` the smaller of ``max_items`` and ``max_steps`` applies.
 
     Attributes
     ----------
@@ -301,9 +382,18 @@ class PointsClassifier(PointsModelMixin, ClassifierMixin, BaseEstimator):
         Only when fitted on a DataFrame with string column names.
     feature_kinds_ : list of {"numeric", "categorical"}
     conditions_ : list of Condition
-        The chosen point items.
+        The chosen steps (yes/no conditions with non-zero points).
     item_points_ : ndarray of int
-        Points of each item in ``conditions_``.
+        Points of each step in ``conditions_``.
+    n_items_ : int
+        Point items under the ``item`` reading (steps, or features used).
+    n_steps_ : int
+        Steps, ``len(conditions_)``.
+    n_features_used_ : int
+        Features with non-zero points (factors of the exported table).
+    n_nonzero_bins_ : int
+        Bins of the exported table with non-zero points (after each factor's smallest points
+        are moved into the base points), not counting ``missing_points``.
     tables_ : list of FactorTable
         Points per feature (the spec's factors).
     intercept_ : int
@@ -352,6 +442,8 @@ class PointsClassifier(PointsModelMixin, ClassifierMixin, BaseEstimator):
         max_thresholds: int = 24,
         min_support: float = 0.01,
         beam_width: int = 8,
+        item: str = "condition",
+        max_steps: int | None = None,
     ) -> None:
         self.max_items = max_items
         self.points_range = points_range
@@ -361,6 +453,8 @@ class PointsClassifier(PointsModelMixin, ClassifierMixin, BaseEstimator):
         self.max_thresholds = max_thresholds
         self.min_support = min_support
         self.beam_width = beam_width
+        self.item = item
+        self.max_steps = max_steps
 
     def _validate_params_(self) -> tuple[int, int]:
         if not isinstance(self.max_items, (int, np.integer)) or isinstance(self.max_items, bool) or self.max_items < 1:
@@ -379,7 +473,22 @@ class PointsClassifier(PointsModelMixin, ClassifierMixin, BaseEstimator):
             raise ValueError(ERR_THRESHOLDS.format(value=self.max_thresholds))
         if not isinstance(self.min_support, (int, float)) or not 0 <= self.min_support < 0.5:
             raise ValueError(ERR_SUPPORT.format(value=self.min_support))
+        if self.item not in ("condition", "feature"):
+            raise ValueError(ERR_ITEM.format(value=self.item))
+        if self.max_steps is not None and (
+            not isinstance(self.max_steps, (int, np.integer)) or isinstance(self.max_steps, bool) or self.max_steps < 1
+        ):
+            raise ValueError(ERR_MAX_STEPS.format(value=self.max_steps))
         return low, high
+
+    def _budget(self) -> tuple[int, int | None]:
+        """(most steps, most features) searched: the two readings of ``max_items``."""
+        items = int(self.max_items)
+        if self.item == "condition":
+            steps = items if self.max_steps is None else min(items, int(self.max_steps))
+            return steps, None
+        steps = 2 * items if self.max_steps is None else int(self.max_steps)
+        return steps, items
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> PointsClassifier:
         """Learn the points table.
@@ -432,7 +541,8 @@ class PointsClassifier(PointsModelMixin, ClassifierMixin, BaseEstimator):
         excluded = (ilo == 0) & (ihi == 0)
         q = np.zeros(len(cs.conditions), dtype=np.int64)
         if len(cs.conditions):
-            beam = _beam_search(prob, int(self.max_items), int(self.beam_width), excluded)
+            steps, max_features = self._budget()
+            beam = _beam_search(prob, steps, int(self.beam_width), excluded, cs.feature_of, max_features)
             pool: list[tuple[float, np.ndarray]] = []
             for sol in beam:
                 pool.extend(_round_star_ray(prob, sol, ilo, ihi))
@@ -451,6 +561,10 @@ class PointsClassifier(PointsModelMixin, ClassifierMixin, BaseEstimator):
         for t in self.tables_:
             intercept += t.shift_to_zero_min()
         self.intercept_ = int(intercept)
+        self.n_steps_ = int(len(nz))
+        self.n_features_used_ = int(len(self.tables_))
+        self.n_nonzero_bins_ = int(sum(int(np.count_nonzero(t.points)) for t in self.tables_))
+        self.n_items_ = self.n_steps_ if self.item == "condition" else self.n_features_used_
         # total = raw + shift where shift = intercept after centring (table shifts cancel out)
         shift = centre_intercept(a, b)
         self.calibration_ = Calibration(slope=a, offset=b - a * shift)
@@ -527,6 +641,13 @@ class PointsClassifier(PointsModelMixin, ClassifierMixin, BaseEstimator):
             "items": [{"condition": c.describe(), "points": int(p)} for c, p in zip(self.conditions_, self.item_points_)],
             "calibration": {"slope": self.calibration_.slope, "offset": self.calibration_.offset},
             "candidate_conditions": int(self.n_candidates_),
+            "sparsity": {
+                "item": self.item,
+                "items": int(self.n_items_),
+                "features": int(self.n_features_used_),
+                "steps": int(self.n_steps_),
+                "nonzero_bins": int(self.n_nonzero_bins_),
+            },
         }
         prov.update(provenance or {})
         return build_spec(

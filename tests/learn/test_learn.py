@@ -305,3 +305,72 @@ def test_column_score_is_the_column() -> None:
     s = ColumnScore("score").fit(X, y)
     np.testing.assert_array_equal(s.decision_function(X), X["score"].to_numpy(float))
     assert (np.diff(s.predict_proba(X)[:, 1]) > 0).all()
+
+
+# --------------------------------------------------------------------------------------------
+# PointsClassifier: feature-level items (item="feature", max_steps)
+# --------------------------------------------------------------------------------------------
+
+_FEATURE_ITEMS = PointsClassifier(
+    max_items=2, item="feature", max_steps=6, monotone={"age": "increasing", "priors": "decreasing"}
+).fit(_X_MONO, _Y_MONO)
+
+
+def test_feature_items_budget_honoured(data: tuple[pd.DataFrame, np.ndarray]) -> None:
+    X, y = data
+    for items, steps in ((1, 3), (2, 5), (3, None)):
+        clf = PointsClassifier(max_items=items, item="feature", max_steps=steps, beam_width=4).fit(X, y)
+        features = {c.feature for c in clf.conditions_}
+        assert 1 <= len(features) <= items
+        assert clf.n_items_ == clf.n_features_used_ == len(clf.tables_) == len(features)
+        assert clf.n_steps_ == len(clf.conditions_) <= (2 * items if steps is None else steps)
+        spec = clf.to_spec(name="feature-items")
+        assert len(spec.factors) == clf.n_features_used_
+        nonzero = sum(1 for f in spec.factors for b in f.bins if b.points != 0)
+        assert nonzero == clf.n_nonzero_bins_ == spec.provenance["sparsity"]["nonzero_bins"]
+        assert spec.provenance["sparsity"]["items"] == clf.n_items_
+    # the condition reading counts steps; max_steps can only tighten it
+    clf = PointsClassifier(max_items=4, max_steps=2, beam_width=4).fit(X, y)
+    assert clf.n_items_ == clf.n_steps_ <= 2
+
+
+def test_feature_items_monotone_step_functions() -> None:
+    """Against the data's trend the constraint binds; every step of the table honours it."""
+    clf = _FEATURE_ITEMS
+    assert clf.n_features_used_ <= 2 and clf.n_steps_ <= 6
+    for t in clf.tables_:
+        if t.feature == "age":
+            assert (np.diff(t.points) >= 0).all()
+        if t.feature == "priors":
+            assert (np.diff(t.points) <= 0).all()
+    ages = _X_MONO.iloc[[0] * 60].copy()
+    ages["age"] = np.linspace(0, 100, 60)
+    assert (np.diff(clf.decision_function(ages)) >= 0).all()
+    priors = _X_MONO.iloc[[0] * 40].copy()
+    priors["priors"] = np.arange(40.0)
+    assert (np.diff(clf.decision_function(priors)) <= 0).all()
+
+
+def test_feature_items_round_trip_exact(tmp_path: Path, data: tuple[pd.DataFrame, np.ndarray]) -> None:
+    X, y = data
+    clf = PointsClassifier(max_items=3, item="feature", max_steps=8, monotone={"age": "decreasing"}).fit(X, y)
+    path = tmp_path / "feature-items.json"
+    clf.save_spec(path, name="feature-items")
+    Xt = X.copy()
+    Xt.loc[Xt.index[:3], "area"] = "west"
+    Xt.loc[Xt.index[3:6], "age"] = np.nan
+    expected = clf.decision_function(Xt)
+    np.testing.assert_array_equal(_spec_points(path, Xt), expected)
+    loaded = load_spec(path)
+    table = dict(zip(loaded.probability.totals, loaded.probability.probabilities))
+    np.testing.assert_array_equal(np.array([table[int(t)] for t in expected]), clf.predict_proba(Xt)[:, 1])
+    again = PointsClassifier(**clf.get_params()).fit(X, y)
+    assert again.to_spec(name="d").compute_sha256() == clf.to_spec(name="d").compute_sha256()
+
+
+def test_feature_items_bad_hyperparameters(data: tuple[pd.DataFrame, np.ndarray]) -> None:
+    X, y = data
+    with pytest.raises(ValueError, match="item must be"):
+        PointsClassifier(item="bin").fit(X, y)
+    with pytest.raises(ValueError, match="max_steps"):
+        PointsClassifier(item="feature", max_steps=0).fit(X, y)
