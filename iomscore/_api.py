@@ -80,6 +80,7 @@ def _concat(pieces: list[ScoreBatch]) -> ScoreBatch:
         part_reasons=tuple(np.concatenate([p.part_reasons[k] for p in pieces]) for k in range(len(first.part_names))),
         model=first.model,
         unit=first.unit,
+        baseline_part=first.baseline_part,
         warnings=cat([p.warnings for p in pieces]),
         error=cat([p.error for p in pieces]),
     )

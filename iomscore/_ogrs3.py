@@ -54,6 +54,15 @@ CAUTION_SECOND: Final = 0.083100501
 CAUTION_MULTIPLE: Final = 0.34859587
 #: Cap on previous sanctions in the sanction term (the Copas rate uses the uncapped count).
 PREVIOUS_SANCTIONS_CAP: Final = 50
+#: The reference person the breakdown starts from: a man aged 30-34 with previous sanctions,
+#: a Copas rate of ln(1/3) and a current offence of violence (group parameter 0). These are
+#: the median age band and the median sanction and Copas terms of the public calculator's 980
+#: reference cases, so contributions read as "compared with a typical person assessed".
+REFERENCE_TERMS: Final = (-1.325976554, 0.463062792, 1.251124464 * math.log(1 / 3), 0.0)
+REFERENCE_TEXT: Final = (
+    "Starting point: a typical person assessed (a man aged 30-34 with previous sanctions at a "
+    "typical rate, current offence violence)"
+)
 HMPPS_BANDS: Final = ((0.0, "low"), (50.0, "medium"), (75.0, "high"), (90.0, "very high"))
 
 OGRS3_PARAMETERS: Final = {
@@ -195,7 +204,14 @@ class OGRS3:
         self._identity = ModelIdentity(
             name=self.name,
             version=self.version,
-            sha256=spec_sha256({"name": self.name, "version": self.version, "parameters": OGRS3_PARAMETERS}),
+            sha256=spec_sha256(
+                {
+                    "name": self.name,
+                    "version": self.version,
+                    "parameters": OGRS3_PARAMETERS,
+                    "breakdown_reference": REFERENCE_TERMS,
+                }
+            ),
             kind="ogrs3",
         )
 
@@ -217,8 +233,10 @@ class OGRS3:
         p1 = _logistic(INTERCEPT_1Y + y)
         p2 = _logistic(INTERCEPT_2Y + y)
         score = 100.0 * p2
-        base = np.full(n, 100.0 * _logistic(np.asarray(INTERCEPT_2Y)))
-        parts = np.column_stack([base, 100.0 * _shapley(INTERCEPT_2Y, terms)])
+        reference = np.asarray(REFERENCE_TERMS)
+        start = INTERCEPT_2Y + float(reference.sum())
+        base = np.full(n, 100.0 * _logistic(np.asarray(start)))
+        parts = np.column_stack([base, 100.0 * _shapley(start, terms - reference)])
         # Put the rounding residue on the starting point so the parts add up to the score.
         parts[:, 0] += score - parts.sum(axis=1)
         bad = np.asarray([e is not None for e in error], dtype=bool)
@@ -241,6 +259,7 @@ class OGRS3:
             part_reasons=_reasons(features, band_idx, n),
             model=self._identity,
             unit="percentage points",
+            baseline_part="starting_point",
             warnings=_warnings(features, n),
             error=error,
         )
@@ -270,7 +289,7 @@ def _reasons(features: Mapping[str, np.ndarray], band: np.ndarray, n: int) -> tu
     a_first = np.nan_to_num(np.asarray(features["age_at_first_sanction"], dtype=np.float64), nan=0).astype(np.int64)
     group = np.nan_to_num(np.asarray(features["current_ogrs3_group"], dtype=np.float64), nan=19).astype(np.int64)
 
-    start = np.full(n, "Starting point of the formula (reference levels: male aged 10-11, first sanction)", dtype=object)
+    start = np.full(n, REFERENCE_TEXT, dtype=object)
     sex_word = {0: "male", 1: "female"}
     age_sex = render_unique(
         (age * 4 + (sex + 1)) * 16 + band,  # band differs for unscored rows (age 10 used)

@@ -178,6 +178,7 @@ class PointsScorer:
             part_reasons=tuple(reasons),
             model=self._identity,
             unit="points",
+            baseline_part="intercept" if has_intercept else None,
             warnings=warnings,
             error=None,
         )

@@ -113,6 +113,9 @@ class ScoreBatch:
     warnings: np.ndarray | None = None
     error: np.ndarray | None = None
     person_id: np.ndarray | None = None
+    #: Name of the part that is a starting point (the same for everyone, or the formula's
+    #: reference); it stays in the breakdown but is not ranked among the reasons.
+    baseline_part: str | None = None
 
     def __len__(self) -> int:
         return int(self.score.shape[0])
@@ -128,8 +131,14 @@ class ScoreBatch:
         return replace(self, person_id=np.asarray(person_id, dtype=object))
 
     def ranked_parts(self) -> np.ndarray:
-        """Per row, part indices ordered by contribution (largest first; ties in part order)."""
-        return np.argsort(-self.part_values, axis=1, kind="stable")
+        """Per row, part indices ordered by contribution (largest first; ties in part order).
+
+        The baseline part, if any, is ranked last: it is a starting point, not a reason.
+        """
+        values = -self.part_values.copy()
+        if self.baseline_part is not None and self.baseline_part in self.part_names:
+            values[:, self.part_names.index(self.baseline_part)] = np.inf
+        return np.argsort(values, axis=1, kind="stable")
 
     def reason_lines(self, rows: Sequence[int] | np.ndarray | None = None, top: int | None = None) -> list[list[str]]:
         """``"reason: +value"`` lines per row, ranked; zero-valued parts are left out."""
@@ -140,7 +149,7 @@ class ScoreBatch:
             lines = []
             for k in order.tolist():
                 v = float(self.part_values[row, k])
-                if v == 0.0:
+                if v == 0.0 or self.part_names[k] == self.baseline_part:
                     continue
                 lines.append(f"{self.part_reasons[k][row]}: {format_part_value(v, self.unit)}")
                 if top is not None and len(lines) >= top:

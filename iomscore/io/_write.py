@@ -240,9 +240,11 @@ def top_reasons(scores: ScoreBatch, top: int = 3, rows: np.ndarray | None = None
     out = [np.full(n, "", dtype=object) for _ in range(top)]
     if n == 0 or k == 0:
         return out
-    ranked = np.argsort(-values, axis=1, kind="stable")
+    ranked = scores.ranked_parts()[idx]
     ranked_values = np.take_along_axis(values, ranked, axis=1)
     nonzero = ranked_values != 0.0
+    if scores.baseline_part is not None and scores.baseline_part in scores.part_names:
+        nonzero &= ranked != scores.part_names.index(scores.baseline_part)
     slot = np.cumsum(nonzero, axis=1) - 1  # which output line each ranked part becomes
     reasons = np.stack([np.asarray(r, dtype=object)[idx] for r in scores.part_reasons])  # (k, n)
     for t in range(top):
