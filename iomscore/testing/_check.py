@@ -63,7 +63,7 @@ from typing import Any, Final, Literal, TypeVar
 import numpy as np
 from hypothesis import HealthCheck, Phase, find, settings
 from hypothesis import strategies as st
-from hypothesis.errors import NoSuchExample
+from hypothesis.errors import Flaky, FlakyFailure, NoSuchExample
 from pydantic import BaseModel
 
 from .._api import ScoringError, score, score_batch
@@ -129,10 +129,12 @@ PROPERTIES: Final = (
 )
 
 DEFAULT_MAX_EXAMPLES: Final = 50
+DEFAULT_MAX_SHRINKS: Final = 300
 ADDITIVITY_TOLERANCE: Final = 1e-9
 
 _UNKNOWN_PROPERTY: Final = "unknown property {name!r}; choose from {known}"
 _CHECK_FAILED: Final = "check_scorer: {n} of {total} properties failed for {scorer}:\n{details}"
+_FLAKY: Final = " (flaky: the failure did not reproduce on replay, so the scorer is not deterministic)"
 _RAISED: Final = "the scorer raised {type}: {message}"
 _DIFFERS: Final = "{what} changed the output: {diff}"
 _NOT_DECLARED: Final = "not declared (skipped): {reason}"
@@ -326,28 +328,54 @@ def _num(x: Any) -> float:
 # --- the search -------------------------------------------------------------------------
 
 
+class _ShrinkBudgetSpent(BaseException):
+    """Raised through hypothesis (it lets BaseException through) to stop shrinking."""
+
+
 @dataclass
 class _Context:
     scorer: Scorer
     settings: settings
     seed: int | None
     referrals: st.SearchStrategy[Referral]
+    max_shrinks: int
 
 
 def _search(ctx: _Context, strategy: st.SearchStrategy[T], violation: Callable[[T], str | None]) -> tuple[T, str] | None:
     """The smallest example for which ``violation`` returns a message (or raises), or ``None``."""
 
+    latest: list[tuple[T, str]] = []
+    calls = [0]
+
     def message(example: T) -> str | None:
+        if latest:
+            calls[0] += 1
+            if calls[0] > ctx.max_shrinks:
+                raise _ShrinkBudgetSpent
         try:
-            return violation(example)
+            msg = violation(example)
         except Exception as exc:  # a scorer that raises on a valid input fails the property
-            return _RAISED.format(type=type(exc).__name__, message=exc)
+            msg = _RAISED.format(type=type(exc).__name__, message=exc)
+        if msg is not None:
+            # The shrinker only tries inputs smaller than its best, so the latest failure is
+            # the smallest found so far.
+            latest[:] = [(example, msg)]
+        return msg
 
     rng = None if ctx.seed is None else random.Random(ctx.seed)
     try:
         example = find(strategy, lambda x: message(x) is not None, settings=ctx.settings, random=rng)
     except NoSuchExample:
         return None
+    except _ShrinkBudgetSpent:
+        return latest[0]
+    except (Flaky, FlakyFailure):
+        # The failure did not reproduce when hypothesis replayed it: the property itself is not
+        # deterministic. Report the last failing example seen (not necessarily the smallest).
+        if not latest:
+            raise
+        example, msg = latest[0]
+        return example, msg + _FLAKY
     return example, message(example) or "failed"
 
 
@@ -793,6 +821,7 @@ def check_scorer(
     raise_on_failure: bool = True,
     properties: Sequence[str] | None = None,
     referrals: st.SearchStrategy[Referral] | None = None,
+    max_shrinks: int = DEFAULT_MAX_SHRINKS,
 ) -> CheckReport:
     """Run the iomscore property suite against a scorer: built-in, learned or third-party.
 
@@ -817,6 +846,10 @@ def check_scorer(
     referrals : hypothesis strategy, optional
         Referrals to search over (default :func:`iomscore.testing.referrals`), for example
         ``referrals(sex=st.just("male"))`` for a scorer that needs ``sex``.
+    max_shrinks : int
+        Property evaluations allowed, after the first failure, to shrink the counterexample
+        (a count, not a time, so the result does not depend on the machine). The report
+        carries the smallest failure found within it.
 
     Returns
     -------
@@ -852,6 +885,7 @@ def check_scorer(
         ),
         seed=seed,
         referrals=S.referrals() if referrals is None else referrals,
+        max_shrinks=max_shrinks,
     )
     unknown = [f for f in s.features if f not in FEATURES]
     results = tuple(

@@ -15,6 +15,7 @@ Strategies that need a person's dates (:func:`sanctions`, :func:`custody_periods
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Sequence
 from typing import Any, Final
 
@@ -81,10 +82,13 @@ _UNKNOWN_FEATURE: Final = "unknown feature {name!r}; see iomscore.features.FEATU
 _PROTECTED_VALUES: Final = ("a", "b", "c", "not stated")
 
 
+_SKIP_RULES: Final = {"skip_rules": True}
+_CHECK_RULES: Final = os.environ.get("IOMSCORE_TESTING_CHECK_RULES", "") not in ("", "0")
 _BITS: Final = 10
 _unit = st.integers(0, (1 << _BITS) - 1)
 _disposals = st.sampled_from(DISPOSALS)
 _edge_choice = st.integers(0, 7)
+_labels = st.sampled_from(("A", "B", "C", "D", "E", "F"))
 
 
 def _between(draw: st.DrawFn, lo: int, hi: int) -> int:
@@ -103,6 +107,31 @@ def _between(draw: st.DrawFn, lo: int, hi: int) -> int:
     return lo + (x * span) // ((1 << 2 * _BITS) - 1)
 
 
+def _draw_digits(draw: st.DrawFn, base: int, n: int) -> tuple[int, ...]:
+    """``n`` digits in ``base`` from one or two choices (few choices keep shrinking fast)."""
+    x = _between(draw, 0, base**n - 1)
+    return tuple((x // base**k) % base for k in range(n))
+
+
+_ALL_HARM: Final = tuple(
+    SeriousHarm(rosh_level=r, mappa_category=c, mappa_level=lv)  # type: ignore[arg-type]
+    for r in (None, "low", "medium", "high", "very_high")
+    for c in (None, 1, 2, 3)
+    for lv in (None, 1, 2, 3)
+)
+
+
+def _referral_of(**fields: Any) -> Referral:
+    """A :class:`Referral` from fields that are valid by construction.
+
+    Field types are validated as usual; the cross-field rules (a batch of one through
+    :mod:`iomscore._rules`, the most expensive part of a draw) are skipped because every
+    strategy here builds dates inside the bounds those rules check, which the kit's own tests
+    verify on thousands of examples. Set ``IOMSCORE_TESTING_CHECK_RULES=1`` to check anyway.
+    """
+    return Referral.model_validate(fields, context=None if _CHECK_RULES else _SKIP_RULES)
+
+
 def _day(value: dt.date) -> int:
     return value.toordinal()
 
@@ -117,6 +146,7 @@ def tenth_birthday(date_of_birth: dt.date) -> dt.date:
     Examples
     --------
     >>> import datetime as dt
+import os
     >>> tenth_birthday(dt.date(2000, 2, 29))
     datetime.date(2010, 3, 1)
     """
@@ -172,8 +202,8 @@ def pathway_needs(*, assessed: bool | None = None) -> st.SearchStrategy[PathwayN
     if assessed is False:
         return st.just(PathwayNeeds())
     levels = NEED_LEVELS[1:] if assessed else NEED_LEVELS
-    return st.fixed_dictionaries({p: st.sampled_from(levels) for p in PATHWAYS}).map(
-        lambda d: PathwayNeeds(**d)
+    return st.composite(_draw_digits)(len(levels), len(PATHWAYS)).map(
+        lambda digits: PathwayNeeds(**{p: levels[d] for p, d in zip(PATHWAYS, digits)})
     )
 
 
@@ -186,12 +216,7 @@ def serious_harm() -> st.SearchStrategy[SeriousHarm]:
     >>> find(serious_harm(), lambda h: h.rosh_level == "very_high").rosh_level
     'very_high'
     """
-    return st.builds(
-        SeriousHarm,
-        rosh_level=st.none() | st.sampled_from(("low", "medium", "high", "very_high")),
-        mappa_category=st.none() | st.sampled_from((1, 2, 3)),
-        mappa_level=st.none() | st.sampled_from((1, 2, 3)),
-    )
+    return st.sampled_from(_ALL_HARM)
 
 
 def protected_characteristics() -> st.SearchStrategy[ProtectedCharacteristics]:
@@ -203,9 +228,11 @@ def protected_characteristics() -> st.SearchStrategy[ProtectedCharacteristics]:
     >>> find(protected_characteristics(), lambda p: p.ethnicity is not None).ethnicity
     'a'
     """
-    value = st.none() | st.sampled_from(_PROTECTED_VALUES)
-    fields = ProtectedCharacteristics.model_fields
-    return st.fixed_dictionaries({f: value for f in fields}).map(lambda d: ProtectedCharacteristics(**d))
+    fields = tuple(ProtectedCharacteristics.model_fields)
+    values = (None, *_PROTECTED_VALUES)
+    return st.composite(_draw_digits)(len(values), len(fields)).map(
+        lambda digits: ProtectedCharacteristics(**{f: values[d] for f, d in zip(fields, digits)})
+    )
 
 
 def _draw_sanctions(
@@ -219,15 +246,25 @@ def _draw_sanctions(
     lo, hi = _day(tenth_birthday(date_of_birth)), _day(assessment_date)
     n = _between(draw, min_size, max_size)
     out: list[Sanction] = []
-    label = 0
+    used: set[str] = set()
+    days: list[int] = []
     while len(out) < n:
         # One sanctioning occasion: a sanction date and one to three offences dealt with then.
-        sanction_day = _between(draw, lo, hi)
+        # A quarter of occasions fall on the date of an earlier one (two court appearances,
+        # or a caution and a conviction, on one day); occasion labels come from a small pool
+        # in no particular order, so that their first-seen order means nothing.
+        if days and _between(draw, 0, 3) == 0:
+            sanction_day = days[_between(draw, 0, len(days) - 1)]
+        else:
+            sanction_day = _between(draw, lo, hi)
+        days.append(sanction_day)
         size = _between(draw, 1, min(3, n - len(out)))
         occasion_id = None
         if draw(st.booleans()):
-            occasion_id = f"O{label}"
-            label += 1
+            occasion_id = draw(_labels)
+            if occasion_id in used:
+                occasion_id = None
+            used.add(occasion_id or "")
         disposal = draw(_disposals)
         for _ in range(size):
             offence_day = _between(draw, lo, sanction_day)
@@ -276,6 +313,7 @@ def sanctions(
     Examples
     --------
     >>> import datetime as dt
+import os
     >>> from hypothesis import find
     >>> history = find(sanctions(assessment_date=dt.date(2025, 1, 1),
     ...                          date_of_birth=dt.date(2000, 1, 1), min_size=2), lambda s: True)
@@ -320,6 +358,7 @@ def custody_periods(
     Examples
     --------
     >>> import datetime as dt
+import os
     >>> from hypothesis import find
     >>> spells = find(custody_periods(assessment_date=dt.date(2025, 1, 1),
     ...                               earliest=dt.date(2010, 1, 1)), lambda c: len(c) == 1)
@@ -349,6 +388,7 @@ def sanction_summaries(*, assessment_date: dt.date, date_of_birth: dt.date) -> s
     Examples
     --------
     >>> import datetime as dt
+import os
     >>> from hypothesis import find
     >>> s = find(sanction_summaries(assessment_date=dt.date(2025, 1, 1),
     ...                             date_of_birth=dt.date(2000, 1, 1)), lambda s: True)
@@ -389,7 +429,7 @@ def _referral(
     custody: tuple[CustodyPeriod, ...] = ()
     if with_custody:
         custody = _draw_custody(draw, assess, tenth_birthday(dob), 3, True)
-    return Referral(
+    return _referral_of(
         person_id=draw(_person_ids),
         assessment_date=assess,
         date_of_birth=dob,
@@ -494,7 +534,7 @@ def _edge(draw: st.DrawFn, names: tuple[str, ...]) -> Referral:
             for occ, g in (("A", group), ("B", draw(_GROUPS)))
         )
     needs = PathwayNeeds() if name == "needs_unassessed" else draw(_NEEDS)
-    return Referral(
+    return _referral_of(
         person_id=draw(_person_ids),
         assessment_date=assess,
         date_of_birth=dob,
@@ -544,7 +584,7 @@ def _replace(referral: Referral, **changes: Any) -> Referral:
     """A validated copy of ``referral`` with ``changes`` (``model_copy`` would skip the rules)."""
     data = dict(referral)
     data.update(changes)
-    return Referral.model_validate(data)
+    return _referral_of(**data)
 
 
 def add_offence(referral: Referral) -> st.SearchStrategy[Referral]:
