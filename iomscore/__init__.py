@@ -24,6 +24,7 @@ from ._batch import ReferralBatch, ReferralTable
 from ._explain import explain
 from ._features import FEATURES, FeatureFrame
 from ._ogrs3 import OGRS3
+from ._parse import ReferralError, parse_referral
 from ._points import PointsScorer
 from ._referral import (
     PATHWAYS,
@@ -59,6 +60,7 @@ __all__ = [
     "ProtectedCharacteristics",
     "Referral",
     "ReferralBatch",
+    "ReferralError",
     "ReferralTable",
     "Sanction",
     "SanctionSummary",
@@ -74,6 +76,7 @@ __all__ = [
     "get_scorer",
     "load_spec",
     "offence_taxonomy",
+    "parse_referral",
     "register_scorer",
     "score",
     "score_batch",

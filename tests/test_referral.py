@@ -126,3 +126,26 @@ def test_json_schema_is_exported() -> None:
     text = json.dumps(schema)
     assert "serious_harm" in schema["properties"] and "protected" in schema["properties"]
     assert "significant_need" in text
+
+
+def test_parse_referral_names_the_record_and_every_field() -> None:
+    data = base(person_id="P-77", sex="unknown")
+    data["sanctions"][0]["offence_group"] = "jaywalking"
+    with pytest.raises(iomscore.ReferralError) as info:
+        iomscore.parse_referral(json.dumps(data))
+    err = info.value
+    assert err.record == "P-77"
+    fields = [f for f, _ in err.problems]
+    assert fields == ["sex", "sanctions[0].offence_group"]
+    assert str(err).startswith("referral P-77: sex: ")
+
+
+def test_parse_referral_cross_field_rule_has_its_path() -> None:
+    with pytest.raises(iomscore.ReferralError) as info:
+        iomscore.parse_referral(base(custody=[{"start": "2024-05-01", "end": "2024-04-01"}]))
+    assert info.value.problems[0][0] == "custody[0].end"
+
+
+def test_parse_referral_without_person_id_uses_the_callers_label() -> None:
+    with pytest.raises(iomscore.ReferralError, match="referral line 12: "):
+        iomscore.parse_referral("{not json", record="line 12")
