@@ -75,6 +75,7 @@ ERR_EMPTY_MODEL: Final = (
 _BETA_BOX: Final = 6.0  # bound on |coefficient| in logit units for the continuous search
 _N_MULTIPLIERS: Final = 28
 _POLISH_TOP: Final = 3
+_REFINE_FACTOR = 2  # children fine-tuned per kept beam member
 
 
 @dataclass
@@ -191,11 +192,13 @@ def _beam_search(
                 children[support] = child
         if not children:
             break
-        ranked = sorted(children.values(), key=lambda s: (s.loss, s.support))[:beam_width]
+        ranked = sorted(children.values(), key=lambda s: (s.loss, s.support))
         if refine != "full":
+            ranked = ranked[: _REFINE_FACTOR * beam_width]
             for m in ranked:
                 prob.cd(m, sweeps=2)
             ranked.sort(key=lambda s: (s.loss, s.support))
+        ranked = ranked[:beam_width]
         if ranked[0].loss >= beam[0].loss - 1e-9 and beam[0].support:
             break
         beam = ranked

@@ -15,7 +15,7 @@ def expected_failed_checks(estimator: object) -> dict[str, str]:
 
 @pytest.mark.slow
 @parametrize_with_checks(
-    [PointsClassifier(max_items=4, beam_width=3), Scorecard()],
+    [PointsClassifier(max_items=4, beam_width=3), PointsClassifier(max_items=2, item="feature", beam_width=3), Scorecard()],
     expected_failed_checks=expected_failed_checks,
 )
 def test_sklearn_compatible(estimator: object, check: object) -> None:
