@@ -354,7 +354,7 @@ def _search(ctx: _Context, strategy: st.SearchStrategy[T], violation: Callable[[
                 raise _ShrinkBudgetSpent
         try:
             msg = violation(example)
-        except Exception as exc:  # a scorer that raises on a valid input fails the property
+        except Exception as exc:  # noqa: BLE001 - a scorer raising on a valid input fails the property
             msg = _RAISED.format(type=type(exc).__name__, message=exc)
         if msg is not None:
             # The shrinker only tries inputs smaller than its best, so the latest failure is

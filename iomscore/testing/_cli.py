@@ -49,7 +49,7 @@ def resolve_scorer(target: str) -> Scorer:
             obj = obj()
         if not hasattr(obj, "score_features"):
             raise TypeError(_NOT_A_SCORER.format(target=target))
-        return obj  # type: ignore[no-any-return]
+        return obj
     return get_scorer(target)
 
 

@@ -114,7 +114,7 @@ def _draw_digits(draw: st.DrawFn, base: int, n: int) -> tuple[int, ...]:
 
 
 _ALL_HARM: Final = tuple(
-    SeriousHarm(rosh_level=r, mappa_category=c, mappa_level=lv)  # type: ignore[arg-type]
+    SeriousHarm(rosh_level=r, mappa_category=c, mappa_level=lv)
     for r in (None, "low", "medium", "high", "very_high")
     for c in (None, 1, 2, 3)
     for lv in (None, 1, 2, 3)
@@ -146,7 +146,6 @@ def tenth_birthday(date_of_birth: dt.date) -> dt.date:
     Examples
     --------
     >>> import datetime as dt
-import os
     >>> tenth_birthday(dt.date(2000, 2, 29))
     datetime.date(2010, 3, 1)
     """
@@ -313,7 +312,6 @@ def sanctions(
     Examples
     --------
     >>> import datetime as dt
-import os
     >>> from hypothesis import find
     >>> history = find(sanctions(assessment_date=dt.date(2025, 1, 1),
     ...                          date_of_birth=dt.date(2000, 1, 1), min_size=2), lambda s: True)
@@ -358,7 +356,6 @@ def custody_periods(
     Examples
     --------
     >>> import datetime as dt
-import os
     >>> from hypothesis import find
     >>> spells = find(custody_periods(assessment_date=dt.date(2025, 1, 1),
     ...                               earliest=dt.date(2010, 1, 1)), lambda c: len(c) == 1)
@@ -388,7 +385,6 @@ def sanction_summaries(*, assessment_date: dt.date, date_of_birth: dt.date) -> s
     Examples
     --------
     >>> import datetime as dt
-import os
     >>> from hypothesis import find
     >>> s = find(sanction_summaries(assessment_date=dt.date(2025, 1, 1),
     ...                             date_of_birth=dt.date(2000, 1, 1)), lambda s: True)
@@ -513,7 +509,7 @@ def _edge(draw: st.DrawFn, names: tuple[str, ...]) -> Referral:
             year -= 4
         dob = dt.date(year, 2, 29)
     kwargs: dict[str, Any] = {}
-    history = ()
+    history: tuple[Sanction, ...] = ()
     if name not in {"no_history", "summary_only"}:
         history = _draw_sanctions(draw, assess, dob, 1, 4, True)
     if name == "offence_on_assessment_date":

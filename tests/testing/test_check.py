@@ -35,7 +35,7 @@ def _builtin_scorers() -> list[str]:
     return out
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _report(name: str) -> CheckReport:
     return check_scorer(name, max_examples=EXAMPLES, raise_on_failure=False)
 
