@@ -316,6 +316,12 @@ class ReferralTable:
                 c_person.append(i)
                 c_start.append(date_to_day(c.start))
                 c_end.append(int(ONGOING_DAY) if c.end is None else date_to_day(c.end))
+        # Occasion codes follow the sorted labels, so ties between same-day occasions are
+        # broken the same way whatever the listing or batch order.
+        rank = {label: i for i, label in enumerate(sorted(labels))}
+        remap = {int(OCCASION_ID_BASE) + v: int(OCCASION_ID_BASE) + rank[k] for k, v in labels.items()}
+        occ = [remap.get(o, o) for o in occ]
+        labels = rank
         summaries = [r.sanction_summary for r in refs]
         batch = ReferralBatch.from_arrays(
             person_id=np.array([r.person_id for r in refs], dtype=object),

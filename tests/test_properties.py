@@ -148,8 +148,6 @@ def _same_day_occasions() -> tuple[iomscore.Referral, iomscore.Referral, iomscor
     return a, b, x
 
 
-@pytest.mark.xfail(strict=True, reason="core bug: the current occasion among same-day occasions with "
-                   "different occasion_ids is chosen by first-seen label order (found by check_scorer)")
 def test_same_day_occasions_do_not_depend_on_listing_or_batch_order() -> None:
     a, b, x = _same_day_occasions()
     ogrs3 = SCORERS["ogrs3"]
