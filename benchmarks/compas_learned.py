@@ -247,7 +247,7 @@ def main() -> None:
         spec = clf.save_spec(
             MODEL,
             name="compas-points-2y",
-            version="1.0.0",
+            version="2.0.0",  # 2.0.0: feature-level items (4 step functions, 16 steps); 1.0.0: 8 conditions
             title="Learned points: any new offence within 2 years (COMPAS Broward data, example)",
             description=(
                 "An example of a learned model shipped as data: a sparse integer points table "

@@ -22,6 +22,12 @@ The algorithm, all in numpy:
 5. **Calibration**: the probability for every possible total is expit(a * total + b), fitted by
    maximum likelihood on the training totals (the learned multiplier of FasterRisk is 1/a).
 
+Sparsity has two readings (``item``): a *condition* item is one yes/no step with non-zero points;
+a *feature* item is one feature with non-zero points (a factor row of the exported table, an
+integer step function), with ``max_steps`` bounding the steps of the whole table. The beam
+search enforces both budgets: with ``item="feature"``, a support that already uses ``max_items``
+features is only extended by conditions on those features.
+
 The fitted model is a points table per feature, written out by :meth:`PointsClassifier.to_spec`
 as an ``iomscore.points/1`` spec that scores exactly as :meth:`PointsClassifier.decision_function`.
 """
