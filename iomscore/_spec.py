@@ -129,6 +129,17 @@ class Factor(_Frozen):
             values = [b.equals for b in self.bins]
             if len(set(map(str, values))) != len(values):
                 raise ValueError(f"factor {self.name!r}: duplicate categories {values}")
+        if self.monotone is not None and self.is_categorical:
+            # Categories are read in the order listed: "increasing" means later categories
+            # never score fewer points.
+            pts = [b.points for b in self.bins]
+            pairs = list(itertools.pairwise(pts))
+            ok = all(a <= c for a, c in pairs) if self.monotone == "increasing" else all(a >= c for a, c in pairs)
+            if not ok:
+                raise ValueError(
+                    f"factor {self.name!r} is declared {self.monotone} over its categories in the "
+                    f"order listed, but its points {pts} are not"
+                )
         return self
 
     @property

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+import iomscore
 from iomscore.testing import _cli
 
 
@@ -25,9 +26,8 @@ def test_passes_on_a_builtin(capsys: pytest.CaptureFixture[str]) -> None:
     assert "PASS  determinism" in out and "2 properties: 2 passed" in out
 
 
-def _categorical_lie(tmp_path: Path) -> Path:
-    """A spec the validator accepts: monotone is not checked on categorical factors."""
-    spec = {
+def _categorical_lie() -> dict[str, object]:
+    return {
         "name": "categorical-lie", "version": "1", "title": "Categorical lie",
         "factors": [{"name": "drugs", "feature": "need_drugs_alcohol", "label": "Drugs need",
                      "monotone": "increasing",
@@ -36,19 +36,35 @@ def _categorical_lie(tmp_path: Path) -> Path:
                               {"equals": 2, "points": 0, "reason": "significant"}]}],
         "bands": [{"name": "low", "upper": 2}, {"name": "high", "lower": 2}],
     }
+
+
+def test_a_lying_spec_file_does_not_load(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "lie.json"
-    path.write_text(json.dumps(spec))
-    return path
+    path.write_text(json.dumps(_categorical_lie()))
+    assert _cli.run(_args(str(path))) == 2
+    assert "declared increasing" in capsys.readouterr().err
 
 
-def test_fails_with_counterexample_and_exit_status(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    status = _cli.run(_args(str(_categorical_lie(tmp_path)), "--max-examples", "20",
-                            "--property", "feature_monotonicity", "--property", "spec_round_trip"))
+def test_fails_with_counterexample_and_exit_status(capsys: pytest.CaptureFixture[str]) -> None:
+    # Built around the validator (model_construct), as a buggy third-party scorer could be.
+    from iomscore._registry import _registered
+    from iomscore._spec import Bin, Factor, PointsSpec
+
+    data = _categorical_lie()
+    factor = Factor.model_construct(**{**data["factors"][0], "bins": tuple(  # type: ignore[dict-item]
+        Bin.model_validate(b) for b in data["factors"][0]["bins"])})  # type: ignore[index]
+    spec = PointsSpec.model_validate({**data, "factors": [factor.model_copy(update={"monotone": None})]})
+    lying = spec.model_copy(update={"factors": (factor,)})
+    iomscore.register_scorer("categorical-lie", lambda: iomscore.PointsScorer(lying))
+    try:
+        status = _cli.run(_args("categorical-lie", "--max-examples", "20",
+                                "--property", "feature_monotonicity"))
+    finally:
+        _registered.pop("categorical-lie")
     out = capsys.readouterr().out
     assert status == 1
     assert "FAIL  feature_monotonicity" in out and "need_drugs_alcohol" in out
     assert "counterexample:" in out and '"person_id"' in out
-    assert "PASS  spec_round_trip" in out
 
 
 def test_json_output(capsys: pytest.CaptureFixture[str]) -> None:
