@@ -20,12 +20,12 @@ from pathlib import Path
 
 import numpy as np
 import sklearn
-from threadpoolctl import threadpool_limits
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
+from threadpoolctl import threadpool_limits
 
 from iomscore.evaluation import (
     COMPAS_FILTER,
@@ -260,7 +260,7 @@ def main() -> None:
             provenance={
                 "data": "ProPublica compas-analysis, compas-scores-two-years.csv (as ../shared/data/compas/broward-two-years.csv)",
                 "filter": COMPAS_FILTER,
-                "rows": int(len(data.y)),
+                "rows": len(data.y),
                 "outcome_column": "two_year_recid",
                 "features": NO_SEX,
                 "excluded_inputs": ["race", "sex"],

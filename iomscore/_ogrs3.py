@@ -169,7 +169,7 @@ def _shapley(intercept: float, terms: np.ndarray) -> np.ndarray:
         for mask in range(1 << k):
             if mask >> i & 1:
                 continue
-            size = bin(mask).count("1")
+            size = mask.bit_count()
             weight = math.factorial(size) * math.factorial(k - size - 1) / math.factorial(k)
             out[:, i] += weight * (value[mask | 1 << i] - value[mask])
     return out

@@ -29,9 +29,10 @@ import logging
 import math
 import pickle
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final, Mapping, Sequence
+from typing import Any, Final
 
 import numpy as np
 from scipy.special import expit
@@ -42,8 +43,8 @@ from sklearn.utils.validation import check_is_fitted
 
 __all__ = [
     "COMPAS_FEATURES",
-    "ColumnScore",
     "CVResult",
+    "ColumnScore",
     "CompasData",
     "at_risk_mask",
     "cross_validate",
@@ -96,7 +97,6 @@ def expected_calibration_error(y: Any, p: Any, n_bins: int = 10) -> float:
     y = np.asarray(y, dtype=np.float64)
     p = np.asarray(p, dtype=np.float64)
     idx = np.minimum((p * n_bins).astype(np.int64), n_bins - 1)
-    n = np.bincount(idx, minlength=n_bins)
     sy = np.bincount(idx, weights=y, minlength=n_bins)
     sp = np.bincount(idx, weights=p, minlength=n_bins)
     return float(np.abs(sy - sp).sum() / max(len(y), 1))
@@ -115,7 +115,7 @@ def model_size(estimator: Any) -> tuple[int, str]:
     if hasattr(est, "estimator_") and not hasattr(est, "tables_"):
         est = est.estimator_
     if hasattr(est, "item_points_"):
-        return int(len(est.item_points_)), "point items"
+        return len(est.item_points_), "point items"
     if hasattr(est, "tables_"):
         return int(sum(len(t.points) - 1 for t in est.tables_)), "scored bins"
     if hasattr(est, "coef_"):

@@ -13,8 +13,9 @@ from __future__ import annotations
 import logging
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final, Literal, Sequence
+from typing import Any, Final, Literal
 
 import numpy as np
 from scipy.special import expit
@@ -66,8 +67,8 @@ def _missing_mask(col: np.ndarray) -> np.ndarray:
         return np.isnan(col)
     if col.dtype.kind == "O":
         with np.errstate(invalid="ignore"):
-            nan = np.asarray(col != col, dtype=bool)  # NaN is the only value unequal to itself
-        none = np.asarray(np.equal(col, None), dtype=bool)
+            nan = np.asarray(col != col, dtype=np.bool_)  # noqa: PLR0124 (NaN is the only value unequal to itself)
+        none = np.asarray([v is None for v in col.tolist()], dtype=np.bool_)
         return nan | none
     return np.zeros(col.shape[0], dtype=bool)
 

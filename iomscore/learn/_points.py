@@ -36,8 +36,9 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Final, Sequence
+from typing import Any, Final
 
 import numpy as np
 from scipy.special import expit
@@ -326,7 +327,7 @@ def _polish(prob: _Problem, q: np.ndarray, ilo: np.ndarray, ihi: np.ndarray, max
     col = {int(j): prob.B[:, j].astype(np.int64) for j in np.flatnonzero(q)}
     for _ in range(max_iter):
         moves = []
-        for j in np.flatnonzero(q):
+        for j in np.flatnonzero(q).tolist():
             for step in (-1, 1):
                 v = q[j] + step
                 if v == 0 or not ilo[j] <= v <= ihi[j]:
@@ -570,8 +571,8 @@ class PointsClassifier(PointsModelMixin, ClassifierMixin, BaseEstimator):
         for t in self.tables_:
             intercept += t.shift_to_zero_min()
         self.intercept_ = int(intercept)
-        self.n_steps_ = int(len(nz))
-        self.n_features_used_ = int(len(self.tables_))
+        self.n_steps_ = len(nz)
+        self.n_features_used_ = len(self.tables_)
         self.n_nonzero_bins_ = int(sum(int(np.count_nonzero(t.points)) for t in self.tables_))
         self.n_items_ = self.n_steps_ if self.item == "condition" else self.n_features_used_
         # total = raw + shift where shift = intercept after centring (table shifts cancel out)
