@@ -364,15 +364,14 @@ class _PersonIndex:
 
     def __call__(self, col: Any) -> np.ndarray:
         if C.is_arrow(col) and self.arrow_values is not None:
-            encoded = C.pc.dictionary_encode(col)
-            chunks = encoded.chunks if hasattr(encoded, "chunks") else [encoded]
-            out = []
-            for chunk in chunks:
-                idx = C.pc.index_in(chunk.dictionary, value_set=self.arrow_values)
-                mapped = C._np(C.pc.fill_null(idx, -1)).astype(np.int64)
-                out.append(mapped[C._np(chunk.indices).astype(np.int64)] if mapped.size else
-                           np.full(len(chunk), -1, np.int64))
-            result = np.concatenate(out) if out else np.zeros(0, np.int64)
+            # One dictionary for the whole column, so the referral ids are hashed once
+            # (per-chunk dictionaries would rebuild the value set for every CSV block).
+            flat = col.combine_chunks() if hasattr(col, "combine_chunks") else col
+            encoded = C.pc.dictionary_encode(flat)
+            idx = C.pc.index_in(encoded.dictionary, value_set=self.arrow_values)
+            mapped = C._np(C.pc.fill_null(idx, -1)).astype(np.int64)
+            codes = C._np(encoded.indices).astype(np.int64)
+            result = mapped[codes] if mapped.size else np.full(len(flat), -1, np.int64)
             # empty person_id never matches a referral (those rows are rejected)
             return np.where(C.empty(col), -1, result)
         if self.lookup is None:
