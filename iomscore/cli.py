@@ -31,6 +31,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Final, TextIO
 
+import numpy as np
+
 from . import __version__
 
 __all__ = ["ProgressBar", "main"]
@@ -148,7 +150,7 @@ def _cmd_explain(args: argparse.Namespace) -> int:
                 return EXIT_NOTHING_SCORED
         _err(_NOT_FOUND.format(person=args.person, input=args.input))
         return EXIT_NOTHING_SCORED
-    one = result.table.take(matches[:1])
+    one = result.table.take(np.asarray(matches[:1]))
     from .io._common import ReadResult
 
     sub = ReadResult(table=one, rows=result.rows[matches[:1]], source=result.source)

@@ -56,6 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     # Three people to explain: the highest, a middle and the lowest iom-priority score.
     first = runs[SCORERS[0]].scores
+    assert first.person_id is not None
     ok = first.ok.nonzero()[0]
     order = ok[(-first.score[ok]).argsort(kind="stable")]
     chosen = [str(first.person_id[i]) for i in (order[0], order[len(order) // 2], order[-1])]
@@ -64,12 +65,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     for person in chosen:
         lines += [f"## {person}", ""]
         for name, run in runs.items():
-            pids = run.scores.person_id.tolist()
+            assert run.scores.person_id is not None and run.scores.error is not None or run.scores.ok.all()
+            pids = list(run.scores.person_id)  # type: ignore[arg-type]
             i = pids.index(person)
             if run.scores.ok[i]:
                 lines += [run.scores.result(i).explain(format="markdown"), ""]
             else:
-                lines += [f"*{name}: not scored ({run.scores.error[i]})*", ""]
+                error = run.scores.error[i] if run.scores.error is not None else ""
+                lines += [f"*{name}: not scored ({error})*", ""]
     explanations = out / "explanations.md"
     explanations.write_text("\n".join(lines), encoding="utf-8")
     written.append(("explanations of three people", explanations))

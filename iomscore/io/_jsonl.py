@@ -91,27 +91,27 @@ def read_jsonl(path: str | os.PathLike[str]) -> ReadResult:
     keep = [counter[r.person_id] == 1 for r in referrals]
     for r, line_no, ok in zip(referrals, lines, keep):
         if not ok:
-            rows = rows_of[r.person_id]
+            dup_rows = rows_of[r.person_id]
             rejects.append(Reject(source, line_no, r.person_id, "person_id", DUPLICATE_PERSON.format(
-                person=r.person_id, count=len(rows), rows=", ".join(map(str, rows))), line_no))
+                person=r.person_id, count=len(dup_rows), rows=", ".join(map(str, dup_rows))), line_no))
     referrals = [r for r, ok in zip(referrals, keep) if ok]
-    rows = np.asarray([n for n, ok in zip(lines, keep) if ok], dtype=np.int64)
+    valid_rows = np.asarray([n for n, ok in zip(lines, keep) if ok], dtype=np.int64)
     table = ReferralTable.from_referrals(referrals)
     violations = check_batch(table.batch)
     if violations.mask.any():
         for j in np.flatnonzero(violations.mask).tolist():
-            rejects.append(Reject(source, int(rows[j]), referrals[j].person_id, str(violations.field[j]),
-                                  str(violations.message[j]), int(rows[j])))
+            rejects.append(Reject(source, int(valid_rows[j]), referrals[j].person_id, str(violations.field[j]),
+                                  str(violations.message[j]), int(valid_rows[j])))
         good = ~violations.mask
         table = table.take(good)
-        rows = rows[good]
+        valid_rows = valid_rows[good]
     rejects.sort(key=lambda r: r.row)
     counts = ReadCounts(
         referral_rows=read,
         sanction_rows=sum(len(r.sanctions) for r in referrals),
         custody_rows=sum(len(r.custody) for r in referrals),
-        valid=int(rows.size),
-        rejected=read - int(rows.size),
+        valid=int(valid_rows.size),
+        rejected=read - int(valid_rows.size),
     )
     counts.check()
-    return ReadResult(table=table, rows=rows, rejects=rejects, counts=counts, source=source)
+    return ReadResult(table=table, rows=valid_rows, rejects=rejects, counts=counts, source=source)

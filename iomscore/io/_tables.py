@@ -163,7 +163,7 @@ def build_table(
     for name, is_empty, bad in [("assessment_date", a_empty, a_bad), ("date_of_birth", b_empty, b_bad)]:
         col = referrals[name]
         add_ref(np.flatnonzero(is_empty), name, lambda i: MISSING_VALUE)
-        add_ref(np.flatnonzero(bad), name, lambda i, col=col: BAD_DATE.format(value=C.value_at(col, i)))
+        add_ref(np.flatnonzero(bad), name, lambda i, col=col: BAD_DATE.format(value=C.value_at(col, i)))  # type: ignore[misc]
 
     def choice(column: str, vocabulary: tuple[str, ...]) -> np.ndarray:
         col = referrals.get(column)
@@ -217,10 +217,10 @@ def build_table(
         if name == "current_offence_group":
             s_group = C.encode(col, tax.codes)
             add_ref(np.flatnonzero((s_group < 0) & ~col_empty), name,
-                    lambda i, col=col: UNKNOWN_GROUP.format(value=C.value_at(col, i)))
+                    lambda i, col=col: UNKNOWN_GROUP.format(value=C.value_at(col, i)))  # type: ignore[misc]
         else:
             days, _, bad = C.dates(col)
-            add_ref(np.flatnonzero(bad), name, lambda i, col=col: BAD_DATE.format(value=C.value_at(col, i)))
+            add_ref(np.flatnonzero(bad), name, lambda i, col=col: BAD_DATE.format(value=C.value_at(col, i)))  # type: ignore[misc]
             if name == "first_sanction_date":
                 s_first = days
             else:
@@ -242,8 +242,8 @@ def build_table(
         for pid, source, row in poisoned:
             i = lookup.get(pid)
             if i is not None:
-                err.add(np.array([i]), "", lambda _i, s=source, r=row: MALFORMED_HISTORY.format(source=s, row=r),
-                        source, lambda _i, r=row: r)
+                err.add(np.array([i]), "", lambda _i, s=source, r=row: MALFORMED_HISTORY.format(source=s, row=r),  # type: ignore[misc]
+                        source, lambda _i, r=row: r)  # type: ignore[misc]
 
     # --- sanctions -----------------------------------------------------------------------
     s = _Sanctions.empty()
@@ -310,7 +310,7 @@ def build_table(
             match = _CUSTODY_PATH.match(field)
             if match and custody_source:
                 source, row = custody_source, c_lookup.row(i, int(match.group(1)))
-            err.add(np.array([i]), field, lambda _i, j=j: str(violations.message[j]), source, lambda _i, row=row: row)
+            err.add(np.array([i]), field, lambda _i, j=j: str(violations.message[j]), source, lambda _i, row=row: row)  # type: ignore[misc]
         good = ~violations.mask
         table = table.take(good)
         kept = kept[good]
@@ -444,8 +444,8 @@ def _attach_errors(
         p = int(person[r])
         if err.mask[p]:
             continue
-        err.add(np.array([p]), f"{field_of(r)}", lambda _p, r=r: message_of(r), source,
-                lambda _p, r=r: int(rows[r]))
+        err.add(np.array([p]), f"{field_of(r)}", lambda _p, r=r: message_of(r), source,  # type: ignore[misc]
+                lambda _p, r=r: int(rows[r]))  # type: ignore[misc]
 
 
 def _orphans(person: np.ndarray, pid_col: Any, source: str, rows: np.ndarray, rejects: list[Reject],
@@ -477,7 +477,7 @@ def _read_sanctions(
     for name, col, is_empty, bad in [("offence_date", cols["offence_date"], o_empty, o_bad),
                                      ("sanction_date", cols["sanction_date"], sd_empty, sd_bad)]:
         problems.append((is_empty, name, lambda r: MISSING_VALUE))
-        problems.append((bad, name, lambda r, col=col: BAD_DATE.format(value=C.value_at(col, r))))
+        problems.append((bad, name, lambda r, col=col: BAD_DATE.format(value=C.value_at(col, r))))  # type: ignore[misc]
     gcol = cols["offence_group"]
     group = C.encode(gcol, tax.codes)
     g_empty = C.empty(gcol)

@@ -72,7 +72,7 @@ def _referral_text(table: ReferralTable) -> dict[str, np.ndarray]:
     cols["mappa_level"] = _choice_text(h.mappa_level, ("1", "2", "3"), offset=1)
     for f in PROTECTED_FIELDS:
         v = np.asarray(table.protected.get(f, np.full(b.n, None, dtype=object)), dtype=object).copy()
-        v[np.equal(v, None)] = ""
+        v[v == None] = ""  # elementwise comparison with None
         cols[f] = v
     has = b.summary_previous >= 0
     cols["previous_sanctions"] = int_text(b.summary_previous, ~has)
