@@ -42,9 +42,11 @@ def unique_inverse(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def sorted_unique(keys: np.ndarray) -> np.ndarray:
     """Distinct values of an integer array, sorted."""
-    ordered = np.sort(np.asarray(keys).reshape(-1))
+    ordered = np.asarray(keys).reshape(-1)
     if ordered.size == 0:
         return ordered
+    if not bool((ordered[1:] >= ordered[:-1]).all()):  # input is often already in order
+        ordered = np.sort(ordered)
     keep = np.empty(ordered.size, dtype=bool)
     keep[0] = True
     np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Final
 
 import numpy as np
@@ -13,8 +14,27 @@ DAYS_PER_YEAR: Final = 365.25
 DAYS_PER_MONTH: Final = DAYS_PER_YEAR / 12
 
 
+_TABLE_FIRST: Final = -25567  # 1900-01-01
+_TABLE_LAST: Final = 47846  # 2100-12-31
+
+
+@lru_cache(maxsize=1)
+def _calendar_table() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Year, month and day of every day from 1900 to 2100 (a 73,414-row lookup table)."""
+    return _year_month_day(np.arange(_TABLE_FIRST, _TABLE_LAST + 1, dtype=np.int64))
+
+
 def year_month_day(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Calendar year, month (1-12) and day (1-31) of each day number."""
+    d = np.asarray(days, dtype=np.int64)
+    if d.size > 1000 and d.min() >= _TABLE_FIRST and d.max() <= _TABLE_LAST:
+        year, month, day = _calendar_table()
+        i = d - _TABLE_FIRST
+        return year[i], month[i], day[i]
+    return _year_month_day(d)
+
+
+def _year_month_day(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     d = np.asarray(days, dtype=np.int64).astype("datetime64[D]")
     months = d.astype("datetime64[M]")
     year = d.astype("datetime64[Y]").astype(np.int64) + 1970

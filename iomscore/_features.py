@@ -249,8 +249,10 @@ def _custody_intervals(f: FeatureFrame) -> np.ndarray:
 def at_risk_days_since(f: FeatureFrame, day: np.ndarray, person: np.ndarray) -> np.ndarray:
     """Days at risk (not in custody) from ``day`` up to the assessment date of ``person``.
 
-    Each row is paired with each merged custody interval of its person (people have few),
-    and the overlaps of ``[day, assessment)`` with the intervals are subtracted.
+    Custody intervals are merged and sorted, so the custody inside ``[day, assessment)`` is
+    the total of the intervals from the first one ending after ``day``, less the part of that
+    interval before ``day``. Finding that interval walks each person's intervals in order,
+    on a shrinking set of rows (people have few intervals), with no sort of the rows.
     """
     b = f.batch
     day = np.asarray(day, dtype=np.int64)
@@ -260,16 +262,34 @@ def at_risk_days_since(f: FeatureFrame, day: np.ndarray, person: np.ndarray) -> 
     if iv.shape[0] == 0 or day.size == 0:
         return out
     ip, s, e = iv[:, 0], iv[:, 1], iv[:, 2]
+    length = e - s
     count = np.bincount(ip, minlength=b.n)
     first = np.zeros(b.n, dtype=np.int64)
     np.cumsum(count[:-1], out=first[1:])
+    # suffix[j]: custody days in interval j and the person's later intervals
+    csum = np.cumsum(length)
+    person_end = np.zeros(b.n, dtype=np.int64)
+    has = count > 0
+    person_end[has] = csum[first[has] + count[has] - 1]
+    suffix = person_end[ip] - (csum - length)
+
     rows = np.flatnonzero(count[person] > 0)
-    k = count[person[rows]]
-    pair_row = np.repeat(np.arange(rows.size), k)
-    starts = np.cumsum(k) - k
-    pair_iv = np.repeat(first[person[rows]] - starts, k) + np.arange(int(k.sum()))
-    overlap = np.clip(e[pair_iv] - np.maximum(s[pair_iv], day[rows][pair_row]), 0, None)
-    out[rows] -= np.bincount(pair_row, weights=overlap, minlength=rows.size)
+    p, d = person[rows], day[rows]
+    n_ivs, start = count[p], first[p]
+    ended = np.zeros(rows.size, dtype=np.int64)  # intervals of the person ending by ``day``
+    active = np.arange(rows.size)
+    step = 0
+    while active.size:
+        active = active[n_ivs[active] > step]
+        done = e[start[active] + step] <= d[active]
+        ended[active[done]] += 1
+        active = active[done]
+        step += 1
+    j = start + ended
+    inside = ended < n_ivs
+    jj = np.where(inside, j, 0)
+    overlap = np.where(inside, suffix[jj] - np.clip(d - s[jj], 0, length[jj]), 0)
+    out[rows] -= overlap
     return out
 
 
