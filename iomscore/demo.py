@@ -8,7 +8,9 @@ output directory:
   with a sprinkle of deliberately bad rows;
 * ``scores-<scorer>.csv`` and ``rejects-<scorer>.csv`` for ``iom-priority`` and ``ogrs3``,
   produced by the same code as ``iomscore score`` (:func:`iomscore.io.score_files`);
-* ``explanations.md``: the full breakdown of three people under both scorers.
+* ``explanations.md``: the full breakdown of three people under both scorers;
+* ``cohort-selection.json`` and ``panel-pack.html``: the cohort recommendation under the
+  shipped neighbourhood-crime policy and the printable panel pack for the meeting.
 
 This module is a script: it prints where each file is.
 """
@@ -22,7 +24,9 @@ from pathlib import Path
 from typing import Final
 
 from . import synth
+from .cohort import select_cohort
 from .io import score_files
+from .panel import write_panel
 
 __all__ = ["main"]
 
@@ -30,6 +34,9 @@ SCORERS: Final = ("iom-priority", "ogrs3")
 N_PEOPLE: Final = 300
 SEED: Final = 2025
 BAD_FRACTION: Final = 0.02
+#: Fixed dates so the demo's files are the same on every run.
+DEMO_MEETING_DATE: Final = "2025-06-02"
+DEMO_GENERATED_AT: Final = "2025-06-01T09:00:00+00:00"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -76,6 +83,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     explanations = out / "explanations.md"
     explanations.write_text("\n".join(lines), encoding="utf-8")
     written.append(("explanations of three people", explanations))
+
+    # The panel step: a cohort recommendation under the shipped policy, and the panel pack.
+    priority = runs[SCORERS[0]]
+    if priority.input is not None and priority.scores.ok.any():
+        selection = select_cohort(priority.input.table, priority.scores)
+        selection_path = out / "cohort-selection.json"
+        selection_path.write_text(selection.to_json(), encoding="utf-8")
+        summary = selection.summary()
+        pack = write_panel(
+            out / "panel-pack.html", selection, groups=priority.input.table,
+            title="IOM panel pack (synthetic demo)", panel="Demo neighbourhood-crime panel",
+            meeting_date=DEMO_MEETING_DATE, generated_at=DEMO_GENERATED_AT,
+        )
+        written += [
+            (f"cohort recommendation ({summary.get('selected', 0)} selected of "
+             f"{summary.get('eligible', 0)} eligible)", selection_path),
+            ("panel pack (open in a browser; prints on A4)", pack),
+        ]
 
     width = max(len(label) for label, _ in written)
     print(f"iomscore demo: {args.n} synthetic referrals (seed {args.seed}) in {out}/")
