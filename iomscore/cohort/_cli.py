@@ -4,7 +4,9 @@
 function taking the parsed arguments and returning an exit code (0 success, 2 bad input).
 
 Referral files are ``.json`` (a list of referrals, or an object with a ``referrals`` list)
-or ``.jsonl`` (one referral per line), in the :class:`iomscore.Referral` schema.
+or ``.jsonl`` (one referral per line), in the :class:`iomscore.Referral` schema, or the
+two-table ``.csv``/``.parquet`` form of :mod:`iomscore.io` (sanctions and custody tables found
+beside the referrals file as ``<stem>-sanctions`` and ``<stem>-custody``).
 """
 
 from __future__ import annotations
@@ -94,7 +96,11 @@ def _current(value: str | None) -> list[str]:
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("referrals", help="referral list (.json or .jsonl)")
+    parser.add_argument(
+        "referrals",
+        help="referral list: .json/.jsonl, or .csv/.parquet in the two-table form "
+        "(<stem>-sanctions and <stem>-custody beside it)",
+    )
     parser.add_argument("--policy", default=DEFAULT_POLICY, help="policy file or shipped policy name (default: %(default)s)")
     parser.add_argument("--scorer", default=DEFAULT_SCORER, help="scorer name or spec file (default: %(default)s)")
     parser.add_argument("--capacity", type=int, default=None, help="places available (default: the policy's)")
@@ -105,9 +111,26 @@ def _common(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _read_table(path: str) -> ReferralTable:
+    """Referrals from JSON/JSON Lines (every record must be valid) or the two-table CSV or
+    Parquet form (invalid rows are listed on stderr and left out, as ``iomscore score`` does)."""
+    if Path(path).suffix.lower() not in (".csv", ".parquet"):
+        return ReferralTable.from_referrals(read_referrals(path))
+    from ..io import read_referrals as read_tables
+    from ..io import sibling_tables
+
+    sanctions, custody = sibling_tables(path)
+    result = read_tables(path, sanctions, custody)
+    for r in result.rejects:
+        print(f"iomscore: rejected {r.person_id or '?'} ({r.source} row {r.row}) {r.field}: {r.reason}",
+              file=sys.stderr)
+    c = result.counts
+    print(f"read {c.referral_rows} = valid {c.valid} + rejected {c.rejected}", file=sys.stderr)
+    return result.table
+
+
 def _select(args: argparse.Namespace) -> tuple[CohortSelection, ReferralTable]:
-    refs = read_referrals(args.referrals)
-    table = ReferralTable.from_referrals(refs)
+    table = _read_table(args.referrals)
     scores = score_batch(table, args.scorer)
     selection = select_cohort(
         table, scores, args.policy, current_cohort=_current(args.current_cohort), capacity=args.capacity
