@@ -139,3 +139,13 @@ def test_explanation_formats() -> None:
     assert result.reasons[0].endswith("+6")  # the largest part comes first
     with pytest.raises(ValueError, match="format"):
         iomscore.explain(result, format="pdf")  # type: ignore[arg-type]
+
+
+def test_every_shipped_model_and_policy_hash_is_in_the_changelog() -> None:
+    # Anything that can move a score must be announced under "Scoring changes".
+    root = shipped_models_dir()
+    changelog = (root.parent / "CHANGELOG.md").read_text(encoding="utf-8")
+    hashes = {p.name: json.loads(p.read_text())["sha256"] for p in root.rglob("*.json")}
+    hashes["ogrs3"] = iomscore.get_scorer("ogrs3").identity.sha256
+    missing = [name for name, sha in hashes.items() if sha not in changelog]
+    assert not missing, f"add a Scoring changes entry for {missing}"
