@@ -17,14 +17,17 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python -m iomscore.demo --out demo-output
 
+# The test suite, then the static checks (type hints must pass mypy; lint must pass ruff).
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+	$(BIN)/mypy -p iomscore
+	$(BIN)/ruff check iomscore tests benchmarks
 
 lint: $(STAMP)
 	$(BIN)/ruff check iomscore tests benchmarks
 
 typecheck: $(STAMP)
-	$(BIN)/mypy iomscore
+	$(BIN)/mypy -p iomscore
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_batch.py
