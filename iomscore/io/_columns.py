@@ -27,13 +27,12 @@ except ImportError:  # pragma: no cover - exercised when pyarrow is absent
     pa = None
     pc = None
 
-__all__ = ["HAVE_ARROW", "counts", "dates", "empty", "encode", "text", "value_at"]
+__all__ = ["HAVE_ARROW", "counts", "dates", "empty", "encode", "flat", "text", "text_shared", "value_at"]
 
 HAVE_ARROW: Final = pa is not None
 _DATE_RE: Final = re.compile(r"\d{4}-\d{2}-\d{2}")
 _DATE_PATTERN: Final = r"^\d{4}-\d{2}-\d{2}$"
 _COUNT_RE: Final = re.compile(r"[0-9]{1,9}")
-_COUNT_PATTERN: Final = r"^[0-9]{1,9}$"
 _EPOCH: Final = dt.date(1970, 1, 1).toordinal()
 
 Column = Any  # pa.Array | pa.ChunkedArray | np.ndarray (object, str)
@@ -47,8 +46,17 @@ def _np(arr: Any) -> np.ndarray:
     if isinstance(arr, np.ndarray):
         return arr
     if hasattr(arr, "combine_chunks"):  # ChunkedArray.to_numpy would import pandas
+        if arr.num_chunks > 1 and arr.null_count == 0 and pa.types.is_primitive(arr.type) \
+                and not pa.types.is_boolean(arr.type):
+            # Fixed-width chunks: one concatenate of zero-copy views, not a combined copy first.
+            return np.concatenate([c.to_numpy(zero_copy_only=True) for c in arr.chunks])
         arr = arr.combine_chunks()
     return arr.to_numpy(zero_copy_only=False)
+
+
+def flat(col: Any) -> Any:
+    """A pyarrow Array (chunks combined) of an Array or ChunkedArray."""
+    return col.combine_chunks() if hasattr(col, "combine_chunks") else col
 
 
 def _uniques_map(col: np.ndarray, parse: Any) -> tuple[np.ndarray, Any]:
@@ -61,15 +69,30 @@ def _uniques_map(col: np.ndarray, parse: Any) -> tuple[np.ndarray, Any]:
 def empty(col: Column) -> np.ndarray:
     """True where the value is empty (or null)."""
     if is_arrow(col):
-        return _np(pc.fill_null(pc.equal(pc.utf8_length(col), 0), True)).astype(bool)
+        # byte length 0 <=> character length 0 (and far cheaper than utf8_length)
+        is_empty = pc.equal(pc.binary_length(col), 0)
+        if col.null_count:
+            is_empty = pc.fill_null(is_empty, True)
+        return _np(is_empty).astype(bool)
     return np.fromiter((not v for v in col), dtype=bool, count=col.shape[0])
 
 
 def text(col: Column) -> np.ndarray:
     """The values as a numpy object array of ``str`` (nulls as ``""``)."""
     if is_arrow(col):
-        out = _np(pc.fill_null(col, ""))
-        return out.astype(object)
+        out = _np(pc.fill_null(col, "") if col.null_count else col)
+        return out.astype(object, copy=False)
+    return col
+
+
+def text_shared(col: Column) -> np.ndarray:
+    """Like :func:`text`, for columns of few distinct values: one ``str`` per distinct value."""
+    if is_arrow(col):
+        encoded = pc.dictionary_encode(flat(pc.fill_null(col, "") if col.null_count else col))
+        if len(encoded.dictionary) * 4 > max(len(encoded), 1):
+            return text(col)
+        labels = encoded.dictionary.to_numpy(zero_copy_only=False).astype(object, copy=False)
+        return labels[_np(encoded.indices)] if len(labels) else np.zeros(len(encoded), dtype=object)
     return col
 
 
@@ -99,9 +122,12 @@ def dates(col: Column) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """
     if is_arrow(col):
         is_empty = empty(col)
-        filled = pc.if_else(pa.array(is_empty), "1970-01-01", pc.fill_null(col, ""))
+        if is_empty.any():  # (nulls count as empty, so none are left in ``filled`` either way)
+            filled = pc.if_else(pa.array(is_empty), "1970-01-01", pc.fill_null(col, ""))
+        else:
+            filled = col
         try:
-            days = _np(pc.cast(filled, pa.date32()).cast(pa.int32())).astype(np.int32)
+            days = _np(pc.cast(pc.cast(filled, pa.date32()), pa.int32())).astype(np.int32)  # (a writable copy)
             bad = np.zeros(is_empty.shape[0], dtype=bool)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             # Some value is malformed: find which, then cast the well-formed ones.
@@ -156,9 +182,13 @@ def counts(col: Column) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """
     is_empty = empty(col)
     if is_arrow(col):
-        filled = pc.fill_null(col, "")
-        ok = _np(pc.fill_null(pc.match_substring_regex(filled, _COUNT_PATTERN), False)).astype(bool)
-        vals = _np(pc.cast(pc.if_else(pa.array(ok), filled, "-1"), pa.int64())).astype(np.int64)
+        # ^[0-9]{1,9}$ without a regex: ASCII digits only (false when empty), at most 9 bytes
+        length = pc.binary_length(col)
+        ok_arr = pc.and_(pc.ascii_is_decimal(col), pc.less_equal(length, 9))
+        ok = _np(pc.fill_null(ok_arr, False) if col.null_count else ok_arr).astype(bool)
+        vals = np.full(ok.shape[0], -1, dtype=np.int64)
+        if ok.any():
+            vals[ok] = _np(pc.cast(pc.filter(col, pa.array(ok)), pa.int64()))
     else:
         def parse(v: str) -> int:
             return int(v) if _COUNT_RE.fullmatch(v) else -1

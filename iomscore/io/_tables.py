@@ -27,6 +27,7 @@ from .._batch import (
     _positions_within,
 )
 from .._referral import DISPOSALS, NEED_LEVELS, PATHWAYS
+from .._arrays import factorize
 from .._rules import check_batch
 from .._taxonomy import offence_taxonomy
 from . import _columns as C
@@ -156,7 +157,7 @@ def build_table(
     pid_col = referrals["person_id"]
     person_id = C.text(pid_col)
     add_ref(np.flatnonzero(C.empty(pid_col)), "person_id", lambda i: MISSING_VALUE)
-    _duplicates(person_id, err, referral_source, rrow)
+    _duplicates(person_id, err, referral_source, rrow, pid_col)
 
     assess, a_empty, a_bad = C.dates(referrals["assessment_date"])
     birth, b_empty, b_bad = C.dates(referrals["date_of_birth"])
@@ -189,7 +190,7 @@ def build_table(
         if col is None:
             protected[f] = np.full(n, None, dtype=object)
         else:
-            values = C.text(col).copy()
+            values = C.text_shared(col).copy()
             values[C.empty(col)] = None
             protected[f] = values
     protected["sex"] = np.array(["male", "female", None], dtype=object)[np.where(sex < 0, 2, sex)]
@@ -263,15 +264,15 @@ def build_table(
     keep = ~err.mask
     kept = np.flatnonzero(keep)
     new_index = np.cumsum(keep) - 1
-    s_sel = np.flatnonzero(keep[s.person]) if s.person.size else np.zeros(0, np.int64)
-    c_sel = np.flatnonzero(keep[c_person]) if c_person.size else np.zeros(0, np.int64)
+    s_sel = _selection(keep, s.person)
+    c_sel = _selection(keep, c_person)
     batch = ReferralBatch.from_arrays(
         person_id=person_id[kept],
         assessment_day=assess[kept],
         birth_day=birth[kept],
         sex=sex[kept],
         needs=needs[kept],
-        sanction_person=new_index[s.person[s_sel]],
+        sanction_person=s.person[s_sel] if keep.all() else new_index[s.person[s_sel]],
         offence_day=s.offence[s_sel],
         sanction_day=s.sanction[s_sel],
         group=s.group[s_sel],
@@ -280,7 +281,7 @@ def build_table(
         occasion=s.occasion[s_sel],
         current=s.current[s_sel],
         sanction_position=s.position[s_sel],
-        custody_person=new_index[c_person[c_sel]],
+        custody_person=c_person[c_sel] if keep.all() else new_index[c_person[c_sel]],
         custody_start=c_start[c_sel],
         custody_end=c_end[c_sel],
         summary_previous=s_prev[kept],
@@ -324,6 +325,14 @@ def build_table(
     return ReadResult(table=table, rows=rrow[kept], rejects=rejects, counts=counts, source=referral_source)
 
 
+def _selection(keep: np.ndarray, person: np.ndarray) -> np.ndarray | slice:
+    """Rows whose referral is kept (a whole slice, without copying, when that is all of them)."""
+    if not person.size:
+        return np.zeros(0, np.int64)
+    sel = keep[person]
+    return slice(None) if sel.all() else np.flatnonzero(sel)
+
+
 def _reject_order(r: Reject) -> tuple[int, int, str, int]:
     ref = r.referral_row if r.referral_row is not None else 1 << 62
     return (ref, 0 if r.referral_row is not None else 1, r.source, r.row)
@@ -335,10 +344,25 @@ def _referral_known() -> list[str]:
     return list(REFERRAL_COLUMNS)
 
 
-def _duplicates(person_id: np.ndarray, err: _Errors, source: str, rrow: np.ndarray) -> None:
+def _group_codes(person_id: np.ndarray, col: Any) -> tuple[np.ndarray, np.ndarray]:
+    """(code, count): equal codes for equal ids as ``np.unique(person_id.astype(str))`` groups
+    them (which ignores trailing NUL characters), and the size of each code's group."""
+    if C.is_arrow(col) and not C.pc.any(C.pc.match_substring(col, "\x00")).as_py():
+        encoded = C.pc.dictionary_encode(C.flat(C.pc.fill_null(col, "") if col.null_count else col))
+        codes = C._np(encoded.indices).astype(np.int64)
+        return codes, np.bincount(codes, minlength=len(encoded.dictionary))
+    values = person_id.tolist()
+    if any("\x00" in v for v in values):
+        _uniques, inverse, count = np.unique(person_id.astype(str), return_inverse=True, return_counts=True)
+        return inverse.reshape(-1), count
+    codes, uniques = factorize(values)
+    return codes, np.bincount(codes, minlength=len(uniques))
+
+
+def _duplicates(person_id: np.ndarray, err: _Errors, source: str, rrow: np.ndarray, col: Any = None) -> None:
     if person_id.size == 0:
         return
-    _uniques, inverse, count = np.unique(person_id.astype(str), return_inverse=True, return_counts=True)
+    inverse, count = _group_codes(person_id, col)
     dup = count[inverse] > 1
     dup &= person_id != ""
     if not dup.any():
@@ -364,16 +388,14 @@ class _PersonIndex:
 
     def __call__(self, col: Any) -> np.ndarray:
         if C.is_arrow(col) and self.arrow_values is not None:
-            # One dictionary for the whole column, so the referral ids are hashed once
-            # (per-chunk dictionaries would rebuild the value set for every CSV block).
-            flat = col.combine_chunks() if hasattr(col, "combine_chunks") else col
-            encoded = C.pc.dictionary_encode(flat)
-            idx = C.pc.index_in(encoded.dictionary, value_set=self.arrow_values)
-            mapped = C._np(C.pc.fill_null(idx, -1)).astype(np.int64)
-            codes = C._np(encoded.indices).astype(np.int64)
-            result = mapped[codes] if mapped.size else np.full(len(flat), -1, np.int64)
+            # One hash table of the referral ids, probed by every row (first match wins).
+            if len(self.arrow_values) == 0:
+                return np.full(len(col), -1, np.int64)
+            idx = C.pc.index_in(col, value_set=self.arrow_values)
+            result = C._np(C.pc.fill_null(idx, -1)).astype(np.int64)
             # empty person_id never matches a referral (those rows are rejected)
-            return np.where(C.empty(col), -1, result)
+            result[C.empty(col)] = -1
+            return result
         if self.lookup is None:
             self.lookup = {}
             for i, v in enumerate(self.values.tolist()):
@@ -429,6 +451,23 @@ class _Sanctions:
                    current=z.astype(bool), position=z.astype(np.int32), rows=z, labels={})
 
 
+def _positions(person: np.ndarray, attached: np.ndarray) -> np.ndarray:
+    """Position of each attached row among its referral's rows (file order); -1 if unattached."""
+    m = person.shape[0]
+    if m and attached.all() and bool((person[1:] >= person[:-1]).all()):
+        # Rows already grouped by referral in ascending order (the usual export): no sort.
+        new = np.empty(m, dtype=bool)
+        new[0] = True
+        np.not_equal(person[1:], person[:-1], out=new[1:])
+        at = np.arange(m, dtype=np.int64)
+        run_start = np.maximum.accumulate(np.where(new, at, 0))
+        return (at - run_start).astype(np.int32)
+    position = np.full(m, -1, dtype=np.int32)
+    if attached.any():
+        position[attached] = _positions_within(person[attached])
+    return position
+
+
 def _attach_errors(
     person: np.ndarray, position: np.ndarray, bad: np.ndarray, field_of: Callable[[int], str],
     message_of: Callable[[int], str], err: _Errors, source: str, rows: np.ndarray,
@@ -467,9 +506,7 @@ def _read_sanctions(
     person = index_of(cols["person_id"])
     counts.orphan_sanction_rows = _orphans(person, cols["person_id"], source, rows, rejects, ORPHAN_SANCTION)
     attached = person >= 0
-    position = np.full(m, -1, dtype=np.int32)
-    if attached.any():
-        position[attached] = _positions_within(person[attached])
+    position = _positions(person, attached)
 
     problems: list[tuple[np.ndarray, str, Callable[[int], str]]] = []
     offence, o_empty, o_bad = C.dates(cols["offence_date"])
@@ -544,9 +581,7 @@ def _read_custody(
     person = index_of(cols["person_id"])
     counts.orphan_custody_rows = _orphans(person, cols["person_id"], source, rows, rejects, ORPHAN_CUSTODY)
     attached = person >= 0
-    position = np.full(k, -1, dtype=np.int32)
-    if attached.any():
-        position[attached] = _positions_within(person[attached])
+    position = _positions(person, attached)
     scol = cols["start"]
     start, s_empty, s_bad = C.dates(scol)
     problems: list[tuple[np.ndarray, str, Callable[[int], str]]] = [
