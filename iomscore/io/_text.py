@@ -13,7 +13,8 @@ import numpy as np
 from .._batch import MISSING_DAY, ONGOING_DAY
 from . import _columns as C
 
-__all__ = ["DECIMALS", "date_text", "fixed", "int_text", "write_csv_rows"]
+__all__ = ["DECIMALS", "date_text", "fixed", "fixed_arrow", "int_text", "quote_arrow", "quote_text", "write_csv_rows",
+           "write_lines"]
 
 #: Decimal places of every float written (trailing zeros dropped, so points stay integers).
 DECIMALS: Final = 6
@@ -119,3 +120,78 @@ def _write_buffer(f: BinaryIO, lines: Any) -> None:
         offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int64)[chunk.offset : chunk.offset + len(chunk) + 1]
         data = chunk.buffers()[2]
         f.write(memoryview(data)[int(offsets[0]) : int(offsets[-1])])
+
+
+# --- Arrow builders for the scores writer ----------------------------------------------
+
+_STRUCTURAL: Final = np.array([ord(c) for c in _QUOTE_CHARS], dtype=np.uint8)
+
+
+def fixed_arrow(values: np.ndarray) -> Any:
+    """:func:`fixed` as a pyarrow ``large_string`` array (same text, built in Arrow kernels)."""
+    pa, pc = C.pa, C.pc
+    x = np.asarray(values, dtype=np.float64)
+    nan = ~np.isfinite(x)
+    q = np.rint(np.where(nan, 0.0, x) * _SCALE).astype(np.int64)
+    neg = q < 0
+    a = np.abs(q)
+    fp_int = a % _SCALE
+    ip = pc.cast(pa.array(a // _SCALE), pa.large_string())
+    fp = pc.utf8_rtrim(pc.utf8_lpad(pc.cast(pa.array(fp_int), pa.large_string()), width=DECIMALS, padding="0"),
+                       characters="0")
+    empty = pa.scalar("", pa.large_string())
+    sign = pc.if_else(pa.array(neg), pa.scalar("-", pa.large_string()), empty)
+    dot = pc.if_else(pa.array(fp_int != 0), pa.scalar(".", pa.large_string()), empty)
+    text = pc.binary_join_element_wise(sign, ip, dot, fp, empty)
+    if nan.any():
+        text = pc.if_else(pa.array(nan), empty, text)
+    return text
+
+
+def _has_structural(a: Any) -> bool:
+    """Whether any value of a (large_)string array holds a comma, quote or line break."""
+    if a.offset or a.null_count:
+        return True  # (conservative: let the exact per-value check decide)
+    data = a.buffers()[2]
+    if data is None:
+        return False
+    raw = np.frombuffer(data, dtype=np.uint8)
+    return bool(np.isin(raw, _STRUCTURAL).any())
+
+
+def quote_arrow(a: Any) -> Any:
+    """Quote values as :mod:`csv` ``QUOTE_MINIMAL`` does (only where needed)."""
+    pa, pc = C.pa, C.pc
+    if not _has_structural(a):
+        return a
+    needs = pc.match_substring_regex(a, '[,"\r\n]')
+    q_ = pa.scalar('"', a.type)
+    quoted = pc.binary_join_element_wise(q_, pc.replace_substring(a, '"', '""'), q_, pa.scalar("", a.type))
+    return pc.if_else(needs, quoted, a)
+
+
+def quote_text(v: str) -> str:
+    """One value quoted as :mod:`csv` ``QUOTE_MINIMAL`` does."""
+    return _quote_py(v)
+
+
+def write_lines(f: BinaryIO, header: Sequence[str], columns: Sequence[Any]) -> None:
+    """Write a header and rows of ready (already quoted) Arrow text columns or scalars."""
+    pa, pc = C.pa, C.pc
+    f.write((",".join(_quote_py(h) for h in header) + "\n").encode("utf-8"))
+    if not columns:
+        return
+    cols = [c if isinstance(c, pa.Scalar) else (c if c.type == pa.large_string() else c.cast(pa.large_string()))
+            for c in columns]
+    # the line end rides on the last column, so one join builds whole lines
+    last = cols[-1]
+    nl = pa.scalar("\n", pa.large_string())
+    empty = pa.scalar("", pa.large_string())
+    if isinstance(last, pa.Scalar):
+        cols[-1] = pa.scalar(last.as_py() + "\n", pa.large_string())
+    else:
+        cols[-1] = pc.binary_join_element_wise(last, nl, empty)
+    if all(isinstance(c, pa.Scalar) for c in cols):
+        return  # (no rows: callers only get here with at least one array column)
+    lines = pc.binary_join_element_wise(*cols, pa.scalar(",", pa.large_string()))
+    _write_buffer(f, lines)

@@ -13,6 +13,7 @@ import numpy as np
 
 from .._batch import OCCASION_ID_BASE, PROTECTED_FIELDS, ROSH_LEVELS, ReferralTable
 from .._referral import DISPOSALS, NEED_LEVELS, PATHWAYS
+from .._arrays import unique_inverse
 from .._result import ScoreBatch, format_part_value
 from .._taxonomy import offence_taxonomy
 from . import _columns as C
@@ -22,7 +23,7 @@ from ._common import (
     SUMMARY_COLUMNS,
     Reject,
 )
-from ._text import date_text, fixed, int_text, write_csv_rows
+from ._text import date_text, fixed, fixed_arrow, int_text, quote_arrow, quote_text, write_csv_rows, write_lines
 
 __all__ = [
     "REJECT_COLUMNS",
@@ -228,6 +229,109 @@ def _value_text(values: np.ndarray, unit: str) -> np.ndarray:
     return texts[inverse.reshape(-1)]
 
 
+def _value_codes(values: np.ndarray, unit: str) -> tuple[np.ndarray, list[str]]:
+    """(code, texts): ``texts[code[i]] == format_part_value(values[i], unit)``, formatting few values.
+
+    Points: one format per distinct value. Percentage points (one decimal, so continuous
+    values): one per distinct (rounded tenth, sign), which gives the same text as formatting
+    each value, because Python's ``.1f`` rounds the exact binary value correctly and a value
+    that is not within 1e-6 of a tie rounds to ``rint(10 * value)``; values near a tie, huge
+    or not finite are formatted one by one.
+    """
+    v = np.asarray(values, dtype=np.float64)
+    if v.size == 0:
+        return np.zeros(0, dtype=np.int64), []
+    if unit != "percentage points":
+        uniques, inverse = np.unique(v, return_inverse=True)
+        return inverse.reshape(-1).astype(np.int64), [format_part_value(float(u), unit) for u in uniques.tolist()]
+    with np.errstate(invalid="ignore", over="ignore"):
+        y = v * 10.0
+        frac = y - np.floor(y)
+        safe = np.isfinite(y) & (np.abs(v) < 1e9) & (np.abs(frac - 0.5) > 1e-6)
+    tenths = np.rint(np.where(safe, y, 0.0)).astype(np.int64)
+    key = tenths * 2 + np.signbit(v)
+    code = np.empty(v.size, dtype=np.int64)
+    safe_idx = np.flatnonzero(safe)
+    texts: list[str] = []
+    if safe_idx.size:
+        first, inverse = unique_inverse(key[safe_idx])
+        texts = [format_part_value(float(x), unit) for x in v[safe_idx[first]].tolist()]
+        code[safe_idx] = inverse
+    other = np.flatnonzero(~safe)
+    if other.size:
+        code[other] = len(texts) + np.arange(other.size)
+        texts += [format_part_value(float(x), unit) for x in v[other].tolist()]
+    return code, texts
+
+
+class _ReasonSlots:
+    """The ``top`` reason lines of the given rows as codes into small tables of distinct text.
+
+    ``slots[t] = (code, texts)``: row ``i``'s t-th line is ``texts[code[i]]`` (``texts[0]``
+    is ``""``, for rows with fewer lines). Each distinct (reason, value text) pair is joined
+    once, so a million rows cost a few thousand string operations.
+    """
+
+    def __init__(self, scores: ScoreBatch, top: int, idx: np.ndarray) -> None:
+        pa, pc = C.pa, C.pc
+        values = scores.part_values[idx]
+        n, k = values.shape if values.ndim == 2 else (idx.size, 0)
+        self.n = n
+        self.slots: list[tuple[np.ndarray, list[str]]] = []
+        if n == 0 or k == 0:
+            self.slots = [(np.zeros(n, dtype=np.int64), [""]) for _ in range(top)]
+            return
+        ranked = scores.ranked_parts()[idx]
+        ranked_values = np.take_along_axis(values, ranked, axis=1)
+        nonzero = ranked_values != 0.0
+        if scores.baseline_part is not None and scores.baseline_part in scores.part_names:
+            nonzero &= ranked != scores.part_names.index(scores.baseline_part)
+        slot = np.cumsum(nonzero, axis=1) - 1
+        picks = []
+        for t in range(top):
+            hit = nonzero & (slot == t)
+            has = hit.any(axis=1)
+            col = np.argmax(hit, axis=1)
+            rows_t = np.flatnonzero(has)
+            picks.append((rows_t, ranked[rows_t, col[rows_t]], ranked_values[rows_t, col[rows_t]]))
+        # Reason text of each (part, row) that is shown: codes into one table of distinct texts.
+        reason_code = np.full((k, n), -1, dtype=np.int64)
+        reason_texts: list[str] = []
+        for part in range(k):
+            shown = np.zeros(n, dtype=bool)
+            for rows_t, part_t, _ in picks:
+                shown[rows_t[part_t == part]] = True
+            where = np.flatnonzero(shown)
+            if where.size == 0:
+                continue
+            objs = np.asarray(scores.part_reasons[part], dtype=object)[idx[where]]
+            encoded = pc.dictionary_encode(pa.array(objs, type=pa.string()))
+            if encoded.indices.null_count:
+                raise pa.ArrowTypeError("a reason is None")  # (the object path raises as before)
+            reason_code[part, where] = C._np(encoded.indices).astype(np.int64) + len(reason_texts)
+            reason_texts += encoded.dictionary.to_pylist()
+        for rows_t, part_t, v in picks:
+            vcode, vtexts = _value_codes(v, scores.unit)
+            rcode = reason_code[part_t, rows_t]
+            pair = rcode * max(len(vtexts), 1) + vcode
+            first, inverse = unique_inverse(pair)
+            texts = [""] + [f"{reason_texts[r]}: {vtexts[c]}"
+                            for r, c in zip(rcode[first].tolist(), vcode[first].tolist())]
+            code = np.zeros(n, dtype=np.int64)
+            code[rows_t] = inverse + 1
+            self.slots.append((code, texts))
+
+
+def _reason_slots(scores: ScoreBatch, top: int, idx: np.ndarray) -> _ReasonSlots | None:
+    """:class:`_ReasonSlots`, or None when Arrow is missing or a reason is not a ``str``."""
+    if not C.HAVE_ARROW:
+        return None
+    try:
+        return _ReasonSlots(scores, top, idx)
+    except (C.pa.ArrowInvalid, C.pa.ArrowTypeError):
+        return None
+
+
 def top_reasons(scores: ScoreBatch, top: int = 3, rows: np.ndarray | None = None) -> list[np.ndarray]:
     """The ``top`` reason lines of each row as ``top`` object arrays (``""`` where fewer).
 
@@ -235,6 +339,14 @@ def top_reasons(scores: ScoreBatch, top: int = 3, rows: np.ndarray | None = None
     contribution with zero-valued parts left out.
     """
     idx = np.arange(len(scores)) if rows is None else np.asarray(rows)
+    slots = _reason_slots(scores, top, idx)
+    if slots is not None:
+        return [np.array(texts, dtype=object)[code] for code, texts in slots.slots]
+    return _top_reasons_objects(scores, top, idx)
+
+
+def _top_reasons_objects(scores: ScoreBatch, top: int, idx: np.ndarray) -> list[np.ndarray]:
+    """:func:`top_reasons` on object arrays (without Arrow, or for reasons that are not ``str``)."""
     values = scores.part_values[idx]
     n, k = values.shape if values.ndim == 2 else (idx.size, 0)
     out = [np.full(n, "", dtype=object) for _ in range(top)]
@@ -304,6 +416,10 @@ def write_scores(
     decimals, trailing zeros dropped), so the same input gives byte-identical output.
     """
     fmt = format or format_from_suffix(path)
+    if fmt == "csv" and C.HAVE_ARROW:
+        written = _write_scores_csv_arrow(path, scores, rows, top)
+        if written is not None:
+            return written
     cols = score_columns(scores, rows, top)
     if fmt == "csv":
         with open(path, "wb") as f:
@@ -316,6 +432,64 @@ def write_scores(
     else:
         raise ValueError(_BAD_FORMAT.format(format=fmt))
     return int(cols["person_id"].shape[0])
+
+
+def _text_arrow(values: np.ndarray, transform: Any) -> Any:
+    """An object column as quoted Arrow text, ``transform`` applied to each distinct value once
+    (for columns of few distinct values: band, warnings)."""
+    pa, pc = C.pa, C.pc
+    encoded = pc.dictionary_encode(pa.array(values))
+    if encoded.indices.null_count:
+        raise pa.ArrowTypeError("None in a text column")  # (the object path handles it as before)
+    labels = [quote_text(transform(v)) for v in encoded.dictionary.to_pylist()]
+    return pc.take(pa.array(labels, type=pa.large_string()), encoded.indices)
+
+
+def _write_scores_csv_arrow(path: str | os.PathLike[str], scores: ScoreBatch, rows: np.ndarray | None,
+                            top: int) -> int | None:
+    """:func:`write_scores` to CSV with every column built in Arrow; the same bytes as
+    :func:`score_columns` + :func:`write_csv_rows`. None when a column holds a value Arrow
+    cannot take as text (the caller then uses the object path)."""
+    pa, pc = C.pa, C.pc
+    idx = np.flatnonzero(scores.ok) if rows is None else np.asarray(rows)
+    n = int(idx.size)
+    slots = _reason_slots(scores, top, idx)
+    if slots is None:
+        return None
+    try:
+        header = ["person_id", "score", "band", *(f"prob_{key}" for key in scores.probabilities),
+                  *(f"reason_{t}" for t in range(1, top + 1)), "model_name", "model_version", "model_sha256",
+                  "warnings"]
+        if n == 0:
+            with open(path, "wb") as f:
+                write_lines(f, header, [])
+            return 0
+        if scores.person_id is None:
+            pid: Any = pa.scalar("", pa.large_string())
+        else:
+            pid = quote_arrow(pa.array(np.asarray(scores.person_id, dtype=object)[idx], type=pa.large_string()))
+        columns: list[Any] = [pid, fixed_arrow(np.asarray(scores.score)[idx]),
+                              _text_arrow(np.asarray(scores.band, dtype=object)[idx],
+                                          lambda v: str(np.array([v], dtype=object).astype(str)[0]))]
+        columns += [fixed_arrow(np.asarray(p)[idx]) for p in scores.probabilities.values()]
+        for code, texts in slots.slots:
+            labels = pa.array([quote_text(t) for t in texts], type=pa.large_string())
+            columns.append(pc.take(labels, pa.array(code)))
+        m = scores.model
+        columns.append(pa.scalar(",".join(quote_text(x) for x in (m.name, m.version, m.sha256)), pa.large_string()))
+        if scores.warnings is None:
+            columns.append(pa.scalar("", pa.large_string()))
+        else:
+            w = np.asarray(scores.warnings, dtype=object)[idx]
+            joined = pc.binary_join(pa.array(w, type=pa.list_(pa.string())), "; ")
+            if joined.null_count:
+                raise pa.ArrowTypeError("None among the warnings")
+            columns.append(quote_arrow(joined.cast(pa.large_string())))
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+    with open(path, "wb") as f:
+        write_lines(f, header, columns)
+    return n
 
 
 def _write_scores_jsonl(path: str | os.PathLike[str], cols: dict[str, np.ndarray], top: int) -> None:
