@@ -124,7 +124,8 @@ def _write_buffer(f: BinaryIO, lines: Any) -> None:
 
 # --- Arrow builders for the scores writer ----------------------------------------------
 
-_STRUCTURAL: Final = np.array([ord(c) for c in _QUOTE_CHARS], dtype=np.uint8)
+_STRUCTURAL: Final = np.zeros(256, dtype=bool)
+_STRUCTURAL[[ord(c) for c in _QUOTE_CHARS]] = True
 
 
 def fixed_arrow(values: np.ndarray) -> Any:
@@ -155,8 +156,7 @@ def _has_structural(a: Any) -> bool:
     data = a.buffers()[2]
     if data is None:
         return False
-    raw = np.frombuffer(data, dtype=np.uint8)
-    return bool(np.isin(raw, _STRUCTURAL).any())
+    return bool(_STRUCTURAL[np.frombuffer(data, dtype=np.uint8)].any())
 
 
 def quote_arrow(a: Any) -> Any:
@@ -164,6 +164,11 @@ def quote_arrow(a: Any) -> Any:
     pa, pc = C.pa, C.pc
     if not _has_structural(a):
         return a
+    if not a.null_count:
+        encoded = pc.dictionary_encode(a)
+        if len(encoded.dictionary) * 8 <= len(a):  # few distinct values: quote each once
+            labels = pa.array([_quote_py(v) for v in encoded.dictionary.to_pylist()], type=a.type)
+            return pc.take(labels, encoded.indices)
     needs = pc.match_substring_regex(a, '[,"\r\n]')
     q_ = pa.scalar('"', a.type)
     quoted = pc.binary_join_element_wise(q_, pc.replace_substring(a, '"', '""'), q_, pa.scalar("", a.type))

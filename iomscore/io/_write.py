@@ -229,6 +229,14 @@ def _value_text(values: np.ndarray, unit: str) -> np.ndarray:
     return texts[inverse.reshape(-1)]
 
 
+def _unique_codes(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(inverse, representative) of equal keys (NaNs may be split; each gets its own code)."""
+    if C.HAVE_ARROW:
+        return _hash_codes(keys)
+    first, inverse = unique_inverse(keys)
+    return inverse, first
+
+
 def _value_codes(values: np.ndarray, unit: str) -> tuple[np.ndarray, list[str]]:
     """(code, texts): ``texts[code[i]] == format_part_value(values[i], unit)``, formatting few values.
 
@@ -242,8 +250,8 @@ def _value_codes(values: np.ndarray, unit: str) -> tuple[np.ndarray, list[str]]:
     if v.size == 0:
         return np.zeros(0, dtype=np.int64), []
     if unit != "percentage points":
-        uniques, inverse = np.unique(v, return_inverse=True)
-        return inverse.reshape(-1).astype(np.int64), [format_part_value(float(u), unit) for u in uniques.tolist()]
+        inverse, first = _unique_codes(v)
+        return inverse, [format_part_value(float(u), unit) for u in v[first].tolist()]
     with np.errstate(invalid="ignore", over="ignore"):
         y = v * 10.0
         frac = y - np.floor(y)
@@ -254,7 +262,7 @@ def _value_codes(values: np.ndarray, unit: str) -> tuple[np.ndarray, list[str]]:
     safe_idx = np.flatnonzero(safe)
     texts: list[str] = []
     if safe_idx.size:
-        first, inverse = unique_inverse(key[safe_idx])
+        inverse, first = _unique_codes(key[safe_idx])
         texts = [format_part_value(float(x), unit) for x in v[safe_idx[first]].tolist()]
         code[safe_idx] = inverse
     other = np.flatnonzero(~safe)
@@ -264,11 +272,21 @@ def _value_codes(values: np.ndarray, unit: str) -> tuple[np.ndarray, list[str]]:
     return code, texts
 
 
-class _ReasonSlots:
-    """The ``top`` reason lines of the given rows as codes into small tables of distinct text.
+def _hash_codes(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(inverse, representative) of an integer or float array by Arrow's hash table:
+    ``keys[representative[inverse[i]]]`` equals ``keys[i]`` (codes in no particular order)."""
+    encoded = C.pc.dictionary_encode(C.pa.array(keys))
+    inverse = C._np(encoded.indices).astype(np.int64)
+    representative = np.empty(len(encoded.dictionary), dtype=np.int64)
+    representative[inverse] = np.arange(inverse.size, dtype=np.int64)
+    return inverse, representative
 
-    ``slots[t] = (code, texts)``: row ``i``'s t-th line is ``texts[code[i]]`` (``texts[0]``
-    is ``""``, for rows with fewer lines). Each distinct (reason, value text) pair is joined
+
+class _ReasonSlots:
+    """The ``top`` reason lines of the given rows as codes into one small table of distinct text.
+
+    ``codes[t][i]`` is the index in ``texts`` of row ``i``'s t-th line (``texts[0]`` is
+    ``""``, for rows with fewer lines). Each distinct (reason, value text) pair is joined
     once, so a million rows cost a few thousand string operations.
     """
 
@@ -276,50 +294,53 @@ class _ReasonSlots:
         pa, pc = C.pa, C.pc
         values = scores.part_values[idx]
         n, k = values.shape if values.ndim == 2 else (idx.size, 0)
-        self.n = n
-        self.slots: list[tuple[np.ndarray, list[str]]] = []
-        if n == 0 or k == 0:
-            self.slots = [(np.zeros(n, dtype=np.int64), [""]) for _ in range(top)]
+        self.texts: list[str] = [""]
+        self.codes = [np.zeros(n, dtype=np.int64) for _ in range(top)]
+        if n == 0 or k == 0 or top <= 0:
             return
         ranked = scores.ranked_parts()[idx]
         ranked_values = np.take_along_axis(values, ranked, axis=1)
         nonzero = ranked_values != 0.0
         if scores.baseline_part is not None and scores.baseline_part in scores.part_names:
             nonzero &= ranked != scores.part_names.index(scores.baseline_part)
-        slot = np.cumsum(nonzero, axis=1) - 1
-        picks = []
+        # seen[i, j]: shown parts among the first j + 1 ranked parts of row i; the t-th shown
+        # part (from 0) is then at the column count(seen <= t), present when seen[:, -1] > t.
+        seen = np.cumsum(nonzero, axis=1, dtype=np.int8 if k < 127 else np.int32)
+        shown = seen[:, -1]
+        rows_of, parts, vals = [], [], []
         for t in range(top):
-            hit = nonzero & (slot == t)
-            has = hit.any(axis=1)
-            col = np.argmax(hit, axis=1)
-            rows_t = np.flatnonzero(has)
-            picks.append((rows_t, ranked[rows_t, col[rows_t]], ranked_values[rows_t, col[rows_t]]))
-        # Reason text of each (part, row) that is shown: codes into one table of distinct texts.
-        reason_code = np.full((k, n), -1, dtype=np.int64)
+            rows_t = np.flatnonzero(shown > t)
+            col = np.count_nonzero(seen[rows_t] <= t, axis=1)
+            rows_of.append(rows_t)
+            parts.append(ranked[rows_t, col])
+            vals.append(ranked_values[rows_t, col])
+        # Every shown (row, part) of every slot, flat; a part shows at most once per row.
+        rows = np.concatenate(rows_of)
+        part = np.concatenate(parts).astype(np.int32)
+        if rows.size == 0:
+            return
+        # Reason text of each shown (row, part): codes into one table of distinct texts.
+        rcode = np.empty(rows.size, dtype=np.int64)
         reason_texts: list[str] = []
-        for part in range(k):
-            shown = np.zeros(n, dtype=bool)
-            for rows_t, part_t, _ in picks:
-                shown[rows_t[part_t == part]] = True
-            where = np.flatnonzero(shown)
-            if where.size == 0:
+        by_part = np.argsort(part, kind="stable")
+        bounds = np.searchsorted(part[by_part], np.arange(k + 1))
+        for p_ in range(k):
+            sel = by_part[bounds[p_]:bounds[p_ + 1]]
+            if sel.size == 0:
                 continue
-            objs = np.asarray(scores.part_reasons[part], dtype=object)[idx[where]]
+            objs = np.asarray(scores.part_reasons[p_], dtype=object)[idx[rows[sel]]]
             encoded = pc.dictionary_encode(pa.array(objs, type=pa.string()))
             if encoded.indices.null_count:
                 raise pa.ArrowTypeError("a reason is None")  # (the object path raises as before)
-            reason_code[part, where] = C._np(encoded.indices).astype(np.int64) + len(reason_texts)
+            rcode[sel] = C._np(encoded.indices).astype(np.int64) + len(reason_texts)
             reason_texts += encoded.dictionary.to_pylist()
-        for rows_t, part_t, v in picks:
-            vcode, vtexts = _value_codes(v, scores.unit)
-            rcode = reason_code[part_t, rows_t]
-            pair = rcode * max(len(vtexts), 1) + vcode
-            first, inverse = unique_inverse(pair)
-            texts = [""] + [f"{reason_texts[r]}: {vtexts[c]}"
-                            for r, c in zip(rcode[first].tolist(), vcode[first].tolist())]
-            code = np.zeros(n, dtype=np.int64)
-            code[rows_t] = inverse + 1
-            self.slots.append((code, texts))
+        vcode, vtexts = _value_codes(np.concatenate(vals), scores.unit)
+        inverse, first = _hash_codes(rcode * max(len(vtexts), 1) + vcode)
+        self.texts += [f"{reason_texts[r]}: {vtexts[c]}" for r, c in zip(rcode[first].tolist(), vcode[first].tolist())]
+        start = 0
+        for t, rows_t in enumerate(rows_of):
+            self.codes[t][rows_t] = inverse[start:start + rows_t.size] + 1
+            start += rows_t.size
 
 
 def _reason_slots(scores: ScoreBatch, top: int, idx: np.ndarray) -> _ReasonSlots | None:
@@ -341,7 +362,8 @@ def top_reasons(scores: ScoreBatch, top: int = 3, rows: np.ndarray | None = None
     idx = np.arange(len(scores)) if rows is None else np.asarray(rows)
     slots = _reason_slots(scores, top, idx)
     if slots is not None:
-        return [np.array(texts, dtype=object)[code] for code, texts in slots.slots]
+        texts = np.array(slots.texts, dtype=object)
+        return [texts[code] for code in slots.codes]
     return _top_reasons_objects(scores, top, idx)
 
 
@@ -472,9 +494,8 @@ def _write_scores_csv_arrow(path: str | os.PathLike[str], scores: ScoreBatch, ro
                               _text_arrow(np.asarray(scores.band, dtype=object)[idx],
                                           lambda v: str(np.array([v], dtype=object).astype(str)[0]))]
         columns += [fixed_arrow(np.asarray(p)[idx]) for p in scores.probabilities.values()]
-        for code, texts in slots.slots:
-            labels = pa.array([quote_text(t) for t in texts], type=pa.large_string())
-            columns.append(pc.take(labels, pa.array(code)))
+        labels = pa.array([quote_text(t) for t in slots.texts], type=pa.large_string())
+        columns += [pc.take(labels, pa.array(code)) for code in slots.codes]
         m = scores.model
         columns.append(pa.scalar(",".join(quote_text(x) for x in (m.name, m.version, m.sha256)), pa.large_string()))
         if scores.warnings is None:
