@@ -497,39 +497,57 @@ def _orphans(person: np.ndarray, pid_col: Any, source: str, rows: np.ndarray, re
     return int(orphan.size)
 
 
+def _run_all(m: int, tasks: dict[str, Callable[[], Any]], arrow: bool) -> dict[str, Any]:
+    """Run independent column conversions; on two threads for large Arrow columns (Arrow's
+    kernels release the GIL), so the second core is not idle after the CSV parse."""
+    if not arrow or m < 200_000:
+        return {name: task() for name, task in tasks.items()}
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {name: pool.submit(task) for name, task in tasks.items()}
+        return {name: f.result() for name, f in futures.items()}
+
+
 def _read_sanctions(
     cols: Mapping[str, Any], m: int, index_of: _PersonIndex, source: str, rows: np.ndarray | None,
     err: _Errors, person_id: np.ndarray, rrow: np.ndarray, rejects: list[Reject], counts: ReadCounts,
 ) -> _Sanctions:
     rows = np.arange(2, m + 2, dtype=np.int64) if rows is None else np.asarray(rows, dtype=np.int64)
     tax = offence_taxonomy()
-    person = index_of(cols["person_id"])
+    gcol, dcol = cols["offence_group"], cols["disposal"]
+    ccol, cur_col = cols.get("custody_days"), cols.get("current")
+    got = _run_all(m, {
+        "person": lambda: index_of(cols["person_id"]),
+        "offence": lambda: C.dates(cols["offence_date"]),
+        "sanction": lambda: C.dates(cols["sanction_date"]),
+        "group": lambda: (C.encode(gcol, tax.codes), C.empty(gcol)),
+        "disposal": lambda: (C.encode(dcol, DISPOSALS), C.empty(dcol)),
+        "custody_days": lambda: None if ccol is None else C.counts(ccol),
+        "current": lambda: None if cur_col is None else _bool(cur_col),
+    }, arrow=C.is_arrow(cols["person_id"]))
+    person = got["person"]
     counts.orphan_sanction_rows = _orphans(person, cols["person_id"], source, rows, rejects, ORPHAN_SANCTION)
     attached = person >= 0
     position = _positions(person, attached)
 
     problems: list[tuple[np.ndarray, str, Callable[[int], str]]] = []
-    offence, o_empty, o_bad = C.dates(cols["offence_date"])
-    sanction, sd_empty, sd_bad = C.dates(cols["sanction_date"])
+    offence, o_empty, o_bad = got["offence"]
+    sanction, sd_empty, sd_bad = got["sanction"]
     for name, col, is_empty, bad in [("offence_date", cols["offence_date"], o_empty, o_bad),
                                      ("sanction_date", cols["sanction_date"], sd_empty, sd_bad)]:
         problems.append((is_empty, name, lambda r: MISSING_VALUE))
         problems.append((bad, name, lambda r, col=col: BAD_DATE.format(value=C.value_at(col, r))))  # type: ignore[misc]
-    gcol = cols["offence_group"]
-    group = C.encode(gcol, tax.codes)
-    g_empty = C.empty(gcol)
+    group, g_empty = got["group"]
     problems.append((g_empty, "offence_group", lambda r: MISSING_VALUE))
     problems.append(((group < 0) & ~g_empty, "offence_group",
                      lambda r: UNKNOWN_GROUP.format(value=C.value_at(gcol, r))))
-    dcol = cols["disposal"]
-    disposal = C.encode(dcol, DISPOSALS)
-    d_empty = C.empty(dcol)
+    disposal, d_empty = got["disposal"]
     problems.append((d_empty, "disposal", lambda r: MISSING_VALUE))
     problems.append(((disposal < 0) & ~d_empty, "disposal",
                      lambda r: BAD_CHOICE.format(value=C.value_at(dcol, r), choices=", ".join(DISPOSALS))))
-    if "custody_days" in cols:
-        ccol = cols["custody_days"]
-        cdays, _, c_bad = C.counts(ccol)
+    if ccol is not None:
+        cdays, _, c_bad = got["custody_days"]
         problems.append((c_bad, "custody_days", lambda r: BAD_COUNT.format(value=C.value_at(ccol, r))))
     else:
         cdays = np.full(m, -1, dtype=np.int64)
@@ -544,9 +562,8 @@ def _read_sanctions(
             uniques, inverse = np.unique(values.astype(str), return_inverse=True)
             occasion[o_has] = int(OCCASION_ID_BASE) + inverse.reshape(-1)
             labels = {int(OCCASION_ID_BASE) + i: str(u) for i, u in enumerate(uniques.tolist())}
-    if "current" in cols:
-        cur_col = cols["current"]
-        current, cur_bad = _bool(cur_col)
+    if cur_col is not None:
+        current, cur_bad = got["current"]
         problems.append((cur_bad, "current", lambda r: BAD_BOOL.format(value=C.value_at(cur_col, r))))
     else:
         current = np.zeros(m, dtype=bool)
