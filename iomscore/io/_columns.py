@@ -46,8 +46,8 @@ def _np(arr: Any) -> np.ndarray:
     if isinstance(arr, np.ndarray):
         return arr
     if hasattr(arr, "combine_chunks"):  # ChunkedArray.to_numpy would import pandas
-        if arr.num_chunks > 1 and arr.null_count == 0 and pa.types.is_primitive(arr.type) \
-                and not pa.types.is_boolean(arr.type):
+        if arr.num_chunks > 1 and arr.null_count == 0 and (pa.types.is_integer(arr.type)
+                                                           or pa.types.is_floating(arr.type)):
             # Fixed-width chunks: one concatenate of zero-copy views, not a combined copy first.
             return np.concatenate([c.to_numpy(zero_copy_only=True) for c in arr.chunks])
         arr = arr.combine_chunks()

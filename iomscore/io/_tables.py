@@ -15,6 +15,7 @@ from typing import Any, Final
 
 import numpy as np
 
+from .._arrays import factorize
 from .._batch import (
     MISSING_DAY,
     OCCASION_ID_BASE,
@@ -27,7 +28,6 @@ from .._batch import (
     _positions_within,
 )
 from .._referral import DISPOSALS, NEED_LEVELS, PATHWAYS
-from .._arrays import factorize
 from .._rules import check_batch
 from .._taxonomy import offence_taxonomy
 from . import _columns as C

@@ -11,9 +11,9 @@ from typing import Any, Final, Literal
 
 import numpy as np
 
+from .._arrays import unique_inverse
 from .._batch import OCCASION_ID_BASE, PROTECTED_FIELDS, ROSH_LEVELS, ReferralTable
 from .._referral import DISPOSALS, NEED_LEVELS, PATHWAYS
-from .._arrays import unique_inverse
 from .._result import ScoreBatch, format_part_value
 from .._taxonomy import offence_taxonomy
 from . import _columns as C
@@ -23,7 +23,16 @@ from ._common import (
     SUMMARY_COLUMNS,
     Reject,
 )
-from ._text import date_text, fixed, fixed_arrow, int_text, quote_arrow, quote_text, write_csv_rows, write_lines
+from ._text import (
+    date_text,
+    fixed,
+    fixed_arrow,
+    int_text,
+    quote_arrow,
+    quote_text,
+    write_csv_rows,
+    write_lines,
+)
 
 __all__ = [
     "REJECT_COLUMNS",
@@ -305,8 +314,8 @@ class _ReasonSlots:
             nonzero &= ranked != scores.part_names.index(scores.baseline_part)
         # seen[i, j]: shown parts among the first j + 1 ranked parts of row i; the t-th shown
         # part (from 0) is then at the column count(seen <= t), present when seen[:, -1] > t.
-        seen = np.cumsum(nonzero, axis=1, dtype=np.int8 if k < 127 else np.int32)
-        shown = seen[:, -1]
+        seen: np.ndarray = np.cumsum(nonzero, axis=1, dtype=np.int8 if k < 127 else np.int32)
+        shown: np.ndarray = seen[:, -1]
         rows_of, parts, vals = [], [], []
         for t in range(top):
             rows_t = np.flatnonzero(shown > t)
