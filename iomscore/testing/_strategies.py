@@ -568,7 +568,12 @@ def edge_case_referrals(cases: Sequence[str] = EDGE_CASES) -> st.SearchStrategy[
 
 def _draw_added(draw: st.DrawFn, referral: Referral) -> Referral:
     lo, hi = _day(tenth_birthday(referral.date_of_birth)), _day(referral.assessment_date)
-    offence = _between(draw, lo, hi)
+    # Recent offences move most scores, and a uniform date over a whole life rarely lands in
+    # the last year: draw a date anywhere, in the last 400 days, or on the assessment date.
+    where = draw(st.sampled_from(("anywhere", "recent", "assessment date")))
+    if where == "recent":
+        lo = max(lo, hi - 400)
+    offence = hi if where == "assessment date" else _between(draw, lo, hi)
     sanction = _between(draw, offence, hi)
     disposal = draw(_disposals)
     new = Sanction(offence_date=_date(offence), sanction_date=_date(sanction),
