@@ -17,7 +17,7 @@ import json
 import math
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Final, Literal
+from typing import Annotated, Any, Final, Literal, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -25,11 +25,13 @@ __all__ = [
     "Band",
     "Bin",
     "Factor",
+    "HashedDocument",
     "PointsSpec",
     "ProbabilityTable",
     "SpecError",
     "canonical_json",
     "load_spec",
+    "read_hashed",
     "spec_sha256",
 ]
 
@@ -37,7 +39,12 @@ SPEC_FORMAT: Final = "iomscore.points/1"
 
 _BINS_NOT_CONTIGUOUS: Final = "factor {factor!r}: numeric bins must be contiguous and ordered; bin {i} starts at {got} but the previous bin ends at {expected}"
 _MIXED_BINS: Final = "factor {factor!r}: a factor's bins are either all numeric (lower/upper) or all categorical (equals)"
-_HASH_MISMATCH: Final = "spec {path}: recorded sha256 {recorded} does not match its content ({actual}); the file was edited after it was hashed"
+_HASH_MISMATCH: Final = "{kind} {path}: recorded sha256 {recorded} does not match its content ({actual}); the file was edited after it was hashed"
+_CANNOT_PARSE: Final = "{kind} {path}: cannot parse: {error}"
+_INVALID: Final = "{kind} {path}: {error}"
+
+
+D = TypeVar("D", bound="HashedDocument")
 
 
 class SpecError(ValueError):
@@ -46,6 +53,33 @@ class SpecError(ValueError):
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class HashedDocument(_Frozen):
+    """A versioned document identified by the sha256 of its canonical JSON.
+
+    Points specs and cohort policies both are: the ``sha256`` field records the hash and is
+    left out of what is hashed, so any edit to the content gives a new identity.
+    """
+
+    sha256: Annotated[str | None, Field(pattern=r"^[0-9a-f]{64}$")] = None
+
+    def content(self) -> dict[str, Any]:
+        """The document as plain JSON data, without its ``sha256`` field."""
+        return self.model_dump(mode="json", exclude={"sha256"})
+
+    def compute_sha256(self) -> str:
+        return spec_sha256(self.content())
+
+    def with_sha256(self) -> Self:
+        """A copy with the ``sha256`` field set to the hash of the content."""
+        return self.model_copy(update={"sha256": self.compute_sha256()})
+
+    def to_json(self) -> str:
+        """Pretty JSON with the sha256 recorded, for writing to ``models/``."""
+        data = self.content()
+        data["sha256"] = self.compute_sha256()
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
 Number = float | int
@@ -183,7 +217,7 @@ class ProbabilityTable(_Frozen):
         return self
 
 
-class PointsSpec(_Frozen):
+class PointsSpec(HashedDocument):
     """A versioned, hashed points model.
 
     Examples
@@ -211,7 +245,6 @@ class PointsSpec(_Frozen):
     bands: tuple[Band, ...] = Field(min_length=1)
     probability: ProbabilityTable | None = None
     provenance: dict[str, Any] = Field(default_factory=dict)
-    sha256: Annotated[str | None, Field(pattern=r"^[0-9a-f]{64}$")] = None
 
     @field_validator("factors")
     @classmethod
@@ -251,24 +284,6 @@ class PointsSpec(_Frozen):
     def max_total(self) -> int:
         return self.intercept + sum(f.max_points for f in self.factors)
 
-    def content(self) -> dict[str, Any]:
-        """The spec as plain JSON data, without its ``sha256`` field."""
-        data = self.model_dump(mode="json", exclude={"sha256"})
-        return data
-
-    def compute_sha256(self) -> str:
-        return spec_sha256(self.content())
-
-    def with_sha256(self) -> PointsSpec:
-        """A copy with the ``sha256`` field set to the hash of the content."""
-        return self.model_copy(update={"sha256": self.compute_sha256()})
-
-    def to_json(self) -> str:
-        """Pretty JSON with the sha256 recorded, for writing to ``models/``."""
-        data = self.content()
-        data["sha256"] = self.compute_sha256()
-        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-
 
 def canonical_json(data: Any) -> str:
     """Canonical JSON text: sorted keys, no insignificant whitespace, UTF-8 characters kept."""
@@ -280,23 +295,31 @@ def spec_sha256(content: Any) -> str:
     return hashlib.sha256(canonical_json(content).encode("utf-8")).hexdigest()
 
 
+def read_hashed(path: Path, model: type[D], kind: str, error: type[ValueError]) -> D:
+    """Read a JSON (or TOML) document, validate it with ``model`` and check its recorded hash.
+
+    Errors are raised as ``error`` with messages starting ``"{kind} {path}: "``. The returned
+    document has ``sha256`` set to the hash of its content.
+    """
+    raw = path.read_bytes()
+    try:
+        data = tomllib.loads(raw.decode("utf-8")) if path.suffix.lower() == ".toml" else json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise error(_CANNOT_PARSE.format(kind=kind, path=path, error=exc)) from exc
+    try:
+        doc = model.model_validate(data)
+    except ValueError as exc:
+        raise error(_INVALID.format(kind=kind, path=path, error=exc)) from exc
+    actual = doc.compute_sha256()
+    if doc.sha256 is not None and doc.sha256 != actual:
+        raise error(_HASH_MISMATCH.format(kind=kind, path=path, recorded=doc.sha256, actual=actual))
+    return doc.model_copy(update={"sha256": actual})
+
+
 def load_spec(path: str | Path) -> PointsSpec:
     """Read and validate a points spec from a ``.json`` or ``.toml`` file.
 
     If the file records a ``sha256`` it must match the content; otherwise loading fails, so a
     spec edited by hand cannot pass as the reviewed one.
     """
-    path = Path(path)
-    raw = path.read_bytes()
-    try:
-        data = tomllib.loads(raw.decode("utf-8")) if path.suffix.lower() == ".toml" else json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise SpecError(f"spec {path}: cannot parse: {exc}") from exc
-    try:
-        spec = PointsSpec.model_validate(data)
-    except ValueError as exc:
-        raise SpecError(f"spec {path}: {exc}") from exc
-    actual = spec.compute_sha256()
-    if spec.sha256 is not None and spec.sha256 != actual:
-        raise SpecError(_HASH_MISMATCH.format(path=path, recorded=spec.sha256, actual=actual))
-    return spec.model_copy(update={"sha256": actual})
+    return read_hashed(Path(path), PointsSpec, "spec", SpecError)

@@ -36,18 +36,17 @@ it is met and when it is not. Condition text may use ``{value}`` (the person's v
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Final, Literal
+from typing import Any, Final, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .._features import FEATURES
-from .._spec import spec_sha256
+from .._spec import HashedDocument, read_hashed
 
 __all__ = [
     "DEFAULT_POLICY",
@@ -75,9 +74,6 @@ _ROUTING_TOO_NARROW: Final = (
     "never selected on a reoffending score alone"
 )
 _DUPLICATE_RULE: Final = "rule names must be unique within a policy; {name!r} appears twice"
-_HASH_MISMATCH: Final = "policy {path}: recorded sha256 {recorded} does not match its content ({actual}); the file was edited after it was hashed"
-_CANNOT_PARSE: Final = "policy {path}: cannot parse: {error}"
-_INVALID: Final = "policy {path}: {error}"
 _NOT_FOUND: Final = "no policy file {path!r} and no shipped policy named {name!r}"
 
 #: Routing must cover at least these (field, value) pairs.
@@ -232,7 +228,7 @@ class TieBreakKey(_Frozen):
         return self.key if self.key is not None else str(self.feature)
 
 
-class SelectionPolicy(_Frozen):
+class SelectionPolicy(HashedDocument):
     """A versioned, hashed cohort-selection policy (see the module docstring).
 
     Examples
@@ -255,7 +251,6 @@ class SelectionPolicy(_Frozen):
     deselection: tuple[Rule, ...] = ()
     tie_break: tuple[TieBreakKey, ...] = Field(min_length=1)
     provenance: dict[str, Any] = Field(default_factory=dict)
-    sha256: Annotated[str | None, Field(pattern=r"^[0-9a-f]{64}$")] = None
 
     @model_validator(mode="after")
     def _check(self) -> SelectionPolicy:
@@ -294,28 +289,10 @@ class SelectionPolicy(_Frozen):
             parts.append(what)
         return "; then ".join(parts)
 
-    def content(self) -> dict[str, Any]:
-        """The policy as plain JSON data, without its ``sha256`` field."""
-        return self.model_dump(mode="json", exclude={"sha256"})
-
-    def compute_sha256(self) -> str:
-        """sha256 of the canonical JSON of :meth:`content`."""
-        return spec_sha256(self.content())
-
-    def with_sha256(self) -> SelectionPolicy:
-        """A copy with ``sha256`` set to the hash of the content."""
-        return self.model_copy(update={"sha256": self.compute_sha256()})
-
     def with_capacity(self, places: int) -> SelectionPolicy:
         """A copy with a different number of places (and the matching new hash)."""
         cap = self.capacity.model_copy(update={"places": int(places)})
         return SelectionPolicy.model_validate({**self.content(), "capacity": cap.model_dump()}).with_sha256()
-
-    def to_json(self) -> str:
-        """Pretty JSON with the sha256 recorded, for writing to ``models/policies/``."""
-        data = self.content()
-        data["sha256"] = self.compute_sha256()
-        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
 def _fmt(value: float) -> str:
@@ -371,15 +348,4 @@ def load_policy(path: str | Path | None = None) -> SelectionPolicy:
         if shipped is None:
             raise PolicyError(_NOT_FOUND.format(path=str(path), name=str(path)))
         p = shipped
-    try:
-        data = json.loads(p.read_bytes())
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise PolicyError(_CANNOT_PARSE.format(path=p, error=exc)) from exc
-    try:
-        policy = SelectionPolicy.model_validate(data)
-    except ValueError as exc:
-        raise PolicyError(_INVALID.format(path=p, error=exc)) from exc
-    actual = policy.compute_sha256()
-    if policy.sha256 is not None and policy.sha256 != actual:
-        raise PolicyError(_HASH_MISMATCH.format(path=p, recorded=policy.sha256, actual=actual))
-    return policy.model_copy(update={"sha256": actual})
+    return read_hashed(p, SelectionPolicy, "policy", PolicyError)
