@@ -151,28 +151,20 @@ class Factor(_Frozen):
                     f"factor {self.name!r}: the last numeric bin must have upper=null "
                     "so that every value falls in a bin"
                 )
-            if self.monotone is not None:
-                pts = [b.points for b in self.bins]
-                pairs = list(itertools.pairwise(pts))
-                ok = all(a <= c for a, c in pairs) if self.monotone == "increasing" else all(a >= c for a, c in pairs)
-                if not ok:
-                    raise ValueError(
-                        f"factor {self.name!r} is declared {self.monotone} but its points {pts} are not"
-                    )
         else:
             values = [b.equals for b in self.bins]
             if len(set(map(str, values))) != len(values):
                 raise ValueError(f"factor {self.name!r}: duplicate categories {values}")
-        if self.monotone is not None and self.is_categorical:
-            # Categories are read in the order listed: "increasing" means later categories
-            # never score fewer points.
+        if self.monotone is not None:
+            # Bins are read in the order listed (numeric bins are ordered by value; categories
+            # as written): "increasing" means a later bin never scores fewer points.
             pts = [b.points for b in self.bins]
             pairs = list(itertools.pairwise(pts))
             ok = all(a <= c for a, c in pairs) if self.monotone == "increasing" else all(a >= c for a, c in pairs)
             if not ok:
                 raise ValueError(
-                    f"factor {self.name!r} is declared {self.monotone} over its categories in the "
-                    f"order listed, but its points {pts} are not"
+                    f"factor {self.name!r} is declared {self.monotone} over its bins in the order "
+                    f"listed, but its points {pts} are not"
                 )
         return self
 
