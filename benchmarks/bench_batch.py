@@ -48,7 +48,7 @@ def run_one(n: int, seed: int, workdir: Path) -> dict:
 
     import iomscore
     from iomscore import synth
-    from iomscore._features import FeatureFrame
+    from iomscore.features._engine import FeatureFrame
     from iomscore.io import read_csv, score_read, top_reasons, write_scores
 
     out: dict = {"n": n}

@@ -19,15 +19,10 @@ from __future__ import annotations
 
 import logging
 
-from ._api import DEFAULT_SCORER, ScoringError, score, score_batch
-from ._batch import ReferralBatch, ReferralTable
-from ._explain import explain
-from ._features import FEATURES, FeatureFrame
-from ._ogrs3 import OGRS3
-from ._parse import ReferralError, parse_referral
-from ._points import PointsScorer
-from ._referral import (
-    PATHWAYS,
+from .features._engine import FEATURES, FeatureFrame
+from .schema._batch import ReferralBatch
+from .schema._parse import ReferralError, parse_referral
+from .schema._referral import (
     CustodyPeriod,
     PathwayNeeds,
     ProtectedCharacteristics,
@@ -36,11 +31,16 @@ from ._referral import (
     SanctionSummary,
     SeriousHarm,
 )
-from ._registry import available_scorers, get_scorer, register_scorer
-from ._result import BreakdownPart, ModelIdentity, ScoreBatch, ScoreResult
-from ._scorer import Scorer
-from ._spec import PointsSpec, SpecError, load_spec
-from ._taxonomy import OffenceTaxonomy, offence_taxonomy
+from .schema._table import ReferralTable
+from .schema._taxonomy import OffenceTaxonomy, offence_taxonomy
+from .schema._vocabulary import PATHWAYS
+from .scoring._api import DEFAULT_SCORER, ScoringError, score, score_batch
+from .scoring._ogrs3 import OGRS3
+from .scoring._points import PointsScorer
+from .scoring._protocol import Scorer
+from .scoring._registry import available_scorers, get_scorer, register_scorer
+from .scoring._result import BreakdownPart, ModelIdentity, ScoreBatch, ScoreResult, explain
+from .scoring._spec import PointsSpec, SpecError, load_spec
 
 __version__ = "0.1.0"
 

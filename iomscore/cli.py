@@ -133,8 +133,8 @@ def _cmd_score(args: argparse.Namespace) -> int:
 
 
 def _cmd_explain(args: argparse.Namespace) -> int:
-    from ._registry import get_scorer
     from .io import read_referrals, score_read
+    from .scoring._registry import get_scorer
 
     if not Path(args.input).is_file():
         _err(_NO_INPUT.format(path=args.input))
@@ -164,7 +164,7 @@ def _cmd_explain(args: argparse.Namespace) -> int:
 
 
 def _cmd_scorers(args: argparse.Namespace) -> int:
-    from ._registry import available_scorers, get_scorer
+    from .scoring._registry import available_scorers, get_scorer
 
     for name in available_scorers():
         try:
@@ -176,14 +176,14 @@ def _cmd_scorers(args: argparse.Namespace) -> int:
 
 
 def _cmd_schema(args: argparse.Namespace) -> int:
-    from ._referral import Referral
+    from .schema._referral import Referral
 
     sys.stdout.write(json.dumps(Referral.model_json_schema(), indent=2, sort_keys=True) + "\n")
     return EXIT_OK
 
 
 def _cmd_features(args: argparse.Namespace) -> int:
-    from ._features import feature_table
+    from .features._engine import feature_table
 
     rows = feature_table()
     if args.format == "json":
@@ -221,7 +221,7 @@ def _add_input(p: argparse.ArgumentParser) -> None:
 
 def build_parser() -> tuple[argparse.ArgumentParser, argparse._SubParsersAction]:
     """The argument parser and its subparsers (plugins add theirs to the latter)."""
-    from ._api import DEFAULT_SCORER
+    from .scoring._api import DEFAULT_SCORER
 
     parser = argparse.ArgumentParser(prog="iomscore", description="Explainable IOM cohort-selection scoring.")
     parser.add_argument("--version", action="version", version=f"iomscore {__version__}")

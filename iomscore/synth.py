@@ -52,16 +52,10 @@ from typing import Final
 
 import numpy as np
 
-from ._batch import (
-    MISSING_DAY,
-    ONGOING_DAY,
-    ReferralBatch,
-    ReferralTable,
-    SeriousHarmColumns,
-    date_to_day,
-)
-from ._referral import DISPOSALS, PATHWAYS
-from ._taxonomy import offence_taxonomy
+from .schema._batch import MISSING_DAY, ONGOING_DAY, ReferralBatch, SeriousHarmColumns, date_to_day
+from .schema._table import ReferralTable
+from .schema._taxonomy import offence_taxonomy
+from .schema._vocabulary import DISPOSALS, PATHWAYS
 
 __all__ = ["default_paths", "generate", "write_csv", "write_jsonl"]
 

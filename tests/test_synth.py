@@ -7,8 +7,8 @@ import pytest
 
 import iomscore
 from iomscore import synth
-from iomscore._dates import whole_years
-from iomscore._rules import check_batch
+from iomscore.schema._dates import whole_years
+from iomscore.schema._rules import check_batch
 
 
 @pytest.fixture(scope="module")

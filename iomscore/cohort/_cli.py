@@ -22,10 +22,10 @@ from typing import Any, Final
 
 from pydantic import ValidationError
 
-from .._api import DEFAULT_SCORER, ScoringError, score_batch
-from .._batch import ReferralTable
-from .._referral import Referral
-from .._spec import SpecError
+from ..schema._referral import Referral
+from ..schema._table import ReferralTable
+from ..scoring._api import DEFAULT_SCORER, ScoringError, score_batch
+from ..scoring._spec import SpecError
 from ._decisions import DecisionLog, DecisionLogError
 from ._policy import DEFAULT_POLICY, PolicyError
 from ._select import CohortSelection, SelectionError, select_cohort

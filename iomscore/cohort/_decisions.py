@@ -30,7 +30,7 @@ from typing import Any, Final, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .._batch import ReferralTable
+from ..schema._table import ReferralTable
 from ._select import CohortSelection
 
 __all__ = [

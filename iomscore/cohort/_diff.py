@@ -7,7 +7,7 @@ from typing import Any, Final
 
 from pydantic import BaseModel, ConfigDict
 
-from .._result import format_part_value
+from ..scoring._result import format_part_value
 from ._select import SELECTED, CohortSelection, Decision
 
 __all__ = ["PartChange", "PersonChange", "RunDiff", "diff_runs"]

@@ -45,8 +45,8 @@ from typing import Any, Final, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from .._features import FEATURES
-from .._spec import HashedDocument, read_hashed
+from ..features._engine import FEATURES
+from ..scoring._spec import HashedDocument, read_hashed
 
 __all__ = [
     "DEFAULT_POLICY",

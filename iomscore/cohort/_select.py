@@ -30,11 +30,12 @@ from typing import Any, Final, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from .._batch import ROSH_LEVELS, ReferralTable
-from .._features import FeatureFrame
-from .._referral import NEED_LEVELS, PATHWAYS, Referral
-from .._result import BreakdownPart, ModelIdentity, ScoreBatch, ScoreResult
-from .._spec import spec_sha256
+from ..features._engine import FeatureFrame
+from ..schema._referral import Referral
+from ..schema._table import ReferralTable
+from ..schema._vocabulary import NEED_LEVELS, PATHWAYS, ROSH_LEVELS
+from ..scoring._result import BreakdownPart, ModelIdentity, ScoreBatch, ScoreResult
+from ..scoring._spec import spec_sha256
 from ._policy import SelectionPolicy, load_policy
 
 __all__ = [

@@ -17,8 +17,8 @@ from typing import Any, Final
 
 import numpy as np
 
-from .._batch import MISSING_DAY
-from .._dates import year_month_day
+from ..schema._batch import MISSING_DAY
+from ..schema._dates import year_month_day
 
 try:  # optional extra: iomscore[arrow]
     import pyarrow as pa

@@ -7,8 +7,8 @@ from typing import Final
 
 import numpy as np
 
-from .._batch import PROTECTED_FIELDS, ReferralTable
-from .._referral import PATHWAYS
+from ..schema._table import ReferralTable
+from ..schema._vocabulary import PATHWAYS, PROTECTED_FIELDS
 
 __all__ = [
     "CUSTODY_COLUMNS",

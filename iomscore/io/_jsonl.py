@@ -10,9 +10,9 @@ from typing import Any
 import numpy as np
 from pydantic import ValidationError
 
-from .._batch import ReferralTable
-from .._referral import Referral
-from .._rules import check_batch
+from ..schema._referral import Referral
+from ..schema._rules import check_batch
+from ..schema._table import ReferralTable
 from ._common import DUPLICATE_PERSON, ReadCounts, ReadResult, Reject
 
 __all__ = ["error_path", "read_jsonl"]

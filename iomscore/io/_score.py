@@ -11,10 +11,10 @@ from typing import Final
 
 import numpy as np
 
-from .._api import DEFAULT_SCORER, score_batch
-from .._registry import get_scorer
-from .._result import ScoreBatch
-from .._scorer import Scorer
+from ..scoring._api import DEFAULT_SCORER, score_batch
+from ..scoring._protocol import Scorer
+from ..scoring._registry import get_scorer
+from ..scoring._result import ScoreBatch
 from ._common import NOT_SCORED, ReadResult, Reject
 from ._csv import read_csv
 from ._jsonl import read_jsonl

@@ -16,20 +16,18 @@ from typing import Any, Final
 import numpy as np
 
 from .._arrays import factorize
-from .._batch import (
+from ..schema._batch import (
     MISSING_DAY,
     OCCASION_ID_BASE,
     ONGOING_DAY,
-    PROTECTED_FIELDS,
-    ROSH_LEVELS,
     ReferralBatch,
-    ReferralTable,
     SeriousHarmColumns,
     _positions_within,
 )
-from .._referral import DISPOSALS, NEED_LEVELS, PATHWAYS
-from .._rules import check_batch
-from .._taxonomy import offence_taxonomy
+from ..schema._rules import check_batch
+from ..schema._table import ReferralTable
+from ..schema._taxonomy import offence_taxonomy
+from ..schema._vocabulary import DISPOSALS, NEED_LEVELS, PATHWAYS, PROTECTED_FIELDS, ROSH_LEVELS
 from . import _columns as C
 from ._common import (
     BAD_BOOL,

@@ -10,7 +10,7 @@ from typing import Any, BinaryIO, Final
 
 import numpy as np
 
-from .._batch import MISSING_DAY, ONGOING_DAY
+from ..schema._batch import MISSING_DAY, ONGOING_DAY
 from . import _columns as C
 
 __all__ = ["DECIMALS", "date_text", "fixed", "fixed_arrow", "int_text", "quote_arrow", "quote_text", "write_csv_rows",

@@ -12,10 +12,11 @@ from typing import Any, Final, Literal
 import numpy as np
 
 from .._arrays import unique_inverse
-from .._batch import OCCASION_ID_BASE, PROTECTED_FIELDS, ROSH_LEVELS, ReferralTable
-from .._referral import DISPOSALS, NEED_LEVELS, PATHWAYS
-from .._result import ScoreBatch, format_part_value
-from .._taxonomy import offence_taxonomy
+from ..schema._batch import OCCASION_ID_BASE
+from ..schema._table import ReferralTable
+from ..schema._taxonomy import offence_taxonomy
+from ..schema._vocabulary import DISPOSALS, NEED_LEVELS, PATHWAYS, PROTECTED_FIELDS, ROSH_LEVELS
+from ..scoring._result import ScoreBatch, format_part_value
 from . import _columns as C
 from ._common import (
     NEED_COLUMNS,

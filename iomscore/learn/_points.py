@@ -45,7 +45,6 @@ from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
-from iomscore._spec import PointsSpec
 from iomscore.learn._base import (
     Calibration,
     FactorTable,
@@ -61,6 +60,7 @@ from iomscore.learn._base import (
     resolve_monotone,
 )
 from iomscore.learn._conditions import Condition, binarise
+from iomscore.scoring._spec import PointsSpec
 
 logger = logging.getLogger(__name__)
 

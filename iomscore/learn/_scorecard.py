@@ -30,7 +30,6 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
-from iomscore._spec import PointsSpec
 from iomscore.learn._base import (
     Calibration,
     FactorTable,
@@ -46,6 +45,7 @@ from iomscore.learn._base import (
 )
 from iomscore.learn._conditions import _weighted_thresholds
 from iomscore.learn._points import _jsonable
+from iomscore.scoring._spec import PointsSpec
 
 logger = logging.getLogger(__name__)
 

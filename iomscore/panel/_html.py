@@ -16,7 +16,6 @@ from html import escape
 from pathlib import Path
 from typing import Any, Final, Literal
 
-from .._referral import PATHWAYS
 from ..cohort._decisions import (
     DEFAULT_MIN_GROUP_SIZE,
     GroupsArg,
@@ -34,6 +33,7 @@ from ..cohort._select import (
     CohortSelection,
     Decision,
 )
+from ..schema._vocabulary import PATHWAYS
 from ._svg import breakdown_chart
 
 __all__ = ["render_panel", "write_panel"]
@@ -212,7 +212,7 @@ def _card(d: Decision, change_lines: Sequence[str], recorded: LogEntry | None) -
     out.append(breakdown_chart(d.breakdown, d.unit, title=f"Score breakdown for {d.person_id}"))
     parts = sorted((p for p in d.breakdown if p.value != 0), key=lambda p: (-p.value, p.name))
     if parts:
-        from .._result import format_part_value
+        from ..scoring._result import format_part_value
 
         out.append(
             "<ul>" + "".join(f"<li>{_e(p.reason)} ({_e(format_part_value(p.value, d.unit))})</li>" for p in parts) + "</ul>"

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from html import escape
 from typing import Final
 
-from .._result import BreakdownPart, format_part_value
+from ..scoring._result import BreakdownPart, format_part_value
 
 __all__ = ["NEGATIVE_COLOUR", "POSITIVE_COLOUR", "breakdown_chart"]
 

@@ -66,15 +66,15 @@ from hypothesis import strategies as st
 from hypothesis.errors import Flaky, FlakyFailure, NoSuchExample
 from pydantic import BaseModel
 
-from .._api import ScoringError, score, score_batch
-from .._batch import ReferralTable
-from .._features import FEATURES, FeatureFrame
-from .._points import PointsScorer
-from .._referral import Referral
-from .._registry import get_scorer
-from .._result import ModelIdentity, ScoreBatch, ScoreResult
-from .._scorer import Scorer
-from .._spec import PointsSpec, load_spec
+from ..features._engine import FEATURES, FeatureFrame
+from ..schema._referral import Referral
+from ..schema._table import ReferralTable
+from ..scoring._api import ScoringError, score, score_batch
+from ..scoring._points import PointsScorer
+from ..scoring._protocol import Scorer
+from ..scoring._registry import get_scorer
+from ..scoring._result import ModelIdentity, ScoreBatch, ScoreResult
+from ..scoring._spec import PointsSpec, load_spec
 from . import _strategies as S
 
 __all__ = [

@@ -16,8 +16,8 @@ import sys
 from pathlib import Path
 from typing import Any, Final
 
-from .._registry import get_scorer
-from .._scorer import Scorer
+from ..scoring._protocol import Scorer
+from ..scoring._registry import get_scorer
 from ._check import DEFAULT_MAX_EXAMPLES, PROPERTIES, check_scorer
 
 __all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "register", "resolve_scorer", "run"]

@@ -21,11 +21,8 @@ from typing import Any, Final
 
 from hypothesis import strategies as st
 
-from .._features import FEATURES
-from .._referral import (
-    DISPOSALS,
-    NEED_LEVELS,
-    PATHWAYS,
+from ..features._engine import FEATURES
+from ..schema._referral import (
     CustodyPeriod,
     PathwayNeeds,
     ProtectedCharacteristics,
@@ -34,8 +31,9 @@ from .._referral import (
     SanctionSummary,
     SeriousHarm,
 )
-from .._spec import PointsSpec
-from .._taxonomy import offence_taxonomy
+from ..schema._taxonomy import offence_taxonomy
+from ..schema._vocabulary import DISPOSALS, NEED_LEVELS, PATHWAYS
+from ..scoring._spec import PointsSpec
 
 __all__ = [
     "ASSESSMENT_RANGE",

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from iomscore._spec import load_spec
 from iomscore.evaluation import cross_validate, load_compas
 from iomscore.learn import PointsClassifier
+from iomscore.scoring._spec import load_spec
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = ROOT / "models" / "examples" / "compas-points-2y.json"

@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 from sklearn.ensemble import GradientBoostingClassifier, HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 
-from iomscore._spec import load_spec
 from iomscore.evaluation import (
     ColumnScore,
     at_risk_mask,
@@ -23,6 +22,7 @@ from iomscore.evaluation import (
     to_markdown,
 )
 from iomscore.learn import EstimatorScorer, PointsClassifier, Scorecard
+from iomscore.scoring._spec import load_spec
 
 
 def _frame(n: int = 1500, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:

@@ -12,8 +12,8 @@ import pytest
 
 import iomscore
 from iomscore import ModelIdentity, PointsScorer, PointsSpec, ScoreBatch
-from iomscore._spec import Bin, Factor
 from iomscore.features import FEATURES
+from iomscore.scoring._spec import Bin, Factor
 from iomscore.testing import (
     PROPERTIES,
     CheckReport,

@@ -47,8 +47,8 @@ def test_a_lying_spec_file_does_not_load(tmp_path: Path, capsys: pytest.CaptureF
 
 def test_fails_with_counterexample_and_exit_status(capsys: pytest.CaptureFixture[str]) -> None:
     # Built around the validator (model_construct), as a buggy third-party scorer could be.
-    from iomscore._registry import _registered
-    from iomscore._spec import Bin, Factor, PointsSpec
+    from iomscore.scoring._registry import _registered
+    from iomscore.scoring._spec import Bin, Factor, PointsSpec
 
     data = _categorical_lie()
     factor = Factor.model_construct(**{**data["factors"][0], "bins": tuple(  # type: ignore[dict-item]

@@ -103,7 +103,7 @@ class OffenceTaxonomy:
 
     def encode(self, codes: np.ndarray) -> np.ndarray:
         """Map an array of codes to indices; unknown codes become ``-1``."""
-        from ._arrays import factorize
+        from .._arrays import factorize
 
         inverse, uniques = factorize(np.asarray(codes, dtype=object).reshape(-1).tolist())
         mapped = np.asarray([self._index.get(str(u), -1) for u in uniques], dtype=np.int16)

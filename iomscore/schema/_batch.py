@@ -16,20 +16,18 @@ beside it in a :class:`ReferralTable` and only routing and audits read them.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
 import numpy as np
 
-from ._referral import DISPOSALS, NEED_LEVELS, PATHWAYS, Referral
-from ._taxonomy import offence_taxonomy
+from ._vocabulary import PATHWAYS
 
 __all__ = [
     "MISSING_DAY",
     "ONGOING_DAY",
     "ReferralBatch",
-    "ReferralTable",
     "SeriousHarmColumns",
     "date_to_day",
     "day_to_date",
@@ -43,19 +41,6 @@ _EPOCH_ORDINAL: Final = dt.date(1970, 1, 1).toordinal()
 #: below it are sanction days (offences sharing a sanction date share an occasion).
 OCCASION_ID_BASE: Final = np.int64(1) << 40
 
-ROSH_LEVELS: Final = ("low", "medium", "high", "very_high")
-PROTECTED_FIELDS: Final = (
-    "ethnicity",
-    "religion",
-    "disability",
-    "sexual_orientation",
-    "gender_reassignment",
-    "marriage_civil_partnership",
-    "pregnancy_maternity",
-)
-_NEED_CODES: Final = {"not_assessed": -1, "no_need": 0, "some_need": 1, "significant_need": 2}
-_DISPOSAL_CODES: Final = {d: i for i, d in enumerate(DISPOSALS)}
-assert tuple(_NEED_CODES) == NEED_LEVELS
 
 
 def date_to_day(value: dt.date | None) -> int:
@@ -247,126 +232,6 @@ class SeriousHarmColumns:
 
     def take(self, rows: np.ndarray) -> SeriousHarmColumns:
         return SeriousHarmColumns(self.rosh_level[rows], self.mappa_category[rows], self.mappa_level[rows])
-
-
-@dataclass(frozen=True, eq=False)
-class ReferralTable:
-    """A batch together with the columns scorers must not see.
-
-    ``batch`` goes to the feature engine; ``serious_harm`` to routing; ``protected`` (one
-    object array per characteristic, ``None`` where not recorded) and ``sex`` to audits.
-    """
-
-    batch: ReferralBatch
-    serious_harm: SeriousHarmColumns
-    protected: Mapping[str, np.ndarray]
-
-    @property
-    def n(self) -> int:
-        return self.batch.n
-
-    def take(self, rows: np.ndarray) -> ReferralTable:
-        rows = np.asarray(rows)
-        if rows.dtype == bool:
-            rows = np.flatnonzero(rows)
-        return ReferralTable(
-            self.batch.take(rows),
-            self.serious_harm.take(rows),
-            {k: v[rows] for k, v in self.protected.items()},
-        )
-
-    @classmethod
-    def from_referrals(cls, referrals: Iterable[Referral]) -> ReferralTable:
-        """Columnar form of validated :class:`Referral` objects (the object path)."""
-        refs = list(referrals)
-        n = len(refs)
-        tax = offence_taxonomy()
-        need_codes = np.array(
-            [[_NEED_CODES[getattr(r.needs, p)] for p in PATHWAYS] for r in refs], dtype=np.int8
-        ).reshape(n, len(PATHWAYS))
-        s_person: list[int] = []
-        s_pos: list[int] = []
-        off: list[int] = []
-        sanc: list[int] = []
-        grp: list[int] = []
-        disp: list[int] = []
-        cdays: list[int] = []
-        occ: list[int] = []
-        cur: list[bool] = []
-        labels: dict[str, int] = {}
-        c_person: list[int] = []
-        c_start: list[int] = []
-        c_end: list[int] = []
-        for i, r in enumerate(refs):
-            for j, s in enumerate(r.sanctions):
-                s_person.append(i)
-                s_pos.append(j)
-                off.append(date_to_day(s.offence_date))
-                sday = date_to_day(s.sanction_date)
-                sanc.append(sday)
-                grp.append(tax.index(s.offence_group))
-                disp.append(_DISPOSAL_CODES[s.disposal])
-                cdays.append(-1 if s.custody_days is None else s.custody_days)
-                if s.occasion_id is None:
-                    occ.append(sday)
-                else:
-                    occ.append(int(OCCASION_ID_BASE) + labels.setdefault(s.occasion_id, len(labels)))
-                cur.append(s.current)
-            for c in r.custody:
-                c_person.append(i)
-                c_start.append(date_to_day(c.start))
-                c_end.append(int(ONGOING_DAY) if c.end is None else date_to_day(c.end))
-        # Occasion codes follow the sorted labels, so ties between same-day occasions are
-        # broken the same way whatever the listing or batch order.
-        rank = {label: i for i, label in enumerate(sorted(labels))}
-        remap = {int(OCCASION_ID_BASE) + v: int(OCCASION_ID_BASE) + rank[k] for k, v in labels.items()}
-        occ = [remap.get(o, o) for o in occ]
-        labels = rank
-        summaries = [r.sanction_summary for r in refs]
-        batch = ReferralBatch.from_arrays(
-            person_id=np.array([r.person_id for r in refs], dtype=object),
-            assessment_day=np.array([date_to_day(r.assessment_date) for r in refs], dtype=np.int32),
-            birth_day=np.array([date_to_day(r.date_of_birth) for r in refs], dtype=np.int32),
-            sex=np.array([{"male": 0, "female": 1, None: -1}[r.sex] for r in refs], dtype=np.int8),
-            needs=need_codes,
-            sanction_person=np.array(s_person, dtype=np.int64),
-            offence_day=np.array(off, dtype=np.int32),
-            sanction_day=np.array(sanc, dtype=np.int32),
-            group=np.array(grp, dtype=np.int16),
-            disposal=np.array(disp, dtype=np.int8),
-            custody_days=np.array(cdays, dtype=np.int32),
-            occasion=np.array(occ, dtype=np.int64),
-            current=np.array(cur, dtype=bool),
-            sanction_position=np.array(s_pos, dtype=np.int32),
-            custody_person=np.array(c_person, dtype=np.int64),
-            custody_start=np.array(c_start, dtype=np.int32),
-            custody_end=np.array(c_end, dtype=np.int32),
-            summary_previous=np.array([-1 if s is None else s.previous_sanctions for s in summaries]),
-            summary_first_day=np.array(
-                [date_to_day(None if s is None else s.first_sanction_date) for s in summaries]
-            ),
-            summary_conviction_day=np.array(
-                [date_to_day(None if s is None else s.current_conviction_date) for s in summaries]
-            ),
-            summary_group=np.array(
-                [-1 if s is None else tax.index(s.current_offence_group) for s in summaries]
-            ),
-            summary_caution_only=np.array([s is not None and s.caution_only for s in summaries]),
-            occasion_labels={int(OCCASION_ID_BASE) + v: k for k, v in labels.items()},
-        )
-        harm = SeriousHarmColumns(
-            rosh_level=np.array(
-                [-1 if r.serious_harm.rosh_level is None else ROSH_LEVELS.index(r.serious_harm.rosh_level) for r in refs],
-                dtype=np.int8,
-            ),
-            mappa_category=np.array([r.serious_harm.mappa_category or -1 for r in refs], dtype=np.int8),
-            mappa_level=np.array([r.serious_harm.mappa_level or -1 for r in refs], dtype=np.int8),
-        )
-        protected = {
-            f: np.array([getattr(r.protected, f) for r in refs], dtype=object) for f in PROTECTED_FIELDS
-        }
-        protected["sex"] = np.array([r.sex for r in refs], dtype=object)
-        return cls(batch, harm, protected)
 
 
 def _group_order(person: np.ndarray) -> np.ndarray | slice:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import iomscore
-from iomscore._ogrs3 import AGE_FEMALE, AGE_MALE
+from iomscore.scoring._ogrs3 import AGE_FEMALE, AGE_MALE
 
 
 def _case_referral(case: dict) -> iomscore.Referral:

@@ -11,7 +11,7 @@ from typing import Final
 
 from ._ogrs3 import OGRS3
 from ._points import PointsScorer
-from ._scorer import Scorer
+from ._protocol import Scorer
 from ._spec import load_spec
 
 __all__ = ["ENTRY_POINT_GROUP", "available_scorers", "get_scorer", "register_scorer", "shipped_models_dir"]
@@ -34,7 +34,7 @@ def shipped_models_dir() -> Path:
     packaged = resources.files("iomscore").joinpath("_shipped_models")
     if packaged.is_dir():
         return Path(str(packaged))
-    return Path(__file__).resolve().parent.parent / "models"
+    return Path(__file__).resolve().parents[2] / "models"
 
 
 @lru_cache(maxsize=1)

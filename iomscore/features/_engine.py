@@ -27,11 +27,11 @@ from typing import Final
 
 import numpy as np
 
-from ._arrays import sorted_unique
-from ._batch import MISSING_DAY, OCCASION_ID_BASE, ONGOING_DAY, ReferralBatch
-from ._dates import DAYS_PER_MONTH, DAYS_PER_YEAR, whole_years
-from ._referral import CAUTION_DISPOSALS, DISPOSALS, PATHWAYS
-from ._taxonomy import offence_taxonomy
+from .._arrays import sorted_unique
+from ..schema._batch import MISSING_DAY, OCCASION_ID_BASE, ONGOING_DAY, ReferralBatch
+from ..schema._dates import DAYS_PER_MONTH, DAYS_PER_YEAR, whole_years
+from ..schema._taxonomy import offence_taxonomy
+from ..schema._vocabulary import CAUTION_DISPOSALS, DISPOSALS, PATHWAYS
 
 __all__ = [
     "FEATURES",
@@ -91,7 +91,7 @@ class FeatureFrame(Mapping[str, np.ndarray]):
 
     @classmethod
     def from_referrals(cls, referrals: Iterable[object]) -> FeatureFrame:
-        from ._batch import ReferralTable
+        from ..schema._table import ReferralTable
 
         return cls(ReferralTable.from_referrals(referrals).batch)  # type: ignore[arg-type]
 

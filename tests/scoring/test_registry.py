@@ -10,8 +10,8 @@ import pytest
 
 import iomscore
 from iomscore import ModelIdentity, ScoreBatch
-from iomscore._registry import _registered
-from iomscore._result import empty_warnings
+from iomscore.scoring._registry import _registered
+from iomscore.scoring._result import empty_warnings
 
 
 class RecentOnly:
@@ -80,7 +80,7 @@ def test_undeclared_features_cannot_be_read() -> None:
 
 
 def test_entry_points_are_consulted(monkeypatch: pytest.MonkeyPatch) -> None:
-    ep = metadata.EntryPoint(name="recent-ep", value="tests.test_registry:RecentOnly", group="iomscore.scorers")
+    ep = metadata.EntryPoint(name="recent-ep", value="tests.scoring.test_registry:RecentOnly", group="iomscore.scorers")
 
     def fake_entry_points(group: str) -> list[metadata.EntryPoint]:
         return [ep] if group == "iomscore.scorers" else []

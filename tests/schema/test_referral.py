@@ -9,9 +9,9 @@ import pytest
 from pydantic import ValidationError
 
 import iomscore
-from iomscore._batch import ReferralTable
-from iomscore._referral import DISPOSALS
-from iomscore._rules import _CUSTODY_CODE, check_batch
+from iomscore.schema._rules import _CUSTODY_CODE, check_batch
+from iomscore.schema._table import ReferralTable
+from iomscore.schema._vocabulary import DISPOSALS
 
 
 def base(**overrides: Any) -> dict[str, Any]:

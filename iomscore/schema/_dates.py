@@ -51,7 +51,7 @@ def whole_years(start: np.ndarray, end: np.ndarray) -> np.ndarray:
     Examples
     --------
     >>> import numpy as np
-    >>> from iomscore._batch import date_to_day
+    >>> from iomscore.schema._batch import date_to_day
     >>> import datetime as dt
     >>> whole_years(np.array([date_to_day(dt.date(2000, 6, 15))]),
     ...             np.array([date_to_day(dt.date(2020, 6, 14))]))

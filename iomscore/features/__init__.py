@@ -4,7 +4,7 @@ See :mod:`iomscore._features` for the definitions of time at risk, occasions and
 offence.
 """
 
-from ._features import (
+from ._engine import (
     FEATURES,
     OFFENCE_FREE_CAP_MONTHS,
     SENSITIVE_FEATURES,

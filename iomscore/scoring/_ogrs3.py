@@ -30,9 +30,9 @@ from typing import Final
 
 import numpy as np
 
+from ..schema._taxonomy import offence_taxonomy
 from ._result import ModelIdentity, ScoreBatch, empty_warnings, render_unique
 from ._spec import spec_sha256
-from ._taxonomy import offence_taxonomy
 
 __all__ = ["OGRS3", "OGRS3_PARAMETERS", "ogrs3_probabilities"]
 

@@ -8,12 +8,13 @@ from typing import Final, overload
 
 import numpy as np
 
-from ._batch import ReferralBatch, ReferralTable
-from ._features import FEATURES, FeatureFrame
-from ._referral import Referral
+from ..features._engine import FEATURES, FeatureFrame
+from ..schema._batch import ReferralBatch
+from ..schema._referral import Referral
+from ..schema._table import ReferralTable
+from ._protocol import Scorer
 from ._registry import get_scorer
 from ._result import ScoreBatch, ScoreResult
-from ._scorer import Scorer
 
 __all__ = ["DEFAULT_SCORER", "score", "score_batch"]
 

@@ -7,23 +7,18 @@ a record the typed API would refuse, with the same field path and message.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 import numpy as np
 
 from ._batch import ONGOING_DAY, ReferralBatch, day_to_date
 from ._dates import anniversary, whole_years
+from ._vocabulary import FIRST_DAY, LAST_DAY, MIN_AGE
 
-if TYPE_CHECKING:
-    from ._referral import Referral
+__all__ = ["Violations", "check_batch"]
 
-__all__ = ["Violations", "check_batch", "first_violation"]
-
-MIN_AGE: Final = 10  # age of criminal responsibility in England and Wales
 
 _OUT_OF_RANGE: Final = "date outside the supported range 1900-01-01 to 2100-12-31"
-_FIRST_DAY: Final = -25567  # 1900-01-01
-_LAST_DAY: Final = 47846  # 2100-12-31
 _DOB_AFTER_ASSESSMENT: Final = "date of birth {dob} is after the assessment date {assess}"
 _TOO_YOUNG_AT_ASSESSMENT: Final = "the person is {age} at the assessment date; people under 10 cannot be referred"
 _OFFENCE_AFTER_ASSESSMENT: Final = "offence date {off} is after the assessment date {assess}"
@@ -65,7 +60,7 @@ def _d(day: object) -> str:
 
 def _range_field(assess: object, birth: object) -> str:
     a = int(assess)  # type: ignore[call-overload]
-    return "assessment_date" if a < _FIRST_DAY or a > _LAST_DAY else "date_of_birth"
+    return "assessment_date" if a < FIRST_DAY or a > LAST_DAY else "date_of_birth"
 
 
 def _first_per_person(person: np.ndarray, pos: np.ndarray, bad: np.ndarray) -> np.ndarray:
@@ -90,7 +85,7 @@ def check_batch(batch: ReferralBatch) -> Violations:
     a = batch.assessment_day
     b = batch.birth_day
 
-    out_of_range = (a < _FIRST_DAY) | (a > _LAST_DAY) | (b < _FIRST_DAY) | (b > _LAST_DAY)
+    out_of_range = (a < FIRST_DAY) | (a > LAST_DAY) | (b < FIRST_DAY) | (b > LAST_DAY)
     rows = np.flatnonzero(out_of_range)
     v.add(rows, [_range_field(a[r], b[r]) for r in rows], [_OUT_OF_RANGE] * rows.size)
     rows = np.flatnonzero(b > a)
@@ -179,14 +174,3 @@ def _occasion_date_conflicts(batch: ReferralBatch, person: np.ndarray) -> np.nda
 def _several_current(batch: ReferralBatch, person: np.ndarray) -> np.ndarray:
     counts = np.bincount(person[batch.current], minlength=batch.n)
     return batch.current & (counts[person] > 1)
-
-
-def first_violation(referral: Referral) -> tuple[str, str] | None:
-    """The first rule ``referral`` breaks, as ``(field path, message)``, or ``None``."""
-    from ._batch import ReferralTable
-
-    v = check_batch(ReferralTable.from_referrals([referral]).batch)
-    if v.mask[0]:
-        return str(v.field[0]), str(v.message[0])
-    return None
-

@@ -8,7 +8,7 @@ from typing import Any, Final
 
 import numpy as np
 
-from ._arrays import factorize, unique_representatives
+from .._arrays import factorize, unique_representatives
 from ._result import ModelIdentity, ScoreBatch, empty_warnings, render_unique
 from ._spec import Factor, PointsSpec, load_spec
 

@@ -11,8 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import iomscore
-from iomscore._batch import ReferralTable, date_to_day
 from iomscore.features import FEATURES, FeatureFrame, at_risk_days_since
+from iomscore.schema._batch import date_to_day
+from iomscore.schema._table import ReferralTable
 
 
 def ref(sanctions: list[dict[str, Any]], custody: list[dict[str, Any]] | None = None, **kw: Any) -> iomscore.Referral:

@@ -15,17 +15,31 @@ Scorers never receive a :class:`Referral`: they receive feature arrays computed 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Final, Literal
+from collections.abc import Sequence
+from typing import Any, Final
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from ._batch import OCCASION_ID_BASE, ONGOING_DAY, ReferralBatch, SeriousHarmColumns, date_to_day
+from ._rules import check_batch
 from ._taxonomy import offence_taxonomy
+from ._vocabulary import (
+    DISPOSAL_CODES,
+    NEED_CODES,
+    PATHWAYS,
+    PROTECTED_FIELDS,
+    ROSH_LEVELS,
+    SEX_CODES,
+    Disposal,
+    MappaCategory,
+    MappaLevel,
+    NeedLevel,
+    RoshLevel,
+    Sex,
+)
 
 __all__ = [
-    "CAUTION_DISPOSALS",
-    "DISPOSALS",
-    "NEED_LEVELS",
-    "PATHWAYS",
     "CustodyPeriod",
     "PathwayNeeds",
     "ProtectedCharacteristics",
@@ -33,36 +47,8 @@ __all__ = [
     "Sanction",
     "SanctionSummary",
     "SeriousHarm",
+    "referral_columns",
 ]
-
-Disposal = Literal[
-    "caution",
-    "conditional_caution",
-    "youth_caution",
-    "discharge",
-    "fine",
-    "community_order",
-    "suspended_sentence",
-    "custody",
-    "other_conviction",
-]
-DISPOSALS: Final[tuple[str, ...]] = Disposal.__args__  # type: ignore[attr-defined]
-#: Out-of-court disposals; OGRS3 counts them as sanctions with their own sanction-term levels.
-CAUTION_DISPOSALS: Final = frozenset({"caution", "conditional_caution", "youth_caution"})
-
-NeedLevel = Literal["not_assessed", "no_need", "some_need", "significant_need"]
-NEED_LEVELS: Final[tuple[str, ...]] = NeedLevel.__args__  # type: ignore[attr-defined]
-
-#: The seven resettlement pathways, in the order used everywhere in iomscore.
-PATHWAYS: Final = (
-    "accommodation",
-    "education_training_employment",
-    "health",
-    "drugs_alcohol",
-    "finance_benefit_debt",
-    "children_families",
-    "attitudes_thinking_behaviour",
-)
 
 _UNKNOWN_GROUP: Final = "unknown offence group {code!r}; see `iomscore.offence_taxonomy().codes`"
 
@@ -153,9 +139,9 @@ class PathwayNeeds(_Frozen):
 class SeriousHarm(_Frozen):
     """Risk of serious harm and MAPPA status. Routes people; never raises a reoffending score."""
 
-    rosh_level: Literal["low", "medium", "high", "very_high"] | None = None
-    mappa_category: Literal[1, 2, 3] | None = None
-    mappa_level: Literal[1, 2, 3] | None = None
+    rosh_level: RoshLevel | None = None
+    mappa_category: MappaCategory | None = None
+    mappa_level: MappaLevel | None = None
 
 
 class ProtectedCharacteristics(_Frozen):
@@ -189,7 +175,7 @@ class Referral(_Frozen):
     person_id: str = Field(min_length=1, description="Pseudonymous identifier; never a name")
     assessment_date: dt.date
     date_of_birth: dt.date
-    sex: Literal["male", "female"] | None = Field(
+    sex: Sex | None = Field(
         default=None, description="Read only by scorers that declare it (OGRS3); always audited"
     )
     sanctions: tuple[Sanction, ...] = ()
@@ -204,10 +190,108 @@ class Referral(_Frozen):
         context: Any = info.context
         if isinstance(context, dict) and context.get("skip_rules"):
             return self
-        from ._rules import first_violation
-
-        problem = first_violation(self)
-        if problem is not None:
-            field, message = problem
-            raise ValueError(f"{field}: {message}")
+        v = check_batch(referral_columns([self])[0])
+        if v.mask[0]:
+            raise ValueError(f"{v.field[0]}: {v.message[0]}")
         return self
+
+
+def referral_columns(
+    referrals: Sequence[Referral],
+) -> tuple[ReferralBatch, SeriousHarmColumns, dict[str, np.ndarray]]:
+    """The array form of validated referrals: the batch, serious-harm and protected columns.
+
+    One conversion serves :meth:`iomscore.ReferralTable.from_referrals` and the cross-field
+    rules of a single :class:`Referral`, so both read a referral the same way.
+    """
+    refs = list(referrals)
+    n = len(refs)
+    tax = offence_taxonomy()
+    need_codes = np.array(
+        [[NEED_CODES[getattr(r.needs, p)] for p in PATHWAYS] for r in refs], dtype=np.int8
+    ).reshape(n, len(PATHWAYS))
+    s_person: list[int] = []
+    s_pos: list[int] = []
+    off: list[int] = []
+    sanc: list[int] = []
+    grp: list[int] = []
+    disp: list[int] = []
+    cdays: list[int] = []
+    occ: list[int] = []
+    cur: list[bool] = []
+    labels: dict[str, int] = {}
+    c_person: list[int] = []
+    c_start: list[int] = []
+    c_end: list[int] = []
+    for i, r in enumerate(refs):
+        for j, s in enumerate(r.sanctions):
+            s_person.append(i)
+            s_pos.append(j)
+            off.append(date_to_day(s.offence_date))
+            sday = date_to_day(s.sanction_date)
+            sanc.append(sday)
+            grp.append(tax.index(s.offence_group))
+            disp.append(DISPOSAL_CODES[s.disposal])
+            cdays.append(-1 if s.custody_days is None else s.custody_days)
+            if s.occasion_id is None:
+                occ.append(sday)
+            else:
+                occ.append(int(OCCASION_ID_BASE) + labels.setdefault(s.occasion_id, len(labels)))
+            cur.append(s.current)
+        for c in r.custody:
+            c_person.append(i)
+            c_start.append(date_to_day(c.start))
+            c_end.append(int(ONGOING_DAY) if c.end is None else date_to_day(c.end))
+    # Occasion codes follow the sorted labels, so ties between same-day occasions are
+    # broken the same way whatever the listing or batch order.
+    rank = {label: i for i, label in enumerate(sorted(labels))}
+    remap = {int(OCCASION_ID_BASE) + v: int(OCCASION_ID_BASE) + rank[k] for k, v in labels.items()}
+    occ = [remap.get(o, o) for o in occ]
+    labels = rank
+    summaries = [r.sanction_summary for r in refs]
+    batch = ReferralBatch.from_arrays(
+        person_id=np.array([r.person_id for r in refs], dtype=object),
+        assessment_day=np.array([date_to_day(r.assessment_date) for r in refs], dtype=np.int32),
+        birth_day=np.array([date_to_day(r.date_of_birth) for r in refs], dtype=np.int32),
+        sex=np.array([SEX_CODES[r.sex] for r in refs], dtype=np.int8),
+        needs=need_codes,
+        sanction_person=np.array(s_person, dtype=np.int64),
+        offence_day=np.array(off, dtype=np.int32),
+        sanction_day=np.array(sanc, dtype=np.int32),
+        group=np.array(grp, dtype=np.int16),
+        disposal=np.array(disp, dtype=np.int8),
+        custody_days=np.array(cdays, dtype=np.int32),
+        occasion=np.array(occ, dtype=np.int64),
+        current=np.array(cur, dtype=bool),
+        sanction_position=np.array(s_pos, dtype=np.int32),
+        custody_person=np.array(c_person, dtype=np.int64),
+        custody_start=np.array(c_start, dtype=np.int32),
+        custody_end=np.array(c_end, dtype=np.int32),
+        summary_previous=np.array([-1 if s is None else s.previous_sanctions for s in summaries]),
+        summary_first_day=np.array(
+            [date_to_day(None if s is None else s.first_sanction_date) for s in summaries]
+        ),
+        summary_conviction_day=np.array(
+            [date_to_day(None if s is None else s.current_conviction_date) for s in summaries]
+        ),
+        summary_group=np.array(
+            [-1 if s is None else tax.index(s.current_offence_group) for s in summaries]
+        ),
+        summary_caution_only=np.array([s is not None and s.caution_only for s in summaries]),
+        occasion_labels={int(OCCASION_ID_BASE) + v: k for k, v in labels.items()},
+    )
+    harm = SeriousHarmColumns(
+        rosh_level=np.array(
+            [-1 if r.serious_harm.rosh_level is None else ROSH_LEVELS.index(r.serious_harm.rosh_level) for r in refs],
+            dtype=np.int8,
+        ),
+        mappa_category=np.array([r.serious_harm.mappa_category or -1 for r in refs], dtype=np.int8),
+        mappa_level=np.array([r.serious_harm.mappa_level or -1 for r in refs], dtype=np.int8),
+    )
+    protected = {
+        f: np.array([getattr(r.protected, f) for r in refs], dtype=object) for f in PROTECTED_FIELDS
+    }
+    protected["sex"] = np.array([r.sex for r in refs], dtype=object)
+    return batch, harm, protected
+
+
