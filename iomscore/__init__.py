@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 
+from ._errors import IomscoreError
 from .features._engine import FEATURES, FeatureFrame
 from .schema._batch import ReferralBatch
 from .schema._parse import ReferralError, parse_referral
@@ -52,6 +53,7 @@ __all__ = [
     "BreakdownPart",
     "CustodyPeriod",
     "FeatureFrame",
+    "IomscoreError",
     "ModelIdentity",
     "OffenceTaxonomy",
     "PathwayNeeds",

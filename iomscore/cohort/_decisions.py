@@ -30,6 +30,7 @@ from typing import Any, Final, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from .._errors import IomscoreError
 from ..schema._table import ReferralTable
 from ._select import CohortSelection
 
@@ -65,7 +66,7 @@ _BROKEN_CHAIN: Final = (
 _BAD_MIN_GROUP: Final = "min_group_size must be a whole number of at least 1; got {value!r}"
 
 
-class DecisionLogError(ValueError):
+class DecisionLogError(IomscoreError, ValueError):
     """A decision log line is invalid, or the log was changed after it was written."""
 
 

@@ -45,6 +45,7 @@ from typing import Any, Final, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from .._errors import IomscoreError
 from ..features._engine import FEATURES
 from ..scoring._spec import HashedDocument, read_hashed
 
@@ -85,7 +86,7 @@ REQUIRED_ROUTING: Final = (
 )
 
 
-class PolicyError(ValueError):
+class PolicyError(IomscoreError, ValueError):
     """A selection policy is invalid, or its recorded hash does not match its content."""
 
 

@@ -30,6 +30,7 @@ from typing import Any, Final, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from .._errors import IomscoreError
 from ..features._engine import FeatureFrame
 from ..schema._referral import Referral
 from ..schema._table import ReferralTable
@@ -91,7 +92,7 @@ _NEED_NAMES: Final = dict(zip(range(-1, 3), NEED_LEVELS))
 _TOP_REASONS: Final = 3
 
 
-class SelectionError(ValueError):
+class SelectionError(IomscoreError, ValueError):
     """The referrals, scores or policy given to :func:`select_cohort` do not fit together."""
 
 

@@ -1,11 +1,18 @@
-"""Reading JSON Lines: one :class:`~iomscore.Referral` (nested JSON) per line."""
+"""Reading referrals as JSON: JSON Lines (one referral per line) or a JSON array.
+
+Both forms go through one record loop: every record is validated as a
+:class:`~iomscore.Referral` on its own (a bad record is rejected, never the file), then the
+cross-field rules run over the whole table at once. ``row`` in a reject is the line on which
+the record starts, whichever form the file has.
+"""
 
 from __future__ import annotations
 
 import json
 import os
 from collections import Counter
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, Final
 
 import numpy as np
 from pydantic import ValidationError
@@ -15,7 +22,11 @@ from ..schema._rules import check_batch
 from ..schema._table import ReferralTable
 from ._common import DUPLICATE_PERSON, ReadCounts, ReadResult, Reject
 
-__all__ = ["error_path", "read_jsonl"]
+__all__ = ["error_path", "json_records", "read_jsonl"]
+
+MALFORMED_JSON: Final = "malformed JSON at line {line}, column {column}: {error}"
+NOT_AN_OBJECT: Final = "expected a referral (a JSON object), found {kind}"
+_WS: Final = " \t\r\n"
 
 
 def error_path(loc: tuple[Any, ...]) -> str:
@@ -48,8 +59,77 @@ def _person_of(line: str) -> str:
     return ""
 
 
+def _array_records(text: str, start: int) -> Iterator[tuple[int, str | None, str]]:
+    """``(line, record text or None, error)`` for each element of the JSON array at ``start``.
+
+    A syntax error inside the array rejects the damaged stretch as one record and reading
+    resumes at the next line that starts an object, so what follows is still read.
+    """
+    decoder = json.JSONDecoder()
+    pos, n, line, counted = start + 1, len(text), 1, 0
+
+    def line_at(i: int) -> int:
+        nonlocal line, counted
+        line += text.count("\n", counted, i)
+        counted = i
+        return line
+
+    while True:
+        while pos < n and (text[pos] in _WS or text[pos] == ","):
+            pos += 1
+        if pos >= n or text[pos] == "]":
+            return
+        at = line_at(pos)
+        try:
+            _, end = decoder.raw_decode(text, pos)
+        except json.JSONDecodeError as exc:
+            err_line = line_at(exc.pos) if exc.pos >= pos else at
+            yield at, None, MALFORMED_JSON.format(line=err_line, column=exc.colno, error=exc.msg)
+            resume = text.find("\n", max(exc.pos, pos))
+            while resume != -1 and text[resume + 1:].lstrip(" \t,").startswith("{") is False:
+                resume = text.find("\n", resume + 1)
+            if resume == -1:
+                return
+            pos = resume + 1
+            continue
+        yield at, text[pos:end], ""
+        pos = end
+
+
+def json_records(text: str) -> Iterator[tuple[int, str | None, str]]:
+    """The records of a JSON Lines text or a JSON array text, as ``(line, text, error)``.
+
+    A JSON array (optionally wrapped as ``{"referrals": [...]}``) is read element by
+    element; anything else is read as JSON Lines, one record per non-blank line. ``text``
+    is ``None`` when the record could not be parsed and ``error`` says why.
+
+    Examples
+    --------
+    >>> [(line, rec) for line, rec, _ in json_records('[\n {"a": 1},\n {"a": 2}\n]')]
+    [(2, '{"a": 1}'), (3, '{"a": 2}')]
+    >>> [(line, rec) for line, rec, _ in json_records('{"a": 1}\n\n{"a": 2}\n')]
+    [(1, '{"a": 1}'), (3, '{"a": 2}')]
+    """
+    head = text.lstrip(_WS)
+    if head.startswith("["):
+        yield from _array_records(text, len(text) - len(head))
+        return
+    if head.startswith("{") and '"referrals"' in head[:4096]:
+        try:
+            data = json.loads(text)
+        except ValueError:
+            data = None
+        if isinstance(data, dict) and isinstance(data.get("referrals"), list):
+            inner = text.find("[", text.find('"referrals"'))
+            yield from _array_records(text, inner)
+            return
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.strip():
+            yield number, line, ""
+
+
 def read_jsonl(path: str | os.PathLike[str]) -> ReadResult:
-    """Read referrals from a JSON Lines file (blank lines are skipped).
+    """Read referrals from a JSON Lines file or a JSON array (blank lines are skipped).
 
     Each line is validated as a :class:`~iomscore.Referral`; the cross-field rules then run
     over the whole table at once (:func:`iomscore._rules.check_batch`), so a rejected line
@@ -72,17 +152,22 @@ def read_jsonl(path: str | os.PathLike[str]) -> ReadResult:
     rejects: list[Reject] = []
     read = 0
     with open(path, encoding="utf-8-sig") as f:
-        for number, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            read += 1
-            try:
-                referrals.append(Referral.model_validate_json(line, context={"skip_rules": True}))
-                lines.append(number)
-            except ValidationError as exc:
-                first = exc.errors(include_url=False)[0]
-                rejects.append(Reject(source, number, _person_of(line), error_path(tuple(first["loc"])),
-                                      str(first["msg"]), number))
+        text = f.read()
+    for number, line, error in json_records(text):
+        read += 1
+        if line is None:
+            rejects.append(Reject(source, number, "", "", error, number))
+            continue
+        try:
+            referrals.append(Referral.model_validate_json(line, context={"skip_rules": True}))
+            lines.append(number)
+        except ValidationError as exc:
+            first = exc.errors(include_url=False)[0]
+            loc = tuple(first["loc"])
+            message = str(first["msg"])
+            if first["type"] == "model_type":
+                message = NOT_AN_OBJECT.format(kind=type(json.loads(line)).__name__)
+            rejects.append(Reject(source, number, _person_of(line), error_path(loc), message, number))
     counter = Counter(r.person_id for r in referrals)
     rows_of: dict[str, list[int]] = {}
     for r, line_no in zip(referrals, lines):

@@ -16,6 +16,7 @@ from typing import Any, Final
 import numpy as np
 
 from .._arrays import factorize
+from .._errors import IomscoreError
 from ..schema._batch import (
     MISSING_DAY,
     OCCASION_ID_BASE,
@@ -60,7 +61,7 @@ _SANCTION_PATH: Final = re.compile(r"sanctions\[(\d+)\]\.")
 _CUSTODY_PATH: Final = re.compile(r"custody\[(\d+)\]\.")
 
 
-class MissingColumnsError(ValueError):
+class MissingColumnsError(IomscoreError, ValueError):
     """A table lacks a required column: the whole file is unusable."""
 
 

@@ -8,6 +8,7 @@ from typing import Any, Final
 
 from pydantic import ValidationError
 
+from .._errors import IomscoreError
 from ._referral import Referral
 
 __all__ = ["ReferralError", "parse_referral"]
@@ -15,7 +16,7 @@ __all__ = ["ReferralError", "parse_referral"]
 _RECORD_ERROR: Final = "referral {record}: {problems}"
 
 
-class ReferralError(ValueError):
+class ReferralError(IomscoreError, ValueError):
     """A referral failed validation.
 
     Attributes

@@ -8,6 +8,7 @@ from typing import Final, overload
 
 import numpy as np
 
+from .._errors import IomscoreError
 from ..features._engine import FEATURES, FeatureFrame
 from ..schema._batch import ReferralBatch
 from ..schema._referral import Referral
@@ -26,7 +27,7 @@ _NOT_SCORED: Final = "referral {person!r} could not be scored by {scorer!r}: {re
 ProgressCallback = Callable[[int, int], None]
 
 
-class ScoringError(ValueError):
+class ScoringError(IomscoreError, ValueError):
     """A referral could not be scored; the message names the person and the reason."""
 
 

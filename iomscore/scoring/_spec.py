@@ -21,6 +21,8 @@ from typing import Annotated, Any, Final, Literal, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from .._errors import IomscoreError
+
 __all__ = [
     "Band",
     "Bin",
@@ -47,7 +49,7 @@ _INVALID: Final = "{kind} {path}: {error}"
 D = TypeVar("D", bound="HashedDocument")
 
 
-class SpecError(ValueError):
+class SpecError(IomscoreError, ValueError):
     """A points spec is invalid, or its recorded hash does not match its content."""
 
 

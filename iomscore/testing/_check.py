@@ -66,6 +66,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import Flaky, FlakyFailure, NoSuchExample
 from pydantic import BaseModel
 
+from .._errors import IomscoreError
 from ..features._engine import FEATURES, FeatureFrame
 from ..schema._referral import Referral
 from ..schema._table import ReferralTable
@@ -148,7 +149,7 @@ _FEATURE_WRONG_WAY: Final = (
 )
 
 
-class ScorerCheckError(AssertionError):
+class ScorerCheckError(IomscoreError, AssertionError):
     """Raised by :func:`check_scorer` when a property fails; ``report`` holds every result."""
 
     def __init__(self, message: str, report: CheckReport) -> None:
