@@ -17,6 +17,15 @@ Definitions that need a word of explanation:
     no end runs to the assessment date. "The last 12 months at risk" is the stretch before
     the assessment date holding 365 days at risk, so months spent in prison do not make a
     prolific person look quiet.
+*History given as a summary only*
+    A referral with a :class:`~iomscore.SanctionSummary` and no sanction list. Features the
+    summary determines are read from it: previous and total sanctions, the ages at the first
+    sanction and at the current conviction, the current offence group and whether it is
+    neighbourhood or acquisitive crime, and the months at risk since the current conviction.
+    Features that need the list (counts of offences in a window, offence-free time, offence
+    rates; :attr:`FeatureDef.needs_list`) are ``NaN`` (not recorded) for such a referral, never
+    0, so a scorer can tell "no offences" from "not counted". A referral with both a list and a
+    summary counts offences from the list.
 """
 
 from __future__ import annotations
@@ -35,6 +44,7 @@ from ..schema._vocabulary import CAUTION_DISPOSALS, DISPOSALS, PATHWAYS
 
 __all__ = [
     "FEATURES",
+    "LIST_ONLY_FEATURES",
     "SENSITIVE_FEATURES",
     "FeatureDef",
     "FeatureFrame",
@@ -57,15 +67,25 @@ _DAY0: Final = np.int64(1) << 21  # offset making day numbers positive inside ke
 _KEY_DAY0: Final = 1 << 16  # offset of day numbers packed into 17 bits
 
 
+#: Appended to the definition of every feature a sanction summary cannot give.
+LIST_ONLY_NOTE: Final = "; not recorded when the history is given only as a summary"
+
+
 @dataclass(frozen=True)
 class FeatureDef:
-    """A derived feature: its name, unit, definition and the function computing it."""
+    """A derived feature: its name, unit, definition and the function computing it.
+
+    ``needs_list`` marks features counted from the sanction list that a sanction summary
+    cannot give: they are ``NaN`` (not recorded) for a referral whose history is given only
+    as a summary, and for no other referral.
+    """
 
     name: str
     unit: str
     description: str
     compute: Callable[[FeatureFrame], np.ndarray]
     sensitive: bool = False
+    needs_list: bool = False
 
 
 class FeatureFrame(Mapping[str, np.ndarray]):
@@ -293,6 +313,12 @@ def at_risk_days_since(f: FeatureFrame, day: np.ndarray, person: np.ndarray) -> 
     return out
 
 
+def _summary_only(f: FeatureFrame) -> np.ndarray:
+    """Per person: True when the history is given only as a summary (a summary, no sanction list)."""
+    b = f.batch
+    return (b.summary_previous >= 0) & (np.diff(b.sanction_offsets) == 0)
+
+
 def _offence_at_risk(f: FeatureFrame) -> np.ndarray:
     """Per sanction: days at risk between the offence and the assessment date."""
     return at_risk_days_since(f, f.batch.offence_day, f._get("_sanction_person"))
@@ -321,6 +347,7 @@ _INTERNAL: dict[str, Callable[[FeatureFrame], np.ndarray]] = {
     "_previous_occasions": _previous_occasions,
     "_custody_intervals": _custody_intervals,
     "_offence_at_risk": _offence_at_risk,
+    "_summary_only": _summary_only,
 }
 
 
@@ -452,6 +479,41 @@ def f_custody_days_total(f: FeatureFrame) -> np.ndarray:
     return np.bincount(iv[:, 0], weights=iv[:, 2] - iv[:, 1], minlength=f.batch.n).astype(np.float64)
 
 
+def f_current_conviction_months(f: FeatureFrame) -> np.ndarray:
+    b = f.batch
+    day = _current_day(f)
+    ok = day != MISSING_DAY
+    out = np.full(b.n, np.nan)
+    days = at_risk_days_since(f, day[ok], np.flatnonzero(ok))
+    out[ok] = np.floor(days / DAYS_PER_MONTH)
+    return out
+
+
+def _current_flag(flag: str) -> Callable[[FeatureFrame], np.ndarray]:
+    def compute(f: FeatureFrame) -> np.ndarray:
+        code = f._get("current_offence_group")
+        out = np.full(code.shape, np.nan)
+        ok = ~np.isnan(code)
+        out[ok] = offence_taxonomy().flag_table[flag][code[ok].astype(np.int64)]
+        return out
+
+    return compute
+
+
+def _list_only(compute: Callable[[FeatureFrame], np.ndarray]) -> Callable[[FeatureFrame], np.ndarray]:
+    """``compute``, with ``NaN`` where the history is given only as a summary."""
+
+    def wrapped(f: FeatureFrame) -> np.ndarray:
+        return np.where(f._get("_summary_only"), np.nan, np.asarray(compute(f), dtype=np.float64))
+
+    return wrapped
+
+
+def _counted(name: str, unit: str, description: str, compute: Callable[[FeatureFrame], np.ndarray]) -> FeatureDef:
+    """A feature counted from the sanction list, which a summary cannot give."""
+    return FeatureDef(name, unit, description + LIST_ONLY_NOTE, _list_only(compute), needs_list=True)
+
+
 def _need(pathway: str) -> Callable[[FeatureFrame], np.ndarray]:
     col = PATHWAYS.index(pathway)
 
@@ -488,8 +550,8 @@ _DEFS: list[FeatureDef] = [
                f_previous_sanctions),
     FeatureDef("total_sanctions", "occasions", "Previous sanctioning occasions plus the current one",
                f_total_sanctions),
-    FeatureDef("proven_offences", "offences", "Proven offences on record (each offence counts)",
-               lambda f: np.diff(f.batch.sanction_offsets).astype(np.float64)),
+    _counted("proven_offences", "offences", "Proven offences on record (each offence counts)",
+             lambda f: np.diff(f.batch.sanction_offsets).astype(np.float64)),
     FeatureDef("career_length_years", "years", "Years from the first sanction to the assessment date",
                lambda f: (f.batch.assessment_day - _days(_first_day(f))) / DAYS_PER_YEAR),
     FeatureDef("copas_rate", "log rate",
@@ -501,24 +563,34 @@ _DEFS: list[FeatureDef] = [
                f_current_ogrs3_group),
     FeatureDef("caution_only_history", "flag", "1 when every sanction up to the current one was a caution",
                f_caution_only),
+    FeatureDef("current_offence_neighbourhood", "flag",
+               "1 when the principal current offence is neighbourhood crime, 0 when not (from the summary's "
+               "current offence group when there is no list)", _current_flag("neighbourhood")),
+    FeatureDef("current_offence_acquisitive", "flag",
+               "1 when the principal current offence is acquisitive, 0 when not (from the summary's current "
+               "offence group when there is no list)", _current_flag("acquisitive")),
+    FeatureDef("current_conviction_months_at_risk", "months",
+               "Whole months at risk since the current occasion (the summary's current conviction date when "
+               "given); not recorded with no history", f_current_conviction_months),
     *[
-        FeatureDef(f"offences_{m}m_at_risk", "offences",
-                   f"Proven offences committed in the last {m} months at risk ({d} days not in custody)",
-                   _window(m))
+        _counted(f"offences_{m}m_at_risk", "offences",
+                 f"Proven offences committed in the last {m} months at risk ({d} days not in custody)",
+                 _window(m))
         for m, d in WINDOW_DAYS.items()
     ],
-    FeatureDef("offences_per_year_at_risk", "offences per year",
-               "Proven offences per year at risk since the first offence (at least 1 year)",
-               f_offences_per_year),
-    FeatureDef("days_since_last_offence", "days", "Calendar days from the latest offence to the assessment date",
-               f_days_since_last_offence),
-    FeatureDef("offence_free_months_at_risk", "months",
-               "Whole months at risk since the latest offence, capped at 36 (36 with no offence)",
-               f_offence_free_months),
+    _counted("offences_per_year_at_risk", "offences per year",
+             "Proven offences per year at risk since the first offence (at least 1 year)",
+             f_offences_per_year),
+    FeatureDef("days_since_last_offence", "days",
+               "Calendar days from the latest offence to the assessment date; not recorded with no offence "
+               "listed", f_days_since_last_offence),
+    _counted("offence_free_months_at_risk", "months",
+             "Whole months at risk since the latest offence, capped at 36 (36 with no offence)",
+             f_offence_free_months),
     FeatureDef("custody_days_total", "days", "Days in custody before the assessment date (merged periods)",
                f_custody_days_total),
     *[
-        FeatureDef(name, "offences", desc, fn)
+        _counted(name, "offences", desc, fn)
         for name, desc, fn in [
             ("neighbourhood_offences", "Neighbourhood-crime offences on record", _flag_count("neighbourhood")),
             ("neighbourhood_offences_24m_at_risk", "Neighbourhood-crime offences in the last 24 months at risk",
@@ -544,6 +616,8 @@ _DEFS: list[FeatureDef] = [
 FEATURES: Final[Mapping[str, FeatureDef]] = {d.name: d for d in _DEFS}
 #: Features only scorers that declare them may read.
 SENSITIVE_FEATURES: Final = frozenset(d.name for d in _DEFS if d.sensitive)
+#: Features counted from the sanction list: ``NaN`` when the history is given only as a summary.
+LIST_ONLY_FEATURES: Final = frozenset(d.name for d in _DEFS if d.needs_list)
 
 
 def compute_features(batch: ReferralBatch, names: Iterable[str]) -> dict[str, np.ndarray]:

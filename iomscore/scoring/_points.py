@@ -1,4 +1,11 @@
-"""The points scorer: scores from a declarative :class:`~iomscore.PointsSpec`."""
+"""The points scorer: scores from a declarative :class:`~iomscore.PointsSpec`.
+
+A factor whose value is not recorded (``NaN``) scores the spec's ``missing_points`` and the
+row carries a warning naming it. Features counted from the sanction list
+(:attr:`iomscore.features.FeatureDef.needs_list`) are not recorded exactly when the history
+is given only as a summary; those get their own warning (:data:`SUMMARY_ONLY_WARNING`), so a
+summary-only referral is never scored as if it had no offences without saying so.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +16,35 @@ from typing import Any, Final
 import numpy as np
 
 from .._arrays import factorize, unique_representatives
+from ..features._engine import FEATURES
 from ._result import ModelIdentity, ScoreBatch, empty_warnings, render_unique
 from ._spec import Factor, PointsSpec, load_spec
 
-__all__ = ["PointsScorer"]
+__all__ = ["SUMMARY_ONLY_WARNING", "PointsScorer"]
 
 _MISSING_FEATURE: Final = "spec {spec!r} reads feature {feature!r}, which the input does not provide"
 _NOT_RECORDED_WARNING: Final = "not recorded (scored with the spec's points for a missing value): {labels}"
+#: Warning on a row whose history is given only as a summary, for the factors it cannot give.
+SUMMARY_ONLY_WARNING: Final = "history given as a summary only: {labels} cannot be counted from it; {effect}"
+#: How a factor's missing points compare with the points a recorded value could score.
+_SUMMARY_EFFECT: Final = {
+    frozenset({"low"}): "the score may be too low",
+    frozenset({"high"}): "the score may be too high",
+}
+_SUMMARY_EFFECT_EITHER: Final = "the score may be too low or too high"
+
+
+def _join(labels: list[str]) -> str:
+    """``"a"``, ``"a and b"``, ``"a, b and c"`` (no semicolons: output files join warnings with them)."""
+    return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
+
+
+def _missing_effect(factor: Factor) -> str:
+    """``"low"`` when a recorded value could only score as much or more than a missing one."""
+    points = [b.points for b in factor.bins]
+    if factor.missing_points <= min(points):
+        return "low"
+    return "high" if factor.missing_points >= max(points) else "either"
 
 
 def _format_value(value: Any) -> str:
@@ -87,6 +116,8 @@ class PointsScorer:
         self.name = spec.name
         self.version = spec.version
         self._tables = [_FactorTable(f) for f in spec.factors]
+        self._list_only = [f.feature in FEATURES and FEATURES[f.feature].needs_list for f in spec.factors]
+        self._effects = [_missing_effect(f) for f in spec.factors]
         self._identity = ModelIdentity(
             name=spec.name, version=spec.version, sha256=spec.sha256 or spec.compute_sha256(), kind="points"
         )
@@ -184,7 +215,13 @@ class PointsScorer:
         )
 
     def _missing_warnings(self, missing: list[np.ndarray], n: int) -> np.ndarray:
-        """One warning per row listing the factors whose value was not recorded."""
+        """Per row, the warnings about factors whose value was not recorded.
+
+        Factors on features counted from the sanction list get :data:`SUMMARY_ONLY_WARNING`
+        (their value is missing because the history is given only as a summary); any other
+        missing factor is listed in the not-recorded warning. Text is built once per distinct
+        pattern of missing factors.
+        """
         warnings = empty_warnings(n)
         if not missing:
             return warnings
@@ -198,8 +235,19 @@ class PointsScorer:
         representative, inverse = unique_representatives(keys)
         texts = np.empty(representative.size, dtype=object)
         for i, r in enumerate(representative.tolist()):
-            listed = "; ".join(lbl for lbl, on in zip(labels, flags[rows[r]]) if on)
-            texts[i] = (_NOT_RECORDED_WARNING.format(labels=listed),)
+            on = flags[rows[r]].tolist()
+            summary = [k for k, x in enumerate(on) if x and self._list_only[k]]
+            other = [labels[k] for k, x in enumerate(on) if x and not self._list_only[k]]
+            row: list[str] = []
+            if summary:
+                effects = frozenset(self._effects[k] for k in summary)
+                row.append(SUMMARY_ONLY_WARNING.format(
+                    labels=_join([labels[k] for k in summary]),
+                    effect=_SUMMARY_EFFECT.get(effects, _SUMMARY_EFFECT_EITHER),
+                ))
+            if other:
+                row.append(_NOT_RECORDED_WARNING.format(labels="; ".join(other)))
+            texts[i] = tuple(row)
         warnings[rows] = texts[inverse]
         return warnings
 
