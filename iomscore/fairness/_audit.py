@@ -19,7 +19,6 @@ import numpy.typing as npt
 
 from iomscore.fairness import _render as r
 from iomscore.fairness._common import (
-    NOT_RECORDED,
     as_1d,
     as_finite_floats,
     auc_rows,
@@ -27,10 +26,9 @@ from iomscore.fairness._common import (
     check_mapping,
     check_min_group_size,
     join_labels,
-    normalise_labels,
     safe_divide,
-    sorted_groups,
 )
+from iomscore.fairness._rates import NOT_RECORDED, normalise_labels, sorted_groups
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -804,11 +802,100 @@ def audit(
     >>> res.comparison("sex", "M", "fpr").difference
     -0.5
     """
-    # ---------------------------------------------------------------- validation
     score = as_finite_floats(scores, "scores")
     n = score.shape[0]
     if n == 0:
         raise ValueError("scores is empty; there is nobody to assess.")
+    outcome = _check_outcomes(outcomes, n)
+    labels = _group_labels(groups, intersections, n)
+    settings = _check_settings(
+        n,
+        threshold=threshold,
+        selected_if=selected_if,
+        capacity=capacity,
+        min_group_size=min_group_size,
+        n_bootstrap=n_bootstrap,
+        confidence=confidence,
+        random_state=random_state,
+    )
+    probability = _check_probabilities(probabilities, n)
+    order = {name: sorted_groups(arr) for name, arr in labels.items()}
+    requested = _resolve_reference(reference, order)
+
+    notes: list[str] = []
+    selected = _select_at_threshold(score, settings, notes)
+    selected_capacity, capacity_score = _select_at_capacity(score, settings.capacity, notes)
+    if probability is None:
+        notes.append(
+            "No probabilities given: calibration in the large and Brier score not reported."
+        )
+    people = _People(outcome, score, selected, selected_capacity, probability)
+    available = _available_metrics(people)
+    if settings.n_bootstrap == 0:
+        notes.append("n_bootstrap=0: no confidence intervals.")
+
+    seeds = np.random.SeedSequence(settings.random_state).spawn(len(labels))
+    group_rows: list[GroupMetrics] = []
+    comparison_rows: list[Comparison] = []
+    references: list[tuple[str, str]] = []
+    for (name, arr), seed in zip(labels.items(), seeds, strict=True):
+        rows, comparisons, ref = _assess_characteristic(
+            name,
+            arr,
+            order[name],
+            requested.get(name),
+            people,
+            available,
+            settings,
+            np.random.default_rng(seed),
+        )
+        group_rows.extend(rows)
+        comparison_rows.extend(comparisons)
+        references.append((name, ref))
+
+    result = AuditResult(
+        groups=tuple(group_rows),
+        comparisons=tuple(comparison_rows),
+        references=tuple(references),
+        n=n,
+        threshold=settings.threshold,
+        selected_if=settings.selected_if,
+        capacity=settings.capacity,
+        capacity_score=capacity_score,
+        min_group_size=settings.min_group_size,
+        n_bootstrap=settings.n_bootstrap,
+        confidence=settings.confidence,
+        random_state=settings.random_state,
+        metrics=available,
+        notes=tuple(notes),
+    )
+    flagged = result.four_fifths_flags
+    if flagged:
+        logger.info(
+            "fairness audit: %d selection-rate comparison(s) fail the four-fifths rule",
+            len(flagged),
+        )
+    return result
+
+
+# --------------------------------------------------------------------------------------------
+# The steps of the audit, in the order audit() takes them.
+# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Settings:
+    """The checked settings of one audit."""
+
+    threshold: float | None
+    selected_if: str
+    capacity: int | None
+    min_group_size: int
+    n_bootstrap: int
+    confidence: float
+    random_state: int | None
+
+
+def _check_outcomes(outcomes: Any, n: int) -> npt.NDArray[np.bool_]:
+    """Outcomes as booleans (True = reoffended), or raise naming the values that are not 0/1."""
     raw_outcome = as_1d(outcomes, "outcomes")
     check_length(raw_outcome, "outcomes", n, "scores")
     try:
@@ -820,8 +907,13 @@ def audit(
     if bad.any():
         values = ", ".join(repr(v) for v in list(dict.fromkeys(raw_outcome[bad].tolist()))[:5])
         raise ValueError(_NON_BINARY_OUTCOMES.format(values=values))
-    outcome = y_float == 1.0
+    return y_float == 1.0
 
+
+def _group_labels(
+    groups: Mapping[str, Any], intersections: Sequence[Sequence[str]], n: int
+) -> dict[str, npt.NDArray[np.str_]]:
+    """Labels of every characteristic, then of every requested intersection."""
     groups = check_mapping(groups, "groups")
     labels: dict[str, npt.NDArray[np.str_]] = {}
     for name, values in groups.items():
@@ -840,7 +932,21 @@ def audit(
         if joined in groups:
             raise ValueError(_NAME_CLASH.format(name=joined))
         labels[joined] = join_labels([labels[part] for part in entry])
+    return labels
 
+
+def _check_settings(
+    n: int,
+    *,
+    threshold: Any,
+    selected_if: Any,
+    capacity: Any,
+    min_group_size: Any,
+    n_bootstrap: Any,
+    confidence: Any,
+    random_state: Any,
+) -> _Settings:
+    """Check every setting of :func:`audit`, in the order of its signature."""
     if selected_if not in ("ge", "gt"):
         raise ValueError(_BAD_SELECTED_IF.format(value=selected_if))
     if threshold is not None:
@@ -851,12 +957,14 @@ def audit(
         ):
             raise ValueError(_BAD_THRESHOLD.format(value=threshold))
         threshold = float(threshold)
-    if capacity is not None and (
-        isinstance(capacity, bool)
-        or not isinstance(capacity, numbers.Integral)
-        or not 0 <= capacity <= n
-    ):
-        raise ValueError(_BAD_CAPACITY.format(n=n, value=capacity))
+    if capacity is not None:
+        if (
+            isinstance(capacity, bool)
+            or not isinstance(capacity, numbers.Integral)
+            or not 0 <= int(capacity) <= n
+        ):
+            raise ValueError(_BAD_CAPACITY.format(n=n, value=capacity))
+        capacity = int(capacity)
     min_group_size = check_min_group_size(min_group_size)
     n_bootstrap = _check_int(n_bootstrap, _BAD_N_BOOTSTRAP)
     if (
@@ -865,170 +973,199 @@ def audit(
         or not (0.0 < float(confidence) < 1.0)
     ):
         raise ValueError(_BAD_CONFIDENCE.format(value=confidence))
-    confidence = float(confidence)
     if random_state is not None:
         random_state = _check_int(random_state, _BAD_RANDOM_STATE)
-
-    probability = None
-    if probabilities is not None:
-        probability = as_finite_floats(probabilities, "probabilities")
-        check_length(probability, "probabilities", n, "scores")
-        outside = (probability < 0.0) | (probability > 1.0)
-        if outside.any():
-            raise ValueError(
-                _BAD_PROBABILITIES.format(count=int(outside.sum()), first=int(np.argmax(outside)))
-            )
-
-    order = {name: sorted_groups(arr) for name, arr in labels.items()}
-    requested = _resolve_reference(reference, order)
-
-    # ---------------------------------------------------------------- selection
-    notes: list[str] = []
-    selected = None
-    if threshold is not None:
-        selected = score >= threshold if selected_if == "ge" else score > threshold
-    else:
-        notes.append("No threshold given: selection rate, TPR, FPR, TNR, FNR and PPV not reported.")
-    selected_capacity = None
-    capacity_score = None
-    if capacity is not None:
-        capacity = int(capacity)
-        ranked = np.argsort(-score, kind="stable")
-        selected_capacity = np.zeros(n, dtype=bool)
-        selected_capacity[ranked[:capacity]] = True
-        if capacity > 0:
-            capacity_score = float(score[ranked[capacity - 1]])
-            tied = score == capacity_score
-            n_tied, n_tied_in = int(tied.sum()), int((tied & selected_capacity).sum())
-            if n_tied_in < n_tied:
-                notes.append(
-                    f"At capacity {capacity}, {n_tied} people share the boundary score "
-                    f"{capacity_score:g}; {n_tied_in} of them were selected by input position "
-                    "(earlier rows first). Reordering the input changes who they are."
-                )
-    else:
-        notes.append("No capacity given: selection rate at capacity not reported.")
-    if probability is None:
-        notes.append(
-            "No probabilities given: calibration in the large and Brier score not reported."
-        )
-    people = _People(outcome, score, selected, selected_capacity, probability)
-    available = tuple(
-        m
-        for m in METRICS
-        if not (selected is None and m in _THRESHOLD_METRICS)
-        and not (selected_capacity is None and m == "selection_rate_capacity")
-        and not (probability is None and m in _PROBABILITY_METRICS)
-    )
-    if n_bootstrap == 0:
-        notes.append("n_bootstrap=0: no confidence intervals.")
-
-    # ---------------------------------------------------------------- per group
-    seeds = np.random.SeedSequence(random_state).spawn(len(labels))
-    group_rows: list[GroupMetrics] = []
-    comparison_rows: list[Comparison] = []
-    references: list[tuple[str, str]] = []
-    for (name, arr), seed in zip(labels.items(), seeds, strict=True):
-        rng = np.random.default_rng(seed)
-        members = {g: np.flatnonzero(arr == g) for g in order[name]}
-        sizes = {g: int(idx.size) for g, idx in members.items()}
-        if name in requested:
-            ref = requested[name]
-        else:
-            eligible = [
-                g
-                for g in order[name]
-                if NOT_RECORDED not in g.split(" & ") and sizes[g] >= min_group_size
-            ]
-            if not eligible:
-                eligible = [g for g in order[name] if sizes[g] >= min_group_size] or order[name]
-            ref = max(eligible, key=lambda g: sizes[g])  # first alphabetically among ties
-        references.append((name, ref))
-
-        points: dict[str, dict[str, float]] = {}
-        counts: dict[str, dict[str, int]] = {}
-        draws: dict[str, dict[str, npt.NDArray[np.float64]]] = {}
-        for g, idx in members.items():
-            too_small = sizes[g] < min_group_size
-            point = {k: float(v[0]) for k, v in _metrics_rows(people, idx[None, :]).items()}
-            n_pos = int(outcome[idx].sum())
-            count = {
-                "n_positive": n_pos,
-                "n_negative": sizes[g] - n_pos,
-                "n_selected": -1 if selected is None else int(selected[idx].sum()),
-                "n_selected_capacity": (
-                    -1 if selected_capacity is None else int(selected_capacity[idx].sum())
-                ),
-            }
-            points[g], counts[g] = point, count
-            if not too_small and n_bootstrap > 0:
-                draws[g] = _bootstrap(people, idx, n_bootstrap, rng)
-            group_notes = _group_notes(point, count, too_small, min_group_size, selected)
-            shown = {m: (np.nan if too_small else point[m]) for m in METRICS}
-            group_rows.append(
-                GroupMetrics(
-                    characteristic=name,
-                    group=g,
-                    n=sizes[g],
-                    n_positive=None if too_small else n_pos,
-                    n_selected=None if too_small or selected is None else count["n_selected"],
-                    n_selected_capacity=(
-                        None
-                        if too_small or selected_capacity is None
-                        else count["n_selected_capacity"]
-                    ),
-                    too_small=too_small,
-                    is_reference=g == ref,
-                    notes=group_notes,
-                    **shown,
-                )
-            )
-
-        ref_small = sizes[ref] < min_group_size
-        for g in order[name]:
-            if g == ref:
-                continue
-            for metric in available:
-                comparison_rows.append(
-                    _compare(
-                        name,
-                        g,
-                        ref,
-                        metric,
-                        points,
-                        counts,
-                        draws,
-                        sizes,
-                        min_group_size,
-                        ref_small,
-                        n_bootstrap,
-                        confidence,
-                    )
-                )
-
-    result = AuditResult(
-        groups=tuple(group_rows),
-        comparisons=tuple(comparison_rows),
-        references=tuple(references),
-        n=n,
+    return _Settings(
         threshold=threshold,
         selected_if=selected_if,
         capacity=capacity,
-        capacity_score=capacity_score,
         min_group_size=min_group_size,
         n_bootstrap=n_bootstrap,
-        confidence=confidence,
+        confidence=float(confidence),
         random_state=random_state,
-        metrics=available,
-        notes=tuple(notes),
     )
-    flagged = result.four_fifths_flags
-    if flagged:
-        logger.info(
-            "fairness audit: %d selection-rate comparison(s) fail the four-fifths rule",
-            len(flagged),
+
+
+def _check_probabilities(probabilities: Any, n: int) -> npt.NDArray[np.float64] | None:
+    """Probabilities as finite floats in [0, 1], or ``None`` when not given."""
+    if probabilities is None:
+        return None
+    probability = as_finite_floats(probabilities, "probabilities")
+    check_length(probability, "probabilities", n, "scores")
+    outside = (probability < 0.0) | (probability > 1.0)
+    if outside.any():
+        raise ValueError(
+            _BAD_PROBABILITIES.format(count=int(outside.sum()), first=int(np.argmax(outside)))
         )
-    return result
+    return probability
+
+
+def _select_at_threshold(
+    score: npt.NDArray[np.float64], settings: _Settings, notes: list[str]
+) -> npt.NDArray[np.bool_] | None:
+    """Who is selected at the threshold (``None`` without one, with a note)."""
+    if settings.threshold is None:
+        notes.append("No threshold given: selection rate, TPR, FPR, TNR, FNR and PPV not reported.")
+        return None
+    if settings.selected_if == "ge":
+        return score >= settings.threshold
+    return score > settings.threshold
+
+
+def _select_at_capacity(
+    score: npt.NDArray[np.float64], capacity: int | None, notes: list[str]
+) -> tuple[npt.NDArray[np.bool_] | None, float | None]:
+    """Who is among the top ``capacity`` by score (ties by input position), and the last score.
+
+    Notes when the boundary score is shared by people on both sides of it, or when there is
+    no capacity.
+    """
+    if capacity is None:
+        notes.append("No capacity given: selection rate at capacity not reported.")
+        return None, None
+    n = score.shape[0]
+    ranked = np.argsort(-score, kind="stable")
+    selected_capacity = np.zeros(n, dtype=bool)
+    selected_capacity[ranked[:capacity]] = True
+    if capacity == 0:
+        return selected_capacity, None
+    capacity_score = float(score[ranked[capacity - 1]])
+    tied = score == capacity_score
+    n_tied, n_tied_in = int(tied.sum()), int((tied & selected_capacity).sum())
+    if n_tied_in < n_tied:
+        notes.append(
+            f"At capacity {capacity}, {n_tied} people share the boundary score "
+            f"{capacity_score:g}; {n_tied_in} of them were selected by input position "
+            "(earlier rows first). Reordering the input changes who they are."
+        )
+    return selected_capacity, capacity_score
+
+
+def _available_metrics(people: _People) -> tuple[str, ...]:
+    """The metrics the inputs given allow, in report order."""
+    return tuple(
+        m
+        for m in METRICS
+        if not (people.selected is None and m in _THRESHOLD_METRICS)
+        and not (people.selected_capacity is None and m == "selection_rate_capacity")
+        and not (people.probability is None and m in _PROBABILITY_METRICS)
+    )
+
+
+def _pick_reference(
+    order: Sequence[str], sizes: Mapping[str, int], requested: str | None, min_group_size: int
+) -> str:
+    """The requested reference group, or the largest recorded group that is not too small.
+
+    Ties go to the first alphabetically; when no group qualifies, the largest group that is
+    not too small, else the largest group.
+    """
+    if requested is not None:
+        return requested
+    eligible = [
+        g for g in order if NOT_RECORDED not in g.split(" & ") and sizes[g] >= min_group_size
+    ]
+    if not eligible:
+        eligible = [g for g in order if sizes[g] >= min_group_size] or list(order)
+    return max(eligible, key=lambda g: sizes[g])  # first alphabetically among ties
+
+
+@dataclass(frozen=True)
+class _GroupResult:
+    """One group's row, with the point values, counts and bootstrap draws to compare it."""
+
+    row: GroupMetrics
+    point: dict[str, float]
+    count: dict[str, int]
+    draws: dict[str, npt.NDArray[np.float64]] | None
+
+
+def _assess_group(
+    name: str,
+    group: str,
+    members: npt.NDArray[np.intp],
+    is_reference: bool,
+    people: _People,
+    settings: _Settings,
+    rng: np.random.Generator,
+) -> _GroupResult:
+    """Metrics of one group, its counts and (unless too small) its bootstrap draws."""
+    size = int(members.size)
+    too_small = size < settings.min_group_size
+    point = {k: float(v[0]) for k, v in _metrics_rows(people, members[None, :]).items()}
+    n_pos = int(people.outcome[members].sum())
+    selected, selected_capacity = people.selected, people.selected_capacity
+    count = {
+        "n_positive": n_pos,
+        "n_negative": size - n_pos,
+        "n_selected": -1 if selected is None else int(selected[members].sum()),
+        "n_selected_capacity": (
+            -1 if selected_capacity is None else int(selected_capacity[members].sum())
+        ),
+    }
+    draws = None
+    if not too_small and settings.n_bootstrap > 0:
+        draws = _bootstrap(people, members, settings.n_bootstrap, rng)
+    shown = {m: (np.nan if too_small else point[m]) for m in METRICS}
+    row = GroupMetrics(
+        characteristic=name,
+        group=group,
+        n=size,
+        n_positive=None if too_small else n_pos,
+        n_selected=None if too_small or selected is None else count["n_selected"],
+        n_selected_capacity=(
+            None if too_small or selected_capacity is None else count["n_selected_capacity"]
+        ),
+        too_small=too_small,
+        is_reference=is_reference,
+        notes=_group_notes(point, count, too_small, settings.min_group_size, selected),
+        **shown,
+    )
+    return _GroupResult(row, point, count, draws)
+
+
+def _assess_characteristic(
+    name: str,
+    labels: npt.NDArray[np.str_],
+    order: Sequence[str],
+    requested: str | None,
+    people: _People,
+    available: Sequence[str],
+    settings: _Settings,
+    rng: np.random.Generator,
+) -> tuple[list[GroupMetrics], list[Comparison], str]:
+    """The group rows of one characteristic, its comparisons and its reference group."""
+    members = {g: np.flatnonzero(labels == g) for g in order}
+    sizes = {g: int(idx.size) for g, idx in members.items()}
+    ref = _pick_reference(order, sizes, requested, settings.min_group_size)
+    results = {
+        g: _assess_group(name, g, idx, g == ref, people, settings, rng)
+        for g, idx in members.items()
+    }
+    points = {g: res.point for g, res in results.items()}
+    counts = {g: res.count for g, res in results.items()}
+    draws = {g: res.draws for g, res in results.items() if res.draws is not None}
+    ref_small = sizes[ref] < settings.min_group_size
+    comparisons = [
+        _compare(
+            name,
+            g,
+            ref,
+            metric,
+            points,
+            counts,
+            draws,
+            sizes,
+            settings.min_group_size,
+            ref_small,
+            settings.n_bootstrap,
+            settings.confidence,
+        )
+        for g in order
+        if g != ref
+        for metric in available
+    ]
+    return [res.row for res in results.values()], comparisons, ref
 
 
 _DENOMINATORS: Final[Mapping[str, str]] = {

@@ -1,4 +1,6 @@
-"""Input checking and label handling shared by the fairness audit and the proxy check.
+"""Input checking shared by the fairness audit, the proxy check and the group-rate engine.
+
+Group labels are read by :mod:`iomscore.fairness._rates` (one place for "not recorded").
 
 Error messages are module-level constants so that callers and tests can match them.
 """
@@ -11,14 +13,6 @@ from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
-from scipy.stats import rankdata
-
-NOT_RECORDED: Final = "not recorded"
-"""The group label given to people whose protected characteristic is missing.
-
-``None``, ``NaN`` (including pandas' ``NA`` and ``NaT``), the empty string and strings made
-only of spaces all count as missing. They are gathered into this group, never dropped.
-"""
 
 _NOT_ONE_DIMENSIONAL: Final = "{name} must be one-dimensional; got an array of shape {shape}."
 _MISMATCHED_LENGTHS: Final = (
@@ -73,67 +67,6 @@ def check_length(arr: np.ndarray, name: str, expected: int, other: str) -> None:
         raise ValueError(
             _MISMATCHED_LENGTHS.format(name=name, got=arr.shape[0], other=other, expected=expected)
         )
-
-
-def _label(value: Any) -> str:
-    if value is None:
-        return NOT_RECORDED
-    if isinstance(value, str):
-        stripped = value.strip()
-        return stripped if stripped else NOT_RECORDED
-    if isinstance(value, bytes):
-        return _label(value.decode("utf-8", errors="replace"))
-    try:
-        if value != value:  # noqa: PLR0124 - NaN and NaT are not equal to themselves
-            return NOT_RECORDED
-    except (TypeError, ValueError):  # pandas.NA refuses to be a bool
-        return NOT_RECORDED
-    return str(value)
-
-
-def normalise_labels(values: Any, name: str) -> npt.NDArray[np.str_]:
-    """Return group labels as a numpy string array, with missing values as ``NOT_RECORDED``.
-
-    Parameters
-    ----------
-    values : array-like
-        One label per person.
-    name : str
-        The argument's name, used in error messages.
-
-    Returns
-    -------
-    numpy.ndarray
-        Unicode strings; missing labels replaced by ``"not recorded"``.
-
-    Examples
-    --------
-    >>> normalise_labels(["a", None, " ", float("nan"), "b "], "race").tolist()
-    ['a', 'not recorded', 'not recorded', 'not recorded', 'b']
-    """
-    arr = as_1d(values, name)
-    if arr.dtype.kind in "US":
-        stripped = np.char.strip(arr.astype(str))
-        return np.where(stripped == "", NOT_RECORDED, stripped)
-    if arr.dtype.kind == "f":
-        text = arr.astype(str)
-        return np.where(np.isnan(arr), NOT_RECORDED, text)
-    if arr.dtype.kind in "biu":
-        return arr.astype(str)
-    return (
-        np.array([_label(v) for v in arr.tolist()], dtype=str)
-        if arr.size
-        else np.array([], dtype=str)
-    )
-
-
-def sorted_groups(labels: npt.NDArray[np.str_]) -> list[str]:
-    """Distinct labels in alphabetical order, with ``"not recorded"`` last."""
-    distinct = [str(v) for v in np.unique(labels)]
-    if NOT_RECORDED in distinct:
-        distinct.remove(NOT_RECORDED)
-        distinct.append(NOT_RECORDED)
-    return distinct
 
 
 def check_mapping(value: Any, name: str) -> Mapping[str, Any]:
@@ -194,6 +127,8 @@ def auc_rows(
     >>> auc_rows(np.array([[0.1, 0.4, 0.35, 0.8]]), np.array([[False, False, True, True]]))
     array([0.75])
     """
+    from scipy.stats import rankdata  # only the audit and the proxy check need scipy
+
     scores = np.atleast_2d(scores)
     positive = np.atleast_2d(positive)
     m = scores.shape[1]

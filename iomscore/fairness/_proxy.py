@@ -23,9 +23,8 @@ from iomscore.fairness._common import (
     check_length,
     check_mapping,
     check_min_group_size,
-    normalise_labels,
-    sorted_groups,
 )
+from iomscore.fairness._rates import normalise_labels, sorted_groups
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
