@@ -39,6 +39,14 @@ Properties
 ``feature_monotonicity``
     For each feature in ``scorer.monotone``, raising that feature alone (others fixed) moves
     ``score_features`` only in the declared direction.
+``summary_only_history``
+    A referral given only as a sanction summary with a long, recent record (at least
+    :data:`LONG_RECORD_PREVIOUS` previous sanctions, the current conviction within
+    :data:`RECENT_CONVICTION_DAYS` days of the assessment) is never silently scored as if it
+    had no record: it fails when it gets the lowest band (the first band of a points spec;
+    for other scorers, the band of the comparison), scores no higher than the same person
+    with no history at all (or, where the scorer cannot score that, with no previous
+    sanctions), and carries no warning that the comparison does not carry.
 ``json_round_trip``
     A referral and a :class:`~iomscore.ScoreResult` survive JSON unchanged, and the referral
     read back scores the same.
@@ -79,8 +87,10 @@ from ..scoring._spec import PointsSpec, load_spec
 from . import _strategies as S
 
 __all__ = [
+    "LONG_RECORD_PREVIOUS",
     "OFFENCE_MONOTONE_FEATURES",
     "PROPERTIES",
+    "RECENT_CONVICTION_DAYS",
     "CheckReport",
     "PropertyResult",
     "ScorerCheckError",
@@ -125,9 +135,16 @@ PROPERTIES: Final = (
     "offence_monotonicity",
     "recency_monotonicity",
     "feature_monotonicity",
+    "summary_only_history",
     "json_round_trip",
     "spec_round_trip",
 )
+
+#: ``summary_only_history``: a long record has at least this many previous sanctions ...
+LONG_RECORD_PREVIOUS: Final = 20
+#: ... and a current conviction at most this many days (about three months) before the assessment.
+RECENT_CONVICTION_DAYS: Final = 91
+_MAX_SUMMARY_PREVIOUS: Final = 60
 
 DEFAULT_MAX_EXAMPLES: Final = 50
 DEFAULT_MAX_SHRINKS: Final = 300
@@ -143,6 +160,13 @@ _NO_SPEC: Final = "not applicable (skipped): the scorer has no points spec"
 _CANNOT_SCORE: Final = "not applicable (skipped): the scorer reads {features}, which referrals do not give"
 _NO_MONOTONE: Final = "not declared (skipped): the scorer declares no monotone features"
 _LOWERED: Final = "{what} {verb} the score from {before!r} to {after!r}"
+_SUMMARY_IGNORED: Final = (
+    "a referral given only as a summary ({previous} previous sanctions, current conviction {days} days "
+    "before the assessment) got the lowest band {band!r} with score {score!r}, no higher than {reference} "
+    "({reference_score!r}), and no warning that the history is incomplete"
+)
+_NO_HISTORY: Final = "the same person with no history at all"
+_NO_PREVIOUS: Final = "the same summary with no previous sanctions"
 _FEATURE_WRONG_WAY: Final = (
     "feature {feature!r} is declared {direction} but raising it from {a!r} to {b!r} (others fixed) "
     "moved the score from {before!r} to {after!r}"
@@ -745,6 +769,59 @@ def _p_feature_monotone(ctx: _Context) -> PropertyResult:
     return _result("feature_monotonicity", ctx, cases, violation, shown=lambda t: t[0])
 
 
+@st.composite
+def _summary_only(draw: st.DrawFn, base: st.SearchStrategy[Referral]) -> tuple[Referral, Referral, Referral]:
+    """A summary-only referral with a long, recent record; the same person with no history;
+    and with the same summary but no previous sanctions (first sanction = current conviction)."""
+    r = draw(base)
+    summary = S._draw_summary(draw, r.assessment_date, r.date_of_birth, LONG_RECORD_PREVIOUS,
+                              _MAX_SUMMARY_PREVIOUS, RECENT_CONVICTION_DAYS)
+    first = summary.model_copy(update={"previous_sanctions": 0,
+                                       "first_sanction_date": summary.current_conviction_date})
+    return (S._replace(r, sanctions=(), sanction_summary=summary),
+            S._replace(r, sanctions=(), sanction_summary=None),
+            S._replace(r, sanctions=(), sanction_summary=first))
+
+
+def _lowest_band(scorer: Scorer) -> str | None:
+    spec = _spec_of(scorer)
+    return None if spec is None else spec.bands[0].name
+
+
+def _p_summary_only(ctx: _Context) -> PropertyResult:
+    lowest = _lowest_band(ctx.scorer)
+
+    def warnings(b: ScoreBatch, i: int) -> set[str]:
+        return set() if b.warnings is None else {str(w) for w in b.warnings[i]}
+
+    def violation(t: tuple[Referral, Referral, Referral]) -> str | None:
+        b = _score(ctx.scorer, list(t))
+        if not _ok(b, 0):
+            return None
+        ref = 1 if _ok(b, 1) else 2  # no history at all; else the summary without previous sanctions
+        band = str(b.band[0])
+        if lowest is not None and band != lowest:
+            return None
+        if _ok(b, ref):
+            if float(b.score[0]) > float(b.score[ref]) or warnings(b, 0) - warnings(b, ref):
+                return None
+            if lowest is None and band != str(b.band[ref]):
+                return None
+        elif lowest is None or warnings(b, 0):
+            return None
+        summary = t[0].sanction_summary
+        assert summary is not None
+        return _SUMMARY_IGNORED.format(
+            previous=summary.previous_sanctions,
+            days=(t[0].assessment_date - summary.current_conviction_date).days,
+            band=band, score=float(b.score[0]),
+            reference=_NO_HISTORY if ref == 1 else _NO_PREVIOUS,
+            reference_score=float(b.score[ref]) if _ok(b, ref) else None,
+        )
+
+    return _result("summary_only_history", ctx, _summary_only(ctx.referrals), violation, shown=lambda t: t[0])
+
+
 def _p_json(ctx: _Context) -> PropertyResult:
     def violation(r: Referral) -> str | None:
         back = Referral.model_validate_json(r.model_dump_json())
@@ -806,6 +883,7 @@ _RUNNERS: Final[Mapping[str, Callable[[_Context], PropertyResult]]] = {
     "offence_monotonicity": _p_offence,
     "recency_monotonicity": _p_recency,
     "feature_monotonicity": _p_feature_monotone,
+    "summary_only_history": _p_summary_only,
     "json_round_trip": _p_json,
     "spec_round_trip": _p_spec,
 }

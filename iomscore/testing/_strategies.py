@@ -74,6 +74,8 @@ EDGE_CASES: Final = (
 
 _MAX_SANCTIONS: Final = 6
 _BAD_SIZE: Final = "min_sanctions ({lo}) must be between 0 and max_sanctions ({hi})"
+_BAD_PREVIOUS: Final = "min_previous ({lo}) must be between 0 and max_previous ({hi})"
+_BAD_WITHIN: Final = "within_days must be 0 or more, not {days}"
 _UNKNOWN_EDGE: Final = "unknown edge case {name!r}; choose from {known}"
 _NO_FEATURES: Final = "points_specs needs at least one feature"
 _UNKNOWN_FEATURE: Final = "unknown feature {name!r}; see iomscore.features.FEATURES"
@@ -363,10 +365,17 @@ def custody_periods(
     return st.composite(_draw_custody)(assessment_date, earliest, max_size, long_spells)
 
 
-def _draw_summary(draw: st.DrawFn, assessment_date: dt.date, date_of_birth: dt.date) -> SanctionSummary:
+def _draw_summary(
+    draw: st.DrawFn,
+    assessment_date: dt.date,
+    date_of_birth: dt.date,
+    min_previous: int = 0,
+    max_previous: int = 60,
+    within_days: int | None = None,
+) -> SanctionSummary:
     lo, hi = _day(tenth_birthday(date_of_birth)), _day(assessment_date)
-    conviction = _between(draw, lo, hi)
-    previous = _between(draw, 0, 60)
+    conviction = _between(draw, lo if within_days is None else max(lo, hi - within_days), hi)
+    previous = _between(draw, min_previous, max_previous)
     first = conviction if previous == 0 else _between(draw, lo, conviction)
     return SanctionSummary(
         previous_sanctions=previous,
@@ -377,8 +386,25 @@ def _draw_summary(draw: st.DrawFn, assessment_date: dt.date, date_of_birth: dt.d
     )
 
 
-def sanction_summaries(*, assessment_date: dt.date, date_of_birth: dt.date) -> st.SearchStrategy[SanctionSummary]:
+def sanction_summaries(
+    *,
+    assessment_date: dt.date,
+    date_of_birth: dt.date,
+    min_previous: int = 0,
+    max_previous: int = 60,
+    within_days: int | None = None,
+) -> st.SearchStrategy[SanctionSummary]:
     """A valid :class:`~iomscore.SanctionSummary` (first sanction at or after age 10).
+
+    Parameters
+    ----------
+    assessment_date, date_of_birth : datetime.date
+        The person's dates; the tenth birthday must be on or before the assessment date.
+    min_previous, max_previous : int
+        Number of previous sanctioning occasions, inclusive.
+    within_days : int, optional
+        The current conviction falls at most this many days before the assessment date (and
+        on or after the tenth birthday); by default any time since the tenth birthday.
 
     Examples
     --------
@@ -388,8 +414,16 @@ def sanction_summaries(*, assessment_date: dt.date, date_of_birth: dt.date) -> s
     ...                             date_of_birth=dt.date(2000, 1, 1)), lambda s: True)
     >>> s.first_sanction_date <= s.current_conviction_date <= dt.date(2025, 1, 1)
     True
+    >>> long = find(sanction_summaries(assessment_date=dt.date(2025, 1, 1), date_of_birth=dt.date(2000, 1, 1),
+    ...                                min_previous=20, within_days=91), lambda s: True)
+    >>> long.previous_sanctions >= 20, long.current_conviction_date >= dt.date(2024, 10, 2)
+    (True, True)
     """
-    return st.composite(_draw_summary)(assessment_date, date_of_birth)
+    if not 0 <= min_previous <= max_previous:
+        raise ValueError(_BAD_PREVIOUS.format(lo=min_previous, hi=max_previous))
+    if within_days is not None and within_days < 0:
+        raise ValueError(_BAD_WITHIN.format(days=within_days))
+    return st.composite(_draw_summary)(assessment_date, date_of_birth, min_previous, max_previous, within_days)
 
 
 _NEEDS = pathway_needs()
