@@ -21,7 +21,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -31,8 +30,11 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .._errors import IomscoreError
+from ..fairness._common import check_min_group_size
+from ..fairness._rates import DEFAULT_MIN_GROUP_SIZE, format_rate, group_rates
 from ..schema._table import ReferralTable
-from ._select import CohortSelection
+from ..schema._vocabulary import NOT_RECORDED
+from ._select import SELECTED, CohortSelection
 
 __all__ = [
     "NOT_RECORDED",
@@ -45,10 +47,7 @@ __all__ = [
 ]
 
 LOG_FORMAT: Final = "iomscore.decision-log/1"
-NOT_RECORDED: Final = "not recorded"
 GENESIS: Final = "0" * 64
-#: Groups with fewer decisions than this are flagged: their rates are too unstable to compare.
-DEFAULT_MIN_GROUP_SIZE: Final = 10
 SMALL_NUMBERS_CAVEAT: Final = (
     "Rates in groups of fewer than {min_group_size} people are shown but flagged: with so few "
     "decisions one person changes the rate a lot, so they cannot support a comparison. Panel "
@@ -63,7 +62,6 @@ _BROKEN_CHAIN: Final = (
     "decision log {path}, line {line}: prev_sha256 does not match the line before it; the log "
     "was edited, reordered or truncated after it was written"
 )
-_BAD_MIN_GROUP: Final = "min_group_size must be a whole number of at least 1; got {value!r}"
 
 
 class DecisionLogError(IomscoreError, ValueError):
@@ -332,6 +330,10 @@ class GroupOverrides(_Frozen):
     overrides_out: int = Field(description="Excluded or deferred although the recommendation was include")
     small: bool = Field(description="Fewer decisions than min_group_size: do not compare")
 
+    def formatted(self) -> str:
+        """Overrides of decisions, e.g. ``"3 of 41 (7.3%)"``."""
+        return format_rate(self.overrides, self.decisions)
+
 
 class OverrideReport(_Frozen):
     """Override rates overall and by group.
@@ -352,6 +354,10 @@ class OverrideReport(_Frozen):
         """The rows of one characteristic."""
         return tuple(g for g in self.by_group if g.characteristic == characteristic)
 
+    def formatted(self) -> str:
+        """Overrides of decisions overall, e.g. ``"3 of 41 (7.3%)"``."""
+        return format_rate(self.overrides, self.decisions)
+
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON data."""
         return self.model_dump(mode="json")
@@ -363,33 +369,47 @@ class OverrideReport(_Frozen):
         return pd.DataFrame([g.model_dump() for g in self.by_group])
 
 
-def _label(value: Any) -> str:
-    if value is None:
-        return NOT_RECORDED
-    if isinstance(value, float) and math.isnan(value):
-        return NOT_RECORDED
-    text = str(value).strip()
-    return text if text else NOT_RECORDED
-
-
 GroupsArg = ReferralTable | Mapping[str, Mapping[str, Any]]
 
 
-def _group_maps(groups: GroupsArg | None, characteristics: Sequence[str] | None) -> dict[str, dict[str, str]]:
+def _lookup(keys: np.ndarray, values: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """``values`` of ``wanted`` keys (the last one for a repeated key), ``None`` where absent."""
+    out = np.full(wanted.size, None, dtype=object)
+    if keys.size == 0 or wanted.size == 0:
+        return out
+    order = np.argsort(keys, kind="stable")
+    ordered = keys[order]
+    pos = np.searchsorted(ordered, wanted, side="right") - 1
+    found = pos >= 0
+    pos = np.where(found, pos, 0)
+    found &= ordered[pos] == wanted
+    out[found] = values[order[pos[found]]]
+    return out
+
+
+def _objects(items: Iterable[Any]) -> np.ndarray:
+    values = list(items)
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
+
+
+def _group_columns(groups: GroupsArg | None, person_ids: Sequence[str]) -> dict[str, np.ndarray] | None:
+    """Each characteristic's label for each of ``person_ids`` (``None`` where not given).
+
+    A :class:`ReferralTable` gives its ``protected`` columns (sex among them); a mapping gives
+    ``{characteristic: {person_id: label}}``. The labels are read by the fairness engine.
+    """
     if groups is None:
-        return {}
+        return None
+    wanted = np.asarray(list(person_ids), dtype=str)
     if isinstance(groups, ReferralTable):
-        ids = [str(p) for p in groups.batch.person_id.tolist()]
-        raw: dict[str, Mapping[str, Any]] = {
-            name: dict(zip(ids, np.asarray(col, dtype=object).tolist())) for name, col in groups.protected.items()
-        }
-    else:
-        raw = {name: dict(m) for name, m in groups.items()}
-    names = list(raw) if characteristics is None else list(characteristics)
-    missing = [n for n in names if n not in raw]
-    if missing:
-        raise KeyError(f"no characteristic {missing[0]!r} in groups; have {sorted(raw)}")
-    return {n: {p: _label(v) for p, v in raw[n].items()} for n in names}
+        ids = np.asarray(groups.batch.person_id).astype(str)
+        return {name: _lookup(ids, np.asarray(col, dtype=object), wanted) for name, col in groups.protected.items()}
+    return {
+        name: _lookup(np.asarray([str(k) for k in m], dtype=str), _objects(m.values()), wanted)
+        for name, m in groups.items()
+    }
 
 
 def override_rates(
@@ -403,7 +423,8 @@ def override_rates(
     """How often the panel departed from the recommendation, overall and by group.
 
     Only the latest decision per person counts (per selection when entries span several
-    runs).
+    runs). Groups are counted by :func:`iomscore.fairness.group_rates`, the engine behind
+    :func:`selection_rates` too.
 
     Parameters
     ----------
@@ -411,7 +432,8 @@ def override_rates(
     groups : ReferralTable or mapping, optional
         Protected characteristics: a :class:`~iomscore.ReferralTable` (its protected
         columns, read only here), or ``{characteristic: {person_id: label}}``. Missing labels
-        form the group ``"not recorded"``, never dropped.
+        (``None``, ``NaN``, ``pandas.NA``, blank) and people absent from ``groups`` form the
+        group ``"not recorded"``, never dropped.
     characteristics : sequence of str, optional
         Which characteristics to report (default: all in ``groups``).
     selection : CohortSelection or str, optional
@@ -426,11 +448,10 @@ def override_rates(
     Examples
     --------
     >>> report = override_rates([], {"ethnicity": {}})
-    >>> report.decisions, report.rate
-    (0, None)
+    >>> report.decisions, report.rate, report.formatted()
+    (0, None, '0 of 0 (no rate)')
     """
-    if isinstance(min_group_size, bool) or not isinstance(min_group_size, int) or min_group_size < 1:
-        raise ValueError(_BAD_MIN_GROUP.format(value=min_group_size))
+    min_group_size = check_min_group_size(min_group_size)
     if isinstance(entries, DecisionLog):
         items: Iterable[LogEntry] = entries.entries()
     else:
@@ -441,38 +462,39 @@ def override_rates(
         if sha is None or e.selection_sha256 == sha:
             latest[(e.selection_sha256, e.person_id)] = e
     chosen = list(latest.values())
-    n = len(chosen)
-    over = [e for e in chosen if e.is_override]
+    over = np.array([e.is_override for e in chosen], dtype=bool)
+    included = np.array([e.decision == "include" for e in chosen], dtype=bool)
+    recommended_in = np.array([e.recommended_action == "include" for e in chosen], dtype=bool)
+    rates = group_rates(
+        over,
+        _group_columns(groups, [e.person_id for e in chosen]),
+        characteristics=characteristics,
+        extra={"overrides_in": over & included, "overrides_out": over & recommended_in},
+        min_group_size=min_group_size,
+    )
     directions: dict[str, int] = {}
-    for e in over:
-        directions[e.direction] = directions.get(e.direction, 0) + 1
-    maps = _group_maps(groups, characteristics)
-    rows: list[GroupOverrides] = []
-    for name, mapping in maps.items():
-        tally: dict[str, list[LogEntry]] = {}
-        for e in chosen:
-            tally.setdefault(mapping.get(e.person_id, NOT_RECORDED), []).append(e)
-        for label in sorted(tally, key=lambda g: (g == NOT_RECORDED, g)):
-            es = tally[label]
-            k = sum(e.is_override for e in es)
-            rows.append(
-                GroupOverrides(
-                    characteristic=name,
-                    group=label,
-                    decisions=len(es),
-                    overrides=k,
-                    rate=k / len(es),
-                    overrides_in=sum(e.is_override and e.decision == "include" for e in es),
-                    overrides_out=sum(e.is_override and e.recommended_action == "include" for e in es),
-                    small=len(es) < min_group_size,
-                )
-            )
+    for e in chosen:
+        if e.is_override:
+            directions[e.direction] = directions.get(e.direction, 0) + 1
+    rows = tuple(
+        GroupOverrides(
+            characteristic=g.characteristic,
+            group=g.group,
+            decisions=g.n,
+            overrides=g.count,
+            rate=g.rate,
+            overrides_in=g.count_of("overrides_in"),
+            overrides_out=g.count_of("overrides_out"),
+            small=g.small,
+        )
+        for g in rates.rows
+    )
     return OverrideReport(
-        decisions=n,
-        overrides=len(over),
-        rate=(len(over) / n) if n else None,
+        decisions=rates.n,
+        overrides=rates.count,
+        rate=rates.rate,
         by_direction=dict(sorted(directions.items())),
-        by_group=tuple(rows),
+        by_group=rows,
         min_group_size=min_group_size,
         caveat=SMALL_NUMBERS_CAVEAT.format(min_group_size=min_group_size),
     )
@@ -491,6 +513,10 @@ class GroupSelection(_Frozen):
     selected: int
     rate: float | None = Field(description="selected / referred")
     small: bool = Field(description="Fewer people referred than min_group_size: do not compare")
+
+    def formatted(self) -> str:
+        """Selected of people referred, e.g. ``"3 of 41 (7.3%)"``."""
+        return format_rate(self.selected, self.referred)
 
 
 class SelectionRates(_Frozen):
@@ -512,9 +538,19 @@ class SelectionRates(_Frozen):
         """The rows of one characteristic."""
         return tuple(g for g in self.by_group if g.characteristic == characteristic)
 
+    def formatted(self) -> str:
+        """Selected of people referred overall, e.g. ``"3 of 41 (7.3%)"``."""
+        return format_rate(self.selected, self.referred)
+
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON data."""
         return self.model_dump(mode="json")
+
+    def to_frame(self) -> Any:
+        """A pandas DataFrame of :attr:`by_group` (requires pandas)."""
+        import pandas as pd
+
+        return pd.DataFrame([g.model_dump() for g in self.by_group])
 
 
 def selection_rates(
@@ -525,6 +561,9 @@ def selection_rates(
     min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
 ) -> SelectionRates:
     """Selection rates of a recommendation, overall and by group.
+
+    Groups are counted by :func:`iomscore.fairness.group_rates`, so they are the groups
+    :func:`iomscore.fairness.audit` and :func:`override_rates` report for the same people.
 
     Parameters
     ----------
@@ -544,36 +583,33 @@ def selection_rates(
     >>> selection_rates(empty).rate is None
     True
     """
-    if isinstance(min_group_size, bool) or not isinstance(min_group_size, int) or min_group_size < 1:
-        raise ValueError(_BAD_MIN_GROUP.format(value=min_group_size))
+    min_group_size = check_min_group_size(min_group_size)
     decisions = selection.decisions
-    n = len(decisions)
-    chosen = sum(d.decision == "selected" for d in decisions)
-    rows: list[GroupSelection] = []
-    for name, mapping in _group_maps(groups, characteristics).items():
-        tally: dict[str, list[Any]] = {}
-        for d in decisions:
-            tally.setdefault(mapping.get(d.person_id, NOT_RECORDED), []).append(d)
-        for label in sorted(tally, key=lambda g: (g == NOT_RECORDED, g)):
-            ds = tally[label]
-            k = sum(d.decision == "selected" for d in ds)
-            rows.append(
-                GroupSelection(
-                    characteristic=name,
-                    group=label,
-                    referred=len(ds),
-                    eligible=sum(d.eligible for d in ds),
-                    selected=k,
-                    rate=k / len(ds),
-                    small=len(ds) < min_group_size,
-                )
-            )
+    rates = group_rates(
+        np.array([d.decision == SELECTED for d in decisions], dtype=bool),
+        _group_columns(groups, [d.person_id for d in decisions]),
+        characteristics=characteristics,
+        extra={"eligible": np.array([d.eligible for d in decisions], dtype=bool)},
+        min_group_size=min_group_size,
+    )
+    rows = tuple(
+        GroupSelection(
+            characteristic=g.characteristic,
+            group=g.group,
+            referred=g.n,
+            eligible=g.count_of("eligible"),
+            selected=g.count,
+            rate=g.rate,
+            small=g.small,
+        )
+        for g in rates.rows
+    )
     return SelectionRates(
-        referred=n,
-        eligible=sum(d.eligible for d in decisions),
-        selected=chosen,
-        rate=chosen / n if n else None,
-        by_group=tuple(rows),
+        referred=rates.n,
+        eligible=rates.count_of("eligible"),
+        selected=rates.count,
+        rate=rates.rate,
+        by_group=rows,
         min_group_size=min_group_size,
         caveat=SMALL_NUMBERS_CAVEAT.format(min_group_size=min_group_size),
     )

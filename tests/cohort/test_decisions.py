@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import doctest
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from cohort_helpers import demo_referrals, make_referral
 from hypothesis import given
@@ -13,9 +15,11 @@ from hypothesis import strategies as st
 
 import iomscore
 from iomscore.cohort import (
+    NOT_RECORDED,
     DecisionLog,
     DecisionLogError,
     LogEntry,
+    _decisions,
     override_rates,
     select_cohort,
     selection_rates,
@@ -171,7 +175,7 @@ actions = st.sampled_from(["include", "exclude", "defer"])
 
 
 @given(
-    rows=st.lists(st.tuples(st.integers(0, 30), actions, actions, st.sampled_from(["a", "b", None, " "])), max_size=40)
+    rows=st.lists(st.tuples(st.integers(0, 30), actions, actions, st.sampled_from(["a", "b", None, " ", pd.NA, float("nan")])), max_size=40)
 )
 def test_override_counts_always_add_up(rows) -> None:
     entries = [_entry(f"P{i}", d, a) for i, d, a, _ in rows]
@@ -195,3 +199,43 @@ def test_selection_rates() -> None:
     assert sum(g.referred for g in rows) == 30 and sum(g.selected for g in rows) == rates.selected == 6
     assert all(g.small == (g.referred < 10) for g in rows)
     assert rates.rate == pytest.approx(6 / 30)
+
+
+def test_selection_rates_formatting_and_frame() -> None:
+    refs = demo_referrals(30, seed=2)
+    table = iomscore.ReferralTable.from_referrals(refs)
+    sel = select_cohort(table, iomscore.score_batch(table), capacity=6)
+    rates = selection_rates(sel, table, characteristics=["sex"])
+    assert rates.formatted() == "6 of 30 (20.0%)"
+    for g in rates.groups("sex"):
+        assert g.formatted() == f"{g.selected} of {g.referred} ({100 * g.selected / g.referred:.1f}%)"
+    assert rates.to_frame()["referred"].sum() == 30
+
+
+@pytest.mark.parametrize("missing", [None, float("nan"), pd.NA, pd.NaT, "", "  "], ids=repr)
+def test_missing_labels_are_not_recorded_in_both_rates(selection, tmp_path: Path, missing: object) -> None:
+    sel, _ = selection
+    log = DecisionLog(tmp_path / "log.jsonl")
+    for pid in "ABCDE":
+        log.record(sel, pid, "include", panel="P", decided_by="x", reason="r", decided_at=WHEN)
+    # E is absent from the mapping: also "not recorded", not dropped
+    groups = {"g": {"A": "x", "B": missing, "C": " x ", "D": missing}}
+    over = override_rates(log, groups, min_group_size=1)
+    chosen = selection_rates(sel, groups, min_group_size=1)
+    assert [(g.group, g.decisions) for g in over.by_group] == [("x", 2), (NOT_RECORDED, 3)]
+    assert [(g.group, g.referred) for g in chosen.by_group] == [("x", 2), (NOT_RECORDED, 3)]
+    assert over.groups("g")[1].formatted() == "2 of 3 (66.7%)"  # B, D and E; D and E are overrides
+    assert over.formatted() == "3 of 5 (60.0%)"
+
+
+def test_unknown_characteristic_and_bad_group_size(selection) -> None:
+    sel, table = selection
+    with pytest.raises(KeyError, match="no characteristic 'race'"):
+        selection_rates(sel, table, characteristics=["race"])
+    with pytest.raises(ValueError, match="min_group_size"):
+        override_rates([], min_group_size=0)
+
+
+def test_docstring_examples() -> None:
+    failures, tried = doctest.testmod(_decisions, optionflags=doctest.ELLIPSIS)
+    assert tried > 0 and failures == 0
