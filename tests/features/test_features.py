@@ -7,13 +7,15 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import iomscore
 from iomscore.features import FEATURES, FeatureFrame, at_risk_days_since
+from iomscore.features._engine import LIST_ONLY_FEATURES, LIST_ONLY_NOTE
 from iomscore.schema._batch import date_to_day
 from iomscore.schema._table import ReferralTable
+from iomscore.testing import referrals, sanction_summaries
 
 
 def ref(sanctions: list[dict[str, Any]], custody: list[dict[str, Any]] | None = None, **kw: Any) -> iomscore.Referral:
@@ -160,3 +162,94 @@ def test_at_risk_days_match_a_day_by_day_count(case: tuple[list[tuple[int, int]]
     got = at_risk_days_since(frame, np.array([day]), np.array([0]))
     assert got[0] == expected
     assert date_to_day(r.assessment_date) == assess
+
+
+# --- a history given only as a summary -------------------------------------------------
+
+ISSUE_SUMMARY = {"previous_sanctions": 30, "first_sanction_date": "2005-03-01",
+                 "current_conviction_date": "2024-12-24", "current_offence_group": "burglary_domestic"}
+
+
+def test_summary_gives_what_it_determines_and_no_counts() -> None:
+    f = FeatureFrame.from_referrals([ref([], sanction_summary=ISSUE_SUMMARY)])
+    tax = iomscore.offence_taxonomy()
+    assert (f["previous_sanctions"][0], f["total_sanctions"][0]) == (30, 31)
+    assert f["age_at_first_sanction"][0] == 14 and f["age_at_current_conviction"][0] == 34
+    assert f["current_offence_group"][0] == tax.index("burglary_domestic")
+    assert f["current_offence_neighbourhood"][0] == 1 and f["current_offence_acquisitive"][0] == 1
+    assert f["current_conviction_months_at_risk"][0] == 0  # 8 days ago
+    for name in LIST_ONLY_FEATURES:
+        assert np.isnan(f[name][0]), name  # not recorded, never a silent 0
+
+
+def test_list_only_features_are_the_offence_counts() -> None:
+    assert LIST_ONLY_FEATURES == {
+        "proven_offences", "offences_6m_at_risk", "offences_12m_at_risk", "offences_24m_at_risk",
+        "offences_36m_at_risk", "offences_per_year_at_risk", "offence_free_months_at_risk",
+        "neighbourhood_offences", "neighbourhood_offences_24m_at_risk", "acquisitive_offences",
+        "acquisitive_offences_24m_at_risk", "violent_offences", "drug_offences",
+    }
+    for name, d in FEATURES.items():
+        assert d.needs_list == (name in LIST_ONLY_FEATURES)
+        assert d.description.endswith(LIST_ONLY_NOTE) == d.needs_list, name
+
+
+def test_months_since_current_conviction_are_at_risk() -> None:
+    # Convicted 400 days before the assessment, 200 of them in custody: 200 days at risk.
+    summary = dict(ISSUE_SUMMARY, current_conviction_date="2023-11-28")
+    r = ref([], custody=[{"start": "2024-01-01", "end": "2024-07-19"}], sanction_summary=summary)
+    f = FeatureFrame.from_referrals([r])
+    assert f["custody_days_total"][0] == 200
+    assert f["current_conviction_months_at_risk"][0] == 6  # 200 / 30.44
+
+
+def test_current_offence_flags_and_months_from_a_list() -> None:
+    f = FeatureFrame.from_referrals([
+        ref([s("2024-05-01", "2024-06-01", "burglary_domestic"), s("2024-09-01", "2024-10-01", "shop_theft")]),
+        ref([]),
+    ])
+    assert (f["current_offence_neighbourhood"][0], f["current_offence_acquisitive"][0]) == (0, 1)
+    assert f["current_conviction_months_at_risk"][0] == 3  # 92 days
+    for name in ("current_offence_neighbourhood", "current_offence_acquisitive", "current_conviction_months_at_risk"):
+        assert np.isnan(f[name][1]), name  # no history: nothing to read
+
+
+_summary_only = referrals(max_sanctions=0, with_summary=True, edge_cases=False)
+
+
+@settings(max_examples=60)
+@given(_summary_only)
+def test_summary_only_features_follow_the_summary(r: iomscore.Referral) -> None:
+    summary = r.sanction_summary
+    assert summary is not None and not r.sanctions
+    f = FeatureFrame.from_referrals([r])
+    tax = iomscore.offence_taxonomy()
+    group = tax.index(summary.current_offence_group)
+    assert f["previous_sanctions"][0] == summary.previous_sanctions
+    assert f["current_offence_group"][0] == group
+    assert f["current_offence_neighbourhood"][0] == tax.flag_table["neighbourhood"][group]
+    assert f["current_offence_acquisitive"][0] == tax.flag_table["acquisitive"][group]
+    months = f["current_conviction_months_at_risk"][0]
+    assert 0 <= months <= (r.assessment_date - summary.current_conviction_date).days / 30.436875
+    assert all(np.isnan(f[name][0]) for name in LIST_ONLY_FEATURES)
+
+
+@settings(max_examples=60)
+@given(referrals(min_sanctions=1, with_summary=False, edge_cases=False), st.data())
+def test_a_summary_beside_a_list_does_not_change_the_counts(r: iomscore.Referral, data: st.DataObject) -> None:
+    summary = data.draw(sanction_summaries(assessment_date=r.assessment_date, date_of_birth=r.date_of_birth))
+    both = r.model_copy(update={"sanction_summary": summary})
+    a, b = FeatureFrame.from_referrals([r]), FeatureFrame.from_referrals([both])
+    for name in LIST_ONLY_FEATURES | {"days_since_last_offence", "custody_days_total"}:
+        np.testing.assert_array_equal(a[name], b[name], err_msg=name)
+        assert not (name in LIST_ONLY_FEATURES and np.isnan(b[name][0])), name
+
+
+@settings(max_examples=40)
+@given(st.lists(st.one_of(_summary_only, referrals(edge_cases=True)), min_size=1, max_size=5))
+def test_single_equals_batch_with_summary_only_referrals(refs: list[iomscore.Referral]) -> None:
+    batch = FeatureFrame.from_referrals(refs)
+    for i, r in enumerate(refs):
+        one = FeatureFrame.from_referrals([r])
+        for name in FEATURES:
+            np.testing.assert_array_equal(one[name], batch[name][i : i + 1], err_msg=name)

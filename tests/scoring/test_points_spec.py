@@ -8,10 +8,16 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import iomscore
+import iomscore.testing
+from iomscore import PointsScorer, ReferralTable
+from iomscore.scoring._points import SUMMARY_ONLY_WARNING
 from iomscore.scoring._registry import shipped_models_dir
 from iomscore.scoring._spec import PointsSpec, SpecError, load_spec
+from iomscore.testing import referrals
 
 
 def tiny(**overrides: Any) -> dict[str, Any]:
@@ -149,3 +155,107 @@ def test_every_shipped_model_and_policy_hash_is_in_the_changelog() -> None:
     hashes["ogrs3"] = iomscore.get_scorer("ogrs3").identity.sha256
     missing = [name for name, sha in hashes.items() if sha not in changelog]
     assert not missing, f"add a Scoring changes entry for {missing}"
+
+
+# --- a history given only as a summary -------------------------------------------------
+
+ISSUE = iomscore.Referral(
+    person_id="S1", assessment_date="2025-06-01", date_of_birth="1990-01-01", sex="male",
+    sanction_summary={"previous_sanctions": 30, "first_sanction_date": "2005-03-01",
+                      "current_conviction_date": "2025-05-25", "current_offence_group": "burglary_domestic"},
+    needs={p: "no_need" for p in ("accommodation", "education_training_employment", "health", "drugs_alcohol",
+                                  "finance_benefit_debt", "children_families", "attitudes_thinking_behaviour")},
+)
+_HISTORY_LABELS = ("proven offences in the last 12 months at risk, proven offences in the last 36 months at risk, "
+                   "months at risk since the latest offence, neighbourhood-crime offences in the last 24 months "
+                   "at risk and acquisitive offences in the last 24 months at risk")
+
+
+def test_summary_only_referral_is_scored_with_a_warning() -> None:
+    result = iomscore.score(ISSUE, scorer="iom-priority")
+    assert (result.score, result.band) == (0.0, "low")  # the spec cannot count offences from a summary ...
+    expected = SUMMARY_ONLY_WARNING.format(labels=_HISTORY_LABELS, effect="the score may be too low")
+    assert result.warnings == (expected,)  # ... and says so, once, naming what it could not count
+    assert expected.count("; ") == 1  # output files join warnings with "; ": none inside the list of labels
+    assert "Proven offences in the last 12 months at risk: not recorded" in {p.reason for p in result.breakdown}
+    assert f"warning: {expected}" in result.explain()
+    assert f"- Warning: {expected}" in result.explain("markdown")
+
+
+def test_summary_warning_comes_before_the_not_recorded_one() -> None:
+    r = ISSUE.model_copy(update={"needs": iomscore.PathwayNeeds()})
+    warnings = iomscore.score(r, scorer="iom-priority").warnings
+    assert len(warnings) == 2
+    assert warnings[0].startswith("history given as a summary only: ")
+    assert warnings[1].startswith("not recorded") and "drugs and alcohol need" in warnings[1]
+    assert "offences" not in warnings[1]
+
+
+def test_a_spec_on_what_the_summary_gives_scores_it() -> None:
+    spec = PointsSpec.model_validate({
+        "name": "summary-aware", "version": "1", "title": "Reads the summary",
+        "factors": [
+            {"name": "record", "feature": "previous_sanctions", "label": "Previous sanctions",
+             "monotone": "increasing",
+             "bins": [{"upper": 10, "points": 0, "reason": "{value} previous"},
+                      {"lower": 10, "points": 6, "reason": "{value} previous"}]},
+            {"name": "current", "feature": "current_offence_neighbourhood", "label": "Current neighbourhood crime",
+             "bins": [{"upper": 1, "points": 0, "reason": "not neighbourhood"},
+                      {"lower": 1, "points": 5, "reason": "neighbourhood crime"}]},
+            {"name": "recent", "feature": "current_conviction_months_at_risk", "label": "Recent conviction",
+             "monotone": "decreasing",
+             "bins": [{"upper": 3, "points": 6, "reason": "{value} months"},
+                      {"lower": 3, "points": 0, "reason": "{value} months"}]},
+        ],
+        "bands": [{"name": "low", "upper": 8}, {"name": "high", "lower": 8}],
+    })
+    result = iomscore.score(ISSUE, scorer=PointsScorer(spec))
+    assert (result.score, result.band, result.warnings) == (17.0, "high", ())
+
+
+def _one_factor(missing_points: int, feature: str = "offences_12m_at_risk") -> PointsScorer:
+    return PointsScorer(PointsSpec.model_validate(tiny(factors=[
+        {"name": "recent", "feature": feature, "label": "Recent offending", "missing_points": missing_points,
+         "bins": [{"upper": 1, "points": 0, "reason": "none"}, {"lower": 1, "upper": 3, "points": 2, "reason": "v"},
+                  {"lower": 3, "points": 5, "reason": "v"}]},
+    ])))
+
+
+@pytest.mark.parametrize(("missing_points", "effect"), [
+    (0, "the score may be too low"), (5, "the score may be too high"), (2, "the score may be too low or too high"),
+])
+def test_summary_warning_says_which_way_the_score_may_be_wrong(missing_points: int, effect: str) -> None:
+    batch = _one_factor(missing_points).score_features({"offences_12m_at_risk": np.array([np.nan, 1.0])})
+    assert batch.warnings is not None
+    assert batch.warnings[0] == (SUMMARY_ONLY_WARNING.format(labels="recent offending", effect=effect),)
+    assert batch.warnings[1] == ()
+    assert batch.score[0] == missing_points
+
+
+def test_missing_values_of_other_features_keep_the_not_recorded_warning() -> None:
+    batch = _one_factor(0, feature="previous_sanctions").score_features({"previous_sanctions": np.array([np.nan])})
+    assert batch.warnings is not None and batch.warnings[0][0].startswith("not recorded")
+
+
+@settings(max_examples=50)
+@given(referrals(min_sanctions=1, with_summary=True, edge_cases=False))
+def test_a_summary_beside_a_list_changes_no_iom_priority_result(both: iomscore.Referral) -> None:
+    listed = both.model_copy(update={"sanction_summary": None})
+    a, b = iomscore.score(listed, scorer="iom-priority"), iomscore.score(both, scorer="iom-priority")
+    assert a == b
+    assert not any(w.startswith("history given as a summary only") for w in b.warnings)
+
+
+@settings(max_examples=60)
+@given(referrals(max_sanctions=0, with_summary=True, edge_cases=False, sex=st.sampled_from(("male", "female"))),
+       st.integers(1, 40))
+def test_more_previous_sanctions_never_lower_a_summary_only_score(r: iomscore.Referral, more: int) -> None:
+    summary = r.sanction_summary
+    assert summary is not None
+    bigger = r.model_copy(update={"sanction_summary": summary.model_copy(
+        update={"previous_sanctions": summary.previous_sanctions + more})})
+    for name in ("iom-priority", "ogrs3"):
+        scorer = iomscore.get_scorer(name)
+        a, b = iomscore.score_batch(ReferralTable.from_referrals([r, bigger]), scorer).score
+        assert b >= a, name
+    assert iomscore.testing.declares_offence_monotone(iomscore.get_scorer("iom-priority"))[0]

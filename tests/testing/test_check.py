@@ -12,7 +12,7 @@ import pytest
 
 import iomscore
 from iomscore import ModelIdentity, PointsScorer, PointsSpec, ScoreBatch
-from iomscore.features import FEATURES
+from iomscore.features import FEATURES, OFFENCE_FREE_CAP_MONTHS
 from iomscore.scoring._spec import Bin, Factor
 from iomscore.testing import (
     PROPERTIES,
@@ -251,3 +251,76 @@ def test_explicit_offence_monotone_attribute() -> None:
     # OGRS3's Copas rate can fall when an old offence is added: the kit finds it.
     report = check_scorer(scorer, max_examples=40, raise_on_failure=False, properties=["offence_monotonicity"])
     _assert_fails(report, "offence_monotonicity")
+
+
+# --- summary-only referrals: a long record is never silently scored as none --------------
+
+
+@pytest.mark.parametrize("name", ["iom-priority", "ogrs3"])
+def test_shipped_scorers_do_not_ignore_a_summary(name: str) -> None:
+    report = check_scorer(name, max_examples=150, raise_on_failure=False, properties=["summary_only_history"])
+    assert report.ok, report.to_text()
+
+
+class _Silent(_Wrapped):
+    """iom-priority as it was: the summary is ignored (offences counted as 0) and nothing is said."""
+
+    def score_features(self, features: Mapping[str, np.ndarray]) -> ScoreBatch:
+        # The values of someone with no history: no offences, the offence-free cap.
+        none = {f: float(OFFENCE_FREE_CAP_MONTHS) if f == "offence_free_months_at_risk" else 0.0 for f in self.features}
+        filled = {f: np.nan_to_num(np.asarray(features[f], dtype=np.float64), nan=none[f])
+                  if FEATURES[f].needs_list else features[f] for f in self.features}
+        b = self.inner.score_features(filled)
+        return dataclasses.replace(b, model=self._identity, warnings=None)
+
+
+class _Counts:
+    """A minimal third-party scorer: recent offences only, missing read as 0, no warnings."""
+
+    name = "counts"
+    version = "0"
+    features = ("offences_12m_at_risk",)
+    monotone: Mapping[str, str] = {"offences_12m_at_risk": "increasing"}
+    identity = ModelIdentity(name="counts", version="0", sha256="1" * 64, kind="test")
+
+    def score_features(self, features: Mapping[str, np.ndarray]) -> ScoreBatch:
+        x = np.nan_to_num(np.asarray(features["offences_12m_at_risk"], dtype=np.float64), nan=0.0)
+        n = x.shape[0]
+        return ScoreBatch(score=x, band=np.where(x >= 2, "high", "low").astype(object), probabilities={},
+                          part_names=("recent",), part_labels=("Recent",), part_values=x.reshape(n, 1),
+                          part_reasons=(np.full(n, "recent", dtype=object),), model=self.identity)
+
+
+@pytest.mark.parametrize("scorer", [_Silent(), _Counts()], ids=["silent-iom-priority", "third-party"])
+def test_a_scorer_ignoring_the_summary_fails(scorer: object) -> None:
+    report = check_scorer(scorer, max_examples=EXAMPLES, raise_on_failure=False,  # type: ignore[arg-type]
+                          properties=["summary_only_history", "determinism"])
+    _assert_fails(report, "summary_only_history")
+    assert report["determinism"].status == "pass"
+    message = report["summary_only_history"].message
+    assert "lowest band 'low'" in message and "no warning that the history is incomplete" in message
+    assert "the same person with no history at all" in message
+    referral = iomscore.Referral.model_validate_json(report["summary_only_history"].counterexample or "")
+    assert referral.sanctions == () and referral.sanction_summary is not None
+    assert referral.sanction_summary.previous_sanctions >= 20
+    assert (referral.assessment_date - referral.sanction_summary.current_conviction_date).days <= 91
+
+
+def test_a_low_band_that_reads_the_summary_passes() -> None:
+    # 20+ previous sanctions earn 3 points: still the lowest band, no warning, but the summary
+    # moved the score above that of the same person with no history, so it was not ignored.
+    spec = PointsSpec.model_validate({
+        "name": "record-only", "version": "1", "title": "Record only",
+        "factors": [{"name": "record", "feature": "previous_sanctions", "label": "Previous sanctions",
+                     "bins": [{"upper": 20, "points": 0, "reason": "few"}, {"lower": 20, "points": 3, "reason": "many"}]}],
+        "bands": [{"name": "low", "upper": 10}, {"name": "high", "lower": 10}],
+    })
+    report = check_scorer(PointsScorer(spec), max_examples=EXAMPLES, raise_on_failure=False,
+                          properties=["summary_only_history"])
+    assert report.ok, report.to_text()
+    # A spec on offence counts cannot read the summary, but the points scorer says so: it passes.
+    blind = spec.model_copy(update={"factors": (spec.factors[0].model_copy(update={
+        "feature": "offences_12m_at_risk"}),)}).with_sha256()
+    report = check_scorer(PointsScorer(blind), max_examples=EXAMPLES, raise_on_failure=False,
+                          properties=["summary_only_history"])
+    assert report.ok, report.to_text()

@@ -18,6 +18,7 @@ from iomscore.testing import (
     pathway_needs,
     points_specs,
     referrals,
+    sanction_summaries,
     sanctions,
     tenth_birthday,
 )
@@ -116,3 +117,25 @@ def test_public_names() -> None:
 
     for name in t.__all__:
         assert getattr(t, name) is not None
+
+
+@settings(max_examples=60)
+@given(st.data())
+def test_long_recent_summaries_within_bounds(data: st.DataObject) -> None:
+    r = data.draw(referrals(edge_cases=False))
+    summary = data.draw(sanction_summaries(assessment_date=r.assessment_date, date_of_birth=r.date_of_birth,
+                                           min_previous=20, max_previous=25, within_days=91))
+    assert 20 <= summary.previous_sanctions <= 25
+    earliest = max(tenth_birthday(r.date_of_birth), r.assessment_date - dt.timedelta(days=91))
+    assert earliest <= summary.current_conviction_date <= r.assessment_date
+    assert tenth_birthday(r.date_of_birth) <= summary.first_sanction_date <= summary.current_conviction_date
+    only = r.model_copy(update={"sanctions": (), "sanction_summary": summary})
+    assert _first_violation(only) is None
+
+
+def test_summary_knob_errors() -> None:
+    dates = {"assessment_date": dt.date(2025, 1, 1), "date_of_birth": dt.date(2000, 1, 1)}
+    with pytest.raises(ValueError, match="min_previous"):
+        sanction_summaries(**dates, min_previous=5, max_previous=2)
+    with pytest.raises(ValueError, match="within_days"):
+        sanction_summaries(**dates, within_days=-1)
