@@ -56,6 +56,8 @@ SMALL_NUMBERS_CAVEAT: Final = (
 
 _EMPTY_REASON: Final = "a panel decision needs a reason: say why, in plain English"
 _NAIVE_TIME: Final = "decided_at {value!r} has no time zone; give an ISO 8601 time with an offset, e.g. 2025-06-01T10:00:00+01:00"
+_BAD_TIME: Final = "decided_at {value!r} is not an ISO 8601 time; give e.g. 2025-06-01T10:00:00+01:00"
+_FIELD_ERROR: Final = "{field}: {message}"
 _NOT_IN_SELECTION: Final = "person_id {person!r} is not in this selection; decisions are recorded against a recommendation"
 _BAD_LINE: Final = "decision log {path}, line {line}: {error}"
 _BROKEN_CHAIN: Final = (
@@ -142,11 +144,24 @@ def _line_hash(line: bytes) -> str:
     return hashlib.sha256(line.rstrip(b"\n")).hexdigest()
 
 
+def _one_line(exc: ValidationError) -> str:
+    """The first problem of a pydantic error as one line: ``field: message``."""
+    first = exc.errors()[0]
+    message = str(first["msg"]).removeprefix("Value error, ")
+    field = ".".join(str(part) for part in first["loc"])
+    more = len(exc.errors()) - 1
+    text = _FIELD_ERROR.format(field=field, message=message) if field else message
+    return text + (f" (and {more} more problem{'s' if more > 1 else ''})" if more else "")
+
+
 def _parse_time(value: dt.datetime | str | None) -> dt.datetime:
     if value is None:
         return dt.datetime.now(dt.UTC)
     if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
+        try:
+            value = dt.datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise DecisionLogError(_BAD_TIME.format(value=value)) from None
     if value.tzinfo is None or value.utcoffset() is None:
         raise DecisionLogError(_NAIVE_TIME.format(value=value.isoformat()))
     return value
@@ -220,7 +235,8 @@ class DecisionLog:
         Raises
         ------
         DecisionLogError
-            On a blank reason, a time without a zone, or a person not in the selection.
+            On a blank reason, a time that is not ISO 8601 or has no zone, or a person not in
+            the selection; the message is one line naming the field.
         """
         try:
             d = selection.get(person_id)
@@ -247,7 +263,7 @@ class DecisionLog:
                 prev_sha256=GENESIS,
             )
         except ValidationError as exc:
-            raise DecisionLogError(str(exc)) from None
+            raise DecisionLogError(_one_line(exc)) from None
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self.path.open("ab") as fh:
             _lock(fh)
@@ -280,7 +296,8 @@ class DecisionLog:
                 try:
                     entry = LogEntry.model_validate_json(raw)
                 except ValidationError as exc:
-                    raise DecisionLogError(_BAD_LINE.format(path=self.path, line=number, error=exc)) from None
+                    error = _one_line(exc)
+                    raise DecisionLogError(_BAD_LINE.format(path=self.path, line=number, error=error)) from None
                 if entry.prev_sha256 != prev:
                     raise DecisionLogError(_BROKEN_CHAIN.format(path=self.path, line=number))
                 prev = _line_hash(raw)

@@ -239,3 +239,23 @@ def test_unknown_characteristic_and_bad_group_size(selection) -> None:
 def test_docstring_examples() -> None:
     failures, tried = doctest.testmod(_decisions, optionflags=doctest.ELLIPSIS)
     assert tried > 0 and failures == 0
+
+
+def test_record_errors_are_one_line_naming_the_field(selection, tmp_path: Path) -> None:
+    sel, _ = selection
+    log = DecisionLog(tmp_path / "log.jsonl")
+    cases = [
+        ({"reason": " "}, "reason: a panel decision needs a reason"),
+        ({"decided_by": " "}, "decided_by: must not be blank"),
+        ({"decided_at": "tomorrow"}, "decided_at 'tomorrow' is not an ISO 8601 time"),
+    ]
+    for change, expected in cases:
+        kwargs = {"panel": "P", "decided_by": "x", "reason": "r", "decided_at": WHEN, **change}
+        with pytest.raises(DecisionLogError) as info:
+            log.record(sel, "A", "include", **kwargs)  # type: ignore[arg-type]
+        assert str(info.value).startswith(expected) and "\n" not in str(info.value)
+    path = tmp_path / "bad.jsonl"
+    path.write_text("{not json\n", encoding="utf-8")
+    with pytest.raises(DecisionLogError, match="line 1: Invalid JSON") as info:
+        DecisionLog(path).entries()
+    assert "\n" not in str(info.value)
