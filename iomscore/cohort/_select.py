@@ -17,13 +17,22 @@ The order of tests for each person is fixed and documented:
 
 Every decision is a recommendation to the panel; the panel decides (see
 :mod:`iomscore.cohort._decisions`).
+
+:func:`select_cohort` runs as named steps on arrays, each linear in the referral list (the
+ranking sorts once): :func:`_align_scores`, :func:`_eligibility`, :func:`_routing`,
+:func:`_deselection`, :func:`_rank`, :func:`_decide`, :func:`_reasons` (reason text built
+once per distinct pattern of the facts it states, not once per person), :func:`_tie_breaks`
+and :func:`_assemble`, which builds the frozen :class:`Decision` objects from already
+checked values without validating each one again.
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import Any, Final, Literal
 
@@ -31,13 +40,25 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from .._errors import IomscoreError
-from ..features._engine import FeatureFrame
+from ..features._engine import FEATURES, FeatureFrame
+from ..schema._batch import SeriousHarmColumns
 from ..schema._referral import Referral
 from ..schema._table import ReferralTable
 from ..schema._vocabulary import NEED_LEVELS, PATHWAYS, ROSH_LEVELS
-from ..scoring._result import BreakdownPart, ModelIdentity, ScoreBatch, ScoreResult
+from ..scoring._result import (
+    BreakdownPart,
+    ModelIdentity,
+    ScoreBatch,
+    ScoreResult,
+    combine_codes,
+    float_codes,
+    object_array,
+    paused_gc,
+    trusted_model,
+)
 from ..scoring._spec import spec_sha256
-from ._policy import SelectionPolicy, load_policy
+from ._policy import RoutingRule, Rule, SelectionPolicy, load_policy
+from ._policy import _fmt as format_value
 
 __all__ = [
     "DECISIONS",
@@ -87,9 +108,14 @@ _FEATURES_MISMATCH: Final = "features has {got} rows but there are {expected} re
 _BAD_CAPACITY: Final = "capacity must be a whole number of places, 0 or more; got {value!r}"
 _NOT_MEMBER_LISTED: Final = "{count} current cohort member(s) are not in this referral list and were not assessed: {people}"
 _UNKNOWN_PERSON: Final = "no decision for person_id {person!r} in this selection"
+_BAD_RESERVES: Final = "reserves(n) needs a whole number of people, 0 or more; got {value!r}"
 
 _NEED_NAMES: Final = dict(zip(range(-1, 3), NEED_LEVELS))
 _TOP_REASONS: Final = 3
+#: Labels of the tie-break keys that are not features (features use their definition).
+_KEY_LABELS: Final = {"score": "score", "person_id": "person_id"}
+#: Fixed-width text sort of person_ids up to this length; longer ones sort as Python strings.
+_MAX_FIXED_ID: Final = 64
 
 
 class SelectionError(IomscoreError, ValueError):
@@ -106,6 +132,9 @@ class Decision(_Frozen):
     ``decision`` is the recommendation; ``recommended_action`` the panel action it
     corresponds to (``include``, ``exclude`` or ``defer``). ``rank`` is the position among
     the candidates for a place (1 = first), ``None`` for people who were not candidates.
+    ``tie_break`` holds, for candidates, the ``(label, value text)`` of every tie-break key
+    of the policy in order (e.g. ``("score", "16")``), so a panel can see what split two
+    people with the same score at the capacity line; it is empty for everyone else.
     """
 
     person_id: str
@@ -125,6 +154,9 @@ class Decision(_Frozen):
     score_reasons: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     needs: dict[str, str] = Field(default_factory=dict, description="Pathway -> need level")
+    tie_break: tuple[tuple[str, str], ...] = Field(
+        default=(), description="Candidates: (label, value text) of each tie-break key of the policy, in order"
+    )
 
 
 class CohortSelection(_Frozen):
@@ -155,12 +187,30 @@ class CohortSelection(_Frozen):
     def __len__(self) -> int:
         return len(self.decisions)
 
+    def _derived(self, name: str, build: Callable[[], Any]) -> Any:
+        """A value computed from ``decisions`` once and kept beside the fields (not a field:
+        it is not dumped, compared or hashed), rebuilt if ``decisions`` is replaced."""
+        cached = self.__dict__.get(name)
+        if cached is None or cached[0] is not self.decisions:
+            cached = (self.decisions, build())
+            self.__dict__[name] = cached
+        return cached[1]
+
+    def _index(self) -> dict[str, int]:
+        def build() -> dict[str, int]:
+            index: dict[str, int] = {}
+            for i, d in enumerate(self.decisions):
+                index.setdefault(d.person_id, i)
+            return index
+
+        return self._derived("_person_index", build)
+
     def get(self, person_id: str) -> Decision:
-        """The decision for ``person_id`` (raises ``KeyError`` if absent)."""
-        for d in self.decisions:
-            if d.person_id == person_id:
-                return d
-        raise KeyError(_UNKNOWN_PERSON.format(person=person_id))
+        """The decision for ``person_id`` (raises ``KeyError`` if absent); O(1) after the first call."""
+        i = self._index().get(person_id)
+        if i is None:
+            raise KeyError(_UNKNOWN_PERSON.format(person=person_id))
+        return self.decisions[i]
 
     def by_person(self) -> dict[str, Decision]:
         """Decisions keyed by person_id."""
@@ -174,48 +224,112 @@ class CohortSelection(_Frozen):
 
     def ranked(self) -> tuple[Decision, ...]:
         """Candidates in rank order, then everyone else in decision order and by person_id."""
-        order = {name: i for i, name in enumerate(DECISIONS)}
-        return tuple(
-            sorted(
-                self.decisions,
-                key=lambda d: (d.rank is None, d.rank or 0, order[d.decision], d.person_id),
-            )
-        )
+
+        def build() -> tuple[Decision, ...]:
+            order = {name: i for i, name in enumerate(DECISIONS)}
+            candidates = [d for d in self.decisions if d.rank is not None]
+            candidates.sort(key=lambda d: (d.rank, order[d.decision], d.person_id))
+            rest = [d for d in self.decisions if d.rank is None]
+            rest.sort(key=lambda d: (order[d.decision], d.person_id))
+            return tuple(candidates + rest)
+
+        return self._derived("_ranked", build)
+
+    def reserves(self, n: int) -> tuple[Decision, ...]:
+        """The next ``n`` over-capacity candidates in rank order (fewer if there are fewer):
+        the people to offer a place that falls free.
+
+        Examples
+        --------
+        >>> import iomscore
+        >>> refs = [iomscore.Referral(person_id=f"P{i}", assessment_date="2025-06-01",
+        ...     date_of_birth="1990-02-01", sanctions=[{"offence_date": "2025-02-01",
+        ...     "sanction_date": "2025-03-01", "offence_group": "burglary_domestic",
+        ...     "disposal": "community_order"}] * (i + 1)) for i in range(4)]
+        >>> sel = select_cohort(refs, iomscore.score(refs), capacity=1)
+        >>> [d.person_id for d in sel.reserves(2)], [d.rank for d in sel.reserves(5)]
+        (['P2', 'P1'], [2, 3, 4])
+        """
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+            raise ValueError(_BAD_RESERVES.format(value=n))
+        return tuple(islice((d for d in self.ranked() if d.decision == OVER_CAPACITY), int(n)))
 
     def summary(self) -> dict[str, int]:
-        """Counts: referred, places, eligible, each decision, current members.
+        """Counts of the decisions, which add up on their face.
+
+        ``referred``, ``places``, ``eligible`` (meets the entry rules), one count per
+        decision (``selected``, ``over_capacity``, ``not_eligible``, ``routed``,
+        ``deselection_reviews``, ``not_scored``) and ``current_members``; then
+        ``candidates`` (selected or over capacity), ``eligible_candidates`` and
+        ``candidates_not_eligible`` (current members kept as candidates although they no
+        longer meet the entry rules), and the eligible people who were not candidates:
+        ``eligible_routed`` (routed to MAPPA / review), ``eligible_deselection`` (de-selection
+        review) and ``eligible_not_scored``. For every selection made by
+        :func:`select_cohort`::
+
+            referred == selected + over_capacity + not_eligible + routed
+                        + deselection_reviews + not_scored
+            candidates == selected + over_capacity
+                       == eligible_candidates + candidates_not_eligible
+            eligible == eligible_candidates + eligible_routed + eligible_deselection
+                        + eligible_not_scored
 
         Examples
         --------
         >>> sel = CohortSelection(policy_name="p", policy_version="1", policy_sha256="0" * 64,
         ...     model=None, capacity=2, tie_break="", decisions=())
-        >>> sel.summary()["referred"]
-        0
+        >>> sel.summary()["referred"], sel.summary()["eligible_routed"]
+        (0, 0)
         """
-        counts = Counter(d.decision for d in self.decisions)
+        counts = Counter((d.decision, d.eligible, d.current_member) for d in self.decisions)
+
+        def count(decisions: tuple[str, ...] = DECISIONS, eligible: bool | None = None, member: bool | None = None) -> int:
+            return sum(
+                c
+                for (d, e, m), c in counts.items()
+                if d in decisions and (eligible is None or e == eligible) and (member is None or m == member)
+            )
+
+        candidates = (SELECTED, OVER_CAPACITY)
         return {
             "referred": len(self.decisions),
             "places": self.capacity,
-            "eligible": sum(d.eligible for d in self.decisions),
-            "selected": counts[SELECTED],
-            "over_capacity": counts[OVER_CAPACITY],
-            "not_eligible": counts[NOT_ELIGIBLE],
-            "routed": counts[ROUTED],
-            "deselection_reviews": counts[DESELECTION],
-            "not_scored": counts[NOT_SCORED],
-            "current_members": sum(d.current_member for d in self.decisions),
+            "eligible": count(eligible=True),
+            "selected": count((SELECTED,)),
+            "over_capacity": count((OVER_CAPACITY,)),
+            "not_eligible": count((NOT_ELIGIBLE,)),
+            "routed": count((ROUTED,)),
+            "deselection_reviews": count((DESELECTION,)),
+            "not_scored": count((NOT_SCORED,)),
+            "current_members": count(member=True),
+            "candidates": count(candidates),
+            "eligible_candidates": count(candidates, eligible=True),
+            "candidates_not_eligible": count(candidates, eligible=False),
+            "eligible_routed": count((ROUTED,), eligible=True),
+            "eligible_deselection": count((DESELECTION,), eligible=True),
+            "eligible_not_scored": count((NOT_SCORED,), eligible=True),
         }
+
+    def _dump(self) -> dict[str, Any]:
+        """JSON data of the fields; an empty ``tie_break`` is left out of a decision, so a
+        selection saved before the field existed keeps its sha256."""
+        data = self.model_dump(mode="json")
+        for d in data["decisions"]:
+            if not d["tie_break"]:
+                del d["tie_break"]
+        return data
 
     @property
     def sha256(self) -> str:
         """sha256 of the canonical JSON of this selection (identifies a panel run)."""
-        return spec_sha256(self.model_dump(mode="json"))
+        return spec_sha256(self._dump())
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON data (round-trips through :meth:`from_dict`)."""
-        data = self.model_dump(mode="json")
+        data = self._dump()
+        sha256 = spec_sha256(data)
         data["summary"] = self.summary()
-        data["sha256"] = self.sha256
+        data["sha256"] = sha256
         return data
 
     def to_json(self) -> str:
@@ -266,65 +380,100 @@ class CohortSelection(_Frozen):
 # --- inputs -----------------------------------------------------------------------------------
 
 
+def _resolve_policy(policy: SelectionPolicy | str | Path | None, capacity: int | None) -> tuple[SelectionPolicy, int]:
+    """The policy (loaded, with its hash) and the number of places."""
+    if not isinstance(policy, SelectionPolicy):
+        policy = load_policy(policy)
+    elif policy.sha256 is None:
+        policy = policy.with_sha256()
+    places = policy.capacity.places if capacity is None else capacity
+    if isinstance(places, bool) or not isinstance(places, (int, np.integer)) or places < 0:
+        raise SelectionError(_BAD_CAPACITY.format(value=capacity))
+    return policy, int(places)
+
+
 def _as_table(referrals: Sequence[Referral] | ReferralTable) -> ReferralTable:
     if isinstance(referrals, ReferralTable):
         return referrals
     return ReferralTable.from_referrals(list(referrals))
 
 
-def _check_unique(ids: np.ndarray) -> None:
-    counts = Counter(ids.tolist())
-    for person, count in counts.items():
+def _check_unique(ids: list[str]) -> None:
+    if len(set(ids)) == len(ids):
+        return
+    for person, count in Counter(ids).items():
         if count > 1:
             raise SelectionError(_DUPLICATE_PERSON.format(person=person, count=count))
 
 
-class _Scores:
-    """Scores aligned to the referral order."""
+def _current_members(ids: list[str], current_cohort: Iterable[str]) -> tuple[np.ndarray, list[str]]:
+    """Mask of the current cohort members in the list, and a warning for members not in it."""
+    members = set(map(str, current_cohort))
+    current = np.fromiter((p in members for p in ids), dtype=bool, count=len(ids))
+    absent = sorted(members - set(ids))
+    warnings = [_NOT_MEMBER_LISTED.format(count=len(absent), people=", ".join(absent))] if absent else []
+    return current, warnings
 
-    def __init__(
-        self,
-        score: np.ndarray,
-        band: list[str | None],
-        ok: np.ndarray,
-        results: list[ScoreResult | None],
-        errors: list[str | None],
-        model: ModelIdentity | None,
-    ) -> None:
-        self.score, self.band, self.ok, self.results, self.errors, self.model = score, band, ok, results, errors, model
+
+@dataclass(frozen=True, eq=False)
+class _Scores:
+    """Scores aligned to the referral order, as columns (``None`` or empty where not scored)."""
+
+    ok: np.ndarray
+    score: np.ndarray  # float64, NaN where not scored
+    band: list[str | None]
+    unit: list[str]
+    breakdown: np.ndarray  # object: tuple[BreakdownPart, ...]
+    score_reasons: np.ndarray  # object: the top reason lines
+    warnings: np.ndarray  # object: tuple[str, ...]
+    errors: list[str | None]
+    model: ModelIdentity | None
+
+
+def _batch_order(ids: np.ndarray, batch: ScoreBatch) -> np.ndarray:
+    """Row of ``batch`` for each referral (matched by person_id when the batch has them)."""
+    n = ids.shape[0]
+    if len(batch) != n:
+        raise SelectionError(_LENGTH_MISMATCH.format(got=len(batch), expected=n))
+    if batch.person_id is None:
+        return np.arange(n)
+    rid = np.asarray(batch.person_id, dtype=object)
+    if np.array_equal(rid, ids):
+        return np.arange(n)
+    pos = {p: i for i, p in enumerate(rid.tolist())}
+    missing = [p for p in ids.tolist() if p not in pos]
+    if missing:
+        raise SelectionError(_NO_SCORE.format(count=len(missing), people=missing[:3]))
+    return np.array([pos[p] for p in ids.tolist()], dtype=np.int64)
 
 
 def _align_scores(ids: np.ndarray, results: ScoreBatch | Sequence[ScoreResult]) -> _Scores:
+    """Step 1: the scores of the referrals, in referral order."""
     n = ids.shape[0]
+    empty = object_array([()] * n)
     if isinstance(results, ScoreBatch):
-        if len(results) != n:
-            raise SelectionError(_LENGTH_MISMATCH.format(got=len(results), expected=n))
-        if results.person_id is not None:
-            rid = np.asarray(results.person_id, dtype=object)
-            if not np.array_equal(rid, ids):
-                pos = {p: i for i, p in enumerate(rid.tolist())}
-                missing = [p for p in ids.tolist() if p not in pos]
-                if missing:
-                    raise SelectionError(_NO_SCORE.format(count=len(missing), people=missing[:3]))
-                order = np.array([pos[p] for p in ids.tolist()], dtype=np.int64)
-            else:
-                order = np.arange(n)
-        else:
-            order = np.arange(n)
+        order = _batch_order(ids, results)
         ok = results.ok[order]
-        out: list[ScoreResult | None] = [results.result(int(i)) if ok[j] else None for j, i in enumerate(order)]
-        errors = [None if ok[j] else str(results.error[i]) for j, i in enumerate(order)]  # type: ignore[index]
-        fixed = [
-            None if r is None else (r if r.person_id else r.model_copy(update={"person_id": str(ids[j])}))
-            for j, r in enumerate(out)
-        ]
+        okl = ok.tolist()
+        breakdown = np.where(ok, results.breakdowns()[order], empty) if n else empty
+        reasons = np.where(ok, results.reason_tuples(_TOP_REASONS)[order], empty) if n else empty
+        if results.warnings is None:
+            warnings = empty
+        else:
+            warn = [w if type(w) is tuple else tuple(w) for w in np.asarray(results.warnings, dtype=object)[order].tolist()]
+            warnings = np.where(ok, object_array(warn), empty) if n else empty
+        bands = np.asarray(results.band)[order].tolist()
+        errors = [None] * n if results.error is None else np.asarray(results.error, dtype=object)[order].tolist()
         return _Scores(
-            np.where(ok, results.score[order].astype(np.float64), np.nan),
-            [None if r is None else r.band for r in fixed],
-            ok,
-            fixed,
-            errors,
-            results.model,
+            ok=ok,
+            score=np.where(ok, np.asarray(results.score, dtype=np.float64)[order], np.nan),
+            band=[str(b) if o else None for b, o in zip(bands, okl)],
+            unit=[results.unit if o else "points" for o in okl],
+            breakdown=breakdown,
+            score_reasons=reasons,
+            warnings=warnings,
+            errors=[None if o else str(e) for e, o in zip(errors, okl)],
+            model=results.model,
         )
     items = list(results)
     by_id: dict[str, ScoreResult] = {}
@@ -340,40 +489,360 @@ def _align_scores(ids: np.ndarray, results: ScoreBatch | Sequence[ScoreResult]) 
     extra = sorted(set(by_id) - set(id_list))
     if extra:
         raise SelectionError(_EXTRA_SCORE.format(count=len(extra), people=extra[:3]))
-    aligned: list[ScoreResult | None] = [by_id[p] for p in id_list]
-    models = {r.model.sha256: r.model for r in by_id.values()}
+    aligned = [by_id[p] for p in id_list]
+    models = {r.model.sha256: r.model for r in aligned}
     if len(models) > 1:
         names = sorted(f"{m.name} {m.version}" for m in models.values())
         raise SelectionError(_MIXED_MODELS.format(count=len(models), names=names))
     return _Scores(
-        np.array([r.score for r in aligned if r is not None], dtype=np.float64).reshape(n),
-        [r.band for r in aligned if r is not None],
-        np.ones(n, dtype=bool),
-        aligned,
-        [None] * n,
-        next(iter(models.values())) if models else None,
+        ok=np.ones(n, dtype=bool),
+        score=np.array([r.score for r in aligned], dtype=np.float64).reshape(n),
+        band=[r.band for r in aligned],
+        unit=[r.unit for r in aligned],
+        breakdown=object_array([r.breakdown for r in aligned]),
+        score_reasons=object_array([r.reasons[:_TOP_REASONS] for r in aligned]),
+        warnings=object_array([r.warnings for r in aligned]),
+        errors=[None] * n,
+        model=next(iter(models.values())) if models else None,
     )
 
 
-def _sort_keys(policy: SelectionPolicy, frame: FeatureFrame, score: np.ndarray, ids: np.ndarray) -> list[np.ndarray]:
+# --- eligibility, routing, de-selection -------------------------------------------------------
+
+#: A rule with its result: (rule, passed per person, per-condition matrix (conditions, n)).
+_Evaluated = tuple[Rule, np.ndarray, np.ndarray]
+
+
+@dataclass(frozen=True, eq=False)
+class _Eligibility:
+    core: tuple[_Evaluated, ...]
+    flex: tuple[_Evaluated, ...]  # enabled flex rules only
+    core_ok: np.ndarray
+    flex_first: np.ndarray  # index into flex of the first passing rule, -1 for none
+
+    @property
+    def eligible(self) -> np.ndarray:
+        return self.core_ok | (self.flex_first >= 0)
+
+    def eligible_by(self) -> list[str | None]:
+        """'core', the flex rule's name, or None, per person."""
+        names = object_array([None, *(rule.name for rule, _, _ in self.flex)])
+        out = names[self.flex_first + 1]
+        out[self.core_ok] = "core"
+        return list(out.tolist())
+
+
+def _eligibility(policy: SelectionPolicy, frame: Mapping[str, np.ndarray], n: int) -> _Eligibility:
+    """Step 2: core rules (all must pass) or any enabled flex rule."""
+    core = tuple((rule, *rule.evaluate(frame)) for rule in policy.eligibility.core)
+    core_ok = np.ones(n, dtype=bool)
+    for _, passed, _ in core:
+        core_ok &= passed
+    flex = tuple((rule, *rule.evaluate(frame)) for rule in policy.eligibility.flex if rule.enabled)
+    flex_first = np.full(n, -1, dtype=np.int64)
+    for j, (_, passed, _) in reversed(list(enumerate(flex))):
+        flex_first = np.where(passed, j, flex_first)
+    return _Eligibility(core, flex, core_ok, flex_first)
+
+
+@dataclass(frozen=True, eq=False)
+class _Routing:
+    hits: tuple[tuple[RoutingRule, np.ndarray, np.ndarray], ...]  # (rule, hit, the field's codes)
+    routed: np.ndarray
+
+
+def _routing(policy: SelectionPolicy, harm: SeriousHarmColumns, n: int) -> _Routing:
+    """Step 3: serious harm, read from the table's serious-harm columns only (never a score)."""
+    columns = {
+        "rosh_level": harm.rosh_level.astype(np.int64),
+        "mappa_level": harm.mappa_level.astype(np.int64),
+        "mappa_category": harm.mappa_category.astype(np.int64),
+    }
+    hits = []
+    routed = np.zeros(n, dtype=bool)
+    for route in policy.routing:
+        codes = [ROSH_LEVELS.index(str(v)) if route.field == "rosh_level" else int(v) for v in route.values]
+        hit = np.isin(columns[route.field], codes)
+        hits.append((route, hit, columns[route.field]))
+        routed |= hit
+    return _Routing(tuple(hits), routed)
+
+
+@dataclass(frozen=True, eq=False)
+class _Deselection:
+    rules: tuple[_Evaluated, ...]  # enabled rules
+    flagged: np.ndarray  # a current member matching any rule
+
+
+def _deselection(policy: SelectionPolicy, frame: Mapping[str, np.ndarray], current: np.ndarray) -> _Deselection:
+    """Step 4: de-selection signals, for current members only."""
+    rules = tuple((rule, *rule.evaluate(frame)) for rule in policy.deselection if rule.enabled)
+    flagged = np.zeros(current.shape[0], dtype=bool)
+    for _, passed, _ in rules:
+        flagged |= passed
+    return _Deselection(rules, flagged & current)
+
+
+# --- ranking and decisions --------------------------------------------------------------------
+
+
+def _id_rank(ids: list[str]) -> np.ndarray:
+    """Rank of each (unique) person_id in character-code order, as float64 for ``lexsort``."""
+    n = len(ids)
+    longest = max(map(len, ids), default=0)
+    if longest <= _MAX_FIXED_ID and not any(p.endswith("\x00") for p in ids):
+        order = np.argsort(np.array(ids, dtype=f"<U{max(longest, 1)}"), kind="stable")
+    else:  # fixed-width text would be too wide (or would drop trailing NULs)
+        order = np.array(sorted(range(n), key=ids.__getitem__), dtype=np.int64)
+    rank = np.empty(n, dtype=np.float64)
+    rank[order] = np.arange(n, dtype=np.float64)
+    return rank
+
+
+def _tie_break_values(policy: SelectionPolicy, features: FeatureFrame, score: np.ndarray, id_rank: np.ndarray) -> list[np.ndarray]:
+    """The value of each tie-break key per person (float64; NaN where a feature is missing)."""
+    out = []
+    for k in policy.tie_break:
+        if k.key == "person_id":
+            out.append(id_rank)
+        elif k.key == "score":
+            out.append(score)
+        else:
+            out.append(np.asarray(features[str(k.feature)], dtype=np.float64))
+    return out
+
+
+def _sort_keys(policy: SelectionPolicy, values: list[np.ndarray]) -> list[np.ndarray]:
     """``np.lexsort`` keys (least significant first) implementing the policy's tie-break.
 
     Within each tie-break key a missing value (``NaN``) ranks after every present value.
     """
-    id_rank = np.unique(ids, return_inverse=True)[1].reshape(-1).astype(np.float64)
     keys: list[np.ndarray] = []
-    for k in reversed(policy.tie_break):
-        if k.key == "person_id":
-            v = id_rank
-        elif k.key == "score":
-            v = score
-        else:
-            v = np.asarray(frame[str(k.feature)], dtype=np.float64)
+    for k, v in zip(reversed(policy.tie_break), reversed(values)):
         nan = np.isnan(v)
         v = np.where(nan, 0.0, v)
         keys.append(-v if k.order == "descending" else v)
         keys.append(nan.astype(np.int8))
     return keys
+
+
+@dataclass(frozen=True, eq=False)
+class _Ranking:
+    candidate: np.ndarray
+    rank: np.ndarray  # 1-based among candidates, 0 for everyone else
+    selected: np.ndarray
+    count: int  # number of candidates
+
+
+def _rank(
+    policy: SelectionPolicy, places: int, candidate: np.ndarray, current: np.ndarray, keys: list[np.ndarray]
+) -> _Ranking:
+    """Step 5: rank the candidates (current members first when the policy retains them, then
+    the policy's tie-break) and give the first ``places`` a place."""
+    n = candidate.shape[0]
+    keys = list(keys)
+    if policy.capacity.retain_current_members:
+        keys.append((~current).astype(np.int8))
+    order = np.lexsort(keys) if n else np.zeros(0, dtype=np.int64)
+    ranked = order[candidate[order]]
+    rank = np.zeros(n, dtype=np.int64)
+    rank[ranked] = np.arange(1, ranked.size + 1)
+    selected = candidate & (rank >= 1) & (rank <= places)
+    return _Ranking(candidate, rank, selected, int(ranked.size))
+
+
+_CODE: Final = {name: i for i, name in enumerate(DECISIONS)}
+
+
+def _decide(ok: np.ndarray, routed: np.ndarray, deselection: np.ndarray, ranking: _Ranking) -> np.ndarray:
+    """Step 6: the decision of each person, as an index into :data:`DECISIONS`."""
+    decision = np.full(ok.shape[0], _CODE[NOT_ELIGIBLE], dtype=np.int64)
+    decision[ranking.candidate] = _CODE[OVER_CAPACITY]
+    decision[ranking.selected] = _CODE[SELECTED]
+    decision[deselection & ok & ~routed] = _CODE[DESELECTION]
+    decision[routed & ok] = _CODE[ROUTED]
+    decision[~ok] = _CODE[NOT_SCORED]
+    return decision
+
+
+# --- reasons ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class _Facts:
+    """Everything the reasons of one person are written from."""
+
+    frame: Mapping[str, np.ndarray]
+    decision: np.ndarray
+    current: np.ndarray
+    errors: list[str | None]
+    eligibility: _Eligibility
+    routing: _Routing
+    deselection: _Deselection
+
+    def name(self, i: int) -> str:
+        return DECISIONS[int(self.decision[i])]
+
+
+def _harm_lines(f: _Facts, i: int) -> list[str]:
+    """Not scored, serious-harm routing and cohort membership."""
+    reasons: list[str] = []
+    if f.name(i) == NOT_SCORED:
+        reasons.append(f"Could not be scored: {f.errors[i]}; the panel reviews the record")
+    for route, hit, codes in f.routing.hits:
+        if hit[i]:
+            code = int(codes[i])
+            value = ROSH_LEVELS[code].replace("_", " ") if route.field == "rosh_level" else str(code)
+            reasons.append(route.reason.format(value=value))
+    if f.current[i]:
+        reasons.append("Already in the cohort")
+    return reasons
+
+
+def _deselection_lines(f: _Facts, i: int) -> list[str]:
+    """The de-selection signals of a current member."""
+    reasons: list[str] = []
+    for rule, passed, per in f.deselection.rules:
+        if passed[i] and f.current[i]:
+            reasons.append(
+                "De-selection signal: "
+                + "; ".join(c.text(f.frame[c.feature][i], True) for c, hit in zip(rule.conditions, per[:, i]) if hit)
+            )
+    return reasons
+
+
+def _eligibility_lines(f: _Facts, i: int) -> list[str]:
+    """Which entry rules are met, or which are not."""
+    reasons: list[str] = []
+    d, current, e = f.name(i), bool(f.current[i]), f.eligibility
+    if e.core_ok[i]:
+        elig_text = [c.text(f.frame[c.feature][i], True) for rule, _, _ in e.core for c in rule.conditions]
+        if d in (SELECTED, OVER_CAPACITY) or not current:
+            reasons.append("Meets the entry rules: " + "; ".join(elig_text))
+    elif e.flex_first[i] >= 0:
+        rule = e.flex[int(e.flex_first[i])][0]
+        reasons.append(
+            f"Meets the local flex rule '{rule.label}': "
+            + "; ".join(c.text(f.frame[c.feature][i], True) for c in rule.conditions)
+        )
+    else:
+        failed = [
+            c.text(f.frame[c.feature][i], False)
+            for rule, _, per in e.core
+            for c, hit in zip(rule.conditions, per[:, i])
+            if not hit
+        ]
+        if current and d in (SELECTED, OVER_CAPACITY):
+            reasons.append("No longer meets the entry rules (" + "; ".join(failed) + "); keeps a place unless the panel decides otherwise")
+        elif d == NOT_ELIGIBLE or not current:
+            reasons.append("Does not meet the entry rules: " + "; ".join(failed))
+            if e.flex and d == NOT_ELIGIBLE:
+                reasons.append("Meets no enabled local flex rule")
+    return reasons
+
+
+def _masked_codes(f: _Facts, features: Iterable[str], mask: np.ndarray) -> list[np.ndarray]:
+    """Value codes of ``features`` (+1) where ``mask``, 0 elsewhere: rows that do not state a
+    feature's value do not split a pattern on it."""
+    return [np.where(mask, float_codes(f.frame[name]) + 1, 0) for name in dict.fromkeys(features)]
+
+
+def _by_pattern(f: _Facts, keys: list[np.ndarray], render: Callable[[_Facts, int], list[str]]) -> tuple[np.ndarray, list[tuple[str, ...]]]:
+    """``(pattern of each row, lines of each pattern)``: ``render`` runs once per distinct
+    row of ``keys``, which must determine everything ``render`` reads."""
+    representative, inverse = combine_codes(keys)
+    return inverse, [tuple(render(f, int(r))) for r in representative.tolist()]
+
+
+def _reasons(f: _Facts, ranking: _Ranking, places: int) -> list[tuple[str, ...]]:
+    """Step 7: the reasons of every person, each text built once per distinct pattern of the
+    facts it states (the rank line, which differs per candidate, once per candidate)."""
+    n = f.decision.shape[0]
+    if n == 0:
+        return []
+    e, d = f.eligibility, f.decision
+    current = f.current.astype(np.int64)
+    error_code, _ = _factorize_text(f.errors)
+    harm_keys = [d, current, error_code] + [np.where(hit, codes + 1, 0) for _, hit, codes in f.routing.hits]
+    harm, harm_lines = _by_pattern(f, harm_keys, _harm_lines)
+
+    desel_keys = [d, current] + [(passed & f.current).astype(np.int64) for _, passed, _ in f.deselection.rules]
+    desel_keys += _masked_codes(f, (c.feature for r, _, _ in f.deselection.rules for c in r.conditions), f.deselection.flagged)
+    desel, desel_lines = _by_pattern(f, desel_keys, _deselection_lines)
+
+    branch = np.where(e.core_ok, 0, np.where(e.flex_first >= 0, e.flex_first + 1, len(e.flex) + 1))
+    core_rows = e.core_ok | (e.flex_first < 0)
+    elig_keys = [d, current, branch] + _masked_codes(f, (c.feature for r, _, _ in e.core for c in r.conditions), core_rows)
+    for j, (rule, _, _) in enumerate(e.flex):
+        elig_keys += _masked_codes(f, (c.feature for c in rule.conditions), branch == j + 1)
+    elig, elig_lines = _by_pattern(f, elig_keys, _eligibility_lines)
+
+    representative, inverse = combine_codes([harm, desel, elig])
+    lines = [
+        harm_lines[harm[r]] + desel_lines[desel[r]] + elig_lines[elig[r]] for r in representative.tolist()
+    ]
+    out = [lines[p] for p in inverse.tolist()]
+    m = ranking.count
+    for i, r in zip(np.flatnonzero(ranking.candidate).tolist(), ranking.rank[ranking.candidate].tolist()):
+        if d[i] == _CODE[SELECTED]:
+            head = f"Ranked {r} of {m} candidates for {places} place(s)"
+        else:
+            head = f"Ranked {r} of {m} candidates; the {places} place(s) went to people ranked higher"
+        out[i] = (head, *out[i])
+    return out
+
+
+def _factorize_text(values: Sequence[str | None]) -> tuple[np.ndarray, list[str | None]]:
+    table: dict[str | None, int] = {}
+    codes = np.fromiter((table.setdefault(v, len(table)) for v in values), dtype=np.int64, count=len(values))
+    return codes, list(table)
+
+
+def _tie_breaks(policy: SelectionPolicy, values: list[np.ndarray], ids: list[str], candidate: np.ndarray) -> np.ndarray:
+    """Step 8: for each candidate, ``(label, value text)`` of every tie-break key, in order."""
+    n = candidate.shape[0]
+    out = object_array([()] * n)
+    rows = np.flatnonzero(candidate)
+    if rows.size == 0:
+        return out
+    columns = []
+    for k, v in zip(policy.tie_break, values):
+        if k.key == "person_id":
+            columns.append([(_KEY_LABELS["person_id"], ids[i]) for i in rows.tolist()])
+            continue
+        label = _KEY_LABELS["score"] if k.key == "score" else FEATURES[str(k.feature)].description
+        first, inverse = combine_codes([float_codes(v[rows])])
+        pairs = object_array([(label, format_value(float(v[rows[r]]))) for r in first.tolist()])
+        columns.append(pairs[inverse].tolist())
+    out[rows] = object_array(list(zip(*columns)))
+    return out
+
+
+# --- assembly ---------------------------------------------------------------------------------
+
+
+def _needs(needs: np.ndarray) -> list[dict[str, str]]:
+    """Pathway -> need level per person (one dict each, built from one per distinct pattern)."""
+    n = needs.shape[0]
+    if n == 0:
+        return []
+    representative, inverse = combine_codes([needs[:, k].astype(np.int64) + 1 for k in range(len(PATHWAYS))])
+    patterns = [{p: _NEED_NAMES[int(needs[r, k])] for k, p in enumerate(PATHWAYS)} for r in representative.tolist()]
+    return [dict(patterns[p]) for p in inverse.tolist()]
+
+
+def _assemble(columns: Mapping[str, Sequence[Any]], n: int) -> tuple[Decision, ...]:
+    """Step 9: one :class:`Decision` per person from columns of already checked values.
+
+    Every field is given, of its declared type, so the objects are built without running
+    validation a million times (see :func:`~iomscore.scoring._result.trusted_model`).
+    """
+    names = tuple(Decision.model_fields)
+    missing = set(names) ^ set(columns)
+    assert not missing, missing  # a programming error, not an input error
+    cols = [columns[name] for name in names]
+    with paused_gc():
+        return tuple(trusted_model(Decision, dict(zip(names, row))) for row in zip(*cols))
 
 
 def select_cohort(
@@ -408,7 +877,8 @@ def select_cohort(
     -------
     CohortSelection
         One :class:`Decision` per referral in input order. Never more than ``capacity``
-        people are ``"selected"``; the decisions do not depend on the input order.
+        people are ``"selected"``; the decisions do not depend on the input order. Time is
+        linear in the number of referrals, apart from one sort for the ranking.
 
     Raises
     ------
@@ -426,163 +896,62 @@ def select_cohort(
     >>> sel = select_cohort(refs, iomscore.score(refs), capacity=2)
     >>> [sel.get(p).decision for p in ("P0", "P1", "P2")]
     ['eligible - over capacity', 'selected', 'selected']
+    >>> sel.get("P2").tie_break[0]
+    ('score', '16')
     """
-    if not isinstance(policy, SelectionPolicy):
-        policy = load_policy(policy)
-    elif policy.sha256 is None:
-        policy = policy.with_sha256()
-    places = policy.capacity.places if capacity is None else capacity
-    if isinstance(places, bool) or not isinstance(places, (int, np.integer)) or places < 0:
-        raise SelectionError(_BAD_CAPACITY.format(value=capacity))
-    places = int(places)
-
+    policy, places = _resolve_policy(policy, capacity)
     table = _as_table(referrals)
     n = table.n
     ids = np.asarray(table.batch.person_id, dtype=object)
-    _check_unique(ids)
+    id_list = [str(p) for p in ids.tolist()]
+    _check_unique(id_list)
     if features is None:
         features = FeatureFrame(table.batch)
     elif len(features) != n:
         raise SelectionError(_FEATURES_MISMATCH.format(got=len(features), expected=n))
     scores = _align_scores(ids, results)
-    ok = scores.ok
-    score = scores.score
-
-    members = set(map(str, current_cohort))
-    id_list = [str(p) for p in ids.tolist()]
-    current = np.array([p in members for p in id_list], dtype=bool)
-    absent = sorted(members - set(id_list))
-    warnings = []
-    if absent:
-        warnings.append(_NOT_MEMBER_LISTED.format(count=len(absent), people=", ".join(absent)))
-
+    current, warnings = _current_members(id_list, current_cohort)
     frame = {name: np.asarray(features[name], dtype=np.float64) for name in policy.features}
 
-    # Eligibility: core (all rules) or any enabled flex rule.
-    core_results = [(rule, *rule.evaluate(frame)) for rule in policy.eligibility.core]
-    core_ok = np.ones(n, dtype=bool)
-    for _, passed, _ in core_results:
-        core_ok &= passed
-    flex_results = [(rule, *rule.evaluate(frame)) for rule in policy.eligibility.flex if rule.enabled]
-    flex_first = np.full(n, -1, dtype=np.int64)
-    for j, (_, passed, _) in reversed(list(enumerate(flex_results))):
-        flex_first = np.where(passed, j, flex_first)
-    eligible = core_ok | (flex_first >= 0)
+    eligibility = _eligibility(policy, frame, n)
+    routing = _routing(policy, table.serious_harm, n)
+    deselection = _deselection(policy, frame, current)
+    ok = scores.ok
+    candidate = ok & ~routing.routed & ~deselection.flagged & (
+        eligibility.eligible | (current & policy.capacity.retain_current_members)
+    )
+    values = _tie_break_values(policy, features, np.where(ok, scores.score, 0.0), _id_rank(id_list))
+    ranking = _rank(policy, places, candidate, current, _sort_keys(policy, values))
+    decision = _decide(ok, routing.routed, deselection.flagged, ranking)
+    facts = _Facts(frame, decision, current, scores.errors, eligibility, routing, deselection)
 
-    # Routing: serious harm, read from the table's serious-harm columns only.
-    harm = table.serious_harm
-    harm_cols = {
-        "rosh_level": harm.rosh_level.astype(np.int64),
-        "mappa_level": harm.mappa_level.astype(np.int64),
-        "mappa_category": harm.mappa_category.astype(np.int64),
-    }
-    route_hits = []
-    routed = np.zeros(n, dtype=bool)
-    for route in policy.routing:
-        codes = [ROSH_LEVELS.index(str(v)) if route.field == "rosh_level" else int(v) for v in route.values]
-        hit = np.isin(harm_cols[route.field], codes)
-        route_hits.append((route, hit))
-        routed |= hit
-
-    # De-selection: current members only.
-    desel_results = [(rule, *rule.evaluate(frame)) for rule in policy.deselection if rule.enabled]
-    desel = np.zeros(n, dtype=bool)
-    for _, passed, _ in desel_results:
-        desel |= passed
-    desel &= current
-
-    candidate = ok & ~routed & ~desel & (eligible | (current & policy.capacity.retain_current_members))
-    keys = _sort_keys(policy, features, np.where(ok, score, 0.0), ids)
-    if policy.capacity.retain_current_members:
-        keys.append((~current).astype(np.int8))
-    order = np.lexsort(keys) if n else np.zeros(0, dtype=np.int64)
-    ranked = order[candidate[order]]
-    rank = np.zeros(n, dtype=np.int64)
-    rank[ranked] = np.arange(1, ranked.size + 1)
-    selected = candidate & (rank >= 1) & (rank <= places)
-    m = int(ranked.size)
-
-    decision = np.full(n, NOT_ELIGIBLE, dtype=object)
-    decision[candidate] = OVER_CAPACITY
-    decision[selected] = SELECTED
-    decision[desel & ok & ~routed] = DESELECTION
-    decision[routed & ok] = ROUTED
-    decision[~ok] = NOT_SCORED
-
-    needs = table.batch.needs
-    out: list[Decision] = []
-    for i in range(n):
-        reasons: list[str] = []
-        d = str(decision[i])
-        if d == NOT_SCORED:
-            reasons.append(f"Could not be scored: {scores.errors[i]}; the panel reviews the record")
-        for route, hit in route_hits:
-            if hit[i]:
-                code = int(harm_cols[route.field][i])
-                value = ROSH_LEVELS[code].replace("_", " ") if route.field == "rosh_level" else str(code)
-                reasons.append(route.reason.format(value=value))
-        if current[i]:
-            reasons.append("Already in the cohort")
-        for rule, passed, per in desel_results:
-            if passed[i] and current[i]:
-                reasons.append(
-                    "De-selection signal: "
-                    + "; ".join(c.text(frame[c.feature][i], True) for c, hit in zip(rule.conditions, per[:, i]) if hit)
-                )
-        eligible_by: str | None = None
-        if core_ok[i]:
-            eligible_by = "core"
-            elig_text = [
-                c.text(frame[c.feature][i], True) for rule, _, per in core_results for c in rule.conditions
-            ]
-            if d in (SELECTED, OVER_CAPACITY) or not current[i]:
-                reasons.append("Meets the entry rules: " + "; ".join(elig_text))
-        elif flex_first[i] >= 0:
-            rule, _, per = flex_results[int(flex_first[i])]
-            eligible_by = rule.name
-            reasons.append(
-                f"Meets the local flex rule '{rule.label}': "
-                + "; ".join(c.text(frame[c.feature][i], True) for c in rule.conditions)
-            )
-        else:
-            failed = [
-                c.text(frame[c.feature][i], False)
-                for rule, _, per in core_results
-                for c, hit in zip(rule.conditions, per[:, i])
-                if not hit
-            ]
-            if current[i] and d in (SELECTED, OVER_CAPACITY):
-                reasons.append("No longer meets the entry rules (" + "; ".join(failed) + "); keeps a place unless the panel decides otherwise")
-            elif d == NOT_ELIGIBLE or not current[i]:
-                reasons.append("Does not meet the entry rules: " + "; ".join(failed))
-                if flex_results and d == NOT_ELIGIBLE:
-                    reasons.append("Meets no enabled local flex rule")
-        if d == SELECTED:
-            reasons.insert(0, f"Ranked {rank[i]} of {m} candidates for {places} place(s)")
-        elif d == OVER_CAPACITY:
-            reasons.insert(0, f"Ranked {rank[i]} of {m} candidates; the {places} place(s) went to people ranked higher")
-        r = scores.results[i]
-        out.append(
-            Decision(
-                person_id=id_list[i],
-                decision=d,
-                recommended_action=RECOMMENDED_ACTION[d],
-                reasons=tuple(reasons),
-                eligible=bool(eligible[i]),
-                eligible_by=eligible_by,
-                routed=bool(routed[i]),
-                deselection=bool(desel[i]),
-                current_member=bool(current[i]),
-                rank=int(rank[i]) if candidate[i] else None,
-                score=None if r is None else r.score,
-                band=None if r is None else r.band,
-                unit="points" if r is None else r.unit,
-                breakdown=() if r is None else r.breakdown,
-                score_reasons=() if r is None else r.reasons[:_TOP_REASONS],
-                warnings=() if r is None else r.warnings,
-                needs={p: _NEED_NAMES[int(needs[i, k])] for k, p in enumerate(PATHWAYS)},
-            )
-        )
+    names = np.asarray(DECISIONS, dtype=object)[decision]
+    actions = np.asarray([RECOMMENDED_ACTION[d] for d in DECISIONS], dtype=object)[decision]
+    rank = [r if c else None for r, c in zip(ranking.rank.tolist(), candidate.tolist())]
+    score = [s if o else None for s, o in zip(scores.score.tolist(), ok.tolist())]
+    decisions = _assemble(
+        {
+            "person_id": id_list,
+            "decision": names.tolist(),
+            "recommended_action": actions.tolist(),
+            "reasons": _reasons(facts, ranking, places),
+            "eligible": eligibility.eligible.tolist(),
+            "eligible_by": eligibility.eligible_by(),
+            "routed": routing.routed.tolist(),
+            "deselection": deselection.flagged.tolist(),
+            "current_member": current.tolist(),
+            "rank": rank,
+            "score": score,
+            "band": scores.band,
+            "unit": scores.unit,
+            "breakdown": scores.breakdown.tolist(),
+            "score_reasons": scores.score_reasons.tolist(),
+            "warnings": scores.warnings.tolist(),
+            "needs": _needs(table.batch.needs),
+            "tie_break": _tie_breaks(policy, values, id_list, candidate).tolist(),
+        },
+        n,
+    )
     return CohortSelection(
         policy_name=policy.name,
         policy_version=policy.version,
@@ -590,7 +959,7 @@ def select_cohort(
         model=scores.model,
         capacity=places,
         tie_break=policy.tie_break_text(),
-        decisions=tuple(out),
+        decisions=decisions,
         warnings=tuple(warnings),
     )
 

@@ -7,15 +7,17 @@
 
 from __future__ import annotations
 
+import gc
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import Final, Literal
+from typing import Any, Final, Literal, TypeVar
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from .._arrays import unique_representatives
+from .._arrays import factorize, unique_representatives
 
 __all__ = [
     "BreakdownPart",
@@ -28,6 +30,8 @@ __all__ = [
 ]
 
 Unit = Literal["points", "percentage points"]
+_M = TypeVar("_M", bound=BaseModel)
+_NO_COLUMNS: Final = "combine_codes needs at least one column of codes"
 
 
 class _Frozen(BaseModel):
@@ -133,32 +137,59 @@ class ScoreBatch:
     def ranked_parts(self) -> np.ndarray:
         """Per row, part indices ordered by contribution (largest first; ties in part order).
 
-        The baseline part, if any, is ranked last: it is a starting point, not a reason.
+        The baseline part, if any, is ranked last: it is a starting point, not a reason. The
+        ranking is computed once per batch and cached (read-only); ``part_values`` must not be
+        changed in place after it is first asked for.
         """
-        values = -self.part_values.copy()
+        cached = self.__dict__.get("_ranked")
+        if cached is None:
+            cached = self._rank_rows(None)
+            cached.setflags(write=False)
+            object.__setattr__(self, "_ranked", cached)  # a cache, not a field: frozen still holds
+        return cached
+
+    def _rank_rows(self, rows: np.ndarray | None) -> np.ndarray:
+        """:meth:`ranked_parts` of ``rows`` only (the cached ranking when there is one)."""
+        cached = self.__dict__.get("_ranked")
+        if cached is not None:
+            return cached if rows is None else cached[rows]
+        values = -(self.part_values if rows is None else self.part_values[rows])
         if self.baseline_part is not None and self.baseline_part in self.part_names:
             values[:, self.part_names.index(self.baseline_part)] = np.inf
         return np.argsort(values, axis=1, kind="stable")
 
+    def _lines(self, row: int, order: Sequence[int], top: int | None) -> list[str]:
+        lines = []
+        for k in order:
+            v = float(self.part_values[row, k])
+            if v == 0.0 or self.part_names[k] == self.baseline_part:
+                continue
+            lines.append(f"{self.part_reasons[k][row]}: {format_part_value(v, self.unit)}")
+            if top is not None and len(lines) >= top:
+                break
+        return lines
+
     def reason_lines(self, rows: Sequence[int] | np.ndarray | None = None, top: int | None = None) -> list[list[str]]:
-        """``"reason: +value"`` lines per row, ranked; zero-valued parts are left out."""
-        idx = np.arange(len(self)) if rows is None else np.asarray(rows)
-        ranked = self.ranked_parts()[idx]
-        out: list[list[str]] = []
-        for row, order in zip(idx.tolist(), ranked):
-            lines = []
-            for k in order.tolist():
-                v = float(self.part_values[row, k])
-                if v == 0.0 or self.part_names[k] == self.baseline_part:
-                    continue
-                lines.append(f"{self.part_reasons[k][row]}: {format_part_value(v, self.unit)}")
-                if top is not None and len(lines) >= top:
-                    break
-            out.append(lines)
-        return out
+        """``"reason: +value"`` lines per row, ranked; zero-valued parts are left out.
+
+        Only the requested rows are ranked (or the cached ranking is used), so the cost is
+        proportional to ``len(rows)`` times the number of parts.
+        """
+        idx = np.arange(len(self)) if rows is None else np.asarray(rows, dtype=np.int64).reshape(-1)
+        ranked = self._rank_rows(None if rows is None else idx)
+        return [self._lines(row, order, top) for row, order in zip(idx.tolist(), ranked.tolist())]
 
     def result(self, i: int) -> ScoreResult:
-        """The :class:`ScoreResult` of row ``i``."""
+        """The :class:`ScoreResult` of row ``i`` (ranks the parts of that row only).
+
+        Examples
+        --------
+        >>> import iomscore
+        >>> from iomscore import synth
+        >>> batch = iomscore.score_batch(synth.generate(3, seed=1))
+        >>> batch.result(2) == batch.results()[2]
+        True
+        """
         if self.error is not None and self.error[i] is not None:
             raise ValueError(f"row {i} was not scored: {self.error[i]}")
         parts = tuple(
@@ -183,7 +214,240 @@ class ScoreBatch:
         )
 
     def results(self) -> list[ScoreResult]:
-        return [self.result(i) for i in range(len(self))]
+        """``[self.result(i) for i in range(len(self))]``, in time linear in the batch.
+
+        Breakdowns and reason lines are built once per distinct pattern of part values and
+        reason texts (:meth:`breakdowns`, :meth:`reason_tuples`) and shared between rows;
+        the results equal those of :meth:`result` field for field. Raises ``ValueError`` on
+        the first row that was not scored, as :meth:`result` does.
+        """
+        n = len(self)
+        if self.error is not None:
+            bad = np.flatnonzero(~self.ok)
+            if bad.size:
+                self.result(int(bad[0]))  # raises with the row's error
+        breakdowns = self.breakdowns().tolist()
+        reasons = self.reason_tuples().tolist()
+        pid = [""] * n if self.person_id is None else [str(p) for p in np.asarray(self.person_id).tolist()]
+        score = np.asarray(self.score, dtype=np.float64).tolist()
+        band = [str(b) for b in np.asarray(self.band).tolist()]
+        probs = {k: np.asarray(v, dtype=np.float64).tolist() for k, v in self.probabilities.items()}
+        if probs:
+            prob_rows: Sequence[dict[str, float]] = [dict(zip(probs, vals)) for vals in zip(*probs.values())]
+        else:
+            prob_rows = [{} for _ in range(n)]
+        warn = [()] * n if self.warnings is None else [w if type(w) is tuple else tuple(w) for w in self.warnings.tolist()]
+        unit, model = self.unit, self.model
+        with paused_gc():
+            return [
+                trusted_model(
+                    ScoreResult,
+                    {
+                        "person_id": pid[i],
+                        "score": score[i],
+                        "band": band[i],
+                        "probabilities": prob_rows[i],
+                        "unit": unit,
+                        "breakdown": breakdowns[i],
+                        "reasons": reasons[i],
+                        "model": model,
+                        "warnings": warn[i],
+                    },
+                )
+                for i in range(n)
+            ]
+
+    def patterns(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(representative, inverse)``: rows whose every part has the same value (bit for bit)
+        and the same reason text share a pattern, and so the same breakdown and reason lines.
+
+        ``inverse[i]`` is the pattern of row ``i``; ``representative[p]`` one row of pattern
+        ``p``. Computed once and cached. Linear in rows times parts (reason texts are coded
+        with one dictionary pass per part).
+        """
+        cached = self.__dict__.get("_patterns")
+        if cached is None:
+            cached = combine_codes(self._part_codes())
+            object.__setattr__(self, "_patterns", cached)
+        return cached
+
+    def _part_codes(self) -> list[np.ndarray]:
+        """Per part, a code per row such that equal codes mean equal (value, reason text)."""
+        cached = self.__dict__.get("_part_code_cache")
+        if cached is None:
+            n = len(self)
+            cached = []
+            for k in range(len(self.part_names)):
+                value_code = float_codes(self.part_values[:, k]) if n else np.zeros(0, dtype=np.int64)
+                text_code, _ = factorize(np.asarray(self.part_reasons[k], dtype=object).tolist())
+                _, code = combine_codes([value_code, text_code.reshape(n)])
+                cached.append(code)
+            object.__setattr__(self, "_part_code_cache", cached)
+        return cached
+
+    def breakdowns(self) -> np.ndarray:
+        """Object array: the breakdown (tuple of :class:`BreakdownPart`) of every row.
+
+        Rows with equal parts share one tuple, and equal parts one :class:`BreakdownPart`
+        (they are frozen), so this costs a few object builds per distinct part, not per row.
+
+        Examples
+        --------
+        >>> import iomscore
+        >>> from iomscore import synth
+        >>> batch = iomscore.score_batch(synth.generate(50, seed=2))
+        >>> batch.breakdowns()[7] == batch.result(7).breakdown
+        True
+        """
+        n, kk = len(self), len(self.part_names)
+        if n == 0:
+            return np.empty(0, dtype=object)
+        rep, inverse = self.patterns()
+        per_part: list[np.ndarray] = []
+        for k, code in enumerate(self._part_codes()):
+            first, _ = unique_representatives(code)
+            name, label, values, reasons = self.part_names[k], self.part_labels[k], self.part_values[:, k], self.part_reasons[k]
+            objs = object_array([
+                trusted_model(BreakdownPart, {"name": name, "label": label, "value": float(values[r]), "reason": str(reasons[r])})
+                for r in first.tolist()
+            ])
+            per_part.append(objs[code[rep]])  # the part object of each pattern
+        tuples = object_array(list(zip(*per_part)) if kk else [()] * rep.size)
+        return tuples[inverse]
+
+    def reason_tuples(self, top: int | None = None) -> np.ndarray:
+        """Object array: the ranked reason lines of every row as a tuple (at most ``top``).
+
+        The same text as :meth:`reason_lines`, on arrays: each line's text is built once per
+        distinct (part, value, reason), and each distinct tuple of lines once.
+
+        Examples
+        --------
+        >>> import iomscore
+        >>> from iomscore import synth
+        >>> batch = iomscore.score_batch(synth.generate(40, seed=3))
+        >>> list(batch.reason_tuples(top=2)[5]) == batch.reason_lines([5], top=2)[0]
+        True
+        """
+        n, kk = len(self), len(self.part_names)
+        if n == 0 or kk == 0:
+            return object_array([()] * n)
+        slots = kk if top is None else max(1, min(top, kk))  # reason_lines gives one line for top <= 0
+        codes = self._part_codes()
+        ranked = self._rank_rows(None)
+        ranked_values = np.take_along_axis(self.part_values, ranked, axis=1)
+        shown = ranked_values != 0.0
+        if self.baseline_part is not None and self.baseline_part in self.part_names:
+            shown &= ranked != self.part_names.index(self.baseline_part)
+        # Line codes: part k's code c is offset[k] + c + 1 (0: no line in that slot).
+        widths = [int(c.max()) + 1 for c in codes]
+        offset = np.concatenate([[0], np.cumsum(widths)[:-1]]).astype(np.int64)
+        code_matrix = np.column_stack(codes) + offset + 1  # (n, parts)
+        seen = np.cumsum(shown, axis=1)
+        total = seen[:, -1]
+        slot_codes = []
+        for t in range(slots):
+            col = np.minimum(np.count_nonzero(seen <= t, axis=1), kk - 1)  # column of the t-th shown part
+            part = ranked[np.arange(n), col]
+            slot_codes.append(np.where(total > t, code_matrix[np.arange(n), part], 0))
+        representative, inverse = combine_codes(slot_codes)
+        used = np.unique(np.concatenate([c[representative] for c in slot_codes]))
+        text: dict[int, str] = {}
+        part_of = np.searchsorted(offset + 1, used, side="right") - 1
+        rows_of = [unique_representatives(c)[0] for c in codes]  # codes are dense: 0..m-1
+        for g, k in zip(used.tolist(), part_of.tolist()):
+            if g == 0:
+                continue
+            row = int(rows_of[k][g - offset[k] - 1])
+            value = float(self.part_values[row, k])
+            text[g] = f"{self.part_reasons[k][row]}: {format_part_value(value, self.unit)}"
+        tuples = object_array(
+            [tuple(text[c] for c in cs if c) for cs in zip(*(s[representative].tolist() for s in slot_codes))]
+        )
+        return tuples[inverse]
+
+
+def float_codes(values: np.ndarray) -> np.ndarray:
+    """Codes of a float column, equal exactly when the values are equal bit for bit (so
+    ``-0.0`` and ``0.0`` differ, as they do in JSON)."""
+    v = np.ascontiguousarray(values, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        small = np.isfinite(v).all() and bool((np.abs(v) < 2**52).all())
+    if small:
+        as_int = v.astype(np.int64)
+        if bool((as_int == v).all()) and not bool((np.signbit(v) & (v == 0)).any()):
+            return as_int - as_int.min()
+    return unique_representatives(v.view(np.int64))[1]
+
+
+def combine_codes(columns: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """``(representative, inverse)`` of rows of several non-negative integer code columns.
+
+    Rows are equal when every column's code is; codes are packed into one integer key (and
+    compacted when the key would overflow), then grouped in linear time.
+
+    Examples
+    --------
+    >>> rep, inv = combine_codes([np.array([0, 1, 0, 0]), np.array([2, 2, 2, 5])])
+    >>> inv.tolist(), len(rep)
+    ([0, 2, 0, 1], 3)
+    """
+    if not columns:
+        raise ValueError(_NO_COLUMNS)
+    key = np.zeros(np.asarray(columns[0]).shape[0], dtype=np.int64)
+    span = 1
+    for column in columns:
+        c = np.asarray(column, dtype=np.int64).reshape(-1)
+        width = int(c.max()) + 1 if c.size else 1
+        if span * width >= 1 << 62:
+            rep, key = unique_representatives(key)
+            span = max(int(rep.size), 1)
+        key = key * width + c
+        span *= width
+    return unique_representatives(key)
+
+
+def trusted_model(cls: type[_M], fields: dict[str, Any]) -> _M:
+    """A pydantic model from values already of the field types, without validation.
+
+    For batch paths that build millions of frozen models from checked arrays: it does what
+    ``cls.model_construct(**fields)`` does (every field must be given) without its per-field
+    Python loop. The result compares, dumps and hashes like a validated instance.
+
+    Examples
+    --------
+    >>> part = trusted_model(BreakdownPart, {"name": "a", "label": "A", "value": 1.0, "reason": "r"})
+    >>> part == BreakdownPart(name="a", label="A", value=1.0, reason="r")
+    True
+    """
+    obj = cls.__new__(cls)
+    _set = object.__setattr__
+    _set(obj, "__dict__", fields)
+    _set(obj, "__pydantic_fields_set__", set(fields))
+    _set(obj, "__pydantic_extra__", None)
+    _set(obj, "__pydantic_private__", None)
+    return obj
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a batch path builds many small objects.
+
+    Building a million frozen models (none of them in a reference cycle) otherwise triggers
+    repeated full collections that scan every object built so far, doubling the cost.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def object_array(items: Sequence[object]) -> np.ndarray:
+    """A 1-d object array holding ``items`` as they are (tuples stay elements, not rows)."""
+    return np.fromiter(items, dtype=object, count=len(items))
 
 
 _NO_WARNINGS: Final[tuple[str, ...]] = ()
@@ -210,7 +474,7 @@ def render_unique(keys: np.ndarray, render: Callable[[int], str]) -> np.ndarray:
     return texts[inverse]
 
 
-__all__ += ["empty_warnings"]
+__all__ += ["combine_codes", "empty_warnings", "float_codes", "object_array", "paused_gc", "trusted_model"]
 
 
 # Rendering a score's breakdown for a panel: text, Markdown or JSON.
