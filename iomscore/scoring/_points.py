@@ -25,7 +25,8 @@ __all__ = ["SUMMARY_ONLY_WARNING", "PointsScorer"]
 _MISSING_FEATURE: Final = "spec {spec!r} reads feature {feature!r}, which the input does not provide"
 _NOT_RECORDED_WARNING: Final = "not recorded (scored with the spec's points for a missing value): {labels}"
 #: Warning on a row whose history is given only as a summary, for the factors it cannot give.
-SUMMARY_ONLY_WARNING: Final = "history given as a summary only: {labels} cannot be counted from it; {effect}"
+#: No semicolons: score files join a row's warnings with "; " and JSON Lines output splits on it.
+SUMMARY_ONLY_WARNING: Final = "history given as a summary only: {labels} cannot be counted from it, so {effect}"
 #: How a factor's missing points compare with the points a recorded value could score.
 _SUMMARY_EFFECT: Final = {
     frozenset({"low"}): "the score may be too low",
