@@ -10,8 +10,8 @@ from pathlib import Path
 from cohort_helpers import demo_referrals, make_referral
 
 import iomscore
+from iomscore.cli import build_parser, main
 from iomscore.cohort import CohortSelection, DecisionLog, select_cohort
-from iomscore.cohort._cli import register
 from iomscore.panel import breakdown_chart, render_panel
 
 EVIL = '<script>alert("x")</script>'
@@ -96,9 +96,7 @@ def test_breakdown_chart_handles_negative_and_empty() -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="iomscore")
-    register(parser.add_subparsers(dest="command", required=True))
-    return parser
+    return build_parser()
 
 
 def _write_refs(path: Path, refs) -> Path:
@@ -107,8 +105,7 @@ def _write_refs(path: Path, refs) -> Path:
 
 
 def _run(argv: list[str]) -> int:
-    args = _parser().parse_args(argv)
-    return args.func(args)
+    return main(argv)
 
 
 def test_cli_select_formats(tmp_path: Path, capsys) -> None:
@@ -140,8 +137,8 @@ def test_cli_panel_writes_pack_and_selection(tmp_path: Path, capsys) -> None:
 def test_cli_bad_input_exit_code(tmp_path: Path, capsys) -> None:
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"person_id": "X"}\n', encoding="utf-8")
-    assert _run(["select", str(bad)]) == 2
-    assert "line 1 (X)" in capsys.readouterr().err
+    assert _run(["select", str(bad)]) == 1  # read, nothing could be scored: not a crash
+    assert "rejected X (" + str(bad) + " row 1) assessment_date" in capsys.readouterr().err
     assert _run(["select", str(tmp_path / "missing.json")]) == 2
     good = _write_refs(tmp_path / "ok.jsonl", [make_referral("A")])
     assert _run(["select", str(good), "--policy", "no-such-policy"]) == 2

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import iomscore
-from iomscore.testing import _cli
+from iomscore.cli import check as _cli
 
 
 def _args(*argv: str) -> argparse.Namespace:

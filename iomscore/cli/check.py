@@ -18,13 +18,15 @@ from typing import Any, Final
 
 from ..scoring._protocol import Scorer
 from ..scoring._registry import get_scorer
-from ._check import DEFAULT_MAX_EXAMPLES, PROPERTIES, check_scorer
+from ..testing import check_scorer
+from ..testing._check import DEFAULT_MAX_EXAMPLES, PROPERTIES
+from . import _common
 
 __all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "register", "resolve_scorer", "run"]
 
-EXIT_OK: Final = 0
-EXIT_FAILED: Final = 1
-EXIT_USAGE: Final = 2
+EXIT_OK: Final = _common.EXIT_OK
+EXIT_FAILED: Final = _common.EXIT_NOTHING_SCORED
+EXIT_USAGE: Final = _common.EXIT_ERROR
 _NOT_A_SCORER: Final = "{target} is not a scorer (it has no score_features method)"
 _CANNOT_LOAD: Final = "cannot load scorer {target!r}: {error}"
 _HELP: Final = "run the iomscore property suite against a scorer or points spec"
@@ -76,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
         scorer = resolve_scorer(args.scorer)
     except (KeyError, ValueError, ImportError, AttributeError, TypeError, OSError) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        print(_CANNOT_LOAD.format(target=args.scorer, error=message), file=sys.stderr)
+        _common.err(_CANNOT_LOAD.format(target=args.scorer, error=message))
         return EXIT_USAGE
     report = check_scorer(
         scorer,
@@ -86,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
         properties=getattr(args, "properties", None),
     )
     if getattr(args, "json", False):
-        print(json.dumps(report.to_dict(), indent=2))
+        sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")
     else:
-        print(report.to_text())
+        sys.stdout.write(report.to_text() + "\n")
     return EXIT_OK if report.ok else EXIT_FAILED

@@ -1,4 +1,4 @@
-"""``iomscore select`` reads the two-table CSV form through iomscore.io."""
+"""``iomscore select`` reads the two-table CSV form through the one reader."""
 
 from __future__ import annotations
 
@@ -19,10 +19,11 @@ def test_select_reads_two_table_csv_and_lists_rejects(tmp_path: Path, capsys: py
     assert cli.main(["select", str(ref), "--capacity", "5", "--format", "json", "--out", str(out)]) == 0
     err = capsys.readouterr().err
     counts = err.strip().splitlines()[-1]
-    read, rest = counts.removeprefix("read ").split(" = valid ")
-    valid, rejected = rest.split(" + rejected ")
-    assert int(read) == int(valid) + int(rejected) and int(rejected) > 0
-    assert err.count("iomscore: rejected") >= int(rejected)
+    read, rest = counts.removeprefix("read ").split(" = scored ")
+    scored, rejected = rest.split(" + rejected ")
+    assert int(read) == 60 == int(scored) + int(rejected) and int(rejected) > 0
+    assert err.count("iomscore: rejected") == min(int(rejected), 20) or "more rejected rows" in err
     data = json.loads(out.read_text())
-    assert len(data["decisions"]) == int(valid)
+    not_scored = sum(d["decision"] == "not scored" for d in data["decisions"])
+    assert len(data["decisions"]) - not_scored == int(scored)
     assert sum(d["decision"] == "selected" for d in data["decisions"]) <= 5

@@ -1,0 +1,64 @@
+"""What ``select`` and ``panel`` share: their options and the read -> score -> select steps."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ._common import add_input_arguments, print_rejects, read_input
+
+if TYPE_CHECKING:
+    from ..cohort import CohortSelection
+    from ..io import ScoreRun
+
+__all__ = ["add_selection_arguments", "current_cohort", "run_selection"]
+
+
+def current_cohort(value: str | None) -> list[str]:
+    """person_ids from a file with one per line, or from a comma-separated list.
+
+    Examples
+    --------
+    >>> current_cohort("P1, P2,,P3")
+    ['P1', 'P2', 'P3']
+    >>> current_cohort(None)
+    []
+    """
+    if not value:
+        return []
+    p = Path(value)
+    if p.is_file():
+        return [line.strip() for line in p.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
+def add_selection_arguments(p: argparse.ArgumentParser) -> None:
+    """The referral list, policy, scorer, capacity and current cohort."""
+    from ..cohort import DEFAULT_POLICY
+    from ..scoring import DEFAULT_SCORER
+
+    add_input_arguments(p, "referrals")
+    p.add_argument("--policy", default=DEFAULT_POLICY,
+                   help="policy file or shipped policy name (default: %(default)s)")
+    p.add_argument("--scorer", default=DEFAULT_SCORER, help="scorer name or spec file (default: %(default)s)")
+    p.add_argument("--capacity", type=int, default=None, help="places available (default: the policy's)")
+    p.add_argument("--current-cohort", default=None,
+                   help="people already in the cohort: a file with one person_id per line, or a comma-separated list")
+
+
+def run_selection(args: argparse.Namespace) -> tuple[CohortSelection, ScoreRun]:
+    """Read the list (rejects listed on stderr), score it and select under the policy."""
+    from ..cohort import select_cohort
+    from ..io import score_read
+
+    result = read_input(args, "referrals")
+    run = score_read(result, args.scorer)
+    print_rejects(run.rejects)
+    selection = select_cohort(result.table, run.scores, args.policy,
+                              current_cohort=current_cohort(args.current_cohort), capacity=args.capacity)
+    sys.stderr.write(f"{run.counts_line}\n")
+    return selection, run
+
+

@@ -1,0 +1,67 @@
+"""The one parser, the one dispatcher and the one place errors are printed."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from .. import __version__
+from .._errors import IomscoreError
+from . import check, explain, info, score, select, synth
+from . import panel as panel_command
+from ._common import EXIT_ERROR, CliError, err
+
+__all__ = ["build_parser", "main"]
+
+#: Subcommand modules in the order ``iomscore --help`` lists them.
+_COMMANDS = (score, explain, select, panel_command, info, synth, check)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``iomscore`` argument parser with every subcommand.
+
+    Examples
+    --------
+    >>> build_parser().parse_args(["select", "refs.jsonl", "--capacity", "5"]).capacity
+    5
+    """
+    parser = argparse.ArgumentParser(prog="iomscore", description="Explainable IOM cohort-selection scoring.")
+    parser.add_argument("--version", action="version", version=f"iomscore {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="log more (repeat for debug)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in _COMMANDS:
+        module.register(sub)
+    try:
+        from . import decide
+    except ImportError:  # pragma: no cover - the decide commands are being added
+        pass
+    else:
+        decide.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status (0 ok, 1 nothing scored, 2 error)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    level = logging.WARNING if args.verbose == 0 else logging.INFO if args.verbose == 1 else logging.DEBUG
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("iomscore: %(message)s"))
+    log = logging.getLogger("iomscore")
+    log.addHandler(handler)
+    previous = log.level
+    log.setLevel(level)
+    try:
+        if getattr(args, "func", None) is None:
+            parser.print_help(sys.stderr)
+            return EXIT_ERROR
+        try:
+            return int(args.func(args))
+        except (CliError, IomscoreError, OSError, ValueError, KeyError, ImportError) as exc:
+            err(str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc))
+            return EXIT_ERROR
+    finally:
+        log.removeHandler(handler)
+        log.setLevel(previous)

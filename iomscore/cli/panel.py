@@ -1,0 +1,86 @@
+"""``iomscore panel``: the printable HTML pack for a panel meeting."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import Any, Final
+
+from ._cohort import add_selection_arguments, run_selection
+from ._common import EXIT_NOTHING_SCORED, EXIT_OK, CliError
+
+__all__ = ["register", "run"]
+
+BAD_TIMESTAMP: Final = "--generated-at: {value!r} is not an ISO 8601 timestamp (e.g. 2026-01-15T09:30:00Z)"
+
+
+def generated_at(value: str | None) -> dt.datetime:
+    """The pack's timestamp: ``value`` (ISO 8601) or now, in UTC to the second.
+
+    Examples
+    --------
+    >>> generated_at("2026-01-15T09:30:00Z").isoformat()
+    '2026-01-15T09:30:00+00:00'
+    """
+    if value is None:
+        return dt.datetime.now(dt.UTC).replace(microsecond=0)
+    try:
+        stamp = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise CliError(BAD_TIMESTAMP.format(value=value)) from None
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=dt.UTC)
+    return stamp.astimezone(dt.UTC).replace(microsecond=0)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Select, then write the pack (and the selection JSON for next month's ``--previous``)."""
+    from ..cohort import CohortSelection, DecisionLog
+    from ..panel import write_panel
+
+    stamp = generated_at(args.generated_at)
+    selection, scored = run_selection(args)
+    previous = CohortSelection.load(args.previous) if args.previous else None
+    decisions = DecisionLog(args.decisions).latest(selection) if args.decisions else None
+    table = scored.input.table if scored.input is not None else None
+    path = write_panel(
+        args.out,
+        selection,
+        previous=previous,
+        groups=table,
+        decisions=decisions,
+        title=args.title,
+        panel=args.panel_name,
+        meeting_date=args.meeting_date,
+        generated_at=stamp,
+        cards=args.cards,
+    )
+    if args.save_selection:
+        Path(args.save_selection).write_text(selection.to_json(), encoding="utf-8")
+    s = selection.summary()
+    sys.stdout.write(
+        f"wrote {path}: {s['selected']} selected, {s['routed']} routed, "
+        f"{s['deselection_reviews']} de-selection reviews of {s['referred']} referred\n"
+    )
+    return EXIT_OK if scored.scored > 0 else EXIT_NOTHING_SCORED
+
+
+def register(sub: Any) -> None:
+    """Add ``panel`` to the subcommands."""
+    p = sub.add_parser("panel", help="write the HTML panel pack for a meeting",
+                       description="Write one self-contained HTML file (no network, no JavaScript, prints on A4).")
+    add_selection_arguments(p)
+    p.add_argument("--out", default="panel-pack.html", help="HTML file to write (default: %(default)s)")
+    p.add_argument("--previous", default=None, help="the previous run's selection JSON, to show what changed")
+    p.add_argument("--decisions", default=None, help="decision log (.jsonl) whose decisions on this run to show")
+    p.add_argument("--save-selection", default=None,
+                   help="also write this run's selection JSON (for the next --previous and for iomscore decide)")
+    p.add_argument("--title", default="IOM panel pack")
+    p.add_argument("--panel-name", default=None)
+    p.add_argument("--meeting-date", default=None)
+    p.add_argument("--generated-at", default=None,
+                   help="timestamp printed on the pack (ISO 8601; default now): pin it so two runs give the same bytes")
+    p.add_argument("--cards", choices=("candidates", "all", "none"), default="candidates")
+    p.set_defaults(func=run)

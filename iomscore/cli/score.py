@@ -1,0 +1,51 @@
+"""``iomscore score``: score a referral list; every row is scored or rejected with its reason."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any, Final
+
+from ._common import EXIT_NOTHING_SCORED, EXIT_OK, add_input_arguments, read_input
+from ._progress import ProgressBar
+
+__all__ = ["register", "run"]
+
+_PROGRESS_CHUNK: Final = 50_000
+
+
+def run(args: argparse.Namespace) -> int:
+    """Read, score, write the scores and the rejects; end with the counts line."""
+    from ..io import score_read, write_rejects, write_scores
+
+    output = Path(args.output)
+    rejects = Path(args.rejects) if args.rejects else output.with_name(f"{output.stem}-rejects.csv")
+    result = read_input(args)
+    bar = ProgressBar(sys.stderr, label=f"scoring ({args.scorer})")
+    chunk = args.chunk_size or (_PROGRESS_CHUNK if bar.enabled and result.table.n > _PROGRESS_CHUNK else None)
+    try:
+        run = score_read(result, args.scorer, chunk_size=chunk, progress=bar)
+    finally:
+        bar.close()
+    write_scores(output, run.scores, format=args.format, top=args.top)
+    write_rejects(rejects, run.rejects)
+    sys.stderr.write(f"{run.counts_line}\n")
+    if run.rejected:
+        sys.stderr.write(f"rejects: {rejects}\n")
+    return EXIT_OK if run.scored > 0 else EXIT_NOTHING_SCORED
+
+
+def register(sub: Any) -> None:
+    """Add ``score`` to the subcommands."""
+    from ..scoring import DEFAULT_SCORER
+
+    p = sub.add_parser("score", help="score a referral list; bad rows go to a rejects file")
+    add_input_arguments(p)
+    p.add_argument("--scorer", default=DEFAULT_SCORER, help=f"scorer name or spec path (default {DEFAULT_SCORER})")
+    p.add_argument("-o", "--output", required=True, help="output file (.csv, .jsonl or .parquet)")
+    p.add_argument("--rejects", help="rejects file (default: <OUTPUT stem>-rejects.csv)")
+    p.add_argument("--format", choices=("csv", "jsonl", "parquet"), help="override the output suffix")
+    p.add_argument("--top", type=int, default=3, help="reasons per person (default 3)")
+    p.add_argument("--chunk-size", type=int, default=None, help="score in chunks of this many referrals")
+    p.set_defaults(func=run)

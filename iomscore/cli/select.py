@@ -1,0 +1,69 @@
+"""``iomscore select``: recommend a decision, with reasons, for every person referred."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ._cohort import add_selection_arguments, run_selection
+from ._common import EXIT_NOTHING_SCORED, EXIT_OK
+
+if TYPE_CHECKING:
+    from ..cohort import CohortSelection
+
+__all__ = ["register", "run"]
+
+
+def _text(selection: CohortSelection) -> str:
+    s = selection.summary()
+    lines = [
+        (
+            f"policy {selection.policy_name} {selection.policy_version}; {s['places']} places; "
+            f"{s['referred']} referred, {s['eligible']} eligible, {s['selected']} selected, "
+            f"{s['over_capacity']} over capacity, {s['not_eligible']} not eligible, {s['routed']} routed, "
+            f"{s['deselection_reviews']} de-selection reviews"
+        )
+    ]
+    for d in selection.ranked():
+        rank = "" if d.rank is None else str(d.rank)
+        score = "-" if d.score is None else f"{d.score:g}"
+        lines.append(f"{rank:>4}  {d.person_id:<16} {score:>6}  {d.decision:<26} {d.reasons[0] if d.reasons else ''}")
+    lines.extend(f"warning: {w}" for w in selection.warnings)
+    return "\n".join(lines) + "\n"
+
+
+def _csv(selection: CohortSelection) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["person_id", "rank", "decision", "recommended_action", "score", "band", "reasons"])
+    for d in selection.ranked():
+        w.writerow([d.person_id, d.rank or "", d.decision, d.recommended_action,
+                    "" if d.score is None else d.score, d.band or "", "; ".join(d.reasons)])
+    return buf.getvalue()
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print or write the recommendation for every referral."""
+    selection, scored = run_selection(args)
+    render = {"json": lambda s: s.to_json(), "csv": _csv, "text": _text}[args.format]
+    out = render(selection)
+    if args.out:
+        Path(args.out).write_text(out, encoding="utf-8")
+        sys.stdout.write(f"wrote {args.out}: {selection.summary()['selected']} selected of {len(selection)} referred\n")
+    else:
+        sys.stdout.write(out)
+    return EXIT_OK if scored.scored > 0 else EXIT_NOTHING_SCORED
+
+
+def register(sub: Any) -> None:
+    """Add ``select`` to the subcommands."""
+    p = sub.add_parser("select", help="recommend a cohort under a selection policy",
+                       description="Score referrals and recommend, for every person, a decision and its reasons.")
+    add_selection_arguments(p)
+    p.add_argument("--format", choices=("text", "json", "csv"), default="text")
+    p.add_argument("--out", default=None, help="write to this file instead of standard output")
+    p.set_defaults(func=run)

@@ -1,0 +1,40 @@
+"""``iomscore synth``: write a synthetic, seeded referral list."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from ._common import EXIT_OK
+
+__all__ = ["register", "run"]
+
+
+def run(args: argparse.Namespace) -> int:
+    """Write the list as JSON Lines or as the two-table CSV form."""
+    from .. import synth
+    from ..io import format_from_suffix
+
+    table = synth.generate(args.n, args.seed, bad_fraction=args.bad_fraction)
+    fmt = args.format or format_from_suffix(args.output)
+    if fmt == "jsonl":
+        synth.write_jsonl(table, args.output)
+        sys.stderr.write(f"wrote {table.n} referrals to {args.output}\n")
+    else:
+        ref, san, cus = synth.default_paths(args.output)
+        synth.write_csv(table, ref, san, cus, bad_fraction=args.bad_fraction, seed=args.seed)
+        sys.stderr.write(f"wrote {table.n} referrals to {ref} (sanctions: {san}, custody: {cus})\n")
+    return EXIT_OK
+
+
+def register(sub: Any) -> None:
+    """Add ``synth`` to the subcommands."""
+    p = sub.add_parser("synth", help="write a synthetic, seeded referral list")
+    p.add_argument("-n", type=int, required=True, help="number of referrals")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("-o", "--output", required=True,
+                   help="OUTPUT.jsonl, or OUTPUT.csv (+ OUTPUT-sanctions.csv, OUTPUT-custody.csv)")
+    p.add_argument("--format", choices=("csv", "jsonl"), help="override the output suffix")
+    p.add_argument("--bad-fraction", type=float, default=0.0, help="share of deliberately invalid rows")
+    p.set_defaults(func=run)
