@@ -176,7 +176,7 @@ class ScoreBatch:
         proportional to ``len(rows)`` times the number of parts.
         """
         idx = np.arange(len(self)) if rows is None else np.asarray(rows, dtype=np.int64).reshape(-1)
-        ranked = self._rank_rows(None if rows is None else idx)
+        ranked = self.ranked_parts() if rows is None else self._rank_rows(idx)
         return [self._lines(row, order, top) for row, order in zip(idx.tolist(), ranked.tolist())]
 
     def result(self, i: int) -> ScoreResult:
@@ -334,7 +334,7 @@ class ScoreBatch:
             return object_array([()] * n)
         slots = kk if top is None else max(1, min(top, kk))  # reason_lines gives one line for top <= 0
         codes = self._part_codes()
-        ranked = self._rank_rows(None)
+        ranked = self.ranked_parts()
         ranked_values = np.take_along_axis(self.part_values, ranked, axis=1)
         shown = ranked_values != 0.0
         if self.baseline_part is not None and self.baseline_part in self.part_names:

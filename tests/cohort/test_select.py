@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import random
 
 import numpy as np
@@ -13,7 +14,9 @@ from pydantic import ValidationError
 
 import iomscore
 from iomscore import ModelIdentity, ScoreResult
-from iomscore.cohort import CohortSelection, SelectionError, load_policy, select_cohort
+from iomscore.cohort import CohortSelection, Decision, SelectionError, load_policy, select_cohort
+from iomscore.scoring._spec import spec_sha256
+from iomscore.testing import referrals as referral_strategy
 
 MODEL = ModelIdentity(name="fixed", version="1", sha256="f" * 64, kind="points")
 
@@ -270,3 +273,142 @@ def test_vectorised_path_scales() -> None:
     top = [d.score for d in sel.ranked()[:20]]
     assert np.all(np.diff(top) <= 0)
     assert all(d.decision == "selected" for d in sel.ranked()[:20])
+
+
+# --- counts, tie-break values, reserves, lookups ----------------------------------------------
+
+_DECISION_COUNTS = ("selected", "over_capacity", "not_eligible", "routed", "deselection_reviews", "not_scored")
+
+
+def _check_summary_identities(sel: CohortSelection) -> None:
+    s = sel.summary()
+    assert s["referred"] == sum(s[k] for k in _DECISION_COUNTS)
+    assert s["candidates"] == s["selected"] + s["over_capacity"]
+    assert s["candidates"] == s["eligible_candidates"] + s["candidates_not_eligible"]
+    assert s["eligible"] == (
+        s["eligible_candidates"] + s["eligible_routed"] + s["eligible_deselection"] + s["eligible_not_scored"]
+    )
+    # each count is what it says, read off the decisions
+    ds = sel.decisions
+    assert s["eligible_routed"] == sum(d.eligible and d.decision == "refer to MAPPA / review" for d in ds)
+    assert s["eligible_deselection"] == sum(d.eligible and d.decision == "de-selection review" for d in ds)
+    assert s["candidates_not_eligible"] == sum(d.rank is not None and not d.eligible for d in ds)
+
+
+_referral_lists = st.lists(referral_strategy(max_sanctions=12), max_size=14, unique_by=lambda r: r.person_id)
+
+
+@given(
+    refs=st.one_of(_referral_lists, _small_lists),
+    k=st.integers(0, 10),
+    members=st.sets(st.integers(0, 13), max_size=6),
+    scorer=st.sampled_from(["iom-priority", "ogrs3"]),
+)
+def test_summary_counts_add_up(refs, k: int, members: set[int], scorer: str) -> None:
+    table = iomscore.ReferralTable.from_referrals(refs)
+    current = [refs[i].person_id for i in sorted(members) if i < len(refs)]
+    sel = select_cohort(table, iomscore.score_batch(table, scorer), capacity=k, current_cohort=current)
+    _check_summary_identities(sel)
+
+
+def test_summary_counts_on_a_list_with_every_kind_of_decision() -> None:
+    refs = demo_referrals(200, seed=21)
+    table = iomscore.ReferralTable.from_referrals(refs)
+    members = [r.person_id for r in refs[::4]]
+    sel = select_cohort(table, iomscore.score_batch(table, "ogrs3"), capacity=10, current_cohort=members)
+    s = sel.summary()
+    for key in ("selected", "over_capacity", "not_eligible", "routed", "deselection_reviews", "not_scored",
+                "eligible_routed", "eligible_deselection", "candidates_not_eligible"):
+        assert s[key] > 0, key
+    _check_summary_identities(sel)
+
+
+def test_tie_break_values_show_what_split_equal_scores() -> None:
+    refs = [
+        make_referral("D", offences=2, days_ago=30),
+        make_referral("C", offences=3, days_ago=60),
+        make_referral("B", offences=2, days_ago=10),
+        make_referral("A", offences=2, days_ago=30),
+        make_referral("E", offences=1, days_ago=5),
+        make_referral("SHOP", group="shop_theft"),
+    ]
+    sel = select_cohort(refs, fixed_scores(refs, [10, 10, 10, 10, 11, 12]), capacity=3)
+    policy = load_policy()
+    a, b, d = sel.get("A").tie_break, sel.get("B").tie_break, sel.get("D").tie_break
+    assert [label for label, _ in a] == [
+        "score" if k.key == "score" else "person_id" if k.key == "person_id" else iomscore.FEATURES[k.feature].description
+        for k in policy.tie_break
+    ]
+    assert a[0] == ("score", "10") and a[-1] == ("person_id", "A")
+    assert a[1] == b[1] == d[1]  # same offences in 12 months ...
+    assert a[2] == d[2] != b[2]  # ... B's last offence is more recent
+    assert a[:-1] == d[:-1]  # A and D differ only by person_id
+    assert sel.get("E").tie_break[0] == ("score", "11")
+    assert sel.get("SHOP").tie_break == ()  # not a candidate
+
+
+def test_tie_break_missing_feature_reads_not_recorded() -> None:
+    refs = [make_referral("NONE", offences=0), make_referral("ONE", offences=1)]
+    policy = load_policy()
+    keep_all = type(policy).model_validate({**policy.content(), "deselection": []}).with_sha256()
+    sel = select_cohort(refs, fixed_scores(refs, [5, 5]), keep_all, current_cohort=["NONE"], capacity=2)
+    none = dict(sel.get("NONE").tie_break)
+    assert sel.get("NONE").rank is not None
+    assert none[iomscore.FEATURES["days_since_last_offence"].description] == "not recorded"
+
+
+def test_reserves_are_the_next_over_capacity_candidates() -> None:
+    refs = demo_referrals(80, seed=9)
+    sel = select_cohort(refs, iomscore.score(refs), capacity=5)
+    over = [d for d in sel.ranked() if d.decision == "eligible - over capacity"]
+    assert len(over) > 4
+    assert sel.reserves(3) == tuple(over[:3])
+    assert [d.rank for d in sel.reserves(3)] == [6, 7, 8]
+    assert sel.reserves(10_000) == tuple(over)
+    assert sel.reserves(0) == ()
+    for bad in (-1, 1.5, True):
+        with pytest.raises(ValueError, match="reserves"):
+            sel.reserves(bad)  # type: ignore[arg-type]
+
+
+def test_get_is_consistent_and_follows_replaced_decisions() -> None:
+    refs = demo_referrals(60, seed=4)
+    sel = select_cohort(refs, iomscore.score(refs), capacity=7)
+    for d in sel.decisions:
+        assert sel.get(d.person_id) is d
+    fewer = sel.model_copy(update={"decisions": sel.decisions[:10]})
+    assert fewer.get(sel.decisions[3].person_id) is sel.decisions[3]
+    with pytest.raises(KeyError):
+        fewer.get(sel.decisions[20].person_id)
+    assert fewer.ranked() == tuple(d for d in sel.ranked() if d in sel.decisions[:10])
+
+
+def test_decisions_are_what_validation_would_build() -> None:
+    refs = demo_referrals(40, seed=12)
+    table = iomscore.ReferralTable.from_referrals(refs)
+    for scores in (iomscore.score_batch(table, "ogrs3"), iomscore.score(refs)):
+        sel = select_cohort(table, scores, capacity=6, current_cohort=[refs[0].person_id, refs[5].person_id])
+        for d in sel.decisions:
+            again = Decision.model_validate(d.model_dump())
+            assert again == d and again.model_dump_json() == d.model_dump_json()
+
+
+def test_score_batch_and_score_results_give_the_same_selection() -> None:
+    refs = demo_referrals(50, seed=13)
+    table = iomscore.ReferralTable.from_referrals(refs)
+    a = select_cohort(table, iomscore.score_batch(table), capacity=8, current_cohort=["IOM-0003"])
+    b = select_cohort(refs, iomscore.score(refs), capacity=8, current_cohort=["IOM-0003"])
+    assert a == b and a.sha256 == b.sha256
+
+
+def test_saved_selections_without_tie_break_keep_their_hash() -> None:
+    refs = demo_referrals(20, seed=2)
+    sel = select_cohort(refs, iomscore.score(refs), capacity=3)
+    data = sel.to_dict()
+    assert all(("tie_break" in d) == (d["rank"] is not None) for d in data["decisions"])
+    old = copy.deepcopy({k: v for k, v in data.items() if k not in ("summary", "sha256")})
+    for d in old["decisions"]:
+        d.pop("tie_break", None)  # as a selection saved before the field existed
+    loaded = CohortSelection.from_dict(old)
+    assert loaded.sha256 == spec_sha256(old)
+    assert data["sha256"] == sel.sha256 and CohortSelection.from_dict(data) == sel
