@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import csv
 import doctest
 import io
@@ -12,39 +11,28 @@ from pathlib import Path
 
 import pytest
 
-import iomscore
-from iomscore import synth
-from iomscore._errors import IomscoreError
+from iomscore import cli, synth
 from iomscore.cli import decide
-from iomscore.cli._common import EXIT_ERROR, CliError, err
-from iomscore.cli.decide import register
-from iomscore.cohort import CohortSelection, DecisionLog, override_rates, select_cohort
+from iomscore.cli._common import EXIT_ERROR
+from iomscore.cohort import CohortSelection, DecisionLog, override_rates
 from iomscore.io import read_referrals
 
 WHEN = "2025-06-03T10:20:00+01:00"
 
 
 def run(argv: Sequence[str]) -> int:
-    """The subcommands on their own parser, with the lead's error convention (exit 2, one line)."""
-    parser = argparse.ArgumentParser(prog="iomscore")
-    register(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(list(argv))
-    try:
-        return int(args.func(args))
-    except (CliError, IomscoreError, OSError, ValueError, KeyError) as exc:
-        err(str(exc))
-        return EXIT_ERROR
+    """``iomscore ARGV`` through the one command line."""
+    return cli.main(list(argv))
 
 
 @pytest.fixture()
-def run_files(tmp_path: Path) -> dict[str, Path]:
-    """Referrals as JSON Lines and the selection JSON that ``iomscore select --format json`` writes."""
+def run_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, Path]:
+    """Referrals as JSON Lines and the selection ``iomscore select --format json --out`` writes."""
     refs = tmp_path / "refs.jsonl"
     synth.write_jsonl(synth.generate(40, seed=3), refs)
-    table = read_referrals(refs).table
-    selection = select_cohort(table, iomscore.score_batch(table), capacity=5)
     sel = tmp_path / "run.json"
-    sel.write_text(selection.to_json(), encoding="utf-8")
+    assert run(["select", str(refs), "--capacity", "5", "--format", "json", "--out", str(sel)]) == 0
+    capsys.readouterr()
     return {"refs": refs, "selection": sel, "log": tmp_path / "decisions.jsonl"}
 
 
@@ -231,3 +219,14 @@ def test_decisions_errors(run_files, tmp_path, capsys) -> None:
 def test_docstring_examples() -> None:
     failures, tried = doctest.testmod(decide, optionflags=doctest.ELLIPSIS)
     assert tried > 0 and failures == 0
+
+
+def test_a_selection_saved_by_the_panel_command_is_decided_on(run_files, tmp_path, capsys) -> None:
+    saved = tmp_path / "panel-run.json"
+    assert run(["panel", str(run_files["refs"]), "--capacity", "5", "--out", str(tmp_path / "pack.html"),
+                "--save-selection", str(saved)]) == 0
+    capsys.readouterr()
+    person = CohortSelection.load(saved).decisions[0].person_id
+    assert _decide({**run_files, "selection": saved}, person, "defer") == 0
+    assert capsys.readouterr().out.startswith(f"recorded in {run_files['log']}: {person} defer")
+    assert DecisionLog(run_files["log"]).entries()[0].selection_sha256 == CohortSelection.load(saved).sha256
