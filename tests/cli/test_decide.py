@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import doctest
 import io
 import json
 from collections.abc import Sequence
@@ -12,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from iomscore import cli, synth
-from iomscore.cli import decide
 from iomscore.cli._common import EXIT_ERROR
 from iomscore.cohort import CohortSelection, DecisionLog, override_rates
 from iomscore.io import read_referrals
@@ -215,10 +213,6 @@ def test_decisions_errors(run_files, tmp_path, capsys) -> None:
     with pytest.raises(SystemExit):
         run(["decisions", str(run_files["log"]), "--min-group-size", "0"])
 
-
-def test_docstring_examples() -> None:
-    failures, tried = doctest.testmod(decide, optionflags=doctest.ELLIPSIS)
-    assert tried > 0 and failures == 0
 
 
 def test_a_selection_saved_by_the_panel_command_is_decided_on(run_files, tmp_path, capsys) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import doctest
 import json
 from pathlib import Path
 
@@ -19,7 +18,6 @@ from iomscore.cohort import (
     DecisionLog,
     DecisionLogError,
     LogEntry,
-    _decisions,
     override_rates,
     select_cohort,
     selection_rates,
@@ -235,10 +233,6 @@ def test_unknown_characteristic_and_bad_group_size(selection) -> None:
     with pytest.raises(ValueError, match="min_group_size"):
         override_rates([], min_group_size=0)
 
-
-def test_docstring_examples() -> None:
-    failures, tried = doctest.testmod(_decisions, optionflags=doctest.ELLIPSIS)
-    assert tried > 0 and failures == 0
 
 
 def test_record_errors_are_one_line_naming_the_field(selection, tmp_path: Path) -> None:
