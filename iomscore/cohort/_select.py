@@ -33,6 +33,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import islice
+from operator import attrgetter
 from pathlib import Path
 from typing import Any, Final, Literal
 
@@ -228,9 +229,15 @@ class CohortSelection(_Frozen):
         def build() -> tuple[Decision, ...]:
             order = {name: i for i, name in enumerate(DECISIONS)}
             candidates = [d for d in self.decisions if d.rank is not None]
-            candidates.sort(key=lambda d: (d.rank, order[d.decision], d.person_id))
-            rest = [d for d in self.decisions if d.rank is None]
-            rest.sort(key=lambda d: (order[d.decision], d.person_id))
+            if len({d.rank for d in candidates}) == len(candidates):
+                candidates.sort(key=attrgetter("rank"))
+            else:  # repeated ranks (a hand-made selection): decision order, then person_id
+                candidates.sort(key=lambda d: (d.rank, order[d.decision], d.person_id))
+            groups: dict[str, list[Decision]] = {name: [] for name in DECISIONS}
+            for d in self.decisions:
+                if d.rank is None:
+                    groups[d.decision].append(d)
+            rest = [d for name in DECISIONS for d in sorted(groups[name], key=attrgetter("person_id"))]
             return tuple(candidates + rest)
 
         return self._derived("_ranked", build)
@@ -281,7 +288,8 @@ class CohortSelection(_Frozen):
         >>> sel.summary()["referred"], sel.summary()["eligible_routed"]
         (0, 0)
         """
-        counts = Counter((d.decision, d.eligible, d.current_member) for d in self.decisions)
+        ds = self.decisions
+        counts = Counter(zip(map(attrgetter("decision"), ds), map(attrgetter("eligible"), ds), map(attrgetter("current_member"), ds)))
 
         def count(decisions: tuple[str, ...] = DECISIONS, eligible: bool | None = None, member: bool | None = None) -> int:
             return sum(
@@ -841,8 +849,9 @@ def _assemble(columns: Mapping[str, Sequence[Any]], n: int) -> tuple[Decision, .
     missing = set(names) ^ set(columns)
     assert not missing, missing  # a programming error, not an input error
     cols = [columns[name] for name in names]
+    given = set(names)
     with paused_gc():
-        return tuple(trusted_model(Decision, dict(zip(names, row))) for row in zip(*cols))
+        return tuple(trusted_model(Decision, dict(zip(names, row)), given) for row in zip(*cols))
 
 
 def select_cohort(

@@ -17,7 +17,7 @@ from typing import Any, Final, Literal, TypeVar
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from .._arrays import factorize, unique_representatives
+from .._arrays import factorize, unique_inverse, unique_representatives
 
 __all__ = [
     "BreakdownPart",
@@ -279,7 +279,7 @@ class ScoreBatch:
             cached = []
             for k in range(len(self.part_names)):
                 value_code = float_codes(self.part_values[:, k]) if n else np.zeros(0, dtype=np.int64)
-                text_code, _ = factorize(np.asarray(self.part_reasons[k], dtype=object).tolist())
+                text_code = text_codes(self.part_reasons[k])
                 _, code = combine_codes([value_code, text_code.reshape(n)])
                 cached.append(code)
             object.__setattr__(self, "_part_code_cache", cached)
@@ -380,6 +380,31 @@ def float_codes(values: np.ndarray) -> np.ndarray:
     return unique_representatives(v.view(np.int64))[1]
 
 
+def text_codes(texts: np.ndarray | Sequence[object]) -> np.ndarray:
+    """Codes of a column of text (or other hashables), equal exactly when the values are.
+
+    Reason columns hold few distinct strings, each shared by many rows (they come from
+    :func:`render_unique`), so rows are first grouped by object identity, read as integers
+    from the array's buffer in one step, and only one row per distinct object is hashed.
+
+    Examples
+    --------
+    >>> c = text_codes(np.array(["b", "a", "b", "".join(["a"])], dtype=object))
+    >>> bool(c[0] == c[2] and c[1] == c[3] and c[0] != c[1])
+    True
+    """
+    objs = np.ascontiguousarray(np.asarray(texts, dtype=object).reshape(-1))
+    if objs.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    try:
+        identity = np.frombuffer(objs, dtype=np.intp)  # the object each slot refers to
+    except (TypeError, ValueError, BufferError):  # pragma: no cover - no buffer of references
+        return factorize(objs.tolist())[0]
+    first, inverse = unique_inverse(identity)
+    codes, _ = factorize(objs[first].tolist())  # equal text held by different objects
+    return codes[inverse]
+
+
 def combine_codes(columns: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """``(representative, inverse)`` of rows of several non-negative integer code columns.
 
@@ -407,12 +432,14 @@ def combine_codes(columns: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray
     return unique_representatives(key)
 
 
-def trusted_model(cls: type[_M], fields: dict[str, Any]) -> _M:
+def trusted_model(cls: type[_M], fields: dict[str, Any], fields_set: set[str] | None = None) -> _M:
     """A pydantic model from values already of the field types, without validation.
 
     For batch paths that build millions of frozen models from checked arrays: it does what
     ``cls.model_construct(**fields)`` does (every field must be given) without its per-field
     Python loop. The result compares, dumps and hashes like a validated instance.
+    ``fields_set`` may be one set shared by many instances (pydantic copies it before any
+    change), which saves a set per object.
 
     Examples
     --------
@@ -423,7 +450,7 @@ def trusted_model(cls: type[_M], fields: dict[str, Any]) -> _M:
     obj = cls.__new__(cls)
     _set = object.__setattr__
     _set(obj, "__dict__", fields)
-    _set(obj, "__pydantic_fields_set__", set(fields))
+    _set(obj, "__pydantic_fields_set__", set(fields) if fields_set is None else fields_set)
     _set(obj, "__pydantic_extra__", None)
     _set(obj, "__pydantic_private__", None)
     return obj
@@ -474,7 +501,7 @@ def render_unique(keys: np.ndarray, render: Callable[[int], str]) -> np.ndarray:
     return texts[inverse]
 
 
-__all__ += ["combine_codes", "empty_warnings", "float_codes", "object_array", "paused_gc", "trusted_model"]
+__all__ += ["combine_codes", "empty_warnings", "float_codes", "object_array", "paused_gc", "text_codes", "trusted_model"]
 
 
 # Rendering a score's breakdown for a panel: text, Markdown or JSON.
