@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 
 from ._errors import IomscoreError
+from ._public import set_module
 from .features._engine import FEATURES, FeatureFrame
 from .schema._batch import ReferralBatch
 from .schema._parse import ReferralError, parse_referral
@@ -85,3 +86,5 @@ __all__ = [
 ]
 
 logging.getLogger("iomscore").addHandler(logging.NullHandler())
+
+set_module(globals(), __all__, __name__)

@@ -25,7 +25,10 @@ modules named after them (:mod:`iomscore.cli.score`, ...).
 
 from __future__ import annotations
 
+from .._public import set_module
 from ._main import build_parser, main
 from ._progress import ProgressBar
 
 __all__ = ["ProgressBar", "build_parser", "main"]
+
+set_module(globals(), __all__, __name__)

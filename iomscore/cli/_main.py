@@ -9,14 +9,14 @@ from collections.abc import Sequence
 
 from .. import __version__
 from .._errors import IomscoreError
-from . import check, explain, info, score, select, synth
+from . import check, decide, explain, info, score, select, synth
 from . import panel as panel_command
 from ._common import EXIT_ERROR, CliError, err
 
 __all__ = ["build_parser", "main"]
 
 #: Subcommand modules in the order ``iomscore --help`` lists them.
-_COMMANDS = (score, explain, select, panel_command, info, synth, check)
+_COMMANDS = (score, explain, select, panel_command, decide, info, synth, check)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -33,12 +33,6 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in _COMMANDS:
         module.register(sub)
-    try:
-        from . import decide
-    except ImportError:  # pragma: no cover - the decide commands are being added
-        pass
-    else:
-        decide.register(sub)
     return parser
 
 

@@ -25,6 +25,7 @@ Examples
 'refer to MAPPA / review'
 """
 
+from .._public import set_module
 from ._decisions import (
     NOT_RECORDED,
     DecisionLog,
@@ -74,3 +75,5 @@ __all__ = [
     "select_cohort",
     "selection_rates",
 ]
+
+set_module(globals(), __all__, __name__)

@@ -30,6 +30,8 @@ from iomscore.fairness._rates import (
     group_rates,
 )
 
+from .._public import set_module
+
 __all__ = [
     "DEFAULT_AUC_THRESHOLD",
     "DEFAULT_NMI_THRESHOLD",
@@ -47,3 +49,5 @@ __all__ = [
     "group_rates",
     "proxy_check",
 ]
+
+set_module(globals(), __all__, __name__)

@@ -4,6 +4,7 @@ See :mod:`iomscore._features` for the definitions of time at risk, occasions and
 offence.
 """
 
+from .._public import set_module
 from ._engine import (
     FEATURES,
     OFFENCE_FREE_CAP_MONTHS,
@@ -27,3 +28,5 @@ __all__ = [
     "compute_features",
     "feature_table",
 ]
+
+set_module(globals(), __all__, __name__)

@@ -81,6 +81,7 @@ True
 
 from __future__ import annotations
 
+from .._public import set_module
 from ._common import (
     CUSTODY_COLUMNS,
     REFERRAL_COLUMNS,
@@ -132,3 +133,5 @@ __all__ = [
     "write_rejects",
     "write_scores",
 ]
+
+set_module(globals(), __all__, __name__)

@@ -97,7 +97,7 @@ def _array_records(text: str, start: int) -> Iterator[tuple[int, str | None, str
 
 
 def json_records(text: str) -> Iterator[tuple[int, str | None, str]]:
-    """The records of a JSON Lines text or a JSON array text, as ``(line, text, error)``.
+    r"""The records of a JSON Lines text or a JSON array text, as ``(line, text, error)``.
 
     A JSON array (optionally wrapped as ``{"referrals": [...]}``) is read element by
     element; anything else is read as JSON Lines, one record per non-blank line. ``text``

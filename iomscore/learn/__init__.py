@@ -12,4 +12,8 @@ from iomscore.learn._estimator import EstimatorScorer, Explanation
 from iomscore.learn._points import PointsClassifier
 from iomscore.learn._scorecard import Scorecard
 
+from .._public import set_module
+
 __all__ = ["EstimatorScorer", "Explanation", "PointsClassifier", "Scorecard"]
+
+set_module(globals(), __all__, __name__)

@@ -15,6 +15,7 @@ Examples
 
 from __future__ import annotations
 
+from .._public import set_module
 from ._batch import (
     MISSING_DAY,
     ONGOING_DAY,
@@ -83,3 +84,5 @@ __all__ = [
     "offence_taxonomy",
     "parse_referral",
 ]
+
+set_module(globals(), __all__, __name__)

@@ -68,7 +68,7 @@ def parse_referral(data: str | bytes | Mapping[str, Any], *, record: str | None 
     ...                 "date_of_birth": "2030-01-01"})
     Traceback (most recent call last):
     ...
-    iomscore._parse.ReferralError: referral P9: date_of_birth: date of birth 2030-01-01 is after the assessment date 2025-01-01
+    iomscore.ReferralError: referral P9: date_of_birth: date of birth 2030-01-01 is after the assessment date 2025-01-01
     """
     raw: Any = data
     if isinstance(data, (str, bytes)):

@@ -6,7 +6,7 @@ once.
 
 Examples
 --------
->>> from iomscore.schema import PATHWAYS, PATHWAY_LABELS, NEED_CODES
+>>> from iomscore.schema._vocabulary import PATHWAYS, PATHWAY_LABELS, NEED_CODES
 >>> PATHWAYS[0], PATHWAY_LABELS[PATHWAYS[0]], NEED_CODES["significant_need"]
 ('accommodation', 'Accommodation', 2)
 """

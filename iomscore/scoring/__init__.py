@@ -14,6 +14,7 @@ True
 
 from __future__ import annotations
 
+from .._public import set_module
 from ._api import DEFAULT_SCORER, ScoringError, score, score_batch
 from ._ogrs3 import OGRS3
 from ._points import PointsScorer
@@ -42,3 +43,5 @@ __all__ = [
     "score",
     "score_batch",
 ]
+
+set_module(globals(), __all__, __name__)

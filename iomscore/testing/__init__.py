@@ -21,6 +21,7 @@ Examples
 True
 """
 
+from .._public import set_module
 from ._check import (
     OFFENCE_MONOTONE_FEATURES,
     PROPERTIES,
@@ -72,3 +73,5 @@ __all__ = [
     "serious_harm",
     "tenth_birthday",
 ]
+
+set_module(globals(), __all__, __name__)
