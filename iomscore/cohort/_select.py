@@ -109,6 +109,7 @@ _FEATURES_MISMATCH: Final = "features has {got} rows but there are {expected} re
 _BAD_CAPACITY: Final = "capacity must be a whole number of places, 0 or more; got {value!r}"
 _NOT_MEMBER_LISTED: Final = "{count} current cohort member(s) are not in this referral list and were not assessed: {people}"
 _UNKNOWN_PERSON: Final = "no decision for person_id {person!r} in this selection"
+_ASSEMBLY_FIELDS: Final = "Decision fields {fields} are missing from, or unknown to, the assembly"
 _BAD_RESERVES: Final = "reserves(n) needs a whole number of people, 0 or more; got {value!r}"
 
 _NEED_NAMES: Final = dict(zip(range(-1, 3), NEED_LEVELS))
@@ -839,19 +840,20 @@ def _needs(needs: np.ndarray) -> list[dict[str, str]]:
     return [dict(patterns[p]) for p in inverse.tolist()]
 
 
-def _assemble(columns: Mapping[str, Sequence[Any]], n: int) -> tuple[Decision, ...]:
+def _assemble(columns: Mapping[str, Sequence[Any]]) -> tuple[Decision, ...]:
     """Step 9: one :class:`Decision` per person from columns of already checked values.
 
     Every field is given, of its declared type, so the objects are built without running
     validation a million times (see :func:`~iomscore.scoring._result.trusted_model`).
     """
     names = tuple(Decision.model_fields)
-    missing = set(names) ^ set(columns)
-    assert not missing, missing  # a programming error, not an input error
-    cols = [columns[name] for name in names]
+    if set(names) != set(columns):  # pragma: no cover - a programming error, not an input error
+        raise TypeError(_ASSEMBLY_FIELDS.format(fields=sorted(set(names) ^ set(columns))))
     given = set(names)
     with paused_gc():
-        return tuple(trusted_model(Decision, dict(zip(names, row)), given) for row in zip(*cols))
+        return tuple(
+            trusted_model(Decision, dict(zip(names, row)), given) for row in zip(*(columns[name] for name in names))
+        )
 
 
 def select_cohort(
@@ -958,8 +960,7 @@ def select_cohort(
             "warnings": scores.warnings.tolist(),
             "needs": _needs(table.batch.needs),
             "tie_break": _tie_breaks(policy, values, id_list, candidate).tolist(),
-        },
-        n,
+        }
     )
     return CohortSelection(
         policy_name=policy.name,
