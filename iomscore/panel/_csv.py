@@ -1,0 +1,141 @@
+"""The full ranked list beside the pack, as CSV: every referral, one row each.
+
+The pack carries cards only for the people the meeting decides about; everyone else is in
+this file. It is written atomically (a temporary file in the same directory, then a rename),
+so a reader never sees half a file. Text cells that a spreadsheet would run as a formula
+(starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return) are neutralised as
+OWASP recommends, by prefixing a single quote; numeric cells are written by iomscore from
+numbers and left as they are.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Final
+
+from ..cohort._diff import RunDiff
+from ..cohort._select import CohortSelection, Decision
+
+__all__ = ["COLUMNS", "neutralise", "ranked_csv_path", "ranked_csv_text", "write_atomic"]
+
+#: Columns of the ranked-list CSV, in order.
+COLUMNS: Final = (
+    "position",
+    "rank",
+    "person_id",
+    "decision",
+    "recommended_action",
+    "in_pack",
+    "score",
+    "band",
+    "eligible",
+    "current_member",
+    "assessment_date",
+    "assessment_after_meeting",
+    "tie_break",
+    "reasons",
+    "warnings",
+    "since_last_panel",
+)
+_FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
+_NUMERIC: Final = frozenset({"position", "rank", "score"})
+
+
+def neutralise(cell: str) -> str:
+    """``cell`` with a leading ``'`` when a spreadsheet would treat it as a formula.
+
+    Examples
+    --------
+    >>> neutralise("=HYPERLINK(1)"), neutralise("-2+3"), neutralise("IOM-1"), neutralise("\\tx")
+    ("'=HYPERLINK(1)", "'-2+3", 'IOM-1', "'\\tx")
+    """
+    return "'" + cell if cell.startswith(_FORMULA_START) else cell
+
+
+def ranked_csv_path(pack: str | os.PathLike[str]) -> Path:
+    """Where :func:`~iomscore.panel.write_panel` writes the ranked list: ``<stem>-ranked.csv``.
+
+    Examples
+    --------
+    >>> ranked_csv_path("out/pack.html").as_posix()
+    'out/pack-ranked.csv'
+    """
+    p = Path(pack)
+    return p.with_name(f"{p.stem}-ranked.csv")
+
+
+def ranked_csv_text(
+    selection: CohortSelection,
+    ranked: Sequence[Decision],
+    *,
+    in_pack: Mapping[str, str],
+    assessed: Mapping[str, str],
+    late: Mapping[str, bool],
+    tie_breaks: Mapping[str, Sequence[tuple[str, str]]],
+    diff: RunDiff | None,
+) -> str:
+    """The CSV text: a header and one row per decision, in ``ranked`` order."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(COLUMNS)
+    for pos, d in enumerate(ranked, start=1):
+        change = diff.for_person(d.person_id) if diff is not None else None
+        cells = {
+            "position": str(pos),
+            "rank": "" if d.rank is None else str(d.rank),
+            "person_id": d.person_id,
+            "decision": d.decision,
+            "recommended_action": d.recommended_action,
+            "in_pack": in_pack.get(d.person_id, "no"),
+            "score": "" if d.score is None else f"{d.score:g}",
+            "band": d.band or "",
+            "eligible": "yes" if d.eligible else "no",
+            "current_member": "yes" if d.current_member else "no",
+            "assessment_date": assessed.get(d.person_id, ""),
+            "assessment_after_meeting": "yes" if late.get(d.person_id) else "",
+            "tie_break": "; ".join(f"{k}: {v}" for k, v in tie_breaks.get(d.person_id, ())),
+            "reasons": "; ".join(d.reasons),
+            "warnings": "; ".join(d.warnings),
+            "since_last_panel": "; ".join(change.lines()) if change is not None else "",
+        }
+        w.writerow([v if k in _NUMERIC else neutralise(v) for k, v in cells.items()])
+    return buf.getvalue()
+
+
+def write_atomic(path: str | os.PathLike[str], text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` through a temporary file beside it and a rename.
+
+    The temporary file is created with the usual permissions (``0o666`` less the umask), so
+    the result has the same permissions a plain write would give.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> out = write_atomic(pathlib.Path(tempfile.mkdtemp()) / "a.csv", "x\\n")
+    >>> out.read_text(encoding="utf-8"), sorted(p.name for p in out.parent.iterdir())
+    ('x\\n', ['a.csv'])
+    """
+    target = Path(path)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    for k in itertools.count():
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.{k}.tmp")
+        try:
+            fd = os.open(tmp, flags, 0o666)
+            break
+        except FileExistsError:
+            continue
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return target
