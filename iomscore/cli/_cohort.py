@@ -44,6 +44,8 @@ def add_selection_arguments(p: argparse.ArgumentParser) -> None:
                    help="policy file or shipped policy name (default: %(default)s)")
     p.add_argument("--scorer", default=DEFAULT_SCORER, help="scorer name or spec file (default: %(default)s)")
     p.add_argument("--capacity", type=int, default=None, help="places available (default: the policy's)")
+    p.add_argument("--rejects", default=None,
+                   help="also write every rejected row, with its reason, to this CSV file")
     p.add_argument("--current-cohort", default=None,
                    help="people already in the cohort: a file with one person_id per line, or a comma-separated list")
 
@@ -51,11 +53,13 @@ def add_selection_arguments(p: argparse.ArgumentParser) -> None:
 def run_selection(args: argparse.Namespace) -> tuple[CohortSelection, ScoreRun]:
     """Read the list (rejects listed on stderr), score it and select under the policy."""
     from ..cohort import select_cohort
-    from ..io import score_read
+    from ..io import score_read, write_rejects
 
     result = read_input(args, "referrals")
     run = score_read(result, args.scorer)
-    print_rejects(run.rejects)
+    print_rejects(run.rejects, more_hint=not args.rejects)
+    if args.rejects:
+        write_rejects(args.rejects, run.rejects)
     selection = select_cohort(result.table, run.scores, args.policy,
                               current_cohort=current_cohort(args.current_cohort), capacity=args.capacity)
     sys.stderr.write(f"{run.counts_line}\n")

@@ -40,7 +40,8 @@ EXIT_ERROR: Final = 2
 
 NO_INPUT: Final = "input file not found: {path}"
 REJECT_LINE: Final = "rejected {person} ({source} row {row}) {field}: {reason}"
-MORE_REJECTS: Final = "... and {count} more rejected rows (write them all with --rejects FILE)"
+MORE_REJECTS: Final = "... and {count} more rejected rows"
+REJECTS_HINT: Final = " (write them all with --rejects FILE)"
 _SHOWN_REJECTS: Final = 20
 
 
@@ -91,13 +92,14 @@ def read_input(args: argparse.Namespace, name: str = "input") -> ReadResult:
     return read_referrals(path, sanctions, custody, format=fmt)
 
 
-def print_rejects(rejects: list[Reject], limit: int = _SHOWN_REJECTS) -> None:
+def print_rejects(rejects: list[Reject], limit: int = _SHOWN_REJECTS, *, more_hint: bool = True) -> None:
     """List rejected rows on stderr (the first ``limit``; the rest counted)."""
     for r in rejects[:limit]:
         sys.stderr.write("iomscore: " + REJECT_LINE.format(
             person=r.person_id or "?", source=r.source, row=r.row, field=r.field or "-", reason=r.reason) + "\n")
     if len(rejects) > limit:
-        sys.stderr.write("iomscore: " + MORE_REJECTS.format(count=len(rejects) - limit) + "\n")
+        hint = REJECTS_HINT if more_hint else ""
+        sys.stderr.write("iomscore: " + MORE_REJECTS.format(count=len(rejects) - limit) + hint + "\n")
 
 
 def counts_line(run: ScoreRun) -> str:

@@ -8,11 +8,13 @@ import sys
 from pathlib import Path
 from typing import Any, Final
 
+from ..panel import CARD_MODES
 from ._cohort import add_selection_arguments, run_selection
 from ._common import EXIT_NOTHING_SCORED, EXIT_OK, CliError
 
 __all__ = ["register", "run"]
 
+BAD_RESERVES: Final = "--reserves must be a whole number, 0 or more, not {value!r}"
 BAD_TIMESTAMP: Final = "--generated-at: {value!r} is not an ISO 8601 timestamp (e.g. 2026-01-15T09:30:00Z)"
 
 
@@ -33,6 +35,13 @@ def generated_at(value: str | None) -> dt.datetime:
     if stamp.tzinfo is None:
         stamp = stamp.replace(tzinfo=dt.UTC)
     return stamp.astimezone(dt.UTC).replace(microsecond=0)
+
+
+def _reserves(value: str) -> int:
+    n = int(value)
+    if n < 0:
+        raise argparse.ArgumentTypeError(BAD_RESERVES.format(value=value))
+    return n
 
 
 def run(args: argparse.Namespace) -> int:
@@ -56,6 +65,9 @@ def run(args: argparse.Namespace) -> int:
         meeting_date=args.meeting_date,
         generated_at=stamp,
         cards=args.cards,
+        reserves=args.reserves,
+        read_counts=scored.input.counts if scored.input is not None else None,
+        rejects=scored.rejects,
     )
     if args.save_selection:
         Path(args.save_selection).write_text(selection.to_json(), encoding="utf-8")
@@ -82,5 +94,9 @@ def register(sub: Any) -> None:
     p.add_argument("--meeting-date", default=None)
     p.add_argument("--generated-at", default=None,
                    help="timestamp printed on the pack (ISO 8601; default now): pin it so two runs give the same bytes")
-    p.add_argument("--cards", choices=("candidates", "all", "none"), default="candidates")
+    p.add_argument("--cards", choices=CARD_MODES, default="meeting",
+                   help="whose cards the pack carries: the meeting's (selected, reserves, de-selection "
+                   "reviews and routed people; the default), every candidate, everyone, or none")
+    p.add_argument("--reserves", type=_reserves, default=5,
+                   help="cards for the next N people in rank below the capacity line (default %(default)s)")
     p.set_defaults(func=run)

@@ -9,25 +9,48 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np  # noqa: F401 - used by the Examples
+
 from ._cohort import add_selection_arguments, run_selection
 from ._common import EXIT_NOTHING_SCORED, EXIT_OK
 
 if TYPE_CHECKING:
     from ..cohort import CohortSelection
+    from ..io import ScoreRun
 
 __all__ = ["register", "run"]
 
 
-def _text(selection: CohortSelection) -> str:
+def summary_lines(selection: CohortSelection, run: ScoreRun) -> list[str]:
+    """The figures of a run, written so that they add up on their face.
+
+    Examples
+    --------
+    >>> import iomscore
+    >>> from iomscore.cohort import select_cohort
+    >>> from iomscore.io import ReadResult, score_read
+    >>> r = iomscore.Referral(person_id="P1", assessment_date="2025-06-01", date_of_birth="1990-02-01")
+    >>> read = ReadResult(table=iomscore.ReferralTable.from_referrals([r]), rows=np.array([1]))
+    >>> read.counts.referral_rows = read.counts.valid = 1
+    >>> run = score_read(read)
+    >>> print("\\n".join(summary_lines(select_cohort(read.table, run.scores), run)))  # doctest: +NORMALIZE_WHITESPACE
+    policy neighbourhood-crime-cohort 1.0.0; 20 places
+    read 1 = 1 referred + 0 rejected
+    referred 1 = 0 selected + 0 over capacity + 1 not eligible + 0 routed + 0 de-selection reviews + 0 not scored
+    """
     s = selection.summary()
-    lines = [
-        (
-            f"policy {selection.policy_name} {selection.policy_version}; {s['places']} places; "
-            f"{s['referred']} referred, {s['eligible']} eligible, {s['selected']} selected, "
-            f"{s['over_capacity']} over capacity, {s['not_eligible']} not eligible, {s['routed']} routed, "
-            f"{s['deselection_reviews']} de-selection reviews"
-        )
+    rejected = run.read - s["referred"]
+    return [
+        f"policy {selection.policy_name} {selection.policy_version}; {s['places']} places",
+        f"read {run.read} = {s['referred']} referred + {rejected} rejected",
+        f"referred {s['referred']} = {s['selected']} selected + {s['over_capacity']} over capacity + "
+        f"{s['not_eligible']} not eligible + {s['routed']} routed + {s['deselection_reviews']} de-selection "
+        f"reviews + {s['not_scored']} not scored",
     ]
+
+
+def _text(selection: CohortSelection, run: ScoreRun) -> str:
+    lines = summary_lines(selection, run)
     for d in selection.ranked():
         rank = "" if d.rank is None else str(d.rank)
         score = "-" if d.score is None else f"{d.score:g}"
@@ -36,7 +59,7 @@ def _text(selection: CohortSelection) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _csv(selection: CohortSelection) -> str:
+def _csv(selection: CohortSelection, run: ScoreRun) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["person_id", "rank", "decision", "recommended_action", "score", "band", "reasons"])
@@ -49,8 +72,8 @@ def _csv(selection: CohortSelection) -> str:
 def run(args: argparse.Namespace) -> int:
     """Print or write the recommendation for every referral."""
     selection, scored = run_selection(args)
-    render = {"json": lambda s: s.to_json(), "csv": _csv, "text": _text}[args.format]
-    out = render(selection)
+    render = {"json": lambda s, _: s.to_json(), "csv": _csv, "text": _text}[args.format]
+    out = render(selection, scored)
     if args.out:
         Path(args.out).write_text(out, encoding="utf-8")
         sys.stdout.write(f"wrote {args.out}: {selection.summary()['selected']} selected of {len(selection)} referred\n")
