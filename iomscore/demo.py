@@ -1,32 +1,36 @@
-"""A runnable demo: synthetic referrals, scored two ways, with rejects and explanations.
+"""A runnable demo of the whole path, from a force's export to the panel's recorded decisions.
 
-Run ``python -m iomscore.demo --out demo-output`` (``make demo`` does). It writes, into the
-output directory:
+Run ``python -m iomscore.demo --out demo-output`` (``make demo`` does). It runs the same
+commands a user runs (:func:`iomscore.cli.main`) on a synthetic referral list and writes, into
+the output directory:
 
-* ``referrals.csv``, ``referrals-sanctions.csv``, ``referrals-custody.csv``: a synthetic
-  referral list of a few hundred people (:mod:`iomscore.synth`) in the two-table CSV form,
-  with a sprinkle of deliberately bad rows;
-* ``scores-<scorer>.csv`` and ``rejects-<scorer>.csv`` for ``iom-priority`` and ``ogrs3``,
-  produced by the same code as ``iomscore score`` (:func:`iomscore.io.score_files`);
+* ``referrals.csv``, ``referrals-sanctions.csv``, ``referrals-custody.csv``: a few hundred
+  synthetic people (:mod:`iomscore.synth`) in the two-table CSV form, a few rows deliberately bad;
+* ``scores-<scorer>.csv`` and ``rejects-<scorer>.csv`` for ``iom-priority`` and ``ogrs3``;
 * ``explanations.md``: the full breakdown of three people under both scorers;
-* ``cohort-selection.json`` and ``panel-pack.html``: the cohort recommendation under the
-  shipped neighbourhood-crime policy and the printable panel pack for the meeting.
+* month 1: ``selection-month1.json`` (the recommendation under the shipped policy),
+  ``panel-month1.html`` (the pack for the meeting) and ``panel-month1-ranked.csv`` (the
+  full ranked list), then three panel decisions recorded in ``decisions.jsonl``;
+* month 2: the list run again with the people the panel included as the current cohort,
+  the previous selection and the decision log: ``panel-month2.html``.
 
-This module is a script: it prints where each file is.
+Dates are fixed so every run writes the same files. This module is a script: it prints where
+each file is.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
 
 from . import synth
-from .cohort import select_cohort
-from .io import score_files
-from .panel import write_panel
+from .cli import main as cli
 
 __all__ = ["main"]
 
@@ -34,9 +38,24 @@ SCORERS: Final = ("iom-priority", "ogrs3")
 N_PEOPLE: Final = 300
 SEED: Final = 2025
 BAD_FRACTION: Final = 0.02
-#: Fixed dates so the demo's files are the same on every run.
-DEMO_MEETING_DATE: Final = "2025-06-02"
-DEMO_GENERATED_AT: Final = "2025-06-01T09:00:00+00:00"
+CAPACITY: Final = 20
+RESERVES: Final = 5
+#: Fixed dates (after every synthetic assessment date) so the demo's files are the same on every run.
+MEETING_1: Final = "2026-01-12"
+GENERATED_1: Final = "2026-01-09T09:00:00+00:00"
+MEETING_2: Final = "2026-02-09"
+GENERATED_2: Final = "2026-02-06T09:00:00+00:00"
+CHAIR: Final = "Demo panel chair"
+
+
+def _run(argv: list[str]) -> str:
+    """Run one command quietly; return its standard output (a failing step stops the demo)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = cli(argv)
+    if status != 0:
+        raise SystemExit(f"demo step failed ({status}): iomscore {' '.join(argv)}\n{err.getvalue()}")
+    return out.getvalue()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -54,53 +73,58 @@ def main(argv: Sequence[str] | None = None) -> int:
     synth.write_csv(table, ref, san, cus, bad_fraction=BAD_FRACTION, seed=args.seed)
     written = [("synthetic referrals", ref), ("their sanctions", san), ("their custody periods", cus)]
 
-    runs = {}
     for name in SCORERS:
         scores, rejects = out / f"scores-{name}.csv", out / f"rejects-{name}.csv"
-        run = score_files(ref, scores, sanctions=san, custody=cus, scorer=name, rejects=rejects)
-        runs[name] = run
-        written += [(f"{name} scores ({run.counts_line})", scores), (f"{name} rejects", rejects)]
+        _run(["score", str(ref), "--scorer", name, "-o", str(scores), "--rejects", str(rejects)])
+        written += [(f"{name} scores", scores), (f"{name} rejects", rejects)]
 
-    # Three people to explain: the highest, a middle and the lowest iom-priority score.
-    first = runs[SCORERS[0]].scores
-    assert first.person_id is not None
-    ok = first.ok.nonzero()[0]
-    order = ok[(-first.score[ok]).argsort(kind="stable")]
-    chosen = [str(first.person_id[i]) for i in (order[0], order[len(order) // 2], order[-1])]
+    # Month 1: the recommendation, the pack for the meeting, and three decisions.
+    sel1 = out / "selection-month1.json"
+    pack1 = out / "panel-month1.html"
+    common = ["--capacity", str(CAPACITY), "--reserves", str(RESERVES), "--panel-name", "Demo IOM panel"]
+    _run(["panel", str(ref), *common, "--out", str(pack1), "--meeting-date", MEETING_1,
+          "--generated-at", GENERATED_1, "--save-selection", str(sel1)])
+    selection = json.loads(sel1.read_text(encoding="utf-8"))
+    ranked = sorted((d for d in selection["decisions"] if d["rank"] is not None), key=lambda d: d["rank"])
+    chosen = [ranked[0]["person_id"], ranked[len(ranked) // 2]["person_id"], ranked[-1]["person_id"]]
+
     lines = ["# Explanations of three synthetic referrals", "",
-             "The highest, a middle and the lowest `iom-priority` score, each under both scorers.", ""]
+             "The first-ranked, a middle and the last candidate, each under both scorers.", ""]
     for person in chosen:
         lines += [f"## {person}", ""]
-        for name, run in runs.items():
-            assert run.scores.person_id is not None and run.scores.error is not None or run.scores.ok.all()
-            pids = list(run.scores.person_id)  # type: ignore[arg-type]
-            i = pids.index(person)
-            if run.scores.ok[i]:
-                lines += [run.scores.result(i).explain(format="markdown"), ""]
-            else:
-                error = run.scores.error[i] if run.scores.error is not None else ""
-                lines += [f"*{name}: not scored ({error})*", ""]
+        for name in SCORERS:
+            lines += [_run(["explain", str(ref), "--person", person, "--scorer", name, "--format", "markdown"]), ""]
     explanations = out / "explanations.md"
     explanations.write_text("\n".join(lines), encoding="utf-8")
     written.append(("explanations of three people", explanations))
 
-    # The panel step: a cohort recommendation under the shipped policy, and the panel pack.
-    priority = runs[SCORERS[0]]
-    if priority.input is not None and priority.scores.ok.any():
-        selection = select_cohort(priority.input.table, priority.scores)
-        selection_path = out / "cohort-selection.json"
-        selection_path.write_text(selection.to_json(), encoding="utf-8")
-        summary = selection.summary()
-        pack = write_panel(
-            out / "panel-pack.html", selection, groups=priority.input.table,
-            title="IOM panel pack (synthetic demo)", panel="Demo neighbourhood-crime panel",
-            meeting_date=DEMO_MEETING_DATE, generated_at=DEMO_GENERATED_AT,
-        )
-        written += [
-            (f"cohort recommendation ({summary.get('selected', 0)} selected of "
-             f"{summary.get('eligible', 0)} eligible)", selection_path),
-            ("panel pack (open in a browser; prints on A4)", pack),
-        ]
+    log = out / "decisions.jsonl"
+    log.unlink(missing_ok=True)
+    for person, decision, reason, at in (
+        (ranked[0]["person_id"], "include", "Agreed: prolific neighbourhood offending, engages with drug services",
+         "2026-01-12T10:05:00+00:00"),
+        (ranked[1]["person_id"], "defer", "Housing assessment due next week; review at the next panel",
+         "2026-01-12T10:12:00+00:00"),
+        (ranked[CAPACITY]["person_id"] if len(ranked) > CAPACITY else ranked[-1]["person_id"], "include",
+         "Takes the place of a deferred person: recent release, no accommodation", "2026-01-12T10:20:00+00:00"),
+    ):
+        _run(["decide", str(log), "--selection", str(sel1), "--person", person, "--decision", decision,
+              "--reason", reason, "--by", CHAIR, "--panel", "Demo IOM panel", "--at", at])
+    listing = out / "decisions.txt"
+    listing.write_text(_run(["decisions", str(log), "--selection", str(sel1), "--referrals", str(ref)]),
+                       encoding="utf-8")
+    written += [("month 1 selection", sel1), ("month 1 panel pack (open in a browser; prints on A4)", pack1),
+                ("month 1 full ranked list", pack1.with_name(f"{pack1.stem}-ranked.csv")),
+                ("decision log (hash-chained)", log), ("decisions listed and verified", listing)]
+
+    # Month 2: the people the panel included are the current cohort.
+    included = [json.loads(line)["person_id"] for line in log.read_text(encoding="utf-8").splitlines()
+                if line.strip() and json.loads(line).get("decision") == "include"]
+    pack2 = out / "panel-month2.html"
+    _run(["panel", str(ref), *common, "--out", str(pack2), "--meeting-date", MEETING_2,
+          "--generated-at", GENERATED_2, "--previous", str(sel1), "--decisions", str(log),
+          "--current-cohort", ",".join(included), "--save-selection", str(out / "selection-month2.json")])
+    written.append(("month 2 panel pack (current cohort, changes and decisions)", pack2))
 
     width = max(len(label) for label, _ in written)
     print(f"iomscore demo: {args.n} synthetic referrals (seed {args.seed}) in {out}/")

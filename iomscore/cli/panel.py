@@ -52,7 +52,11 @@ def run(args: argparse.Namespace) -> int:
     stamp = generated_at(args.generated_at)
     selection, scored = run_selection(args)
     previous = CohortSelection.load(args.previous) if args.previous else None
-    decisions = DecisionLog(args.decisions).latest(selection) if args.decisions else None
+    decisions = None
+    if args.decisions:
+        # decisions on this run, else the latest decision the panel took on the previous run
+        log = DecisionLog(args.decisions)
+        decisions = {**(log.latest(previous) if previous is not None else {}), **log.latest(selection)}
     table = scored.input.table if scored.input is not None else None
     path = write_panel(
         args.out,
