@@ -20,7 +20,7 @@ BIN = Path(sys.executable).parent
 def _block(heading: str, lang: str) -> str:
     text = README.read_text(encoding="utf-8")
     section = text[text.index(heading):]
-    match = re.search(rf"```{lang}\n(.*?)```", section, re.S)
+    match = re.search(rf"```{lang}\n(.*?)```", section, re.DOTALL)
     assert match, f"no {lang} block under {heading!r}"
     return match.group(1)
 
