@@ -203,13 +203,13 @@ def _history_lists(record: PersonRecord | None) -> list[_List]:
         )
     if hist.items:
         out.append(hist)
-    custody = _List("custody", "Custody periods on record", "<ul>", "</ul>", head=LAYOUT["h3"] + LAYOUT["list"])
+    periods = _List("custody", "Custody periods on record", "<ul>", "</ul>", head=LAYOUT["h3"] + LAYOUT["list"])
     for c in record.custody:
         end = "still in custody" if c.end is None else f"to {fmt_date(c.end)}"
         days = f" ({(c.end - c.start).days} days)" if c.end is not None and c.start is not None else ""
-        custody.items.append((f"<li>From {e(fmt_date(c.start))} {e(end)}{e(days)}</li>", LAYOUT["line"]))
-    if custody.items:
-        out.append(custody)
+        periods.items.append((f"<li>From {e(fmt_date(c.start))} {e(end)}{e(days)}</li>", LAYOUT["line"]))
+    if periods.items:
+        out.append(periods)
     return out
 
 
@@ -318,14 +318,15 @@ def render_card(card: CardInput) -> str:
     if card.ranking or card.boundary:
         text = "Ranking values, in the policy's order: " + "; ".join(f"{k} {v}" for k, v in card.ranking)
         cls = "ranking boundary" if card.boundary else "ranking"
-        body = "<b>Ranking values</b>, in the policy's order: " + "; ".join(
+        ranking_body = "<b>Ranking values</b>, in the policy's order: " + "; ".join(
             f"{e(k)} <b>{e(v)}</b>" for k, v in card.ranking
         )
-        if card.boundary:
-            body += f"<br><b>At the capacity line:</b> {e(card.boundary)}"
-            text += " At the capacity line: " + card.boundary
-        ranking_html = f'<p class="{cls}">{body}</p>'
         fixed += _text_height(text, _CARD_WIDTH - 16) + 8
+        if card.boundary:
+            ranking_body += f"<br><b>At the capacity line:</b> {e(card.boundary)}"
+            fixed += _text_height("At the capacity line: " + card.boundary, _CARD_WIDTH - 16)
+        ranking_html = f'<p class="{cls}">{ranking_body}</p>'
+
     chart = breakdown_chart(d.breakdown, d.unit, title=f"Score breakdown for {pid}")
     fixed += LAYOUT["h3"] + _chart_height(d)
     fixed += LAYOUT["h3"] + LAYOUT["needs"]
@@ -384,7 +385,7 @@ def render_card(card: CardInput) -> str:
             f'<p class="mark end">End of {e(pid)} card page {i} of {n}</p>',
         )
 
-    start, end = marks(1)
+    first_start, first_end = marks(1)
     body = [
         f"<h2>{e(pid)}</h2>",
         headline,
@@ -402,9 +403,9 @@ def render_card(card: CardInput) -> str:
         *(block(h) for h in history),
     ]
     out = [
-        f'<section class="card" id="card-{e(pid)}" data-sheets="{n}">{start}<div class="card-body">'
+        f'<section class="card" id="card-{e(pid)}" data-sheets="{n}">{first_start}<div class="card-body">'
         + "".join(body)
-        + f"</div>{decision_html}{end}</section>"
+        + f"</div>{decision_html}{first_end}</section>"
     ]
     for i, s in enumerate(sheets[1:], start=2):
         start, end = marks(i)

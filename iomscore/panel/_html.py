@@ -97,6 +97,9 @@ thead { display: table-header-group; }
 tr { break-inside: avoid; }
 td.num, th.num { text-align: right; }
 table.figures { width: 70%; }
+table.index { font-size: 9pt; }
+table.index td { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; padding: 1px 4px; }
+table.index .badge { font-size: 8pt; padding: 0 4px; }
 table.figures th { background: #f4f7fb; font-weight: 400; }
 table.figures tr.total th, table.figures tr.total td { font-weight: 700; }
 .sum { font-family: "DejaVu Sans Mono", "Liberation Mono", monospace; font-size: 9pt; background: #f4f4f4;
@@ -331,7 +334,9 @@ def _summary(
     ]
     rows = [("Referred", "referred", n, True)] + [(lab, key, counts[key], False) for lab, key in labels]
     out.append(_figures_table(rows))
-    out.append(_sum_line("referred", n, [(key.replace("_", " "), key, counts[key]) for _, key in labels]))
+    short = {"selected": "selected", "over_capacity": "over capacity", "not_eligible": "not eligible",
+             "routed": "referred to MAPPA / review", "deselection": "de-selection reviews", "not_scored": "not scored"}
+    out.append(_sum_line("referred", n, [(short[key], key, counts[key]) for _, key in labels]))
 
     # Eligible people, by where they went.
     elig_parts = [
@@ -467,10 +472,10 @@ def _changes(diff: RunDiff, carded: set[str]) -> str:
 
 def _list_table(people: Sequence[Decision], roles: Mapping[str, str], recorded: Mapping[str, LogEntry], carded: set[str]) -> str:
     head = (
-        '<thead><tr><th style="width:7%">Rank</th><th style="width:15%">Person</th>'
-        '<th class="num" style="width:8%">Score</th><th style="width:11%">Band</th>'
-        '<th style="width:19%">Recommendation</th><th>Why (first reason)</th>'
-        + ('<th style="width:13%">Panel decision</th>' if recorded else "")
+        '<thead><tr><th style="width:6%">Rank</th><th style="width:14%">Person</th>'
+        '<th class="num" style="width:7%">Score</th><th style="width:9%">Band</th>'
+        '<th style="width:23%">Recommendation</th><th>Why (first reason)</th>'
+        + ('<th style="width:12%">Panel decision</th>' if recorded else "")
         + "</tr></thead>"
     )
     rows = []
@@ -488,7 +493,7 @@ def _list_table(people: Sequence[Decision], roles: Mapping[str, str], recorded: 
             f'<td class="num">{e(fmt_score(d))}</td><td>{e(d.band or "")}</td>'
             f"<td>{_badge(d.decision)}</td><td>{cell}</td>{rec}</tr>"
         )
-    return '<table id="ranked">' + head + "<tbody>" + "".join(rows) + "</tbody></table>"
+    return '<table id="ranked" class="index">' + head + "<tbody>" + "".join(rows) + "</tbody></table>"
 
 
 def _fairness(rates: SelectionRates | None, characteristics: Sequence[str] | None) -> str:
@@ -498,7 +503,7 @@ def _fairness(rates: SelectionRates | None, characteristics: Sequence[str] | Non
     if characteristics is None:
         names = [n for n in names if any(g.group != "not recorded" for g in rates.groups(n))]
     out = [
-        f"<p>Overall: {e(format_rate(rates.selected, rates.referred))} of the people referred are selected; "
+        f"<p>Overall, selected of the people referred: {e(format_rate(rates.selected, rates.referred))}; "
         f"{rates.eligible} eligible.</p>"
     ]
     if not names:
