@@ -47,6 +47,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from .._errors import IomscoreError
 from ..features._engine import FEATURES
+from ..schema._vocabulary import MAPPA_CATEGORIES, MAPPA_LEVELS, NOT_RECORDED, ROSH_LEVELS
 from ..scoring._spec import HashedDocument, read_hashed
 
 __all__ = [
@@ -186,7 +187,7 @@ class RoutingRule(_Frozen):
     @model_validator(mode="after")
     def _check_values(self) -> RoutingRule:
         allowed: tuple[Any, ...] = (
-            ("low", "medium", "high", "very_high") if self.field == "rosh_level" else (1, 2, 3)
+            {"rosh_level": ROSH_LEVELS, "mappa_level": MAPPA_LEVELS}.get(self.field, MAPPA_CATEGORIES)
         )
         bad = [v for v in self.values if v not in allowed]
         if bad:
@@ -298,7 +299,7 @@ class SelectionPolicy(HashedDocument):
 
 def _fmt(value: float) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "not recorded"
+        return NOT_RECORDED
     f = float(value)
     return str(int(f)) if f.is_integer() else f"{f:g}"
 

@@ -8,11 +8,10 @@
   probabilities, additive per-person explanations and hash-checked persistence.
 """
 
-from iomscore.learn._estimator import EstimatorScorer, Explanation
-from iomscore.learn._points import PointsClassifier
-from iomscore.learn._scorecard import Scorecard
-
 from .._public import set_module
+from ._estimator import EstimatorScorer, Explanation
+from ._points import PointsClassifier
+from ._scorecard import Scorecard
 
 __all__ = ["EstimatorScorer", "Explanation", "PointsClassifier", "Scorecard"]
 

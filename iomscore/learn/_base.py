@@ -22,7 +22,7 @@ from scipy.special import expit
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
-from iomscore.scoring._spec import Band, Bin, Factor, PointsSpec, ProbabilityTable
+from ..scoring._spec import Band, Bin, Factor, PointsSpec, ProbabilityTable
 
 logger = logging.getLogger(__name__)
 

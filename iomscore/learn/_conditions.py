@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from iomscore.learn._base import Columns, _factorise
+from ._base import Columns, _factorise
 
 __all__ = ["Condition", "ConditionSet", "binarise"]
 

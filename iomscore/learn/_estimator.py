@@ -50,7 +50,7 @@ from sklearn.isotonic import IsotonicRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.utils.validation import check_is_fitted
 
-from iomscore.learn._base import _is_dataframe, check_binary_target, fit_logit_1d
+from ._base import _is_dataframe, check_binary_target, fit_logit_1d
 
 logger = logging.getLogger(__name__)
 

@@ -45,7 +45,8 @@ from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
-from iomscore.learn._base import (
+from ..scoring._spec import PointsSpec
+from ._base import (
     Calibration,
     FactorTable,
     PointsModelMixin,
@@ -59,8 +60,7 @@ from iomscore.learn._base import (
     read_columns,
     resolve_monotone,
 )
-from iomscore.learn._conditions import Condition, binarise
-from iomscore.scoring._spec import PointsSpec
+from ._conditions import Condition, binarise
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ ERR_EMPTY_MODEL: Final = (
 _BETA_BOX: Final = 6.0  # bound on |coefficient| in logit units for the continuous search
 _N_MULTIPLIERS: Final = 28
 _POLISH_TOP: Final = 3
-_REFINE_FACTOR = 2  # children fine-tuned per kept beam member
+_REFINE_FACTOR: Final = 2  # children fine-tuned per kept beam member
 
 
 @dataclass

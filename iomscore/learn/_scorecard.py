@@ -30,7 +30,8 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
-from iomscore.learn._base import (
+from ..scoring._spec import PointsSpec
+from ._base import (
     Calibration,
     FactorTable,
     PointsModelMixin,
@@ -43,9 +44,8 @@ from iomscore.learn._base import (
     read_columns,
     resolve_monotone,
 )
-from iomscore.learn._conditions import _weighted_thresholds
-from iomscore.learn._points import _jsonable
-from iomscore.scoring._spec import PointsSpec
+from ._conditions import _weighted_thresholds
+from ._points import _jsonable
 
 logger = logging.getLogger(__name__)
 

@@ -17,6 +17,7 @@ import numpy as np
 
 from .._arrays import factorize, unique_representatives
 from ..features._engine import FEATURES
+from ..schema._vocabulary import NOT_RECORDED
 from ._result import ModelIdentity, ScoreBatch, empty_warnings, render_unique
 from ._spec import Factor, PointsSpec, load_spec
 
@@ -51,7 +52,7 @@ def _missing_effect(factor: Factor) -> str:
 def _format_value(value: Any) -> str:
     if isinstance(value, (float, np.floating)):
         if np.isnan(value):
-            return "not recorded"
+            return NOT_RECORDED
         if float(value).is_integer():
             return str(int(value))
         return f"{float(value):.2f}".rstrip("0").rstrip(".")
