@@ -35,8 +35,8 @@ from ..schema._taxonomy import offence_taxonomy
 from ..schema._vocabulary import (
     DISPOSALS,
     MAPPA_CATEGORIES,
-    MIN_AGE,
     MAPPA_LEVELS,
+    MIN_AGE,
     NEED_LEVELS,
     PATHWAYS,
     ROSH_LEVELS,
