@@ -153,3 +153,13 @@ def test_same_day_occasions_do_not_depend_on_listing_or_batch_order() -> None:
     ogrs3 = SCORERS["ogrs3"]
     assert _score_rows(ogrs3, [a]) == _score_rows(ogrs3, [b])
     assert _score_rows(ogrs3, [x, a])[1] == _score_rows(ogrs3, [a])[0]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(referrals(), min_size=1, max_size=8, unique_by=lambda r: r.person_id),
+       st.sampled_from(sorted(SCORERS)))
+def test_warnings_survive_a_score_file(refs: list[iomscore.Referral], name: str) -> None:
+    """Score files join a row's warnings with "; ", so no warning may contain it."""
+    batch = score_batch(ReferralTable.from_referrals(refs), SCORERS[name])
+    for row in batch.warnings.tolist():
+        assert all("; " not in w for w in row), row

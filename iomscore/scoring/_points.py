@@ -248,7 +248,7 @@ class PointsScorer:
                     effect=_SUMMARY_EFFECT.get(effects, _SUMMARY_EFFECT_EITHER),
                 ))
             if other:
-                row.append(_NOT_RECORDED_WARNING.format(labels="; ".join(other)))
+                row.append(_NOT_RECORDED_WARNING.format(labels=_join(other)))
             texts[i] = tuple(row)
         warnings[rows] = texts[inverse]
         return warnings
