@@ -38,8 +38,8 @@ import numpy as np
 
 from .._arrays import sorted_unique
 from ..schema._batch import MISSING_DAY, OCCASION_ID_BASE, ONGOING_DAY, ReferralBatch
-from ..schema._dates import DAYS_PER_MONTH, DAYS_PER_YEAR, whole_years
-from ..schema._taxonomy import offence_taxonomy
+from ..schema._dates import DAYS_PER_MONTH, DAYS_PER_YEAR, whole_months, whole_years
+from ..schema._taxonomy import ho_code_arrays, offence_taxonomy
 from ..schema._vocabulary import CAUTION_DISPOSALS, DISPOSALS, PATHWAYS
 
 __all__ = [
@@ -385,6 +385,139 @@ def _first_day(f: FeatureFrame) -> np.ndarray:
     return np.where(_has_summary(f), b.summary_first_day, listed).astype(np.int64)
 
 
+def f_age_at_first_sanction(f: FeatureFrame) -> np.ndarray:
+    """Age at the first sanction: the summary's stated age when given, else from the date."""
+    b = f.batch
+    dated = _age_at(f, _first_day(f))
+    stated = b._col("summary_age_first")
+    return np.where(_has_summary(f) & (stated >= 0), stated.astype(np.float64), dated)
+
+
+def _sanction_ho_code(f: FeatureFrame) -> np.ndarray:
+    return f.batch._col("ho_code")
+
+
+def f_violent_sanctions(f: FeatureFrame) -> np.ndarray:
+    """Violent sanctioning occasions up to and including the current one.
+
+    From the summary when it states them; otherwise counted from the list: an occasion is
+    violent when one of its offences is (the Home Office code's violent-sanction flag when the
+    offence carries a code, the offence group's ``violent`` flag when not).
+    """
+    b = f.batch
+    stated = b._col("summary_violent")
+    out = np.full(b.n, np.nan)
+    person = f._get("_sanction_person")
+    if person.size:
+        cur_day = f._get("_current_occasion")[:, 0]
+        code = _sanction_ho_code(f)
+        by_group = offence_taxonomy().flag_table["violent"][b.group.astype(np.int64)]
+        coded = code >= 0
+        violent = by_group.copy()
+        if coded.any():
+            violent[coded] = ho_code_arrays().violent[code[coded]]
+        keep = violent & (b.sanction_day <= cur_day[person])
+        occ = f._get("_occasion_code")[keep]
+        p = person[keep]
+        day = _key_day(b.sanction_day[keep])
+        counts = np.zeros(b.n, dtype=np.int64)
+        if p.size:
+            order = np.lexsort((occ, day, p))
+            keys = np.column_stack([p[order], day[order], occ[order]])
+            first = np.r_[True, (keys[1:] != keys[:-1]).any(axis=1)]
+            counts = np.bincount(keys[first, 0], minlength=b.n)
+        listed = cur_day != MISSING_DAY
+        out[listed] = counts[listed]
+    summary = _has_summary(f)
+    out[summary] = np.where(stated[summary] >= 0, stated[summary].astype(np.float64), np.nan)
+    return out
+
+
+def _followup_day(f: FeatureFrame) -> np.ndarray:
+    """Per person: start of follow-up (OASys 1.38), as the MoJ predictors read it.
+
+    The summary's ``followup_start_date`` when stated; else the earliest release from a custody
+    period ending on or after the current conviction (the assessment date while that custody
+    is still running); else the current conviction date. MISSING_DAY with no current sanction.
+    """
+    b = f.batch
+    conv = _current_day(f)
+    out = conv.copy()
+    cp = b.custody_person
+    if cp.size:
+        end = b.custody_end.astype(np.int64)
+        end = np.where(end == ONGOING_DAY, b.assessment_day.astype(np.int64)[cp], end)
+        after = (end >= conv[cp]) & (conv[cp] != MISSING_DAY)
+        big = np.int64(1) << 40
+        masked = np.where(after, end, big)
+        counts = np.diff(b.custody_offsets)
+        has = counts > 0
+        release = np.full(b.n, big, dtype=np.int64)
+        release[has] = np.minimum.reduceat(masked, b.custody_offsets[:-1][has])
+        out = np.where(release < big, release, out)
+    stated = b._col("summary_followup_day")
+    return np.where(_has_summary(f) & (stated != MISSING_DAY), stated, out).astype(np.int64)
+
+
+_INTERNAL["_followup_day"] = _followup_day
+
+
+def f_months_since_followup(f: FeatureFrame) -> np.ndarray:
+    """Whole months from the start of follow-up to the assessment date (ChronoUnit.MONTHS), 0..36."""
+    b = f.batch
+    start = f._get("_followup_day")
+    ok = start != MISSING_DAY
+    out = np.full(b.n, np.nan)
+    months = whole_months(start[ok], b.assessment_day[ok].astype(np.int64))
+    out[ok] = np.clip(months, 0, OFFENCE_FREE_CAP_MONTHS)
+    return out
+
+
+def f_current_offence_code(f: FeatureFrame) -> np.ndarray:
+    """Home Office code (as a number) of the current offence; NaN when not given.
+
+    The summary's ``current_offence_code``; from a list, the highest code among the offences
+    of the current occasion in the principal offence's group.
+    """
+    b = f.batch
+    out = np.full(b.n, np.nan)
+    person = f._get("_sanction_person")
+    code = _sanction_ho_code(f)
+    if person.size and (code >= 0).any():
+        cur = f._get("_current_occasion")
+        occ = f._get("_occasion_code")
+        principal = f._get("_principal_group")
+        on = (b.sanction_day == cur[person, 0]) & (occ == cur[person, 1]) & (b.group == principal[person])
+        listed = _segment_max(f, np.where(on, code.astype(np.int64), -1))
+        out[listed >= 0] = listed[listed >= 0]
+    stated = b._col("summary_ho_code")
+    summary = _has_summary(f)
+    out[summary] = np.where(stated[summary] >= 0, stated[summary].astype(np.float64), np.nan)
+    return out
+
+
+def f_current_actuarial_category(f: FeatureFrame) -> np.ndarray:
+    """OASys v4 actuarial category code of the current offence (index in ACTUARIAL_CATEGORIES).
+
+    From its Home Office code when given; otherwise from the offence group when the group
+    determines one category; NaN when neither does.
+    """
+    code = f._get("current_offence_code")
+    group = f._get("current_offence_group")
+    out = np.full(code.shape, np.nan)
+    by_group = offence_taxonomy().actuarial_category_of_group()
+    g_ok = ~np.isnan(group)
+    mapped = by_group[group[g_ok].astype(np.int64)].astype(np.float64)
+    mapped[mapped < 0] = np.nan
+    out[g_ok] = mapped
+    c_ok = ~np.isnan(code)
+    if c_ok.any():
+        cat = ho_code_arrays().category[code[c_ok].astype(np.int64)].astype(np.float64)
+        cat[cat < 0] = np.nan
+        out[c_ok] = cat
+    return out
+
+
 def f_previous_sanctions(f: FeatureFrame) -> np.ndarray:
     b = f.batch
     listed = f._get("_previous_occasions").astype(np.float64)
@@ -544,8 +677,9 @@ _DEFS: list[FeatureDef] = [
                lambda f: _age_at(f, f.batch.assessment_day)),
     FeatureDef("age_at_current_conviction", "years", "Completed years of age at the current occasion",
                lambda f: _age_at(f, _current_day(f))),
-    FeatureDef("age_at_first_sanction", "years", "Completed years of age at the first sanctioning occasion",
-               lambda f: _age_at(f, _first_day(f))),
+    FeatureDef("age_at_first_sanction", "years",
+               "Completed years of age at the first sanctioning occasion (the summary's stated age when given)",
+               f_age_at_first_sanction),
     FeatureDef("previous_sanctions", "occasions", "Sanctioning occasions before the current one",
                f_previous_sanctions),
     FeatureDef("total_sanctions", "occasions", "Previous sanctioning occasions plus the current one",
@@ -587,6 +721,23 @@ _DEFS: list[FeatureDef] = [
     _counted("offence_free_months_at_risk", "months",
              "Whole months at risk since the latest offence, capped at 36 (36 with no offence)",
              f_offence_free_months),
+    FeatureDef("violent_sanctions", "occasions",
+               "Violent sanctioning occasions up to and including the current one (OASys 1.34): the summary's "
+               "figure, or counted from the list by the Home Office code's flag or the offence group's",
+               f_violent_sanctions),
+    FeatureDef("age_at_followup_start", "years",
+               "Completed years of age at the start of follow-up (OASys 1.38: the summary's date, else the "
+               "release from custody after the current conviction, else the current conviction date)",
+               lambda f: _age_at(f, f._get("_followup_day"))),
+    FeatureDef("months_since_followup_start", "months",
+               "Whole calendar months from the start of follow-up to the assessment date (a month counts once "
+               "its day-of-month is reached), 0 before it starts, capped at 36: the OASys v4 offence-free months",
+               f_months_since_followup),
+    FeatureDef("current_offence_code", "code", "Home Office offence code of the current offence, as a number",
+               f_current_offence_code),
+    FeatureDef("current_actuarial_category", "code",
+               "OASys v4 actuarial category (index in ACTUARIAL_CATEGORIES) of the current offence: from its "
+               "Home Office code, else from an offence group that determines one", f_current_actuarial_category),
     FeatureDef("custody_days_total", "days", "Days in custody before the assessment date (merged periods)",
                f_custody_days_total),
     *[

@@ -85,6 +85,27 @@ class ReferralBatch:
     custody_end: np.ndarray  # ONGOING_DAY while still in custody
     custody_position: np.ndarray
     occasion_labels: Mapping[int, str] = field(default_factory=dict)
+    # Inputs of the OASys v4 predictors (all optional; -1 / MISSING_DAY where not given).
+    summary_violent: np.ndarray | None = None  # int32 violent sanctioning occasions
+    summary_age_first: np.ndarray | None = None  # int16 age at first sanction (whole years)
+    summary_followup_day: np.ndarray | None = None  # int32 start of follow-up (OASys 1.38)
+    summary_ho_code: np.ndarray | None = None  # int32 Home Office code of the current offence
+    ho_code: np.ndarray | None = None  # int32 per sanction: Home Office offence code
+
+    def __post_init__(self) -> None:
+        n = int(self.person_id.shape[0])
+        m = int(self.offence_day.shape[0])
+        for name, size, dtype, fill in (
+            ("summary_violent", n, np.int32, -1),
+            ("summary_age_first", n, np.int16, -1),
+            ("summary_followup_day", n, np.int32, MISSING_DAY),
+            ("summary_ho_code", n, np.int32, -1),
+            ("ho_code", m, np.int32, -1),
+        ):
+            value = getattr(self, name)
+            object.__setattr__(
+                self, name, np.full(size, fill, dtype=dtype) if value is None else np.asarray(value, dtype=dtype)
+            )
 
     @property
     def n(self) -> int:
@@ -135,7 +156,17 @@ class ReferralBatch:
             custody_end=self.custody_end[c_idx],
             custody_position=self.custody_position[c_idx],
             occasion_labels=self.occasion_labels,
+            summary_violent=self._col("summary_violent")[rows],
+            summary_age_first=self._col("summary_age_first")[rows],
+            summary_followup_day=self._col("summary_followup_day")[rows],
+            summary_ho_code=self._col("summary_ho_code")[rows],
+            ho_code=self._col("ho_code")[s_idx],
         )
+
+    def _col(self, name: str) -> np.ndarray:
+        value = getattr(self, name)
+        assert value is not None  # filled in __post_init__
+        return value
 
     @classmethod
     def from_arrays(
@@ -164,6 +195,11 @@ class ReferralBatch:
         summary_group: np.ndarray | None = None,
         summary_caution_only: np.ndarray | None = None,
         occasion_labels: Mapping[int, str] | None = None,
+        summary_violent: np.ndarray | None = None,
+        summary_age_first: np.ndarray | None = None,
+        summary_followup_day: np.ndarray | None = None,
+        summary_ho_code: np.ndarray | None = None,
+        ho_code: np.ndarray | None = None,
     ) -> ReferralBatch:
         """Build a batch from flat arrays in any order (sanctions and custody are sorted here).
 
@@ -219,6 +255,11 @@ class ReferralBatch:
             custody_end=np.asarray(custody_end, dtype=np.int32)[c_order],
             custody_position=custody_position[c_order],
             occasion_labels=dict(occasion_labels or {}),
+            summary_violent=summary_violent,
+            summary_age_first=summary_age_first,
+            summary_followup_day=summary_followup_day,
+            summary_ho_code=summary_ho_code,
+            ho_code=None if ho_code is None else np.asarray(ho_code, dtype=np.int32)[order],
         )
 
 

@@ -7,7 +7,7 @@ from typing import Final
 
 import numpy as np
 
-__all__ = ["DAYS_PER_MONTH", "DAYS_PER_YEAR", "anniversary", "whole_years", "year_month_day"]
+__all__ = ["DAYS_PER_MONTH", "DAYS_PER_YEAR", "anniversary", "whole_months", "whole_years", "year_month_day"]
 
 #: Mean Gregorian year and month, used wherever a duration in days is shown in years or months.
 DAYS_PER_YEAR: Final = 365.25
@@ -60,6 +60,27 @@ def whole_years(start: np.ndarray, end: np.ndarray) -> np.ndarray:
     sy, sm, sd = year_month_day(start)
     ey, em, ed = year_month_day(end)
     return ey - sy - ((em * 100 + ed) < (sm * 100 + sd)).astype(np.int64)
+
+
+def whole_months(start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """Completed calendar months from ``start`` to ``end``, as ``java.time.temporal.ChronoUnit.MONTHS``.
+
+    A month counts once its day-of-month is reached, so 31 January to 28 February is 0 and to
+    1 March is 1; the result is negative when ``end`` is before ``start`` (truncated toward 0).
+
+    Examples
+    --------
+    >>> import numpy as np, datetime as dt
+    >>> from iomscore.schema._batch import date_to_day
+    >>> d = lambda *a: np.array([date_to_day(dt.date(*a))])
+    >>> whole_months(d(2024, 1, 31), d(2024, 2, 29)), whole_months(d(2024, 1, 31), d(2024, 3, 1))
+    (array([0]), array([1]))
+    """
+    sy, sm, sd = year_month_day(start)
+    ey, em, ed = year_month_day(end)
+    months = (ey * 12 + em) - (sy * 12 + sm)
+    months = months - ((months > 0) & (ed < sd)).astype(np.int64)
+    return months + ((months < 0) & (ed > sd)).astype(np.int64)
 
 
 def anniversary(start: np.ndarray, years: int) -> np.ndarray:

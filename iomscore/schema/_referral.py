@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from ._batch import OCCASION_ID_BASE, ONGOING_DAY, ReferralBatch, SeriousHarmColumns, date_to_day
 from ._rules import check_batch
-from ._taxonomy import offence_taxonomy
+from ._taxonomy import OffenceCodeError, offence_taxonomy
 from ._vocabulary import (
     DISPOSAL_CODES,
     NEED_CODES,
@@ -51,6 +51,27 @@ __all__ = [
 ]
 
 _UNKNOWN_GROUP: Final = "unknown offence group {code!r}; see `iomscore.offence_taxonomy().codes`"
+#: Largest count or number of days a referral may hold (nine digits, as the CSV reader reads).
+MAX_COUNT: Final = 999_999_999
+_NO_GROUP: Final = "give offence_group, offence_code (a Home Office code), or both"
+_NO_CURRENT_GROUP: Final = "give current_offence_group, current_offence_code (a Home Office code), or both"
+_NO_FIRST: Final = "give first_sanction_date, age_at_first_sanction, or both"
+#: Largest sanction count the OASys v4 predictors accept (the MoJ service's 1-999).
+MAX_SANCTIONS: Final = 999
+
+
+def _check_ho_code(code: str | None) -> str | None:
+    if code is None:
+        return None
+    try:
+        return offence_taxonomy().resolve_offence_code(code).code
+    except OffenceCodeError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def ho_code_number(code: str | None) -> int:
+    """The array form of a Home Office code: its five digits as an integer, -1 for none."""
+    return -1 if code is None else int(code)
 
 
 class _Frozen(BaseModel):
@@ -73,10 +94,14 @@ class Sanction(_Frozen):
 
     offence_date: dt.date
     sanction_date: dt.date = Field(description="Date of the caution or conviction")
-    offence_group: str = Field(description="Code from the offence taxonomy (OGRS3 group or finer category)")
+    offence_group: str = Field(
+        default=None,  # type: ignore[assignment]  # filled from offence_code by the validator
+        description="Code from the offence taxonomy (OGRS3 group or finer category); taken from "
+        "offence_code's actuarial category when not given",
+    )
     disposal: Disposal
     custody_days: int | None = Field(
-        default=None, ge=0, description="Length of a custodial sentence in days (custody only)"
+        default=None, ge=0, le=MAX_COUNT, description="Length of a custodial sentence in days (custody only)"
     )
     occasion_id: str | None = Field(
         default=None, description="Identifier shared by offences dealt with on the same occasion"
@@ -85,36 +110,99 @@ class Sanction(_Frozen):
         default=False,
         description="The index offence of this referral; by default the latest occasion is current",
     )
+    offence_code: str | None = Field(
+        default=None,
+        description="Home Office offence code (five digits), resolved by `iomscore.offence_taxonomy()`",
+    )
 
     @field_validator("offence_group")
     @classmethod
-    def _known_group(cls, code: str) -> str:
-        if code not in offence_taxonomy():
+    def _known_group(cls, code: str | None) -> str | None:
+        if code is not None and code not in offence_taxonomy():
             raise ValueError(_UNKNOWN_GROUP.format(code=code))
         return code
+
+    @field_validator("offence_code")
+    @classmethod
+    def _known_code(cls, code: str | None) -> str | None:
+        return _check_ho_code(code)
+
+    @model_validator(mode="after")
+    def _group_from_code(self) -> Sanction:
+        if self.offence_group is None:
+            if self.offence_code is None:
+                raise ValueError(_NO_GROUP)
+            group = offence_taxonomy().resolve_offence_code(self.offence_code).group
+            object.__setattr__(self, "offence_group", group)
+        return self
 
 
 class SanctionSummary(_Frozen):
     """A summary of the history, for when the full list of sanctions is not available.
 
-    OGRS3 needs only these four facts; when a summary is present, OGRS3 reads it instead of
-    counting the list.
+    OGRS3 needs only four facts (previous sanctions, the first sanction date or the age then,
+    the current conviction date and offence); when a summary is present, scorers read it instead
+    of counting the list. The OASys v4 predictors (``ogrs4g``, ``ogrs4v``, ``snsv``) also read
+    the violent sanctions, the start of follow-up and the current offence as a Home Office code.
+
+    Examples
+    --------
+    >>> s = SanctionSummary(previous_sanctions=2, age_at_first_sanction=17,
+    ...     current_conviction_date="2024-05-01", current_offence_code="10400",
+    ...     violent_sanctions=1, followup_start_date="2024-06-01")
+    >>> s.current_offence_group
+    'common_assault'
     """
 
-    previous_sanctions: int = Field(ge=0, description="Sanctioning occasions before the current one")
-    first_sanction_date: dt.date
+    previous_sanctions: int = Field(ge=0, le=MAX_COUNT, description="Sanctioning occasions before the current one")
+    first_sanction_date: dt.date | None = Field(
+        default=None, description="Date of the first sanction (or give age_at_first_sanction)"
+    )
     current_conviction_date: dt.date
-    current_offence_group: str
+    current_offence_group: str = Field(
+        default=None,  # type: ignore[assignment]  # filled from current_offence_code by the validator
+        description="Offence-taxonomy code of the current offence; from current_offence_code when not given",
+    )
     caution_only: bool = Field(
         default=False, description="True when the current and every previous sanction was a caution"
+    )
+    violent_sanctions: int | None = Field(
+        default=None, ge=0, description="Sanctioning occasions for violence, the current one included (OASys 1.34)"
+    )
+    age_at_first_sanction: int | None = Field(
+        default=None, ge=0, le=120, description="Age in whole years at the first sanction (OASys 1.8)"
+    )
+    followup_start_date: dt.date | None = Field(
+        default=None,
+        description="Start of the community sentence or earliest possible release (OASys 1.38); "
+        "the current conviction date when not given",
+    )
+    current_offence_code: str | None = Field(
+        default=None, description="Home Office offence code of the current offence (five digits)"
     )
 
     @field_validator("current_offence_group")
     @classmethod
-    def _known_group(cls, code: str) -> str:
-        if code not in offence_taxonomy():
+    def _known_group(cls, code: str | None) -> str | None:
+        if code is not None and code not in offence_taxonomy():
             raise ValueError(_UNKNOWN_GROUP.format(code=code))
         return code
+
+    @field_validator("current_offence_code")
+    @classmethod
+    def _known_code(cls, code: str | None) -> str | None:
+        return _check_ho_code(code)
+
+    @model_validator(mode="after")
+    def _complete(self) -> SanctionSummary:
+        if self.first_sanction_date is None and self.age_at_first_sanction is None:
+            raise ValueError(_NO_FIRST)
+        if self.current_offence_group is None:
+            if self.current_offence_code is None:
+                raise ValueError(_NO_CURRENT_GROUP)
+            group = offence_taxonomy().resolve_offence_code(self.current_offence_code).group
+            object.__setattr__(self, "current_offence_group", group)
+        return self
 
 
 class CustodyPeriod(_Frozen):
@@ -219,6 +307,7 @@ def referral_columns(
     cdays: list[int] = []
     occ: list[int] = []
     cur: list[bool] = []
+    hocode: list[int] = []
     labels: dict[str, int] = {}
     c_person: list[int] = []
     c_start: list[int] = []
@@ -238,6 +327,7 @@ def referral_columns(
             else:
                 occ.append(int(OCCASION_ID_BASE) + labels.setdefault(s.occasion_id, len(labels)))
             cur.append(s.current)
+            hocode.append(ho_code_number(s.offence_code))
         for c in r.custody:
             c_person.append(i)
             c_start.append(date_to_day(c.start))
@@ -278,6 +368,17 @@ def referral_columns(
             [-1 if s is None else tax.index(s.current_offence_group) for s in summaries]
         ),
         summary_caution_only=np.array([s is not None and s.caution_only for s in summaries]),
+        summary_violent=np.array(
+            [-1 if s is None or s.violent_sanctions is None else s.violent_sanctions for s in summaries]
+        ),
+        summary_age_first=np.array(
+            [-1 if s is None or s.age_at_first_sanction is None else s.age_at_first_sanction for s in summaries]
+        ),
+        summary_followup_day=np.array(
+            [date_to_day(None if s is None else s.followup_start_date) for s in summaries]
+        ),
+        summary_ho_code=np.array([ho_code_number(None if s is None else s.current_offence_code) for s in summaries]),
+        ho_code=np.array(hocode, dtype=np.int32),
         occasion_labels={int(OCCASION_ID_BASE) + v: k for k, v in labels.items()},
     )
     harm = SeriousHarmColumns(

@@ -11,7 +11,7 @@ from typing import Final
 
 import numpy as np
 
-from ._batch import ONGOING_DAY, ReferralBatch, day_to_date
+from ._batch import MISSING_DAY, ONGOING_DAY, ReferralBatch, day_to_date
 from ._dates import anniversary, whole_years
 from ._vocabulary import FIRST_DAY, LAST_DAY, MIN_AGE
 
@@ -33,6 +33,15 @@ _SEVERAL_CURRENT: Final = "more than one sanction is marked current"
 _CUSTODY_ENDS_BEFORE_START: Final = "custody period ends ({end}) before it starts ({start})"
 _CUSTODY_AFTER_ASSESSMENT: Final = "custody period starts ({start}) after the assessment date {assess}"
 _SUMMARY_FIRST_AFTER_CURRENT: Final = "first sanction date {first} is after the current conviction date {conv}"
+_VIOLENT_ABOVE_TOTAL: Final = "violent sanctions ({v}) are more than the total sanctions ({t}, the current one included)"
+_FOLLOWUP_BEFORE_BIRTH: Final = "follow-up start date {day} is on or before the date of birth {dob}"
+_FIRST_AGE_AFTER_CURRENT: Final = (
+    "age at first sanction ({first}) is more than the age at the current conviction ({conv})"
+)
+_FIRST_AGE_DISAGREES: Final = (
+    "age at first sanction ({first}) disagrees with first_sanction_date {day} (age {age} then)"
+)
+_UNKNOWN_HO_CODE: Final = "unknown Home Office offence code {code}: not in the shipped MoJ offence mapping"
 _SUMMARY_CONVICTION_AFTER_ASSESSMENT: Final = "current conviction date {conv} is after the assessment date {assess}"
 
 
@@ -121,6 +130,8 @@ def check_batch(batch: ReferralBatch) -> Violations:
              lambda i: _OCCASION_DATES_DIFFER.format(
                  occ=batch.occasion_labels.get(int(batch.occasion[i]), str(batch.occasion[i])))),
             (_several_current(batch, person), "current", lambda i: _SEVERAL_CURRENT),
+            (_unknown_code(batch.ho_code), "offence_code",
+             lambda i: _UNKNOWN_HO_CODE.format(code=_code_text(batch.ho_code[i]))),
         ]
         for bad, name, message in checks:
             idx = _first_per_person(person, pos, bad)
@@ -148,10 +159,58 @@ def check_batch(batch: ReferralBatch) -> Violations:
          lambda r: _SUMMARY_FIRST_AFTER_CURRENT.format(first=_d(first[r]), conv=_d(conv[r]))),
         (has & (conv > a), "current_conviction_date",
          lambda r: _SUMMARY_CONVICTION_AFTER_ASSESSMENT.format(conv=_d(conv[r]), assess=_d(a[r]))),
+        *_oasys_summary_rules(batch, has),
     ]:
         rows = np.flatnonzero(bad)
         v.add(rows, [f"sanction_summary.{name}"] * rows.size, [message(r) for r in rows])
     return v
+
+
+def _unknown_code(codes: np.ndarray | None) -> np.ndarray:
+    """Rows whose Home Office code is given but not in the shipped mapping."""
+    if codes is None or codes.size == 0 or not (codes >= 0).any():
+        return np.zeros(0 if codes is None else codes.size, dtype=bool)
+    from ._taxonomy import ho_code_arrays
+
+    category = ho_code_arrays().category
+    ok = (codes >= 0) & (codes < category.size)
+    bad = codes >= 0
+    bad[ok] = category[codes[ok]] < 0
+    return bad
+
+
+def _code_text(code: object) -> str:
+    return f"{int(code):05d}"  # type: ignore[call-overload]
+
+
+def _oasys_summary_rules(batch: ReferralBatch, has: np.ndarray) -> list[tuple[np.ndarray, str, object]]:
+    """Rules on the summary fields the OASys v4 predictors read (as the MoJ service checks them)."""
+    b = batch.birth_day
+    violent, total = batch.summary_violent, batch.summary_previous.astype(np.int64) + 1
+    follow = batch.summary_followup_day
+    first_age = batch.summary_age_first
+    conv, first = batch.summary_conviction_day, batch.summary_first_day
+    assert violent is not None and follow is not None and first_age is not None
+    given_age = has & (first_age >= 0)
+    conv_age = np.zeros(batch.n, dtype=np.int64)
+    first_date_age = np.zeros(batch.n, dtype=np.int64)
+    if given_age.any():
+        conv_age[given_age] = whole_years(b[given_age], conv[given_age])
+        dated = given_age & (first != MISSING_DAY)
+        first_date_age[dated] = whole_years(b[dated], first[dated])
+    dated = given_age & (first != MISSING_DAY)
+    return [
+        (has & (violent > total), "violent_sanctions",
+         lambda r: _VIOLENT_ABOVE_TOTAL.format(v=violent[r], t=total[r])),
+        (has & (follow != MISSING_DAY) & (follow <= b), "followup_start_date",
+         lambda r: _FOLLOWUP_BEFORE_BIRTH.format(day=_d(follow[r]), dob=_d(b[r]))),
+        (given_age & (first_age > conv_age), "age_at_first_sanction",
+         lambda r: _FIRST_AGE_AFTER_CURRENT.format(first=first_age[r], conv=conv_age[r])),
+        (dated & (first_age != first_date_age), "age_at_first_sanction",
+         lambda r: _FIRST_AGE_DISAGREES.format(first=first_age[r], day=_d(first[r]), age=first_date_age[r])),
+        (has & _unknown_code(batch.summary_ho_code), "current_offence_code",
+         lambda r: _UNKNOWN_HO_CODE.format(code=_code_text(batch.summary_ho_code[r]))),  # type: ignore[index]
+    ]
 
 
 _CUSTODY_CODE: Final = 7  # index of "custody" in DISPOSALS; checked in tests

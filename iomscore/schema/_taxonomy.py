@@ -15,9 +15,69 @@ from typing import Final
 
 import numpy as np
 
-__all__ = ["FLAGS", "OffenceGroup", "OffenceTaxonomy", "offence_taxonomy"]
+__all__ = [
+    "FLAGS",
+    "HomeOfficeCodeArrays",
+    "HomeOfficeOffence",
+    "OffenceCodeError",
+    "OffenceGroup",
+    "OffenceTaxonomy",
+    "ho_code_arrays",
+    "offence_taxonomy",
+]
 
 FLAGS: Final = ("neighbourhood", "acquisitive", "violent", "sexual", "drugs")
+
+UNKNOWN_HO_CODE: Final = (
+    "unknown Home Office offence code {code!r}: not in the shipped MoJ offence mapping "
+    "(iomscore/_data/ho_offence_codes.csv)"
+)
+REMOVED_HO_CODE: Final = (
+    "Home Office offence code {code!r} is no longer in the MoJ offence mapping (removed at f0c8151); "
+    "its earlier category {category} is used"
+)
+RECATEGORISED_HO_CODE: Final = (
+    "Home Office offence code {code!r} changed category at f0c8151 (was {old}); the current category "
+    "{category} is used"
+)
+NO_CATEGORY_HO_CODE: Final = (
+    "Home Office offence code {code!r} has no actuarial category (UNKNOWN in the MoJ mapping); "
+    "the OASys v4 predictors cannot score it"
+)
+BAD_HO_CODE: Final = "invalid Home Office offence code {code!r}: expected 5 digits, e.g. '10400'"
+_HO_CODE_CHARS: Final = frozenset("0123456789")
+
+
+class OffenceCodeError(ValueError):
+    """A Home Office offence code that is malformed or not in the shipped mapping."""
+
+
+@dataclass(frozen=True)
+class HomeOfficeOffence:
+    """What a Home Office offence code resolves to.
+
+    Attributes
+    ----------
+    code : str
+        The five-digit code (``"10400"``).
+    actuarial_category : str
+        The OASys v4 actuarial category used (see ``ACTUARIAL_CATEGORIES``).
+    group : str
+        The iomscore offence group the code counts as (for OGRS3 and points scorers).
+    status : str
+        ``current``, ``recategorised_at_f0c8151`` or ``removed_at_f0c8151``.
+    violent_sanction : bool
+        The mapping's ``is_violent_sanction`` flag (a sanction that counts as violent).
+    warning : str or None
+        Plain-English warning for removed, re-categorised and UNKNOWN codes, naming the code.
+    """
+
+    code: str
+    actuarial_category: str
+    group: str
+    status: str
+    violent_sanction: bool
+    warning: str | None
 
 
 @dataclass(frozen=True)
@@ -101,6 +161,35 @@ class OffenceTaxonomy:
         """The :class:`OffenceGroup` for ``code``."""
         return self.groups[self._index[code]]
 
+    def resolve_offence_code(self, code: str) -> HomeOfficeOffence:
+        """Resolve a Home Office offence code through the shipped MoJ mapping.
+
+        Raises :class:`OffenceCodeError` naming the code when it is malformed or unknown;
+        removed, re-categorised and UNKNOWN-category codes resolve with a ``warning``.
+
+        Examples
+        --------
+        >>> tax = offence_taxonomy()
+        >>> hit = tax.resolve_offence_code("10400")
+        >>> hit.actuarial_category, hit.group, hit.warning is None
+        ('VIOLENCE_AGAINST_THE_PERSON_SUB_ABH', 'common_assault', True)
+        >>> tax.resolve_offence_code("99999")
+        Traceback (most recent call last):
+        ...
+        iomscore.schema._taxonomy.OffenceCodeError: unknown Home Office offence code '99999': ...
+        """
+        return _resolve_ho_code(code)
+
+    def actuarial_category_of_group(self) -> np.ndarray:
+        """Per taxonomy code index, the actuarial category code it determines (-1 when none)."""
+        from ._vocabulary import ACTUARIAL_CATEGORIES, GROUP_ACTUARIAL_CATEGORY
+
+        return np.asarray(
+            [ACTUARIAL_CATEGORIES.index(GROUP_ACTUARIAL_CATEGORY[c]) if c in GROUP_ACTUARIAL_CATEGORY else -1
+             for c in self.codes],
+            dtype=np.int16,
+        )
+
     def encode(self, codes: np.ndarray) -> np.ndarray:
         """Map an array of codes to indices; unknown codes become ``-1``."""
         from .._arrays import factorize
@@ -115,3 +204,85 @@ def offence_taxonomy() -> OffenceTaxonomy:
     """The shipped offence taxonomy (loaded once)."""
     text = resources.files("iomscore").joinpath("_data/offence_groups.json").read_text("utf-8")
     return OffenceTaxonomy(json.loads(text))
+
+
+@lru_cache(maxsize=1)
+def _ho_table() -> dict[str, tuple[str, str, str, bool]]:
+    """The shipped Home Office code table: code -> (category, status, old category, violent)."""
+    import csv
+    import io
+
+    text = resources.files("iomscore").joinpath("_data/ho_offence_codes.csv").read_text("utf-8")
+    out: dict[str, tuple[str, str, str, bool]] = {}
+    for row in csv.DictReader(io.StringIO(text)):
+        out[row["offence_code"]] = (
+            row["actuarial_category"], row["mapping_status"], row["category_at_414ce2a"],
+            row["is_violent_sanction"] == "1",
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class HomeOfficeCodeArrays:
+    """The shipped Home Office mapping as lookup arrays indexed by the code's five digits.
+
+    ``category`` is the actuarial category code used (removed codes: their 414ce2a category),
+    -1 for a code not in the mapping; ``status`` the index in ``HO_MAPPING_STATUSES`` (-1 none);
+    ``group`` the iomscore taxonomy index; ``violent`` the violent-sanction flag.
+    """
+
+    category: np.ndarray
+    status: np.ndarray
+    group: np.ndarray
+    violent: np.ndarray
+
+
+@lru_cache(maxsize=1)
+def ho_code_arrays() -> HomeOfficeCodeArrays:
+    """Lookup arrays of the Home Office mapping (built once, on first use).
+
+    Examples
+    --------
+    >>> from iomscore.schema._vocabulary import ACTUARIAL_CATEGORIES
+    >>> a = ho_code_arrays()
+    >>> ACTUARIAL_CATEGORIES[a.category[10400]], int(a.category[99999])
+    ('VIOLENCE_AGAINST_THE_PERSON_SUB_ABH', -1)
+    """
+    from ._vocabulary import ACTUARIAL_CATEGORIES, HO_MAPPING_STATUSES
+
+    size = 100_000
+    category = np.full(size, -1, dtype=np.int16)
+    status = np.full(size, -1, dtype=np.int8)
+    group = np.full(size, -1, dtype=np.int16)
+    violent = np.zeros(size, dtype=bool)
+    tax = offence_taxonomy()
+    for code in _ho_table():
+        hit = _resolve_ho_code(code)
+        i = int(code)
+        category[i] = ACTUARIAL_CATEGORIES.index(hit.actuarial_category)
+        status[i] = HO_MAPPING_STATUSES.index(hit.status)
+        group[i] = tax.index(hit.group)
+        violent[i] = hit.violent_sanction
+    return HomeOfficeCodeArrays(category, status, group, violent)
+
+
+@lru_cache(maxsize=8192)
+def _resolve_ho_code(code: str) -> HomeOfficeOffence:
+    from ._vocabulary import ACTUARIAL_CATEGORY_GROUP
+
+    key = str(code).strip()
+    if len(key) != 5 or not set(key) <= _HO_CODE_CHARS:
+        raise OffenceCodeError(BAD_HO_CODE.format(code=code))
+    entry = _ho_table().get(key)
+    if entry is None:
+        raise OffenceCodeError(UNKNOWN_HO_CODE.format(code=key))
+    category, status, old, violent = entry
+    warning: str | None = None
+    if status == "removed_at_f0c8151":
+        category = old
+        warning = REMOVED_HO_CODE.format(code=key, category=category)
+    elif status == "recategorised_at_f0c8151":
+        warning = RECATEGORISED_HO_CODE.format(code=key, old=old, category=category)
+    if category == "UNKNOWN":
+        warning = NO_CATEGORY_HO_CODE.format(code=key)
+    return HomeOfficeOffence(key, category, ACTUARIAL_CATEGORY_GROUP[category], status, violent, warning)

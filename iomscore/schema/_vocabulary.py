@@ -16,12 +16,17 @@ from __future__ import annotations
 from typing import Final, Literal
 
 __all__ = [
+    "ACTUARIAL_CATEGORIES",
+    "ACTUARIAL_CATEGORY_GROUP",
+    "ACTUARIAL_CATEGORY_LABELS",
     "CAUTION_DISPOSALS",
     "DECISIONS",
     "DISPOSALS",
     "DISPOSAL_CODES",
     "DISPOSAL_LABELS",
     "FIRST_DAY",
+    "GROUP_ACTUARIAL_CATEGORY",
+    "HO_MAPPING_STATUSES",
     "LAST_DAY",
     "MAPPA_CATEGORIES",
     "MAPPA_LEVELS",
@@ -140,3 +145,139 @@ MIN_AGE: Final = 10
 #: The supported date range as days since 1970-01-01: 1900-01-01 to 2100-12-31.
 FIRST_DAY: Final = -25567
 LAST_DAY: Final = 47846
+
+#: The actuarial offence categories of the OASys v4 predictors (OGRS4/G, OGRS4/V, SNSV, OGP2,
+#: OVP2), as the MoJ offence mapping names them (spelling included); the code of a category is
+#: its position. ``UNKNOWN`` (codes 00000, 00001) has no coefficient: those referrals are not
+#: scored by these predictors.
+ACTUARIAL_CATEGORIES: Final = (
+    "ABSCONDING_OR_BAIL",
+    "ACQUISITIVE_VIOLENCE",
+    "BURGLARY_DOMESTIC",
+    "BURGLARY_OTHER",
+    "CRIMINAL_DAMAGE",
+    "DRINK_DRIVING",
+    "DRUG_IMPORT_EXPORT_OR_PRODUCTION",
+    "DRUG_POSSESSION_OR_SUPPLY",
+    "DRUNKENNESS",
+    "FIREARMS_MOST_SERIOUS",
+    "FIREARMS_OTHER",
+    "FRAUD_AND_FORGERY",
+    "HANDLING_STOLEN_GOODS",
+    "MOTORING_OFFENCES",
+    "OTHER_OFFENCES",
+    "PUBLIC_ORDER_AND_HARRASSMENT",
+    "SEXUAL_AGAINST_CHILD",
+    "SEXUAL_NOT_AGAINST_CHILD",
+    "THEFT_NON_MOTOR",
+    "UNKNOWN",
+    "VEHICLE_RELATED_THEFT",
+    "VIOLENCE_AGAINST_THE_PERSON_ABH_PLUS",
+    "VIOLENCE_AGAINST_THE_PERSON_SUB_ABH",
+    "WEAPONS_NON_FIREARM",
+    "WELFARE_FRAUD",
+)
+ACTUARIAL_CATEGORY_LABELS: Final = {
+    "ABSCONDING_OR_BAIL": "absconding or bail offences",
+    "ACQUISITIVE_VIOLENCE": "acquisitive violence (robbery)",
+    "BURGLARY_DOMESTIC": "domestic burglary",
+    "BURGLARY_OTHER": "non-domestic burglary",
+    "CRIMINAL_DAMAGE": "criminal damage",
+    "DRINK_DRIVING": "drink driving",
+    "DRUG_IMPORT_EXPORT_OR_PRODUCTION": "drug import, export or production",
+    "DRUG_POSSESSION_OR_SUPPLY": "drug possession or supply",
+    "DRUNKENNESS": "drunkenness",
+    "FIREARMS_MOST_SERIOUS": "firearms (most serious)",
+    "FIREARMS_OTHER": "firearms (other)",
+    "FRAUD_AND_FORGERY": "fraud and forgery",
+    "HANDLING_STOLEN_GOODS": "handling stolen goods",
+    "MOTORING_OFFENCES": "motoring offences (not drink driving)",
+    "OTHER_OFFENCES": "other offences",
+    "PUBLIC_ORDER_AND_HARRASSMENT": "public order and harassment",
+    "SEXUAL_AGAINST_CHILD": "sexual offence against a child",
+    "SEXUAL_NOT_AGAINST_CHILD": "sexual offence (not against a child)",
+    "THEFT_NON_MOTOR": "theft (not motor vehicles)",
+    "UNKNOWN": "unknown (no actuarial category)",
+    "VEHICLE_RELATED_THEFT": "vehicle-related theft",
+    "VIOLENCE_AGAINST_THE_PERSON_ABH_PLUS": "violence against the person (ABH or more serious)",
+    "VIOLENCE_AGAINST_THE_PERSON_SUB_ABH": "violence against the person (less than ABH)",
+    "WEAPONS_NON_FIREARM": "weapons (not firearms)",
+    "WELFARE_FRAUD": "welfare fraud",
+}
+#: The iomscore offence group (see ``iomscore.offence_taxonomy()``) a Home Office code counts as,
+#: by its actuarial category, so sanctions given only a Home Office code work for every scorer.
+#: Readings: vehicle-related theft counts as taking and driving away; the most serious firearms
+#: offences as violence, other firearms offences as weapon possession; drunkenness and UNKNOWN
+#: as other; welfare fraud as fraud and forgery; ABH or worse as assault (ABH).
+ACTUARIAL_CATEGORY_GROUP: Final = {
+    "ABSCONDING_OR_BAIL": "absconding_bail",
+    "ACQUISITIVE_VIOLENCE": "robbery",
+    "BURGLARY_DOMESTIC": "burglary_domestic",
+    "BURGLARY_OTHER": "burglary_other",
+    "CRIMINAL_DAMAGE": "criminal_damage",
+    "DRINK_DRIVING": "drink_driving",
+    "DRUG_IMPORT_EXPORT_OR_PRODUCTION": "drug_import_export_production",
+    "DRUG_POSSESSION_OR_SUPPLY": "drug_possession_supply",
+    "DRUNKENNESS": "other",
+    "FIREARMS_MOST_SERIOUS": "violence",
+    "FIREARMS_OTHER": "weapon_possession",
+    "FRAUD_AND_FORGERY": "fraud_forgery",
+    "HANDLING_STOLEN_GOODS": "handling",
+    "MOTORING_OFFENCES": "other_motoring",
+    "OTHER_OFFENCES": "other",
+    "PUBLIC_ORDER_AND_HARRASSMENT": "public_order",
+    "SEXUAL_AGAINST_CHILD": "sexual_child",
+    "SEXUAL_NOT_AGAINST_CHILD": "sexual_not_child",
+    "THEFT_NON_MOTOR": "theft_non_motor",
+    "UNKNOWN": "other",
+    "VEHICLE_RELATED_THEFT": "taking_driving_away",
+    "VIOLENCE_AGAINST_THE_PERSON_ABH_PLUS": "assault_abh",
+    "VIOLENCE_AGAINST_THE_PERSON_SUB_ABH": "common_assault",
+    "WEAPONS_NON_FIREARM": "weapon_possession",
+    "WELFARE_FRAUD": "fraud_forgery",
+}
+#: The actuarial category an iomscore offence group counts as when a referral gives no Home
+#: Office code. Only groups that determine one category are listed: ``violence`` (ABH or not?)
+#: and ``soliciting`` are not, so the OASys v4 predictors need a Home Office code for them.
+GROUP_ACTUARIAL_CATEGORY: Final = {
+    "robbery": "ACQUISITIVE_VIOLENCE",
+    "personal_robbery": "ACQUISITIVE_VIOLENCE",
+    "business_robbery": "ACQUISITIVE_VIOLENCE",
+    "public_order": "PUBLIC_ORDER_AND_HARRASSMENT",
+    "sexual_not_child": "SEXUAL_NOT_AGAINST_CHILD",
+    "sexual_child": "SEXUAL_AGAINST_CHILD",
+    "burglary_domestic": "BURGLARY_DOMESTIC",
+    "burglary_other": "BURGLARY_OTHER",
+    "theft_non_motor": "THEFT_NON_MOTOR",
+    "theft_from_person": "THEFT_NON_MOTOR",
+    "shop_theft": "THEFT_NON_MOTOR",
+    "bicycle_theft": "THEFT_NON_MOTOR",
+    "other_theft": "THEFT_NON_MOTOR",
+    "handling": "HANDLING_STOLEN_GOODS",
+    "fraud_forgery": "FRAUD_AND_FORGERY",
+    "absconding_bail": "ABSCONDING_OR_BAIL",
+    "fail_to_surrender": "ABSCONDING_OR_BAIL",
+    "taking_driving_away": "VEHICLE_RELATED_THEFT",
+    "theft_from_vehicle": "VEHICLE_RELATED_THEFT",
+    "theft_of_vehicle": "VEHICLE_RELATED_THEFT",
+    "aggravated_vehicle_taking": "VEHICLE_RELATED_THEFT",
+    "vehicle_interference": "VEHICLE_RELATED_THEFT",
+    "other_motoring": "MOTORING_OFFENCES",
+    "drink_driving": "DRINK_DRIVING",
+    "criminal_damage": "CRIMINAL_DAMAGE",
+    "drug_import_export_production": "DRUG_IMPORT_EXPORT_OR_PRODUCTION",
+    "drug_possession_supply": "DRUG_POSSESSION_OR_SUPPLY",
+    "drug_possession": "DRUG_POSSESSION_OR_SUPPLY",
+    "drug_supply": "DRUG_POSSESSION_OR_SUPPLY",
+    "common_assault": "VIOLENCE_AGAINST_THE_PERSON_SUB_ABH",
+    "assault_abh": "VIOLENCE_AGAINST_THE_PERSON_ABH_PLUS",
+    "wounding_gbh": "VIOLENCE_AGAINST_THE_PERSON_ABH_PLUS",
+    "homicide": "VIOLENCE_AGAINST_THE_PERSON_ABH_PLUS",
+    "weapon_possession": "WEAPONS_NON_FIREARM",
+    "breach_of_order": "OTHER_OFFENCES",
+    "other": "OTHER_OFFENCES",
+}
+#: How a Home Office code stands in the shipped mapping: in the current MoJ mapping; in it with
+#: a category changed at f0c8151 (the current category is used, with a warning); or removed at
+#: f0c8151 (the earlier 414ce2a category is used, with a warning).
+HO_MAPPING_STATUSES: Final = ("current", "recategorised_at_f0c8151", "removed_at_f0c8151")
