@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ._common import add_input_arguments, print_rejects, read_input
+from ._common import add_input_arguments, file_name, print_rejects, read_input
 
 if TYPE_CHECKING:
     from ..cohort import CohortSelection
@@ -44,7 +44,7 @@ def add_selection_arguments(p: argparse.ArgumentParser) -> None:
                    help="policy file or shipped policy name (default: %(default)s)")
     p.add_argument("--scorer", default=DEFAULT_SCORER, help="scorer name or spec file (default: %(default)s)")
     p.add_argument("--capacity", type=int, default=None, help="places available (default: the policy's)")
-    p.add_argument("--rejects", default=None,
+    p.add_argument("--rejects", default=None, type=file_name,
                    help="also write every rejected row, with its reason, to this CSV file")
     p.add_argument("--current-cohort", default=None,
                    help="people already in the cohort: a file with one person_id per line, or a comma-separated list")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
@@ -25,8 +26,10 @@ __all__ = [
     "add_input_arguments",
     "counts_line",
     "err",
+    "file_name",
     "print_rejects",
     "read_input",
+    "whole_number",
 ]
 
 logger = logging.getLogger("iomscore")
@@ -43,6 +46,8 @@ REJECT_LINE: Final = "rejected {person} ({source} row {row}) {field}: {reason}"
 MORE_REJECTS: Final = "... and {count} more rejected rows"
 REJECTS_HINT: Final = " (write them all with --rejects FILE)"
 _SHOWN_REJECTS: Final = 20
+BAD_WHOLE_NUMBER: Final = "must be a whole number, {least} or more, not {value!r}"
+EMPTY_FILE_NAME: Final = "needs a file name, not an empty string"
 
 
 class CliError(Exception):
@@ -52,6 +57,43 @@ class CliError(Exception):
 def err(message: str) -> None:
     """Print ``iomscore: error: MESSAGE`` on stderr: the one form every command uses."""
     sys.stderr.write(f"iomscore: error: {message}\n")
+
+
+def whole_number(least: int) -> Callable[[str], int]:
+    """An argparse ``type`` for whole numbers of ``least`` or more (a usage error otherwise).
+
+    Examples
+    --------
+    >>> whole_number(1)("3")
+    3
+    >>> whole_number(1)("-1")
+    Traceback (most recent call last):
+    argparse.ArgumentTypeError: must be a whole number, 1 or more, not '-1'
+    """
+
+    def parse(value: str) -> int:
+        try:
+            n = int(value)
+        except ValueError:
+            n = least - 1
+        if n < least:
+            raise argparse.ArgumentTypeError(BAD_WHOLE_NUMBER.format(least=least, value=value))
+        return n
+
+    return parse
+
+
+def file_name(value: str) -> str:
+    """An argparse ``type`` for a file to write: anything but an empty string.
+
+    Examples
+    --------
+    >>> file_name("out.csv")
+    'out.csv'
+    """
+    if not value.strip():
+        raise argparse.ArgumentTypeError(EMPTY_FILE_NAME)
+    return value
 
 
 def add_input_arguments(p: argparse.ArgumentParser, name: str = "input") -> None:

@@ -10,7 +10,7 @@ from typing import Any, Final
 
 from ..panel import CARD_MODES
 from ._cohort import add_selection_arguments, run_selection
-from ._common import EXIT_NOTHING_SCORED, EXIT_OK, CliError
+from ._common import EXIT_NOTHING_SCORED, EXIT_OK, CliError, file_name
 
 __all__ = ["register", "run"]
 
@@ -88,10 +88,10 @@ def register(sub: Any) -> None:
     p = sub.add_parser("panel", help="write the HTML panel pack for a meeting",
                        description="Write one self-contained HTML file (no network, no JavaScript, prints on A4).")
     add_selection_arguments(p)
-    p.add_argument("--out", default="panel-pack.html", help="HTML file to write (default: %(default)s)")
+    p.add_argument("--out", default="panel-pack.html", type=file_name, help="HTML file to write (default: %(default)s)")
     p.add_argument("--previous", default=None, help="the previous run's selection JSON, to show what changed")
     p.add_argument("--decisions", default=None, help="decision log (.jsonl) whose decisions on this run to show")
-    p.add_argument("--save-selection", default=None,
+    p.add_argument("--save-selection", default=None, type=file_name,
                    help="also write this run's selection JSON (for the next --previous and for iomscore decide)")
     p.add_argument("--title", default="IOM panel pack")
     p.add_argument("--panel-name", default=None)

@@ -7,7 +7,14 @@ import sys
 from pathlib import Path
 from typing import Any, Final
 
-from ._common import EXIT_NOTHING_SCORED, EXIT_OK, add_input_arguments, read_input
+from ._common import (
+    EXIT_NOTHING_SCORED,
+    EXIT_OK,
+    add_input_arguments,
+    file_name,
+    read_input,
+    whole_number,
+)
 from ._progress import ProgressBar
 
 __all__ = ["register", "run"]
@@ -43,9 +50,9 @@ def register(sub: Any) -> None:
     p = sub.add_parser("score", help="score a referral list; bad rows go to a rejects file")
     add_input_arguments(p)
     p.add_argument("--scorer", default=DEFAULT_SCORER, help=f"scorer name or spec path (default {DEFAULT_SCORER})")
-    p.add_argument("-o", "--output", required=True, help="output file (.csv, .jsonl or .parquet)")
-    p.add_argument("--rejects", help="rejects file (default: <OUTPUT stem>-rejects.csv)")
+    p.add_argument("-o", "--output", required=True, type=file_name, help="output file (.csv, .jsonl or .parquet)")
+    p.add_argument("--rejects", type=file_name, help="rejects file (default: <OUTPUT stem>-rejects.csv)")
     p.add_argument("--format", choices=("csv", "jsonl", "parquet"), help="override the output suffix")
-    p.add_argument("--top", type=int, default=3, help="reasons per person (default 3)")
-    p.add_argument("--chunk-size", type=int, default=None, help="score in chunks of this many referrals")
+    p.add_argument("--top", type=whole_number(0), default=3, help="reasons per person (default 3)")
+    p.add_argument("--chunk-size", type=whole_number(1), default=None, help="score in chunks of this many referrals")
     p.set_defaults(func=run)

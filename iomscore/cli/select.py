@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np  # noqa: F401 - used by the Examples
 
 from ._cohort import add_selection_arguments, run_selection
-from ._common import EXIT_NOTHING_SCORED, EXIT_OK
+from ._common import EXIT_NOTHING_SCORED, EXIT_OK, file_name
 
 if TYPE_CHECKING:
     from ..cohort import CohortSelection
@@ -88,5 +88,5 @@ def register(sub: Any) -> None:
                        description="Score referrals and recommend, for every person, a decision and its reasons.")
     add_selection_arguments(p)
     p.add_argument("--format", choices=("text", "json", "csv"), default="text")
-    p.add_argument("--out", default=None, help="write to this file instead of standard output")
+    p.add_argument("--out", default=None, type=file_name, help="write to this file instead of standard output")
     p.set_defaults(func=run)

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from ._common import EXIT_OK
+from ._common import EXIT_OK, file_name, whole_number
 
 __all__ = ["register", "run"]
 
@@ -31,9 +31,9 @@ def run(args: argparse.Namespace) -> int:
 def register(sub: Any) -> None:
     """Add ``synth`` to the subcommands."""
     p = sub.add_parser("synth", help="write a synthetic, seeded referral list")
-    p.add_argument("-n", type=int, required=True, help="number of referrals")
+    p.add_argument("-n", type=whole_number(1), required=True, help="number of referrals")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("-o", "--output", required=True,
+    p.add_argument("-o", "--output", required=True, type=file_name,
                    help="OUTPUT.jsonl, or OUTPUT.csv (+ OUTPUT-sanctions.csv, OUTPUT-custody.csv)")
     p.add_argument("--format", choices=("csv", "jsonl"), help="override the output suffix")
     p.add_argument("--bad-fraction", type=float, default=0.0, help="share of deliberately invalid rows")

@@ -9,9 +9,11 @@ is re-read with the standard-library parser, which reports such rows one by one.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import logging
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Final, Literal
 
@@ -32,6 +34,17 @@ _NO_ARROW: Final = "engine='arrow' needs pyarrow: pip install 'iomscore[arrow]'"
 _FALLBACK: Final = "%s: the fast CSV parser could not read the file as is (%s); using the standard-library parser"
 
 
+@contextlib.contextmanager
+def _no_field_limit() -> Iterator[None]:
+    """Lift :mod:`csv`'s 131,072-character field limit while reading (restored after)."""
+    previous = csv.field_size_limit()
+    csv.field_size_limit(2**31 - 1)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(previous)
+
+
 class _Parsed:
     """Text columns of one CSV file, the row number of each record and its malformed rows."""
 
@@ -45,7 +58,7 @@ class _Parsed:
 
 
 def _header(path: Path) -> list[str]:
-    with open(path, newline="", encoding="utf-8-sig") as f:
+    with open(path, newline="", encoding="utf-8-sig") as f, _no_field_limit():
         try:
             header = next(csv.reader(f))
         except StopIteration:
@@ -92,7 +105,7 @@ def _parse_python(path: Path, header: list[str]) -> _Parsed:
     records: list[list[str]] = []
     rows: list[int] = []
     malformed: list[tuple[int, list[str]]] = []
-    with open(path, newline="", encoding="utf-8-sig") as f:
+    with open(path, newline="", encoding="utf-8-sig") as f, _no_field_limit():
         reader = csv.reader(f)
         next(reader)
         record = 0

@@ -22,10 +22,13 @@ from ..schema._rules import check_batch
 from ..schema._table import ReferralTable
 from ._common import DUPLICATE_PERSON, ReadCounts, ReadResult, Reject
 
-__all__ = ["error_path", "json_records", "read_jsonl"]
+__all__ = ["error_path", "json_records", "parse_record", "read_jsonl"]
 
 MALFORMED_JSON: Final = "malformed JSON at line {line}, column {column}: {error}"
 NOT_AN_OBJECT: Final = "expected a referral (a JSON object), found {kind}"
+TOO_DEEP: Final = "JSON nested too deeply (a referral is at most a few levels deep)"
+DUPLICATE_KEY: Final = "key {key!r} appears more than once in one JSON object"
+NOT_JSON_CONSTANT: Final = "{constant} is not valid JSON"
 _WS: Final = " \t\r\n"
 
 
@@ -49,13 +52,61 @@ def error_path(loc: tuple[Any, ...]) -> str:
     return out
 
 
-def _person_of(line: str) -> str:
+class _DuplicateKey(ValueError):
+    """A JSON object holds the same key twice."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(DUPLICATE_KEY.format(key=key))
+        self.key = key
+
+
+def _object_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``object_pairs_hook`` refusing a repeated key (``json`` would keep the last value)."""
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
+    return obj
+
+
+def _no_constant(name: str) -> Any:
+    """``parse_constant`` refusing ``NaN``/``Infinity`` (not JSON, though :mod:`json` reads them)."""
+    raise ValueError(NOT_JSON_CONSTANT.format(constant=name))
+
+
+def parse_record(text: str, line: int) -> tuple[Any, str, str]:
+    """``(value, field, error)`` of one JSON record: strict JSON, no repeated keys, bounded depth.
+
+    ``error`` is empty when the record parsed; ``field`` names the repeated key, if that is
+    what was wrong.
+
+    Examples
+    --------
+    >>> parse_record('{"a": 1}', 1)
+    ({'a': 1}, '', '')
+    >>> parse_record('{"a": 1, "a": 2}', 3)[1:]
+    ('a', "key 'a' appears more than once in one JSON object")
+    >>> parse_record('[' * 100000 + ']' * 100000, 1)[2]
+    'JSON nested too deeply (a referral is at most a few levels deep)'
+    """
     try:
-        value = json.loads(line)
-    except ValueError:
-        return ""
+        return json.loads(text, object_pairs_hook=_object_pairs, parse_constant=_no_constant), "", ""
+    except _DuplicateKey as exc:
+        return None, exc.key, str(exc)
+    except RecursionError:
+        return None, "", TOO_DEEP
+    except json.JSONDecodeError as exc:
+        return None, "", MALFORMED_JSON.format(line=line + exc.lineno - 1, column=exc.colno, error=exc.msg)
+    except ValueError as exc:  # NaN, or an integer of more than 4,300 digits
+        return None, "", MALFORMED_JSON.format(line=line, column=1, error=exc)
+
+
+def _person_of(value: Any) -> str:
     if isinstance(value, dict) and isinstance(value.get("person_id"), str):
-        return value["person_id"].strip()
+        return str(value["person_id"]).strip()
     return ""
 
 
@@ -82,10 +133,15 @@ def _array_records(text: str, start: int) -> Iterator[tuple[int, str | None, str
         at = line_at(pos)
         try:
             _, end = decoder.raw_decode(text, pos)
-        except json.JSONDecodeError as exc:
-            err_line = line_at(exc.pos) if exc.pos >= pos else at
-            yield at, None, MALFORMED_JSON.format(line=err_line, column=exc.colno, error=exc.msg)
-            resume = text.find("\n", max(exc.pos, pos))
+        except (json.JSONDecodeError, RecursionError) as exc:
+            if isinstance(exc, RecursionError):
+                err_pos = pos
+                yield at, None, TOO_DEEP
+            else:
+                err_pos = exc.pos
+                err_line = line_at(exc.pos) if exc.pos >= pos else at
+                yield at, None, MALFORMED_JSON.format(line=err_line, column=exc.colno, error=exc.msg)
+            resume = text.find("\n", max(err_pos, pos))
             while resume != -1 and text[resume + 1:].lstrip(" \t,").startswith("{") is False:
                 resume = text.find("\n", resume + 1)
             if resume == -1:
@@ -117,7 +173,7 @@ def json_records(text: str) -> Iterator[tuple[int, str | None, str]]:
     if head.startswith("{") and '"referrals"' in head[:4096]:
         try:
             data = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):
             data = None
         if isinstance(data, dict) and isinstance(data.get("referrals"), list):
             inner = text.find("[", text.find('"referrals"'))
@@ -158,16 +214,20 @@ def read_jsonl(path: str | os.PathLike[str]) -> ReadResult:
         if line is None:
             rejects.append(Reject(source, number, "", "", error, number))
             continue
+        value, key, error = parse_record(line, number)
+        if error:
+            rejects.append(Reject(source, number, "", key, error, number))
+            continue
         try:
-            referrals.append(Referral.model_validate_json(line, context={"skip_rules": True}))
+            referrals.append(Referral.model_validate(value, context={"skip_rules": True}))
             lines.append(number)
         except ValidationError as exc:
             first = exc.errors(include_url=False)[0]
             loc = tuple(first["loc"])
             message = str(first["msg"])
             if first["type"] == "model_type":
-                message = NOT_AN_OBJECT.format(kind=type(json.loads(line)).__name__)
-            rejects.append(Reject(source, number, _person_of(line), error_path(loc), message, number))
+                message = NOT_AN_OBJECT.format(kind=type(value).__name__)
+            rejects.append(Reject(source, number, _person_of(value), error_path(loc), message, number))
     counter = Counter(r.person_id for r in referrals)
     rows_of: dict[str, list[int]] = {}
     for r, line_no in zip(referrals, lines):

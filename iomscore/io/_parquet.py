@@ -7,12 +7,15 @@ from typing import Any, Final
 
 import numpy as np
 
-from ._common import ReadResult
-from ._tables import build_table
+from ._common import CUSTODY_COLUMNS, REFERRAL_COLUMNS, SANCTION_COLUMNS, ReadResult
+from ._tables import MissingColumnsError, build_table
 
 __all__ = ["read_parquet"]
 
 _NO_ARROW: Final = "reading Parquet needs pyarrow: pip install 'iomscore[arrow]'"
+_NOT_PARQUET: Final = "{path}: not a readable Parquet file ({error})"
+_BAD_COLUMN_TYPE: Final = "{path}: column {column!r} has type {type}; expected text, a date or a number"
+_KNOWN: Final = frozenset({*REFERRAL_COLUMNS, *SANCTION_COLUMNS, *CUSTODY_COLUMNS})
 
 
 def _text_columns(path: str | os.PathLike[str]) -> tuple[dict[str, Any], int]:
@@ -22,14 +25,23 @@ def _text_columns(path: str | os.PathLike[str]) -> tuple[dict[str, Any], int]:
         import pyarrow.parquet as pq
     except ImportError as exc:  # pragma: no cover
         raise ImportError(_NO_ARROW) from exc
-    table = pq.read_table(path)
+    try:
+        table = pq.read_table(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise MissingColumnsError(_NOT_PARQUET.format(path=path, error=exc)) from None
     cols: dict[str, Any] = {}
     for name in table.column_names:
         col = table.column(name)
-        if pa.types.is_timestamp(col.type):
-            col = pc.cast(col, pa.date32())
-        if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
-            col = pc.cast(col, pa.string())
+        try:
+            if pa.types.is_timestamp(col.type):
+                col = pc.cast(col, pa.date32())
+            if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
+                col = pc.cast(col, pa.string())
+        except (pa.ArrowNotImplementedError, pa.ArrowInvalid):
+            if name in _KNOWN:
+                raise MissingColumnsError(_BAD_COLUMN_TYPE.format(path=path, column=name, type=col.type)) from None
+            # a column iomscore does not read (ignored with a warning): its type does not matter
+            col = pa.nulls(table.num_rows, pa.string())
         cols[name] = pc.fill_null(col, "")
     return cols, table.num_rows
 
