@@ -188,6 +188,20 @@ def test_capacity_line_shows_the_tie_break_that_split_two_equal_scores() -> None
     assert "At the capacity line" not in _card_of(page, "TIE-C")
 
 
+def test_ranking_values_of_a_selection_saved_without_them_come_from_the_shipped_policy() -> None:
+    refs = [make_referral(p, offences=3, days_ago=30) for p in ("TIE-B", "TIE-A")]
+    table, sel = _select(refs, 1)
+    data = sel.to_dict()
+    for d in data["decisions"]:
+        d.pop("tie_break", None)
+    old = CohortSelection.from_dict(data)
+    assert all(not getattr(d, "tie_break", ()) for d in old.decisions)
+    page = render_panel(old, groups=table, generated_at=STAMP)
+    line = re.search(r'<table id="capacity-line">.*?</table>', page, re.DOTALL).group(0)
+    decided = [row for row in re.findall(r"<tr>.*?</tr>", line) if "decided here" in row]
+    assert len(decided) == 1 and "person_id" in decided[0] and "<td>TIE-A</td><td>TIE-B</td>" in decided[0]
+
+
 def test_cards_show_the_offence_history_the_counts_are_made_of() -> None:
     refs = demo_referrals(30, seed=5)
     prison = make_referral("PRISON", offences=5, days_ago=20, spacing=200).model_copy(
