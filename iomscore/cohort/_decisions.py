@@ -19,9 +19,6 @@ ranked over capacity, or keeping someone flagged for de-selection review.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
-import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final, Literal
@@ -29,6 +26,10 @@ from typing import Any, Final, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from .._chain import GENESIS as _GENESIS
+from .._chain import append as _append
+from .._chain import dumps as _dumps
+from .._chain import walk as _walk
 from .._errors import IomscoreError
 from ..fairness._common import check_min_group_size
 from ..fairness._rates import DEFAULT_MIN_GROUP_SIZE, format_rate, group_rates
@@ -47,7 +48,7 @@ __all__ = [
 ]
 
 LOG_FORMAT: Final = "iomscore.decision-log/1"
-GENESIS: Final = "0" * 64
+GENESIS: Final = _GENESIS
 SMALL_NUMBERS_CAVEAT: Final = (
     "Rates in groups of fewer than {min_group_size} people are shown but flagged: with so few "
     "decisions one person changes the rate a lot, so they cannot support a comparison. Panel "
@@ -140,10 +141,6 @@ class LogEntry(_Frozen):
         return f"{self.decision} (recommended {self.recommended_action})"
 
 
-def _line_hash(line: bytes) -> str:
-    return hashlib.sha256(line.rstrip(b"\n")).hexdigest()
-
-
 def _one_line(exc: ValidationError) -> str:
     """The first problem of a pydantic error as one line: ``field: message``."""
     first = exc.errors()[0]
@@ -193,16 +190,6 @@ class DecisionLog:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-
-    def _last_hash(self) -> str:
-        if not self.path.exists():
-            return GENESIS
-        with self.path.open("rb") as fh:
-            last = b""
-            for line in fh:
-                if line.strip():
-                    last = line
-        return _line_hash(last) if last else GENESIS
 
     def record(
         self,
@@ -264,18 +251,11 @@ class DecisionLog:
             )
         except ValidationError as exc:
             raise DecisionLogError(_one_line(exc)) from None
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.path.open("ab") as fh:
-            _lock(fh)
-            try:
-                entry = entry.model_copy(update={"prev_sha256": self._last_hash()})
-                line = json.dumps(entry.model_dump(mode="json"), ensure_ascii=False, sort_keys=True)
-                fh.write(line.encode("utf-8") + b"\n")
-                fh.flush()
-                os.fsync(fh.fileno())
-            finally:
-                _unlock(fh)
-        return entry
+        return _append(
+            self.path,
+            lambda prev: entry.model_copy(update={"prev_sha256": prev}),
+            lambda e: _dumps(e.model_dump(mode="json")),
+        )
 
     def entries(self) -> tuple[LogEntry, ...]:
         """Every entry, in file order, validated (each line and the hash chain).
@@ -288,20 +268,15 @@ class DecisionLog:
         if not self.path.exists():
             return ()
         out: list[LogEntry] = []
-        prev = GENESIS
-        with self.path.open("rb") as fh:
-            for number, raw in enumerate(fh, start=1):
-                if not raw.strip():
-                    continue
-                try:
-                    entry = LogEntry.model_validate_json(raw)
-                except ValidationError as exc:
-                    error = _one_line(exc)
-                    raise DecisionLogError(_BAD_LINE.format(path=self.path, line=number, error=error)) from None
-                if entry.prev_sha256 != prev:
-                    raise DecisionLogError(_BROKEN_CHAIN.format(path=self.path, line=number))
-                prev = _line_hash(raw)
-                out.append(entry)
+        for number, raw, prev in _walk(self.path):
+            try:
+                entry = LogEntry.model_validate_json(raw)
+            except ValidationError as exc:
+                error = _one_line(exc)
+                raise DecisionLogError(_BAD_LINE.format(path=self.path, line=number, error=error)) from None
+            if entry.prev_sha256 != prev:
+                raise DecisionLogError(_BROKEN_CHAIN.format(path=self.path, line=number))
+            out.append(entry)
         return tuple(out)
 
     def latest(self, selection: CohortSelection | str | None = None) -> dict[str, LogEntry]:
@@ -312,24 +287,6 @@ class DecisionLog:
             if sha is None or e.selection_sha256 == sha:
                 out[e.person_id] = e
         return out
-
-
-def _lock(fh: Any) -> None:
-    try:
-        import fcntl
-
-        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
-    except (ImportError, OSError):  # pragma: no cover - not POSIX
-        pass
-
-
-def _unlock(fh: Any) -> None:
-    try:
-        import fcntl
-
-        fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
-    except (ImportError, OSError):  # pragma: no cover - not POSIX
-        pass
 
 
 # --- override rates -----------------------------------------------------------------------------

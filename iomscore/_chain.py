@@ -1,0 +1,217 @@
+"""Hash-chained JSON Lines: the one mechanism behind the decision log and the run log.
+
+Each line of a chained file is one JSON object carrying ``prev_sha256``, the sha256 of the
+line before it (of its bytes, without the newline; 64 zeros for the first line). Appending
+takes an exclusive lock, reads the hash of the last line and writes one line in append mode,
+then flushes and fsyncs; a file is never rewritten, except by :func:`prune`, which replaces it
+atomically. :func:`walk` yields every line with the hash its ``prev_sha256`` must carry, so a
+reader detects a line edited, removed, reordered or appended out of the chain.
+
+:func:`prune` removes lines a retention rule no longer allows and puts a *checkpoint* first:
+a line that records how many lines were removed, the sha256 of each (no content), the sha256
+the first kept line chains to (``resumes_after``) and why. The kept lines are unchanged, so
+their hashes, and any copy of them held elsewhere, still check.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import IO, Any, Final, TypeVar
+
+__all__ = [
+    "CHECKPOINT_FORMAT",
+    "GENESIS",
+    "append",
+    "checkpoint_expects",
+    "dumps",
+    "last_hash",
+    "line_hash",
+    "prune",
+    "walk",
+]
+
+#: ``prev_sha256`` of the first line of a chain.
+GENESIS: Final = "0" * 64
+#: ``format`` of the checkpoint line :func:`prune` writes first.
+CHECKPOINT_FORMAT: Final = "iomscore.chain-checkpoint/1"
+
+T = TypeVar("T")
+
+
+def line_hash(line: bytes) -> str:
+    """sha256 of one line's bytes, without its newline.
+
+    Examples
+    --------
+    >>> line_hash(b'{"a": 1}\\n') == line_hash(b'{"a": 1}')
+    True
+    """
+    return hashlib.sha256(line.rstrip(b"\n")).hexdigest()
+
+
+def dumps(record: Mapping[str, Any]) -> bytes:
+    """The one way a chained line is written: sorted keys, UTF-8, no newline.
+
+    Examples
+    --------
+    >>> dumps({"b": 1, "a": "é"})
+    b'{"a": "\\xc3\\xa9", "b": 1}'
+    """
+    return json.dumps(record, ensure_ascii=False, sort_keys=True).encode("utf-8")
+
+
+def last_hash(path: str | os.PathLike[str]) -> str:
+    """The hash the next line must carry as ``prev_sha256`` (:data:`GENESIS` for a new file)."""
+    p = Path(path)
+    if not p.exists():
+        return GENESIS
+    last = b""
+    with p.open("rb") as fh:
+        for line in fh:
+            if line.strip():
+                last = line
+    return line_hash(last) if last else GENESIS
+
+
+def append(path: str | os.PathLike[str], make: Callable[[str], T], dump: Callable[[T], bytes]) -> T:
+    """Append one line: ``make(prev_sha256)`` builds the record, ``dump`` gives its bytes.
+
+    Returns the record. The file is locked while the last hash is read and the line written,
+    so two processes appending at once still form one chain.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "log.jsonl"
+    >>> first = append(p, lambda prev: {"n": 1, "prev_sha256": prev}, dumps)
+    >>> second = append(p, lambda prev: {"n": 2, "prev_sha256": prev}, dumps)
+    >>> first["prev_sha256"] == GENESIS, second["prev_sha256"] == line_hash(dumps(first))
+    (True, True)
+    >>> all(json.loads(raw)["prev_sha256"] == expected for _, raw, expected in walk(p))
+    True
+    """
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    with p.open("ab") as fh:
+        _lock(fh)
+        try:
+            record = make(last_hash(p))
+            fh.write(dump(record) + b"\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        finally:
+            _unlock(fh)
+    return record
+
+
+def checkpoint_expects(raw: bytes) -> str | None:
+    """The hash the line after ``raw`` must carry when ``raw`` is a checkpoint, else ``None``."""
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or data.get("format") != CHECKPOINT_FORMAT:
+        return None
+    resumes = data.get("resumes_after")
+    return resumes if isinstance(resumes, str) else line_hash(raw)
+
+
+def walk(path: str | os.PathLike[str], *, checkpoints: bool = False) -> Iterator[tuple[int, bytes, str]]:
+    """Every non-blank line as ``(line number, bytes, the prev_sha256 it must carry)``.
+
+    With ``checkpoints=True`` a checkpoint written by :func:`prune` is accepted as the first
+    line (chained to :data:`GENESIS`); the line after it must carry its ``resumes_after``.
+    """
+    p = Path(path)
+    if not p.exists():
+        return
+    expected = GENESIS
+    first = True
+    with p.open("rb") as fh:
+        for number, raw in enumerate(fh, start=1):
+            if not raw.strip():
+                continue
+            yield number, raw, expected
+            resumes = checkpoint_expects(raw) if checkpoints and first else None
+            expected = resumes if resumes is not None else line_hash(raw)
+            first = False
+
+
+def prune(
+    path: str | os.PathLike[str],
+    lines: Sequence[bytes],
+    drop: Sequence[bool],
+    *,
+    note: Mapping[str, Any],
+) -> dict[str, Any] | None:
+    """Replace ``path`` by a checkpoint and the ``lines`` not dropped; ``None`` if none dropped.
+
+    ``lines`` are the file's verified lines in order (a checkpoint first, if any); only a
+    leading run of lines may be dropped, so what is kept is still one chain. The checkpoint
+    carries the sha256 of every line removed now and by earlier checkpoints, the number
+    removed, the hash the first kept line chains to, and ``note`` (for example the cut-off
+    date and why). The file is written beside the old one and renamed over it.
+    """
+    if len(lines) != len(drop):
+        raise ValueError("lines and drop differ in length")
+    n_drop = 0
+    while n_drop < len(drop) and drop[n_drop]:
+        n_drop += 1
+    if n_drop == 0:
+        return None
+    removed: list[str] = []
+    count = 0
+    for raw in lines[:n_drop]:
+        data = json.loads(raw)
+        if isinstance(data, dict) and data.get("format") == CHECKPOINT_FORMAT:
+            removed.extend(data.get("removed_sha256", []))
+            count += int(data.get("removed", 0))
+        else:
+            removed.append(line_hash(raw))
+            count += 1
+    kept = list(lines[n_drop:])
+    checkpoint: dict[str, Any] = {
+        **note,
+        "format": CHECKPOINT_FORMAT,
+        "removed": count,
+        "removed_sha256": removed,
+        "resumes_after": line_hash(lines[n_drop - 1]) if kept else None,
+        "prev_sha256": GENESIS,
+    }
+    p = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", dir=p.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(dumps(checkpoint) + b"\n")
+            for raw in kept:
+                fh.write(raw.rstrip(b"\n") + b"\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, p)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return checkpoint
+
+
+def _lock(fh: IO[bytes]) -> None:
+    try:
+        import fcntl
+
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+    except (ImportError, OSError):  # pragma: no cover - not POSIX
+        pass
+
+
+def _unlock(fh: IO[bytes]) -> None:
+    try:
+        import fcntl
+
+        fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+    except (ImportError, OSError):  # pragma: no cover - not POSIX
+        pass
