@@ -31,6 +31,21 @@ person; the shapes are set to be plausible against published figures:
   census mix with Black and Mixed groups somewhat over-represented as in the criminal justice
   system, and a few percent "not recorded"; sex about 85% male.
 
+**Outcomes** (:func:`generate_outcomes`, ``iomscore synth --outcomes``) are drawn from a stated
+generating model, so a learner can be checked against it. The two-year probability of a proven
+reoffence is ``expit(eta)`` with (:data:`OUTCOME_MODEL`; values not recorded count as 0, age as
+30)::
+
+    eta = -2.0 + 0.35 * min(offences_12m_at_risk, 8) + 0.06 * min(offences_36m_at_risk, 20)
+          - 0.04 * (age_at_assessment - 30) - 0.03 * min(offence_free_months_at_risk, 36)
+          + 0.45 * need_drugs_alcohol + 0.30 * need_accommodation
+
+A person reoffends within two years with that probability, on a day drawn as ``1 + 729 * U**1.5``
+(``U`` uniform, so earlier days are likelier); 15% of people are followed for only 180-729 days
+(uniform), and an event after the end of follow-up is not seen. ``reoffended_1y`` and
+``reoffended_2y`` are 1 or 0, and empty when the person was not followed long enough to know (not
+at risk for the whole window and no event seen in it).
+
 ``bad_fraction`` adds deliberately invalid referrals (rule violations in :func:`generate`;
 malformed text in :func:`write_csv`), only when asked, for tests and demos of rejects.
 
@@ -57,7 +72,16 @@ from .schema._table import ReferralTable
 from .schema._taxonomy import offence_taxonomy
 from .schema._vocabulary import DISPOSALS, PATHWAYS
 
-__all__ = ["default_paths", "generate", "write_csv", "write_jsonl"]
+__all__ = [
+    "OUTCOME_MODEL",
+    "default_paths",
+    "generate",
+    "generate_outcomes",
+    "outcome_probability",
+    "write_csv",
+    "write_jsonl",
+    "write_outcomes_csv",
+]
 
 _ASSESS_FROM: Final = date_to_day(__import__("datetime").date(2024, 1, 1))
 _ASSESS_DAYS: Final = 731
@@ -94,6 +118,26 @@ _ETHNICITY: Final = (("White", 0.75), ("Black", 0.075), ("Asian", 0.08), ("Mixed
                      (None, 0.03))
 _RELIGION: Final = (("No religion", 0.40), ("Christian", 0.33), ("Muslim", 0.10), ("Other", 0.05), (None, 0.12))
 _DISABILITY: Final = (("Yes", 0.28), ("No", 0.62), (None, 0.10))
+
+
+#: The generating model of :func:`generate_outcomes`: intercept, then (feature, cap, centre,
+#: coefficient) terms of the two-year log-odds (see the module docstring).
+OUTCOME_MODEL: Final = {
+    "intercept": -2.0,
+    "terms": (
+        ("offences_12m_at_risk", 8.0, 0.0, 0.35),
+        ("offences_36m_at_risk", 20.0, 0.0, 0.06),
+        ("age_at_assessment", None, 30.0, -0.04),
+        ("offence_free_months_at_risk", 36.0, 0.0, -0.03),
+        ("need_drugs_alcohol", None, 0.0, 0.45),
+        ("need_accommodation", None, 0.0, 0.30),
+    ),
+}
+_CENSORED_SHARE: Final = 0.15
+#: Columns of the outcomes table, in order.
+OUTCOME_COLUMNS: Final = (
+    "person_id", "assessment_date", "follow_up_end", "reoffence_date", "reoffended_1y", "reoffended_2y",
+)
 
 
 def _choice(rng: np.random.Generator, options: tuple, size: int) -> np.ndarray:
@@ -383,3 +427,99 @@ def write_csv(
     _write_table(referrals, ref)
     _write_table(sanctions, san)
     _write_table(custody, cus)
+
+
+def outcome_probability(table: ReferralTable) -> np.ndarray:
+    """Two-year reoffending probability of every referral under :data:`OUTCOME_MODEL`.
+
+    Examples
+    --------
+    >>> from iomscore import synth
+    >>> p = synth.outcome_probability(synth.generate(200, seed=1))
+    >>> bool(((p > 0) & (p < 1)).all())
+    True
+    """
+    from scipy.special import expit
+
+    from .features._engine import FeatureFrame
+
+    frame = FeatureFrame(table.batch)
+    eta = np.full(table.n, float(OUTCOME_MODEL["intercept"]))  # type: ignore[arg-type]
+    for name, cap, centre, coef in OUTCOME_MODEL["terms"]:  # type: ignore[attr-defined]
+        x = np.asarray(frame[name], dtype=np.float64)
+        x = np.where(np.isnan(x), centre if name == "age_at_assessment" else 0.0, x)
+        if cap is not None:
+            x = np.minimum(x, cap)
+        eta += coef * (x - centre)
+    return np.asarray(expit(eta))
+
+
+def generate_outcomes(table: ReferralTable, seed: int = 0) -> dict[str, np.ndarray]:
+    """Draw seeded reoffending outcomes for ``table`` from :data:`OUTCOME_MODEL`.
+
+    Parameters
+    ----------
+    table : ReferralTable
+        Referrals (for example from :func:`generate`).
+    seed : int
+        Seed; the same table and seed give the same outcomes.
+
+    Returns
+    -------
+    dict of str to ndarray
+        The columns of :data:`OUTCOME_COLUMNS`: dates as ``YYYY-MM-DD`` text (``""`` for no
+        reoffence seen), ``reoffended_1y``/``reoffended_2y`` as 1.0, 0.0 or NaN (not followed
+        long enough to know).
+
+    Examples
+    --------
+    >>> from iomscore import synth
+    >>> table = synth.generate(500, seed=3)
+    >>> out = synth.generate_outcomes(table, seed=3)
+    >>> sorted(set(out["reoffended_2y"][~np.isnan(out["reoffended_2y"])].tolist()))
+    [0.0, 1.0]
+    """
+    from .schema._batch import day_to_date
+
+    n = table.n
+    rng = np.random.default_rng([seed, 7])
+    p = outcome_probability(table)
+    event = rng.random(n) < p
+    day = 1 + np.floor(729 * rng.random(n) ** 1.5).astype(np.int64)
+    censored = rng.random(n) < _CENSORED_SHARE
+    followed = np.where(censored, rng.integers(180, 730, n), 730)
+    seen = event & (day <= followed)
+    assess = table.batch.assessment_day.astype(np.int64)
+    valid = assess != MISSING_DAY
+
+    def text(days: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        out = np.full(n, "", dtype=object)
+        uniq, inv = np.unique(days[mask], return_inverse=True)
+        out[mask] = np.asarray([day_to_date(int(d)).isoformat() for d in uniq], dtype=object)[inv.ravel()]  # type: ignore[union-attr]
+        return out
+
+    def window(end: int) -> np.ndarray:
+        y = np.where(seen & (day <= end), 1.0, np.where(followed >= end, 0.0, np.nan))
+        return np.where(valid, y, np.nan)
+
+    return {
+        "person_id": np.asarray(table.batch.person_id, dtype=object),
+        "assessment_date": text(assess, valid),
+        "follow_up_end": text(assess + followed, valid),
+        "reoffence_date": text(assess + day, valid & seen),
+        "reoffended_1y": window(365),
+        "reoffended_2y": window(730),
+    }
+
+
+def write_outcomes_csv(outcomes: dict[str, np.ndarray], path: str | os.PathLike[str]) -> None:
+    """Write the outcomes of :func:`generate_outcomes` as CSV (empty cells for not known)."""
+    from .io._write import _write_table
+
+    cols: dict[str, np.ndarray] = {}
+    for name in OUTCOME_COLUMNS:
+        col = outcomes[name]
+        if col.dtype.kind == "f":
+            col = np.where(np.isnan(col), "", np.where(col > 0, "1", "0")).astype(object)
+        cols[name] = col
+    _write_table(path, cols)

@@ -25,6 +25,9 @@ def run(args: argparse.Namespace) -> int:
         ref, san, cus = synth.default_paths(args.output)
         synth.write_csv(table, ref, san, cus, bad_fraction=args.bad_fraction, seed=args.seed)
         sys.stderr.write(f"wrote {table.n} referrals to {ref} (sanctions: {san}, custody: {cus})\n")
+    if getattr(args, "outcomes", None):
+        synth.write_outcomes_csv(synth.generate_outcomes(table, args.seed), args.outcomes)
+        sys.stderr.write(f"wrote outcomes of {table.n} referrals to {args.outcomes} (generating model: iomscore.synth)\n")
     return EXIT_OK
 
 
@@ -37,4 +40,7 @@ def register(sub: Any) -> None:
                    help="OUTPUT.jsonl, or OUTPUT.csv (+ OUTPUT-sanctions.csv, OUTPUT-custody.csv)")
     p.add_argument("--format", choices=("csv", "jsonl"), help="override the output suffix")
     p.add_argument("--bad-fraction", type=float, default=0.0, help="share of deliberately invalid rows")
+    p.add_argument("--outcomes", metavar="OUTCOMES.csv",
+                   help="also write seeded reoffending outcomes drawn from the documented generating model "
+                   "(iomscore.synth.OUTCOME_MODEL)")
     p.set_defaults(func=run)

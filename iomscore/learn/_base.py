@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
@@ -413,6 +413,7 @@ def build_spec(
     bands: Sequence[tuple[str, int | None, int | None, str]] | None,
     intercept_reason: str,
     rationale: str,
+    feature_labels: Mapping[str, str] | None = None,
 ) -> PointsSpec:
     """Assemble a validated :class:`PointsSpec` from points tables (no sha256 recorded yet)."""
     if not re.fullmatch(r"[a-z0-9][a-z0-9_.-]*", name):
@@ -420,7 +421,7 @@ def build_spec(
     used: set[str] = set()
     factors: list[Factor] = []
     for t in tables:
-        label = t.feature
+        label = (feature_labels or {}).get(t.feature, t.feature)
         bins: list[Bin] = []
         if t.kind == "numeric":
             edges: list[Any] = [None] + [_fmt(v) for v in t.thresholds] + [None]

@@ -40,7 +40,7 @@ import io
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 import joblib
 import numpy as np
@@ -51,6 +51,11 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import _is_dataframe, check_binary_target, fit_logit_1d
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from ..scoring._result import ModelIdentity, ScoreBatch
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +71,23 @@ ERR_HASH_MISMATCH: Final = (
 ERR_NOT_SCORER: Final = "{path} holds a {type}, not an EstimatorScorer"
 ERR_CALIBRATION: Final = "calibration must be 'sigmoid', 'isotonic' or None; got {value!r}"
 ERR_NO_PROBA: Final = "{name} has neither decision_function nor predict_proba"
+ERR_NOT_FEATURES: Final = (
+    "EstimatorScorer {name!r} was fitted on columns {columns}, which are not iomscore features; to "
+    "score referrals, fit it on iomscore features (iomscore.learn.feature_table)"
+)
+ERR_SEX_NOT_ASKED: Final = (
+    "EstimatorScorer {name!r} was fitted on 'sex'; a scorer reads sex only when asked: pass allow_sex=True"
+)
+ERR_NO_NAMES: Final = (
+    "EstimatorScorer {name!r} was fitted on an array without column names; fit it on a DataFrame whose "
+    "columns are iomscore feature names to use it as a scorer"
+)
+#: Reason of the starting point of an estimator's breakdown.
+BASELINE_REASON: Final = "Starting point: the model's estimate for a typical person (medians of the training data)"
+#: Warning on a row scored with a typical value in place of a value not recorded.
+IMPUTED_WARNING: Final = "not recorded (scored as the typical value of the training data): {labels}"
+#: Bands of an estimator's probability, in percent.
+ESTIMATOR_BANDS: Final = ((0.0, "lower"), (50.0, "higher"))
 
 _EPS: Final = 1e-12
 
@@ -128,6 +150,13 @@ class EstimatorScorer(ClassifierMixin, BaseEstimator):
         Feature orders for the ``"permutation"`` explanation.
     random_state : int, default=0
         Seed of the folds and of the permutations.
+    name, version : str
+        Identity as an :class:`iomscore.Scorer` (with the sha256 of the saved model).
+    allow_sex : bool, default=False
+        Whether the scorer may read the ``sex`` feature. As a scorer, the model must be fitted
+        on a DataFrame whose columns are iomscore feature names (:data:`iomscore.features.FEATURES`;
+        protected characteristics and serious-harm fields are not features); ``sex`` is one only
+        when asked.
 
     Attributes
     ----------
@@ -160,8 +189,14 @@ class EstimatorScorer(ClassifierMixin, BaseEstimator):
         prefit: bool = False,
         n_permutations: int = 16,
         random_state: int = 0,
+        name: str = "estimator",
+        version: str = "1.0.0",
+        allow_sex: bool = False,
     ) -> None:
         self.estimator = estimator
+        self.name = name
+        self.version = version
+        self.allow_sex = allow_sex
         self.calibration = calibration
         self.cv = cv
         self.prefit = prefit
@@ -374,16 +409,164 @@ class EstimatorScorer(ClassifierMixin, BaseEstimator):
                 prev = cur
         return base, contrib
 
+    # -- the iomscore.Scorer protocol ------------------------------------------------------
+    @property
+    def features(self) -> tuple[str, ...]:
+        """The iomscore features the fitted model reads, in its column order.
+
+        Raises
+        ------
+        ValueError
+            The model was fitted on columns that are not iomscore features, or on ``sex``
+            without ``allow_sex=True``.
+        """
+        from ..features._engine import FEATURES
+
+        check_is_fitted(self, "estimator_")
+        names = getattr(self, "feature_names_in_", None)
+        if names is None:
+            raise ValueError(ERR_NO_NAMES.format(name=self.name))
+        out = tuple(str(c) for c in names)
+        unknown = [c for c in out if c not in FEATURES]
+        if unknown:
+            raise ValueError(ERR_NOT_FEATURES.format(name=self.name, columns=unknown))
+        if "sex" in out and not self.allow_sex:
+            raise ValueError(ERR_SEX_NOT_ASKED.format(name=self.name))
+        return out
+
+    @property
+    def monotone(self) -> Mapping[str, str]:
+        """Monotone constraints of the wrapped model (``monotonic_cst``), by feature."""
+        cst = getattr(self.estimator_, "monotonic_cst", None)
+        names = self.features
+        if cst is None:
+            return {}
+        items = cst.items() if isinstance(cst, dict) else zip(names, list(cst))
+        words = {1: "increasing", -1: "decreasing"}
+        return {str(k): words[int(v)] for k, v in items if int(v) in words and str(k) in names}
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(super().__getstate__())
+        state.pop("_sha256", None)  # the digest of the saved bytes is not part of them
+        return state
+
+    def _model_bytes(self) -> bytes:
+        buf = io.BytesIO()
+        joblib.dump(self, buf)
+        return buf.getvalue()
+
+    @property
+    def sha256(self) -> str:
+        """sha256 of the model as :meth:`save` writes it (or as it was loaded)."""
+        check_is_fitted(self, "estimator_")
+        digest = getattr(self, "_sha256", None)
+        if digest is None:
+            digest = hashlib.sha256(self._model_bytes()).hexdigest()
+            self._sha256 = digest
+        return str(digest)
+
+    @property
+    def identity(self) -> ModelIdentity:
+        """Name, version and the sha256 of the saved model (kind ``"estimator"``)."""
+        from ..scoring._result import ModelIdentity
+
+        return ModelIdentity(name=self.name, version=self.version, sha256=self.sha256, kind="estimator")
+
+    def score_features(self, features: Mapping[str, np.ndarray]) -> ScoreBatch:
+        """Score feature arrays: the probability in percent, split additively by feature.
+
+        The breakdown starts from the model's probability for the reference person (medians
+        of the training data; the baseline part) and splits the difference to each person's
+        probability in proportion to the additive explanation of :meth:`explain`, so the
+        parts add up to the score (percentage points). A value not recorded is scored as the
+        reference person's value when the wrapped model does not accept missing values, with
+        a warning naming it.
+
+        Parameters
+        ----------
+        features : mapping of str to ndarray
+            At least :attr:`features`, arrays of equal length.
+
+        Returns
+        -------
+        ScoreBatch
+        """
+        import pandas as pd
+        from sklearn.utils import get_tags
+
+        from ..features._engine import FEATURES
+        from ..scoring._result import ScoreBatch, empty_warnings, render_unique
+
+        names = self.features
+        mat = np.column_stack([np.asarray(features[f], dtype=np.float64) for f in names]) if names else np.zeros((0, 0))
+        n = mat.shape[0]
+        missing = np.isnan(mat)
+        allow_nan = bool(get_tags(self.estimator_).input_tags.allow_nan)
+        ref = np.asarray(self.reference_, dtype=np.float64)
+        if not allow_nan:
+            mat = np.where(missing, ref[None, :], mat)
+        X = pd.DataFrame(mat, columns=list(names))
+        p = self.predict_proba(X)[:, 1] if n else np.zeros(0)
+        p_ref = float(self.predict_proba(pd.DataFrame(ref[None, :], columns=list(names)))[0, 1])
+        c = self.explain(X).contributions if n else np.zeros((0, len(names)))
+        total_c = c.sum(axis=1)
+        gap = 100.0 * p - 100.0 * p_ref
+        tiny = np.abs(total_c) < 1e-9
+        share = np.where(tiny[:, None], 1.0 / max(1, len(names)), c / np.where(tiny, 1.0, total_c)[:, None])
+        parts = share * gap[:, None]
+        values = np.column_stack([np.full(n, 100.0 * p_ref), parts])
+        labels = tuple(_label(f) for f in names)
+        reasons = [np.full(n, BASELINE_REASON, dtype=object)]
+        for k, f in enumerate(names):
+            raw = np.asarray(features[f], dtype=np.float64)
+            key_v = np.nan_to_num(np.round(raw * 100), nan=-1.0)
+            key_c = np.round(parts[:, k] * 10)
+            _, keys = np.unique(np.column_stack([key_v, key_c]), axis=0, return_inverse=True)
+            unit = FEATURES[f].unit
+
+            def render(r: int, k: int = k, raw: np.ndarray = raw, label: str = labels[k], unit: str = unit) -> str:
+                from ..scoring._points import _format_value
+
+                return f"{label}: {_format_value(raw[r])} {unit} ({parts[r, k]:+.1f} percentage points)"
+
+            reasons.append(render_unique(keys.ravel(), render))
+        cuts = np.asarray([b[0] for b in ESTIMATOR_BANDS[1:]], dtype=np.float64)
+        band_names = np.asarray([b[1] for b in ESTIMATOR_BANDS], dtype=object)
+        warnings = empty_warnings(n)
+        if not allow_nan and missing.any():
+            weights = np.int64(1) << np.arange(missing.shape[1], dtype=np.int64)
+            keys_m = missing.astype(np.int64) @ weights
+            rows = np.flatnonzero(keys_m)
+            uniq, inv = np.unique(keys_m[rows], return_inverse=True)
+            texts = np.empty(len(uniq), dtype=object)
+            for i, key in enumerate(uniq.tolist()):
+                which = [labels[j].lower() for j in range(len(names)) if key >> j & 1]
+                texts[i] = (IMPUTED_WARNING.format(labels=", ".join(which)),)
+            warnings[rows] = texts[inv.ravel()]
+        return ScoreBatch(
+            score=100.0 * p,
+            band=band_names[np.searchsorted(cuts, 100.0 * p, side="right")],
+            probabilities={"p": p},
+            part_names=("baseline", *names),
+            part_labels=("Starting point", *labels),
+            part_values=values,
+            part_reasons=tuple(reasons),
+            model=self.identity,
+            unit="percentage points",
+            baseline_part="baseline",
+            warnings=warnings,
+            error=None,
+        )
+
     # -- persistence -----------------------------------------------------------------------
     def save(self, path: str | Path) -> str:
         """Write the fitted scorer with joblib; return the file's sha256 (record it somewhere
         you trust: it is needed to load the file again)."""
         check_is_fitted(self, "estimator_")
-        buf = io.BytesIO()
-        joblib.dump(self, buf)
-        data = buf.getvalue()
+        data = self._model_bytes()
         Path(path).write_bytes(data)
-        return hashlib.sha256(data).hexdigest()
+        self._sha256 = hashlib.sha256(data).hexdigest()
+        return self._sha256
 
     @classmethod
     def load(cls, path: str | Path, *, trusted: bool = False, sha256: str | None = None) -> EstimatorScorer:
@@ -413,4 +596,11 @@ class EstimatorScorer(ClassifierMixin, BaseEstimator):
         obj = joblib.load(io.BytesIO(data))
         if not isinstance(obj, cls):
             raise TypeError(ERR_NOT_SCORER.format(path=path, type=type(obj).__name__))
+        obj._sha256 = actual
         return obj
+
+
+def _label(feature: str) -> str:
+    """A feature name as a label: ``offences_12m_at_risk`` -> ``Offences 12m at risk``."""
+    text = feature.replace("_", " ")
+    return text[:1].upper() + text[1:]

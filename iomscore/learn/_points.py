@@ -350,12 +350,13 @@ class PointsClassifier(PointsModelMixin, ClassifierMixin, BaseEstimator):
     Parameters
     ----------
     max_items : int, default=8
-        Most point items. What an item is depends on ``item``: with ``"condition"`` (default) an
-        item is one yes/no condition with non-zero points (a *step*: one threshold of a numeric
-        feature or one category), and several items on one feature form that feature's bins;
-        with ``"feature"`` an item is one feature with non-zero points, i.e. one factor row of
-        the exported table, scored by an integer step function (monotone where ``monotone``
-        says so) with up to ``max_steps`` steps shared among all items.
+        Most point items. What an item is depends on ``item``: with ``"feature"`` (default, the
+        readable table) an item is one feature with non-zero points, i.e. one factor of the
+        exported table, scored by an integer step function (monotone where ``monotone`` says
+        so) with up to ``max_steps`` steps shared among all items; with ``"condition"`` an item
+        is one yes/no condition with non-zero points (a *step*: one threshold of a numeric
+        feature or one category), and several items on one feature form that feature's bins.
+        The default, ``PointsClassifier()``, is a table of at most 8 factors and 16 steps.
     points_range : tuple of int, default=(-5, 5)
         Smallest and largest points an item may carry (``low <= 0 <= high``).
     monotone : dict or None, default=None
@@ -373,7 +374,7 @@ class PointsClassifier(PointsModelMixin, ClassifierMixin, BaseEstimator):
     beam_width : int, default=8
         Supports kept at each step of the beam search; also the number of candidates tried per
         support.
-    item : {"condition", "feature"}, default="condition"
+    item : {"feature", "condition"}, default="feature"
         What ``max_items`` counts (see there). ``"feature"`` learns a small step function per
         feature: smooth predictors such as age and prior offences need several steps, which the
         ``"condition"`` reading charges one item each.
@@ -452,7 +453,7 @@ class PointsClassifier(PointsModelMixin, ClassifierMixin, BaseEstimator):
         max_thresholds: int = 24,
         min_support: float = 0.01,
         beam_width: int = 8,
-        item: str = "condition",
+        item: str = "feature",
         max_steps: int | None = None,
     ) -> None:
         self.max_items = max_items
@@ -618,6 +619,7 @@ class PointsClassifier(PointsModelMixin, ClassifierMixin, BaseEstimator):
         probability_key: str = "p",
         provenance: dict[str, Any] | None = None,
         bands: Sequence[tuple[str, int | None, int | None, str]] | None = None,
+        feature_labels: dict[str, str] | None = None,
     ) -> PointsSpec:
         """The fitted table as an ``iomscore.points/1`` spec (without a recorded sha256).
 
@@ -637,6 +639,9 @@ class PointsClassifier(PointsModelMixin, ClassifierMixin, BaseEstimator):
             items recorded automatically.
         bands : list of (name, lower, upper, description), optional
             Bands of the total; default: total <= 0 "lower", total > 0 "higher".
+        feature_labels : dict of str to str, optional
+            Label of each feature's factor (default: the column name), as the table and the
+            reasons print it.
 
         Returns
         -------
@@ -673,6 +678,7 @@ class PointsClassifier(PointsModelMixin, ClassifierMixin, BaseEstimator):
             provenance=prov,
             bands=bands,
             intercept_reason="Base points (a total above 0 means the outcome is more likely than not)",
+            feature_labels=feature_labels,
             rationale="Learned from outcomes by iomscore.learn.PointsClassifier",
         )
 

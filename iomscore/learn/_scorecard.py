@@ -332,6 +332,7 @@ class Scorecard(PointsModelMixin, ClassifierMixin, BaseEstimator):
         probability_key: str = "p",
         provenance: dict[str, Any] | None = None,
         bands: Sequence[tuple[str, int | None, int | None, str]] | None = None,
+        feature_labels: dict[str, str] | None = None,
     ) -> PointsSpec:
         """The scorecard as an ``iomscore.points/1`` spec; see :meth:`PointsClassifier.to_spec`."""
         check_is_fitted(self, "tables_")
@@ -350,6 +351,7 @@ class Scorecard(PointsModelMixin, ClassifierMixin, BaseEstimator):
             name=name, version=version, title=title, description=description, outcome=outcome,
             probability_key=probability_key, provenance=prov, bands=bands,
             intercept_reason="Base points (a total above 0 means the outcome is more likely than not)",
+            feature_labels=feature_labels,
             rationale=f"Monotone bins, logistic regression on weights of evidence, {self.pdo:g} points double the odds",
         )
 

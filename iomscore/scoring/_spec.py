@@ -270,6 +270,117 @@ class PointsSpec(HashedDocument):
         """Feature names the spec reads, in factor order, without repeats."""
         return tuple(dict.fromkeys(f.feature for f in self.factors))
 
+    def table_rows(self) -> list[tuple[str, str, int]]:
+        """``(factor label, bin, points)`` rows of the points table, as a person reads them.
+
+        Numeric bins read ``below 3``, ``3 to below 6``, ``6 or more`` (``3`` for a one-value
+        bin of integers); categories with the same points are one row (``a, b``); a factor
+        whose missing points differ from every bin, or that has any, gets a ``not recorded``
+        row. The label of a factor is on its first row only.
+        """
+        rows: list[tuple[str, str, int]] = []
+        for f in self.factors:
+            out: list[tuple[str, int]] = []
+            if f.is_categorical:
+                groups: dict[int, list[str]] = {}
+                for b in f.bins:
+                    groups.setdefault(b.points, []).append(str(b.equals))
+                seen: set[int] = set()
+                for b in f.bins:
+                    if b.points not in seen:
+                        seen.add(b.points)
+                        out.append((", ".join(groups[b.points]), b.points))
+            else:
+                for b in f.bins:
+                    out.append((_bin_text(b.lower, b.upper), b.points))
+            out.append(("not recorded", f.missing_points))
+            for i, (text, pts) in enumerate(out):
+                rows.append((f.label if i == 0 else "", text, pts))
+        return rows
+
+    def _probability_rows(self) -> list[tuple[int, str]]:
+        if self.probability is None:
+            return []
+        lo, hi = self.min_total, self.max_total
+        return [
+            (t, f"{100 * p:.1f}%")
+            for t, p in zip(self.probability.totals, self.probability.probabilities)
+            if lo <= t <= hi
+        ]
+
+    def _heading(self) -> tuple[str, list[str]]:
+        lines = [f"{self.name} {self.version}" + (f" (sha256 {self.sha256})" if self.sha256 else "")]
+        if self.description:
+            lines.append(self.description)
+        lines.append(f"Base points: {self.intercept} ({self.intercept_reason}); higher total = higher priority.")
+        if self.probability is not None:
+            lines.append(f"Probability of: {self.probability.outcome}")
+        return self.title, lines
+
+    def to_markdown(self) -> str:
+        """The spec as Markdown: the points table, the bands and the probability for each total.
+
+        Examples
+        --------
+        >>> import iomscore
+        >>> text = iomscore.get_scorer("iom-priority").spec.to_markdown()
+        >>> text.startswith("# ") and "| Factor | Value | Points |" in text
+        True
+        """
+        title, lines = self._heading()
+        out = [f"# {title}", "", *[f"{line}  " for line in lines], "", "| Factor | Value | Points |", "|---|---|---:|"]
+        out += [f"| {_md(a)} | {_md(b)} | {p:+d} |" for a, b, p in self.table_rows()]
+        out += ["", "| Band | Total |", "|---|---|"]
+        out += [f"| {_md(b.name)} | {_bin_text(b.lower, b.upper)} |" for b in self.bands]
+        prob = self._probability_rows()
+        if prob:
+            out += ["", "| Total | Probability |", "|---:|---:|"] + [f"| {t} | {p} |" for t, p in prob]
+        return "\n".join(out) + "\n"
+
+    def to_text(self) -> str:
+        """The spec as plain text columns (what ``iomscore spec show`` prints by default)."""
+        title, lines = self._heading()
+        rows = self.table_rows()
+        w1 = max([len("Factor")] + [len(a) for a, _, _ in rows])
+        w2 = max([len("Value")] + [len(b) for _, b, _ in rows])
+        out = [title, *lines, "", f"{'Factor':<{w1}}  {'Value':<{w2}}  Points"]
+        out += [f"{a:<{w1}}  {b:<{w2}}  {p:+6d}" for a, b, p in rows]
+        out += ["", "Bands: " + "; ".join(f"{b.name} {_bin_text(b.lower, b.upper)}" for b in self.bands)]
+        prob = self._probability_rows()
+        if prob:
+            out += ["", "Total  Probability"] + [f"{t:>5}  {p:>11}" for t, p in prob]
+        return "\n".join(out) + "\n"
+
+    def to_html(self) -> str:
+        """The spec as a standalone HTML page with the same tables as :meth:`to_markdown`.
+
+        Examples
+        --------
+        >>> import iomscore
+        >>> "<table" in iomscore.get_scorer("iom-priority").spec.to_html()
+        True
+        """
+        from html import escape
+
+        title, lines = self._heading()
+        css = ("body{font-family:sans-serif;max-width:50em;margin:2em auto}table{border-collapse:collapse;"
+               "margin:1em 0}td,th{border:1px solid #999;padding:.2em .6em;text-align:left}td.n{text-align:right}")
+        out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">', f"<title>{escape(title)}</title>",
+               f"<style>{css}</style></head><body>", f"<h1>{escape(title)}</h1>"]
+        out += [f"<p>{escape(line)}</p>" for line in lines]
+        out.append("<table><thead><tr><th>Factor</th><th>Value</th><th>Points</th></tr></thead><tbody>")
+        out += [f'<tr><td>{escape(a)}</td><td>{escape(b)}</td><td class="n">{p:+d}</td></tr>' for a, b, p in self.table_rows()]
+        out.append("</tbody></table><table><thead><tr><th>Band</th><th>Total</th></tr></thead><tbody>")
+        out += [f"<tr><td>{escape(b.name)}</td><td>{escape(_bin_text(b.lower, b.upper))}</td></tr>" for b in self.bands]
+        out.append("</tbody></table>")
+        prob = self._probability_rows()
+        if prob:
+            out.append("<table><thead><tr><th>Total</th><th>Probability</th></tr></thead><tbody>")
+            out += [f'<tr><td class="n">{t}</td><td class="n">{p}</td></tr>' for t, p in prob]
+            out.append("</tbody></table>")
+        out.append("</body></html>")
+        return "\n".join(out) + "\n"
+
     @property
     def min_total(self) -> int:
         return self.intercept + sum(f.min_points for f in self.factors)
@@ -277,6 +388,27 @@ class PointsSpec(HashedDocument):
     @property
     def max_total(self) -> int:
         return self.intercept + sum(f.max_points for f in self.factors)
+
+
+def _num_text(v: Number) -> str:
+    return str(int(v)) if float(v).is_integer() else f"{float(v):g}"
+
+
+def _bin_text(lower: Number | None, upper: Number | None) -> str:
+    """A half-open interval ``[lower, upper)`` in words."""
+    if lower is None and upper is None:
+        return "any"
+    if lower is None:
+        return f"below {_num_text(upper)}"  # type: ignore[arg-type]
+    if upper is None:
+        return f"{_num_text(lower)} or more"
+    if float(lower).is_integer() and float(upper).is_integer() and upper == lower + 1:
+        return _num_text(lower)
+    return f"{_num_text(lower)} to below {_num_text(upper)}"
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|")
 
 
 def canonical_json(data: Any) -> str:

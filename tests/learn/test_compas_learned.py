@@ -41,12 +41,13 @@ def test_points_classifier_cross_validated(compas) -> None:  # type: ignore[no-u
     res = cross_validate(
         {
             "features": (PointsClassifier(**HEADLINE), NO_SEX),
-            "conditions": (PointsClassifier(max_items=8, monotone=MONOTONE), NO_SEX),
+            "conditions": (PointsClassifier(max_items=8, item="condition", monotone=MONOTONE), NO_SEX),
+            "default": (PointsClassifier(monotone=MONOTONE), NO_SEX),
         },
         compas.X,
         compas.y,
     )
-    feat, cond = res
+    feat, cond, default = res
     # model_size counts steps (len(item_points_)); the feature budget is checked on a full fit
     assert feat.size <= 16 and cond.size <= 8
     # measured 0.734 / 0.2071 and 0.724 / 0.2098 (benchmarks/results/compas_learned.md)
@@ -54,6 +55,11 @@ def test_points_classifier_cross_validated(compas) -> None:  # type: ignore[no-u
     assert cond.auc >= 0.718 and cond.brier <= 0.212 and cond.ece_pooled <= 0.03
     clf = PointsClassifier(**HEADLINE).fit(compas.X[NO_SEX], compas.y)
     assert clf.n_items_ == clf.n_features_used_ <= 8 and clf.n_steps_ <= 16
+    # the readable table is the default: at most 8 factors, 16 steps, and the bar
+    assert default.auc >= 0.733 and default.brier <= 0.208 and default.ece_pooled <= 0.02
+    assert default.size <= 16
+    fitted = PointsClassifier(monotone=MONOTONE).fit(compas.X[NO_SEX], compas.y)
+    assert fitted.item == "feature" and fitted.n_features_used_ <= 8 and fitted.n_steps_ <= 16
 
 
 @pytest.mark.slow

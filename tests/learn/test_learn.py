@@ -109,7 +109,7 @@ def test_round_trip_numpy_input(tmp_path: Path) -> None:
 def test_sparsity_honoured(data: tuple[pd.DataFrame, np.ndarray]) -> None:
     X, y = data
     for k in (1, 2, 3, 5):
-        clf = PointsClassifier(max_items=k, beam_width=4).fit(X, y)
+        clf = PointsClassifier(max_items=k, item="condition", beam_width=4).fit(X, y)
         assert 1 <= len(clf.conditions_) <= k
         assert np.all(clf.item_points_ != 0)
         # items on the spec side: thresholds + non-zero categories
@@ -330,8 +330,15 @@ def test_feature_items_budget_honoured(data: tuple[pd.DataFrame, np.ndarray]) ->
         assert nonzero == clf.n_nonzero_bins_ == spec.provenance["sparsity"]["nonzero_bins"]
         assert spec.provenance["sparsity"]["items"] == clf.n_items_
     # the condition reading counts steps; max_steps can only tighten it
-    clf = PointsClassifier(max_items=4, max_steps=2, beam_width=4).fit(X, y)
+    clf = PointsClassifier(max_items=4, item="condition", max_steps=2, beam_width=4).fit(X, y)
     assert clf.n_items_ == clf.n_steps_ <= 2
+
+
+def test_default_is_the_readable_table(data: tuple[pd.DataFrame, np.ndarray]) -> None:
+    clf = PointsClassifier()
+    assert (clf.item, clf.max_items, clf._budget()) == ("feature", 8, (16, 8))
+    clf.fit(*data)
+    assert clf.n_items_ == clf.n_features_used_ <= 8 and clf.n_steps_ <= 16
 
 
 def test_feature_items_monotone_step_functions() -> None:
