@@ -50,11 +50,34 @@ Two-table CSV (``.csv``), as case-management exports have it
     ``end`` (empty while still in custody).
 
     Only the first three columns of each file are required; unknown columns are ignored with
-    a logged warning. Values are taken as written (no whitespace trimming). Booleans accept
-    ``true``/``false``, ``1``/``0``, ``yes``/``no``. ``row`` in a reject is the spreadsheet
-    row (the header is row 1). A sanction or custody row whose ``person_id`` matches no
-    referral row is rejected on its own (an orphan); a referral with a bad sanction or
-    custody row is rejected as a whole, naming that row.
+    a logged warning. Booleans accept ``true``/``false``, ``1``/``0``, ``yes``/``no``.
+    ``row`` in a reject is the physical line on which the record starts (the header is line
+    1; blank lines count, as in a text editor). A sanction or custody row whose ``person_id``
+    matches no referral row is rejected on its own (an orphan); a referral with a bad
+    sanction or custody row is rejected as a whole, naming that row.
+
+    Malformed CSV is never dropped: the physical lines of each file are counted apart from
+    the parser, and every line is part of one record that is read or rejected. A quote that
+    is opened and not closed (the record would run on over following lines, or a line break
+    would land in a column that is not free text) rejects the line where it starts, naming
+    it, and reading resumes on the next line. Only the protected characteristics and
+    ``occasion_id`` may hold a quoted line break.
+
+Rules for every form
+--------------------
+Whitespace
+    Leading and trailing whitespace is removed from every value, in every form (JSON,
+    CSV and Parquet), as :class:`~iomscore.Referral` does; a value of only whitespace is
+    empty. So ``" P1 "`` and ``"P1"`` are the same person whichever form the list has.
+Encoding
+    UTF-8, with or without a byte-order mark (every command accepts both). A UTF-16 file is
+    refused by name. A byte that is not UTF-8 (a Latin-1 export) rejects only the record
+    holding it, naming the file, line and column (and the field, for CSV).
+JSON
+    Strict: a repeated key in an object, ``NaN``/``Infinity``, a record nested more deeply
+    than Python's parser allows, a date given as a number and a ``true``/``false`` given for
+    a count each reject the record, never the file. Counts and days are at most
+    999,999,999, as in CSV.
 
 Two-table Parquet (``.parquet``)
     The same columns, typed or as text (needs ``pyarrow``).

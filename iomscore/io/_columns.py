@@ -27,7 +27,7 @@ except ImportError:  # pragma: no cover - exercised when pyarrow is absent
     pa = None
     pc = None
 
-__all__ = ["HAVE_ARROW", "counts", "dates", "empty", "encode", "flat", "text", "text_shared", "value_at"]
+__all__ = ["HAVE_ARROW", "counts", "dates", "empty", "encode", "flat", "strip", "text", "text_shared", "value_at"]
 
 HAVE_ARROW: Final = pa is not None
 _DATE_RE: Final = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -75,6 +75,13 @@ def empty(col: Column) -> np.ndarray:
             is_empty = pc.fill_null(is_empty, True)
         return _np(is_empty).astype(bool)
     return np.fromiter((not v for v in col), dtype=bool, count=col.shape[0])
+
+
+def strip(col: Column) -> Column:
+    """The values with leading and trailing whitespace removed (the rule of every reader)."""
+    if is_arrow(col):
+        return pc.utf8_trim_whitespace(col)
+    return np.array([v.strip() for v in col.tolist()], dtype=object)
 
 
 def text(col: Column) -> np.ndarray:

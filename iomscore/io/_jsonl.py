@@ -21,6 +21,7 @@ from ..schema._referral import Referral
 from ..schema._rules import check_batch
 from ..schema._table import ReferralTable
 from ._common import DUPLICATE_PERSON, ReadCounts, ReadResult, Reject
+from ._encoding import bad_byte, decode, raw_bytes
 
 __all__ = ["error_path", "json_records", "parse_record", "read_jsonl"]
 
@@ -61,8 +62,9 @@ class _DuplicateKey(ValueError):
 
 
 def _object_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """``object_pairs_hook`` refusing a repeated key (``json`` would keep the last value)."""
-    obj = dict(pairs)
+    """``object_pairs_hook`` refusing a repeated key (``json`` would keep the last value) and
+    stripping leading and trailing whitespace from text values (the rule of every reader)."""
+    obj = {k: v.strip() if isinstance(v, str) else v for k, v in pairs}
     if len(obj) != len(pairs):
         seen: set[str] = set()
         for key, _ in pairs:
@@ -207,12 +209,15 @@ def read_jsonl(path: str | os.PathLike[str]) -> ReadResult:
     lines: list[int] = []
     rejects: list[Reject] = []
     read = 0
-    with open(path, encoding="utf-8-sig") as f:
-        text = f.read()
+    text = decode(raw_bytes(path))
     for number, line, error in json_records(text):
         read += 1
         if line is None:
             rejects.append(Reject(source, number, "", "", error, number))
+            continue
+        bad = bad_byte(source, line, number)
+        if bad is not None:
+            rejects.append(Reject(source, number, "", "", bad, number))
             continue
         value, key, error = parse_record(line, number)
         if error:

@@ -42,7 +42,7 @@ def _text_columns(path: str | os.PathLike[str]) -> tuple[dict[str, Any], int]:
                 raise MissingColumnsError(_BAD_COLUMN_TYPE.format(path=path, column=name, type=col.type)) from None
             # a column iomscore does not read (ignored with a warning): its type does not matter
             col = pa.nulls(table.num_rows, pa.string())
-        cols[name] = pc.fill_null(col, "")
+        cols[name] = pc.utf8_trim_whitespace(pc.fill_null(col, ""))
     return cols, table.num_rows
 
 

@@ -8,6 +8,7 @@ rules of :func:`iomscore._rules.check_batch`.
 
 from __future__ import annotations
 
+import difflib
 import logging
 import re
 from collections.abc import Callable, Mapping
@@ -55,6 +56,7 @@ __all__ = ["MissingColumnsError", "build_table"]
 logger = logging.getLogger("iomscore.io")
 
 _MISSING_COLUMNS: Final = "{source}: required column(s) missing: {columns}"
+_COLUMN_HINT: Final = " (the header has {found!r}: did you mean {wanted!r}?)"
 _TRUE: Final = ("true", "1", "yes", "y", "t", "on", "True", "TRUE", "Yes", "YES", "Y", "T", "On", "ON")
 _FALSE: Final = ("false", "0", "no", "n", "f", "off", "False", "FALSE", "No", "NO", "N", "F", "Off", "OFF")
 _SANCTION_PATH: Final = re.compile(r"sanctions\[(\d+)\]\.")
@@ -90,7 +92,12 @@ class _Errors:
 def _require(cols: Mapping[str, Any], required: tuple[str, ...], source: str) -> None:
     missing = [c for c in required if c not in cols]
     if missing:
-        raise MissingColumnsError(_MISSING_COLUMNS.format(source=source, columns=", ".join(missing)))
+        hints = ""
+        for c in missing:
+            near = [h for h in cols if h.strip().lower() == c] or difflib.get_close_matches(c, list(cols), 1, 0.8)
+            if near:
+                hints += _COLUMN_HINT.format(found=near[0], wanted=c)
+        raise MissingColumnsError(_MISSING_COLUMNS.format(source=source, columns=", ".join(missing)) + hints)
 
 
 def _bool(col: Any) -> tuple[np.ndarray, np.ndarray]:
