@@ -7,6 +7,7 @@ a record the typed API would refuse, with the same field path and message.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Final
 
 import numpy as np
@@ -130,8 +131,8 @@ def check_batch(batch: ReferralBatch) -> Violations:
              lambda i: _OCCASION_DATES_DIFFER.format(
                  occ=batch.occasion_labels.get(int(batch.occasion[i]), str(batch.occasion[i])))),
             (_several_current(batch, person), "current", lambda i: _SEVERAL_CURRENT),
-            (_unknown_code(batch.ho_code), "offence_code",
-             lambda i: _UNKNOWN_HO_CODE.format(code=_code_text(batch.ho_code[i]))),
+            (_unknown_code(batch._col("ho_code")), "offence_code",
+             lambda i: _UNKNOWN_HO_CODE.format(code=_code_text(batch._col("ho_code")[i]))),
         ]
         for bad, name, message in checks:
             idx = _first_per_person(person, pos, bad)
@@ -183,7 +184,9 @@ def _code_text(code: object) -> str:
     return f"{int(code):05d}"  # type: ignore[call-overload]
 
 
-def _oasys_summary_rules(batch: ReferralBatch, has: np.ndarray) -> list[tuple[np.ndarray, str, object]]:
+def _oasys_summary_rules(
+    batch: ReferralBatch, has: np.ndarray
+) -> list[tuple[np.ndarray, str, Callable[[int], str]]]:
     """Rules on the summary fields the OASys v4 predictors read (as the MoJ service checks them)."""
     b = batch.birth_day
     violent, total = batch.summary_violent, batch.summary_previous.astype(np.int64) + 1
@@ -209,7 +212,7 @@ def _oasys_summary_rules(batch: ReferralBatch, has: np.ndarray) -> list[tuple[np
         (dated & (first_age != first_date_age), "age_at_first_sanction",
          lambda r: _FIRST_AGE_DISAGREES.format(first=first_age[r], day=_d(first[r]), age=first_date_age[r])),
         (has & _unknown_code(batch.summary_ho_code), "current_offence_code",
-         lambda r: _UNKNOWN_HO_CODE.format(code=_code_text(batch.summary_ho_code[r]))),  # type: ignore[index]
+         lambda r: _UNKNOWN_HO_CODE.format(code=_code_text(batch._col("summary_ho_code")[r]))),
     ]
 
 

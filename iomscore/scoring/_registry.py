@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Final
 
 from ._ogrs3 import OGRS3
+from ._ogrs4 import OASYS_STATIC_SCORERS, OASysStaticPredictor
 from ._points import PointsScorer
 from ._protocol import Scorer
 from ._spec import load_spec
@@ -22,6 +23,11 @@ ENTRY_POINT_GROUP: Final = "iomscore.scorers"
 _UNKNOWN_SCORER: Final = "unknown scorer {name!r}: not a built-in ({known}), not an entry point in {group!r}, and not a spec file"
 
 _registered: dict[str, Callable[[], Scorer]] = {}
+#: Built-in scorers that are not points specs: OGRS3 and the OASys v4 static predictors.
+_BUILT_INS: Final[dict[str, Callable[[], Scorer]]] = {
+    "ogrs3": OGRS3,
+    **{name: (lambda name=name: OASysStaticPredictor(name)) for name in OASYS_STATIC_SCORERS},  # type: ignore[misc]
+}
 
 
 def register_scorer(name: str, factory: Callable[[], Scorer]) -> None:
@@ -62,10 +68,10 @@ def available_scorers() -> list[str]:
     Examples
     --------
     >>> import iomscore
-    >>> {"ogrs3", "iom-priority"} <= set(iomscore.available_scorers())
+    >>> {"ogrs3", "ogrs4g", "ogrs4v", "snsv", "iom-priority"} <= set(iomscore.available_scorers())
     True
     """
-    names = {"ogrs3", *_shipped_specs(), *_registered, *_entry_points()}
+    names = {*_BUILT_INS, *_shipped_specs(), *_registered, *_entry_points()}
     return sorted(names)
 
 
@@ -81,8 +87,8 @@ def get_scorer(name_or_path: str | Path | Scorer) -> Scorer:
     if not isinstance(name_or_path, (str, Path)):
         return name_or_path
     key = str(name_or_path)
-    if key == "ogrs3":
-        return OGRS3()
+    if key in _BUILT_INS:
+        return _BUILT_INS[key]()
     if key in _registered:
         return _registered[key]()
     shipped = _shipped_specs()
@@ -97,5 +103,5 @@ def get_scorer(name_or_path: str | Path | Scorer) -> Scorer:
     if path.suffix.lower() in {".json", ".toml"} and path.is_file():
         return PointsScorer(path)
     raise KeyError(
-        _UNKNOWN_SCORER.format(name=key, known=", ".join(sorted({"ogrs3", *shipped})), group=ENTRY_POINT_GROUP)
+        _UNKNOWN_SCORER.format(name=key, known=", ".join(sorted({*_BUILT_INS, *shipped})), group=ENTRY_POINT_GROUP)
     )
