@@ -7,13 +7,13 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ._common import add_input_arguments, file_name, print_rejects, read_input
+from ._common import add_input_arguments, file_name, input_paths, print_rejects, read_input
 
 if TYPE_CHECKING:
     from ..cohort import CohortSelection
     from ..io import ScoreRun
 
-__all__ = ["add_selection_arguments", "current_cohort", "run_selection"]
+__all__ = ["add_selection_arguments", "current_cohort", "run_selection", "selection_inputs"]
 
 
 def current_cohort(value: str | None) -> list[str]:
@@ -32,6 +32,17 @@ def current_cohort(value: str | None) -> list[str]:
     if p.is_file():
         return [line.strip() for line in p.read_text(encoding="utf-8").splitlines() if line.strip()]
     return [v.strip() for v in value.split(",") if v.strip()]
+
+
+def selection_inputs(args: argparse.Namespace) -> list[tuple[str, Path | None]]:
+    """Every file ``select`` or ``panel`` reads (so that no output can overwrite one)."""
+    found: list[tuple[str, Path | None]] = list(input_paths(args, "referrals"))
+    for what, name in [("the policy", "policy"), ("the scorer spec", "scorer"), ("the current cohort", "current_cohort"),
+                       ("the previous selection", "previous"), ("the decision log", "decisions")]:
+        value = getattr(args, name, None)
+        if value and Path(value).is_file():
+            found.append((what, Path(value)))
+    return found
 
 
 def add_selection_arguments(p: argparse.ArgumentParser) -> None:
@@ -62,6 +73,8 @@ def run_selection(args: argparse.Namespace) -> tuple[CohortSelection, ScoreRun]:
         write_rejects(args.rejects, run.rejects)
     selection = select_cohort(result.table, run.scores, args.policy,
                               current_cohort=current_cohort(args.current_cohort), capacity=args.capacity)
+    if run.orphans_line:
+        sys.stderr.write(f"{run.orphans_line}\n")
     sys.stderr.write(f"{run.counts_line}\n")
     return selection, run
 

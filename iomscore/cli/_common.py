@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
@@ -24,9 +25,11 @@ __all__ = [
     "EXIT_OK",
     "CliError",
     "add_input_arguments",
+    "check_outputs",
     "counts_line",
     "err",
     "file_name",
+    "input_paths",
     "print_rejects",
     "read_input",
     "whole_number",
@@ -42,10 +45,14 @@ EXIT_NOTHING_SCORED: Final = 1
 EXIT_ERROR: Final = 2
 
 NO_INPUT: Final = "input file not found: {path}"
+NO_SANCTIONS: Final = ("warning: no sanctions table (give --sanctions, or put %s beside the referrals): "
+                       "everyone is scored on an empty sanction history unless their row has a summary")
 REJECT_LINE: Final = "rejected {person} ({source} row {row}) {field}: {reason}"
 MORE_REJECTS: Final = "... and {count} more rejected rows"
 REJECTS_HINT: Final = " (write them all with --rejects FILE)"
 _SHOWN_REJECTS: Final = 20
+SAME_AS_INPUT: Final = "{option} {path} is {what} of this run: refusing to overwrite it (nothing was written)"
+SAME_OUTPUT: Final = "{option} and {other} both name {path}: give them different files (nothing was written)"
 BAD_WHOLE_NUMBER: Final = "must be a whole number, {least} or more, not {value!r}"
 EMPTY_FILE_NAME: Final = "needs a file name, not an empty string"
 
@@ -106,15 +113,16 @@ def add_input_arguments(p: argparse.ArgumentParser, name: str = "input") -> None
                    help="override the input suffix (json and jsonl are read alike)")
 
 
-def read_input(args: argparse.Namespace, name: str = "input") -> ReadResult:
-    """Read the referral list named on the command line, in whatever form it has.
+def input_paths(args: argparse.Namespace, name: str = "input") -> list[tuple[str, Path]]:
+    """The files a reading command reads: ``(what, path)`` of the referral list and the
+    sanctions and custody tables (given, or found beside the referrals).
 
     Raises
     ------
     CliError
-        When the file does not exist.
+        When the referral list does not exist.
     """
-    from ..io import format_from_suffix, read_referrals, sibling_tables
+    from ..io import format_from_suffix, sibling_tables
 
     path = Path(getattr(args, name))
     if not path.is_file():
@@ -131,7 +139,71 @@ def read_input(args: argparse.Namespace, name: str = "input") -> ReadResult:
         if custody is None and found_c is not None:
             logger.info("using custody table %s", found_c)
             custody = found_c
-    return read_referrals(path, sanctions, custody, format=fmt)
+    out = [("the referral list", path)]
+    if sanctions is not None:
+        out.append(("the sanctions table", sanctions))
+    if custody is not None:
+        out.append(("the custody table", custody))
+    return out
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        if a.exists() and b.exists():
+            return os.path.samefile(a, b)
+    except OSError:
+        pass
+    return os.path.normcase(a.resolve()) == os.path.normcase(b.resolve())
+
+
+def check_outputs(inputs: Sequence[tuple[str, str | os.PathLike[str] | None]],
+                  outputs: Sequence[tuple[str, str | os.PathLike[str] | None]]) -> None:
+    """Refuse, before anything is read or written, an output that is an input or another output.
+
+    ``inputs`` are ``(what, path)`` (``"the referral list"``), ``outputs`` ``(option, path)``
+    (``"-o"``); ``None`` paths are skipped.
+
+    Raises
+    ------
+    CliError
+        Naming the option and the file.
+
+    Examples
+    --------
+    >>> check_outputs([("the referral list", "r.csv")], [("-o", "scores.csv")])
+    >>> check_outputs([("the referral list", "r.csv")], [("-o", "./r.csv")])
+    Traceback (most recent call last):
+    iomscore.cli._common.CliError: -o r.csv is the referral list of this run: refusing to overwrite it (nothing was written)
+    """
+    ins = [(what, Path(p)) for what, p in inputs if p is not None]
+    outs = [(option, Path(p)) for option, p in outputs if p is not None]
+    for i, (option, out) in enumerate(outs):
+        for what, path in ins:
+            if _same_file(out, path):
+                raise CliError(SAME_AS_INPUT.format(option=option, path=out, what=what))
+        for other, prev in outs[:i]:
+            if _same_file(out, prev):
+                raise CliError(SAME_OUTPUT.format(option=other, other=option, path=out))
+
+
+def read_input(args: argparse.Namespace, name: str = "input") -> ReadResult:
+    """Read the referral list named on the command line, in whatever form it has.
+
+    Raises
+    ------
+    CliError
+        When the file does not exist.
+    """
+    from ..io import format_from_suffix, read_referrals
+
+    paths = {what: p for what, p in input_paths(args, name)}
+    fmt = getattr(args, "input_format", None)
+    fmt = "jsonl" if fmt == "json" else fmt
+    referrals = paths["the referral list"]
+    result = read_referrals(referrals, paths.get("the sanctions table"), paths.get("the custody table"), format=fmt)
+    if "the sanctions table" not in paths and (fmt or format_from_suffix(referrals, default="")) in ("csv", "parquet"):
+        logger.warning(NO_SANCTIONS, referrals.with_name(f"{referrals.stem}-sanctions{referrals.suffix}"))
+    return result
 
 
 def print_rejects(rejects: list[Reject], limit: int = _SHOWN_REJECTS, *, more_hint: bool = True) -> None:

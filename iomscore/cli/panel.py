@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
-from pathlib import Path
 from typing import Any, Final
 
+from ..io._atomic import write_text_atomic
 from ..panel import CARD_MODES
-from ._cohort import add_selection_arguments, run_selection
-from ._common import EXIT_NOTHING_SCORED, EXIT_OK, CliError, file_name
+from ._cohort import add_selection_arguments, run_selection, selection_inputs
+from ._common import EXIT_NOTHING_SCORED, EXIT_OK, CliError, check_outputs, file_name
 
 __all__ = ["register", "run"]
 
@@ -47,9 +47,11 @@ def _reserves(value: str) -> int:
 def run(args: argparse.Namespace) -> int:
     """Select, then write the pack (and the selection JSON for next month's ``--previous``)."""
     from ..cohort import CohortSelection, DecisionLog
-    from ..panel import write_panel
+    from ..panel import ranked_csv_path, write_panel
 
     stamp = generated_at(args.generated_at)
+    check_outputs(selection_inputs(args), [("--out", args.out), ("the ranked list", ranked_csv_path(args.out)),
+                                           ("--save-selection", args.save_selection), ("--rejects", args.rejects)])
     selection, scored = run_selection(args)
     previous = CohortSelection.load(args.previous) if args.previous else None
     decisions = None
@@ -74,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
         rejects=scored.rejects,
     )
     if args.save_selection:
-        Path(args.save_selection).write_text(selection.to_json(), encoding="utf-8")
+        write_text_atomic(args.save_selection, selection.to_json())
     s = selection.summary()
     sys.stdout.write(
         f"wrote {path}: {s['selected']} selected, {s['routed']} routed, "

@@ -11,7 +11,9 @@ from ._common import (
     EXIT_NOTHING_SCORED,
     EXIT_OK,
     add_input_arguments,
+    check_outputs,
     file_name,
+    input_paths,
     read_input,
     whole_number,
 )
@@ -24,10 +26,16 @@ _PROGRESS_CHUNK: Final = 50_000
 
 def run(args: argparse.Namespace) -> int:
     """Read, score, write the scores and the rejects; end with the counts line."""
-    from ..io import score_read, write_rejects, write_scores
+    from ..io import format_from_suffix, score_read, write_rejects, write_scores
+    from ..io._atomic import staged
+    from ..io._score import counts_path, write_counts
 
     output = Path(args.output)
     rejects = Path(args.rejects) if args.rejects else output.with_name(f"{output.stem}-rejects.csv")
+    counts = counts_path(output)
+    check_outputs(input_paths(args), [("-o", output), ("--rejects", rejects), ("the counts file", counts)])
+    if counts.is_file():
+        counts.unlink()  # until this run has finished, the previous run's outputs are not current
     result = read_input(args)
     bar = ProgressBar(sys.stderr, label=f"scoring ({args.scorer})")
     chunk = args.chunk_size or (_PROGRESS_CHUNK if bar.enabled and result.table.n > _PROGRESS_CHUNK else None)
@@ -35,8 +43,13 @@ def run(args: argparse.Namespace) -> int:
         run = score_read(result, args.scorer, chunk_size=chunk, progress=bar)
     finally:
         bar.close()
-    write_scores(output, run.scores, format=args.format, top=args.top)
-    write_rejects(rejects, run.rejects)
+    with staged([output, rejects, counts]) as (out, rej, cnt):  # all written, then all renamed
+        assert out is not None and rej is not None and cnt is not None
+        write_scores(out, run.scores, format=args.format or format_from_suffix(output), top=args.top)  # type: ignore[arg-type]
+        write_rejects(rej, run.rejects, format=format_from_suffix(rejects))
+        write_counts(cnt, run, {"scores": (output, out), "rejects": (rejects, rej)})
+    if run.orphans_line:
+        sys.stderr.write(f"{run.orphans_line}\n")
     sys.stderr.write(f"{run.counts_line}\n")
     if run.rejected:
         sys.stderr.write(f"rejects: {rejects}\n")

@@ -6,13 +6,13 @@ import argparse
 import csv
 import io
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np  # noqa: F401 - used by the Examples
 
-from ._cohort import add_selection_arguments, run_selection
-from ._common import EXIT_NOTHING_SCORED, EXIT_OK, file_name
+from ..io._atomic import write_text_atomic
+from ._cohort import add_selection_arguments, run_selection, selection_inputs
+from ._common import EXIT_NOTHING_SCORED, EXIT_OK, check_outputs, file_name
 
 if TYPE_CHECKING:
     from ..cohort import CohortSelection
@@ -71,11 +71,12 @@ def _csv(selection: CohortSelection, run: ScoreRun) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Print or write the recommendation for every referral."""
+    check_outputs(selection_inputs(args), [("--out", args.out), ("--rejects", args.rejects)])
     selection, scored = run_selection(args)
     render = {"json": lambda s, _: s.to_json(), "csv": _csv, "text": _text}[args.format]
     out = render(selection, scored)
     if args.out:
-        Path(args.out).write_text(out, encoding="utf-8")
+        write_text_atomic(args.out, out)
         sys.stdout.write(f"wrote {args.out}: {selection.summary()['selected']} selected of {len(selection)} referred\n")
     else:
         sys.stdout.write(out)

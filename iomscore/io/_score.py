@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import os
 from collections.abc import Callable
@@ -15,17 +17,22 @@ from ..scoring._api import DEFAULT_SCORER, score_batch
 from ..scoring._protocol import Scorer
 from ..scoring._registry import get_scorer
 from ..scoring._result import ScoreBatch
+from ._atomic import staged, write_text_atomic
 from ._common import NOT_SCORED, ReadResult, Reject
 from ._csv import read_csv
 from ._jsonl import read_jsonl
 from ._parquet import read_parquet
 from ._write import format_from_suffix, write_rejects, write_scores
 
-__all__ = ["ScoreRun", "read_referrals", "score_files", "score_read", "sibling_tables"]
+__all__ = ["COUNTS_FORMAT", "ScoreRun", "counts_path", "read_referrals", "score_files", "score_read", "sibling_tables",
+           "write_counts"]
 
 logger = logging.getLogger("iomscore.io")
 
 _BAD_INPUT_FORMAT: Final = "cannot tell the format of {path}: use a .jsonl, .csv or .parquet name or pass format="
+ORPHANS_LINE: Final = "also rejected {n} sanction or custody row(s) that match no referral (see the rejects)"
+#: ``format`` of a counts file (:func:`write_counts`).
+COUNTS_FORMAT: Final = "iomscore.counts/1"
 _JSONL_WITH_TABLES: Final = "JSON Lines input holds sanctions inside each referral; do not pass a sanctions file"
 
 
@@ -79,8 +86,62 @@ class ScoreRun:
     input: ReadResult | None = None
 
     @property
+    def orphans(self) -> int:
+        """Sanction and custody rows naming no referral (each in the rejects)."""
+        if self.input is None:
+            return 0
+        return self.input.counts.orphan_sanction_rows + self.input.counts.orphan_custody_rows
+
+    @property
     def counts_line(self) -> str:
         return f"read {self.read} = scored {self.scored} + rejected {self.rejected}"
+
+    @property
+    def orphans_line(self) -> str:
+        """The line that counts orphan rows (``""`` when there are none): they are not
+        referrals, so ``counts_line`` does not count them, but they are in the rejects."""
+        if not self.orphans:
+            return ""
+        return ORPHANS_LINE.format(n=self.orphans)
+
+
+def counts_path(output: str | os.PathLike[str]) -> Path:
+    """The counts file beside a scores file: ``<stem>-counts.json``.
+
+    Examples
+    --------
+    >>> counts_path("out/scores.csv").as_posix()
+    'out/scores-counts.json'
+    """
+    p = Path(output)
+    return p.with_name(f"{p.stem}-counts.json")
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def write_counts(path: str | os.PathLike[str], run: ScoreRun, files: dict[str, tuple[Path, Path]]) -> None:
+    """Write the counts of a finished run and the sha256 of each file it wrote, as JSON.
+
+    ``files`` maps a role (``"scores"``, ``"rejects"``) to ``(name written in the file,
+    path to hash)``. A reader can tell a finished, current scores file: its counts file
+    exists and the sha256 in it matches. ``iomscore score`` writes it last and removes the
+    previous one when a run starts, so outputs of a run that failed never look current.
+    """
+    doc = {
+        "format": COUNTS_FORMAT,
+        "read": run.read,
+        "scored": run.scored,
+        "rejected": run.rejected,
+        "orphan_rows": run.orphans,
+        "files": {role: {"path": str(name), "sha256": _sha256(real)} for role, (name, real) in files.items()},
+    }
+    write_text_atomic(path, json.dumps(doc, indent=2, sort_keys=True) + "\n")
 
 
 def score_read(
@@ -142,7 +203,9 @@ def score_files(
     """
     result = read_referrals(input, sanctions, custody, format=input_format)
     run = score_read(result, scorer, chunk_size=chunk_size, progress=progress)
-    write_scores(output, run.scores, format=output_format, top=top)  # type: ignore[arg-type]
-    if rejects is not None:
-        write_rejects(rejects, run.rejects)
+    with staged([output, rejects]) as (out, rej):  # both written, then both renamed
+        assert out is not None
+        write_scores(out, run.scores, format=output_format or format_from_suffix(output), top=top)  # type: ignore[arg-type]
+        if rej is not None:
+            write_rejects(rej, run.rejects, format=format_from_suffix(rejects or ""))
     return run

@@ -18,6 +18,7 @@ from ..schema._taxonomy import offence_taxonomy
 from ..schema._vocabulary import DISPOSALS, NEED_LEVELS, PATHWAYS, PROTECTED_FIELDS, ROSH_LEVELS
 from ..scoring._result import ScoreBatch, format_part_value
 from . import _columns as C
+from ._atomic import atomic_open
 from ._common import (
     NEED_COLUMNS,
     REFERRAL_COLUMNS,
@@ -138,7 +139,7 @@ _FREE_TEXT: Final = frozenset({"person_id", "occasion_id", *PROTECTED_FIELDS})
 
 
 def _write_table(path: str | os.PathLike[str], cols: dict[str, np.ndarray]) -> None:
-    with open(path, "wb") as f:
+    with atomic_open(path, "wb") as f:
         write_csv_rows(f, list(cols), list(cols.values()), [name in _FREE_TEXT for name in cols])
 
 
@@ -179,7 +180,7 @@ def write_referrals_jsonl(table: ReferralTable, path: str | os.PathLike[str]) ->
     b = table.batch
     s_off = np.r_[0, np.cumsum(np.diff(b.sanction_offsets))]
     c_off = np.r_[0, np.cumsum(np.diff(b.custody_offsets))]
-    with open(path, "w", encoding="utf-8", newline="\n") as f:
+    with atomic_open(path, "w", encoding="utf-8", newline="\n") as f:
         for i in range(b.n):
             doc: dict[str, Any] = {
                 "person_id": ref["person_id"][i],
@@ -454,7 +455,7 @@ def write_scores(
             return written
     cols = score_columns(scores, rows, top)
     if fmt == "csv":
-        with open(path, "wb") as f:
+        with atomic_open(path, "wb") as f:
             write_csv_rows(f, list(cols), list(cols.values()),
                            [name.startswith(_SCORE_FREE_TEXT) for name in cols])
     elif fmt == "jsonl":
@@ -493,7 +494,7 @@ def _write_scores_csv_arrow(path: str | os.PathLike[str], scores: ScoreBatch, ro
                   *(f"reason_{t}" for t in range(1, top + 1)), "model_name", "model_version", "model_sha256",
                   "warnings"]
         if n == 0:
-            with open(path, "wb") as f:
+            with atomic_open(path, "wb") as f:
                 write_lines(f, header, [])
             return 0
         if scores.person_id is None:
@@ -518,7 +519,7 @@ def _write_scores_csv_arrow(path: str | os.PathLike[str], scores: ScoreBatch, ro
             columns.append(quote_arrow(joined.cast(pa.large_string())))
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         return None
-    with open(path, "wb") as f:
+    with atomic_open(path, "wb") as f:
         write_lines(f, header, columns)
     return n
 
@@ -528,7 +529,7 @@ def _write_scores_jsonl(path: str | os.PathLike[str], cols: dict[str, np.ndarray
     reasons = [f"reason_{t}" for t in range(1, top + 1)]
     dumps = json.dumps
     lists = {k: v.tolist() for k, v in cols.items()}
-    with open(path, "w", encoding="utf-8", newline="\n") as f:
+    with atomic_open(path, "w", encoding="utf-8", newline="\n") as f:
         for i in range(len(lists["person_id"])):
             prob_text = ",".join(f'"{k[5:]}":{lists[k][i] or "null"}' for k in probs)
             reason_text = ",".join(dumps(lists[k][i], ensure_ascii=False) for k in reasons if lists[k][i])
@@ -559,7 +560,8 @@ def _write_scores_parquet(path: str | os.PathLike[str], scores: ScoreBatch, cols
             arrays[name] = pa.array(np.asarray(scores.probabilities[name[5:]], dtype=np.float64)[idx])
         else:
             arrays[name] = pa.array(col, type=pa.string())
-    pq.write_table(pa.table(arrays), path)
+    with atomic_open(path, "wb") as f:
+        pq.write_table(pa.table(arrays), f)
 
 
 # --- rejects ---------------------------------------------------------------------------
@@ -570,10 +572,10 @@ def write_rejects(path: str | os.PathLike[str], rejects: Iterable[Reject], *, fo
     fmt = format or format_from_suffix(path)
     items = list(rejects)
     if fmt == "jsonl":
-        with open(path, "w", encoding="utf-8", newline="\n") as f:
+        with atomic_open(path, "w", encoding="utf-8", newline="\n") as f:
             f.writelines(json.dumps(r.as_dict(), ensure_ascii=False) + "\n" for r in items)
         return len(items)
-    with open(path, "w", encoding="utf-8", newline="") as f:
+    with atomic_open(path, "w", encoding="utf-8", newline="") as f:
         w = csv.writer(f, lineterminator="\n")
         w.writerow(REJECT_COLUMNS)
         for r in items:
