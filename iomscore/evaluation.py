@@ -41,14 +41,19 @@ from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 from sklearn.utils.validation import check_is_fitted
 
+from .learn._referrals import window_outcome as _window
+
 __all__ = [
     "COMPAS_FEATURES",
     "CVResult",
     "ColumnScore",
     "CompasData",
+    "ReferralReport",
     "at_risk_mask",
+    "calibration_svg",
     "cross_validate",
     "expected_calibration_error",
+    "learned_report",
     "load_compas",
     "model_size",
     "survival_outcomes",
@@ -203,6 +208,9 @@ class CVResult:
     n_rows: int
     ece_pooled: float = float("nan")
     folds: list[dict[str, float]] = field(default_factory=list)
+    #: Pooled out-of-fold predictions and outcomes (the rows cross-validated, in their order).
+    oof_p: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    oof_y: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
 
 def _select(X: Any, columns: Sequence[Any] | None, rows: np.ndarray) -> Any:
@@ -304,6 +312,8 @@ def cross_validate(
                 n_rows=len(rows),
                 ece_pooled=expected_calibration_error(oof_y, oof),
                 folds=per_fold,
+                oof_p=oof,
+                oof_y=oof_y,
             )
         )
         logger.info("%s: AUC %.3f Brier %.4f ECE %.4f fit %.2fs", name, mean["auc"], mean["brier"], mean["ece"], mean["fit_seconds"])
@@ -328,6 +338,148 @@ def to_markdown(results: Sequence[CVResult]) -> str:
             f"{r.ece:.4f} | {r.ece_pooled:.4f} | {r.fit_seconds:.2f} | {1000 * r.predict_seconds:.1f} | {r.size} {r.size_unit} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def calibration_svg(results: Sequence[CVResult], n_bins: int = 10, title: str = "Calibration (out of fold)") -> str:
+    """An SVG reliability plot of the pooled out-of-fold predictions of each result.
+
+    Each model is a line through (mean predicted probability, observed rate) of its non-empty
+    equal-width bins; the diagonal is perfect calibration.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> r = CVResult("m", .7, 0, .2, .5, .03, 0, 0, 1, "", 4, oof_p=np.array([.1, .2, .8, .9]),
+    ...              oof_y=np.array([0, 0, 1, 1]))
+    >>> calibration_svg([r]).startswith("<svg")
+    True
+    """
+    from html import escape
+
+    size, pad = 360, 40
+    span = size - 2 * pad
+    colours = ("#1b6ca8", "#d1495b", "#2e933c", "#8f5bb5", "#e08e0b")
+
+    def xy(px: float, py: float) -> str:
+        return f"{pad + px * span:.1f},{size - pad - py * span:.1f}"
+
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{size + 170}" height="{size}" '
+           f'viewBox="0 0 {size + 170} {size}" font-family="sans-serif" font-size="11">',
+           f'<text x="{pad}" y="20" font-size="13">{escape(title)}</text>',
+           f'<rect x="{pad}" y="{pad}" width="{span}" height="{span}" fill="none" stroke="#999"/>',
+           f'<polyline points="{xy(0, 0)} {xy(1, 1)}" stroke="#bbb" stroke-dasharray="4 3" fill="none"/>']
+    for t in range(0, 11, 2):
+        v = t / 10
+        out.append(f'<text x="{pad + v * span:.1f}" y="{size - pad + 14}" text-anchor="middle">{v:.1f}</text>')
+        out.append(f'<text x="{pad - 6}" y="{size - pad - v * span + 4:.1f}" text-anchor="end">{v:.1f}</text>')
+    out.append(f'<text x="{pad + span / 2}" y="{size - 6}" text-anchor="middle">predicted probability</text>')
+    out.append(f'<text x="12" y="{pad + span / 2}" transform="rotate(-90 12 {pad + span / 2})" '
+               'text-anchor="middle">observed rate</text>')
+    for k, r in enumerate(results):
+        p = np.asarray(r.oof_p, dtype=np.float64)
+        y = np.asarray(r.oof_y, dtype=np.float64)
+        if p.size == 0:
+            continue
+        idx = np.minimum((p * n_bins).astype(np.int64), n_bins - 1)
+        cnt = np.bincount(idx, minlength=n_bins)
+        keep = cnt > 0
+        mp = np.bincount(idx, weights=p, minlength=n_bins)[keep] / cnt[keep]
+        my = np.bincount(idx, weights=y, minlength=n_bins)[keep] / cnt[keep]
+        colour = colours[k % len(colours)]
+        pts = " ".join(xy(a, b) for a, b in zip(mp.tolist(), my.tolist()))
+        out.append(f'<polyline points="{pts}" stroke="{colour}" stroke-width="2" fill="none"/>')
+        out += [f'<circle cx="{xy(a, b).split(",")[0]}" cy="{xy(a, b).split(",")[1]}" r="2.5" fill="{colour}"/>'
+                for a, b in zip(mp.tolist(), my.tolist())]
+        ly = pad + 14 * k + 6
+        out.append(f'<rect x="{size + 4}" y="{ly - 8}" width="10" height="10" fill="{colour}"/>')
+        out.append(f'<text x="{size + 18}" y="{ly + 1}">{escape(r.name)}</text>')
+    out.append("</svg>")
+    return "\n".join(out) + "\n"
+
+
+@dataclass
+class ReferralReport:
+    """Cross-validated comparison of a table learned from referrals with OGRS3 and iom-priority."""
+
+    results: list[CVResult]
+    markdown: str
+    svg: str
+
+
+def learned_report(
+    learned: Any,
+    referrals: Any,
+    *,
+    n_splits: int = 5,
+    random_state: int = 0,
+    svg_name: str | None = None,
+) -> ReferralReport:
+    """Cross-validate the learner of ``learned`` against OGRS3 and iom-priority on the same folds.
+
+    OGRS3's two-year probability (as log-odds) and iom-priority's total are each recalibrated
+    by a logistic fit on the training folds (:class:`ColumnScore`), so all three are judged on
+    the same people at risk, the same folds, by AUC, Brier score and ECE. People OGRS3 cannot
+    score (no sex recorded, no current sanction) get the median OGRS3 log-odds, and the report
+    says how many.
+
+    Parameters
+    ----------
+    learned : iomscore.learn.LearnedModel
+        From :func:`iomscore.learn.learn` (its classifier is refitted on every fold).
+    referrals : ReferralTable or ReferralBatch
+        The referrals it was learned from.
+    n_splits, random_state : int
+        Folds (stratified, shuffled).
+    svg_name : str, optional
+        File name of the calibration plot, linked from the Markdown.
+
+    Returns
+    -------
+    ReferralReport
+    """
+    from scipy.special import logit
+
+    from .scoring._api import score_batch
+
+    X = learned.X.reset_index(drop=True).copy()
+    features = list(X.columns)
+    og = score_batch(referrals, "ogrs3")
+    p2 = np.asarray(og.probabilities["2y"], dtype=np.float64).copy()
+    if og.error is not None:
+        p2[~og.ok] = np.nan
+    lo = logit(np.clip(p2, 1e-6, 1 - 1e-6))
+    unscored = int((np.isnan(lo) & learned.at_risk).sum())
+    X["ogrs3_log_odds"] = np.where(np.isnan(lo), np.nanmedian(lo) if np.isfinite(lo).any() else 0.0, lo)
+    X["iom_priority_points"] = score_batch(referrals, "iom-priority").score
+    models = {
+        "learned points table": (clone(learned.classifier), features),
+        "OGRS3 2y (recalibrated)": (ColumnScore("ogrs3_log_odds"), ["ogrs3_log_odds"]),
+        "iom-priority (calibrated)": (ColumnScore("iom_priority_points"), ["iom_priority_points"]),
+    }
+    results = cross_validate(models, X, learned.y, n_splits=n_splits, random_state=random_state,
+                             at_risk=np.asarray(learned.at_risk, dtype=bool))
+    spec = learned.spec
+    n_risk = int(learned.at_risk.sum())
+    lines = [
+        f"# Learned points table for {learned.target}: cross-validated report",
+        "",
+        f"Spec {spec.name} {spec.version}, sha256 {spec.sha256}.",
+        f"Referrals: {len(learned.y)}; at risk with a known outcome: {n_risk}; with the outcome: "
+        f"{int(learned.y[learned.at_risk].sum())} ({100 * learned.y[learned.at_risk].mean():.1f}%).",
+        f"{n_splits}-fold stratified cross-validation (seed {random_state}), the same folds for every model; "
+        "the learned table is refitted on each training fold; OGRS3 and iom-priority are recalibrated on it.",
+    ]
+    if unscored:
+        lines.append(f"OGRS3 could not score {unscored} of the people at risk; they were given the median OGRS3 log-odds.")
+    lines += ["", "| Model | AUC (sd) | Brier | ECE pooled | ECE per fold |", "|---|---|---|---|---|"]
+    lines += [f"| {r.name} | {r.auc:.3f} ({r.auc_std:.3f}) | {r.brier:.4f} | {r.ece_pooled:.4f} | {r.ece:.4f} |"
+              for r in results]
+    if svg_name:
+        lines += ["", f"![Calibration of the out-of-fold probabilities]({svg_name})"]
+    lines += ["", "## The points table (fitted on everyone at risk)", "", spec.to_markdown().replace("\n# ", "\n### ", 1)]
+    md = "\n".join(lines)
+    md = md.replace(f"\n# {spec.title}\n", f"\n### {spec.title}\n")
+    return ReferralReport(results=results, markdown=md if md.endswith("\n") else md + "\n", svg=calibration_svg(results))
 
 
 # --------------------------------------------------------------------------------------------
@@ -358,17 +510,7 @@ def window_outcome(
     y : ndarray of int (0/1), meaningful only where ``at_risk``
     at_risk : ndarray of bool
     """
-    if not 0 <= start < end:
-        raise ValueError(ERR_WINDOW.format(start=start, end=end))
-    t = np.asarray(days_to_event, dtype=np.float64)
-    f = np.asarray(days_followed, dtype=np.float64)
-    f = np.where(np.isnan(f), np.inf, f)
-    has = ~np.isnan(t)
-    before = has & (t <= start)
-    inside = has & (t > start) & (t <= end)
-    observed = f >= end
-    at_risk = ~before & (inside | observed)
-    return inside.astype(np.int64), at_risk
+    return _window(days_to_event, days_followed, start, end)
 
 
 def at_risk_mask(days_to_event: Any, start: float, end: float, days_followed: Any = None) -> np.ndarray:

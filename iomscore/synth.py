@@ -495,7 +495,9 @@ def generate_outcomes(table: ReferralTable, seed: int = 0) -> dict[str, np.ndarr
     def text(days: np.ndarray, mask: np.ndarray) -> np.ndarray:
         out = np.full(n, "", dtype=object)
         uniq, inv = np.unique(days[mask], return_inverse=True)
-        out[mask] = np.asarray([day_to_date(int(d)).isoformat() for d in uniq], dtype=object)[inv.ravel()]  # type: ignore[union-attr]
+        texts = np.empty(len(uniq), dtype=object)
+        texts[:] = [str(day_to_date(int(d))) for d in uniq.tolist()]
+        out[mask] = texts[inv.ravel()]
         return out
 
     def window(end: int) -> np.ndarray:

@@ -216,19 +216,30 @@ PUBLIC = {
         "tenth_birthday"
     ],
     "iomscore.learn": [
+        "DEFAULT_FEATURES",
         "EstimatorScorer",
         "Explanation",
+        "FEATURE_LABELS",
+        "LearnError",
+        "LearnedModel",
         "PointsClassifier",
-        "Scorecard"
+        "Scorecard",
+        "feature_frame",
+        "learn",
+        "outcome_target",
+        "read_outcomes"
     ],
     "iomscore.evaluation": [
         "COMPAS_FEATURES",
         "CVResult",
         "ColumnScore",
         "CompasData",
+        "ReferralReport",
         "at_risk_mask",
+        "calibration_svg",
         "cross_validate",
         "expected_calibration_error",
+        "learned_report",
         "load_compas",
         "model_size",
         "survival_outcomes",
@@ -236,10 +247,14 @@ PUBLIC = {
         "window_outcome"
     ],
     "iomscore.synth": [
+        "OUTCOME_MODEL",
         "default_paths",
         "generate",
+        "generate_outcomes",
+        "outcome_probability",
         "write_csv",
-        "write_jsonl"
+        "write_jsonl",
+        "write_outcomes_csv"
     ],
     "iomscore.cli": [
         "ProgressBar",

@@ -80,6 +80,7 @@ def binarise(
     allowed: list[int],
     max_thresholds: int,
     min_support: float,
+    missing_high: frozenset[int] = frozenset(),
 ) -> ConditionSet:
     """Build the candidate conditions from the allowed columns.
 
@@ -96,6 +97,10 @@ def binarise(
         Most thresholds per numeric column.
     min_support : float
         Least weight share on each side of a condition.
+    missing_high : frozenset of int
+        Numeric columns whose missing values meet every ``>=`` condition (score like the
+        highest values): the decreasing features, so that a value not recorded never scores
+        more than a recorded one.
     """
     conditions: list[Condition] = []
     blocks: list[np.ndarray] = []
@@ -108,6 +113,8 @@ def binarise(
             if len(ts):
                 with np.errstate(invalid="ignore"):
                     block = (col[:, None] >= ts[None, :]).astype(np.float64)
+                if j in missing_high:
+                    block[np.isnan(col)] = 1.0
                 blocks.append(block)
                 conditions.extend(Condition(j, name, ">=", float(t)) for t in ts)
         else:

@@ -508,7 +508,8 @@ class PointsClassifier(PointsModelMixin, ClassifierMixin, BaseEstimator):
         ----------
         X : array-like or DataFrame of shape (n_samples, n_features)
             Numeric and categorical columns; NaN/None is allowed and scores as the lowest bin
-            (numeric) or as an unlisted category.
+            (numeric; the highest bin for a feature declared decreasing, so a value not
+            recorded never scores more than a recorded one) or as an unlisted category.
         y : array-like of shape (n_samples,)
             Binary outcome.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -527,7 +528,9 @@ class PointsClassifier(PointsModelMixin, ClassifierMixin, BaseEstimator):
         allowed = _resolve_features("allowed_features", self.allowed_features, cols.names)
         allowed = list(range(len(cols.names))) if allowed is None else allowed
         signs = resolve_monotone(self.monotone, cols.names, cols.kinds)
-        cs = binarise(cols, w, allowed=allowed, max_thresholds=int(self.max_thresholds), min_support=float(self.min_support))
+        decreasing = frozenset(int(j) for j in np.flatnonzero(signs < 0))
+        cs = binarise(cols, w, allowed=allowed, max_thresholds=int(self.max_thresholds),
+                      min_support=float(self.min_support), missing_high=decreasing)
         self.n_candidates_ = len(cs.conditions)
         # group identical rows of the condition matrix
         pos = w > 0
@@ -600,7 +603,10 @@ class PointsClassifier(PointsModelMixin, ClassifierMixin, BaseEstimator):
                 items.sort(key=lambda j: conditions[j].value)
                 thr = np.array([conditions[j].value for j in items], dtype=np.float64)
                 pts = np.concatenate([[0], np.cumsum([q[j] for j in items])]).astype(np.int64)
-                tables.append(FactorTable(name, c, "numeric", pts, thresholds=thr, monotone=int(signs[c])))
+                # a missing value of a decreasing feature scores like its highest values
+                missing = int(pts[-1]) if signs[c] < 0 else 0
+                tables.append(FactorTable(name, c, "numeric", pts, thresholds=thr, missing_points=missing,
+                                          monotone=int(signs[c])))
             else:
                 _, cats, _ = _factorise(cols.arrays[c], name)
                 chosen = {(type(conditions[j].value).__name__, conditions[j].value): int(q[j]) for j in items}

@@ -22,6 +22,8 @@ logger = logging.getLogger("iomscore")
 ENTRY_POINT_GROUP: Final = "iomscore.scorers"
 _UNKNOWN_SCORER: Final = "unknown scorer {name!r}: not a built-in ({known}), not an entry point in {group!r}, and not a spec file"
 
+_NO_SPEC_FILE: Final = "spec file does not exist: {path}"
+
 _registered: dict[str, Callable[[], Scorer]] = {}
 #: Built-in scorers that are not points specs: OGRS3 and the OASys v4 static predictors.
 _BUILT_INS: Final[dict[str, Callable[[], Scorer]]] = {
@@ -100,7 +102,9 @@ def get_scorer(name_or_path: str | Path | Scorer) -> Scorer:
         # An entry point names a scorer object, or a class or factory that makes one.
         return obj if hasattr(obj, "score_features") and not isinstance(obj, type) else obj()
     path = Path(key)
-    if path.suffix.lower() in {".json", ".toml"} and path.is_file():
+    if path.suffix.lower() in {".json", ".toml"}:
+        if not path.is_file():
+            raise KeyError(_NO_SPEC_FILE.format(path=path))
         return PointsScorer(path)
     raise KeyError(
         _UNKNOWN_SCORER.format(name=key, known=", ".join(sorted({*_BUILT_INS, *shipped})), group=ENTRY_POINT_GROUP)
