@@ -26,12 +26,15 @@ from typing import IO, Any, Final, TypeVar
 __all__ = [
     "CHECKPOINT_FORMAT",
     "GENESIS",
+    "SEAL",
     "append",
     "checkpoint_expects",
     "dumps",
     "last_hash",
     "line_hash",
     "prune",
+    "seal",
+    "sealed",
     "walk",
 ]
 
@@ -39,6 +42,8 @@ __all__ = [
 GENESIS: Final = "0" * 64
 #: ``format`` of the checkpoint line :func:`prune` writes first.
 CHECKPOINT_FORMAT: Final = "iomscore.chain-checkpoint/1"
+#: Field holding a record's own sha256 (:func:`seal`).
+SEAL: Final = "record_sha256"
 
 T = TypeVar("T")
 
@@ -63,6 +68,28 @@ def dumps(record: Mapping[str, Any]) -> bytes:
     b'{"a": "\\xc3\\xa9", "b": 1}'
     """
     return json.dumps(record, ensure_ascii=False, sort_keys=True).encode("utf-8")
+
+
+def seal(record: Mapping[str, Any]) -> dict[str, Any]:
+    """``record`` with :data:`SEAL`: the sha256 of its :func:`dumps` without that field.
+
+    The chain cannot see an edit of the last line (nothing after it carries its hash); a seal
+    makes a hand edit of any sealed line, the last included, visible (:func:`sealed`). Like the
+    chain, it does not stop someone who recomputes it.
+
+    Examples
+    --------
+    >>> r = seal({"a": 1})
+    >>> sealed(r), sealed({**r, "a": 2})
+    (True, False)
+    """
+    body = {k: v for k, v in record.items() if k != SEAL}
+    return {**body, SEAL: hashlib.sha256(dumps(body)).hexdigest()}
+
+
+def sealed(record: Mapping[str, Any]) -> bool:
+    """True when ``record`` carries a :data:`SEAL` matching its other fields."""
+    return record.get(SEAL) == seal(record)[SEAL]
 
 
 def last_hash(path: str | os.PathLike[str]) -> str:
@@ -175,14 +202,14 @@ def prune(
             removed.append(line_hash(raw))
             count += 1
     kept = list(lines[n_drop:])
-    checkpoint: dict[str, Any] = {
+    checkpoint = seal({
         **note,
         "format": CHECKPOINT_FORMAT,
         "removed": count,
         "removed_sha256": removed,
         "resumes_after": line_hash(lines[n_drop - 1]) if kept else None,
         "prev_sha256": GENESIS,
-    }
+    })
     p = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", dir=p.parent)
     try:

@@ -75,7 +75,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     for name in SCORERS:
         scores, rejects = out / f"scores-{name}.csv", out / f"rejects-{name}.csv"
-        _run(["score", str(ref), "--scorer", name, "-o", str(scores), "--rejects", str(rejects)])
+        _run(["score", str(ref), "--scorer", name, "-o", str(scores), "--rejects", str(rejects),
+              "--run-log", str(out / "iomscore-runs.jsonl"), "--run-log-time", GENERATED_1])
         written += [(f"{name} scores", scores), (f"{name} rejects", rejects)]
 
     # Month 1: the recommendation, the pack for the meeting, and three decisions.
@@ -83,7 +84,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     pack1 = out / "panel-month1.html"
     common = ["--capacity", str(CAPACITY), "--reserves", str(RESERVES), "--panel-name", "Demo IOM panel"]
     _run(["panel", str(ref), *common, "--out", str(pack1), "--meeting-date", MEETING_1,
-          "--generated-at", GENERATED_1, "--save-selection", str(sel1)])
+          "--generated-at", GENERATED_1, "--save-selection", str(sel1), "--run-log-time", GENERATED_1])
     selection = json.loads(sel1.read_text(encoding="utf-8"))
     ranked = sorted((d for d in selection["decisions"] if d["rank"] is not None), key=lambda d: d["rank"])
     chosen = [ranked[0]["person_id"], ranked[len(ranked) // 2]["person_id"], ranked[-1]["person_id"]]
@@ -123,8 +124,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     pack2 = out / "panel-month2.html"
     _run(["panel", str(ref), *common, "--out", str(pack2), "--meeting-date", MEETING_2,
           "--generated-at", GENERATED_2, "--previous", str(sel1), "--decisions", str(log),
-          "--current-cohort", ",".join(included), "--save-selection", str(out / "selection-month2.json")])
+          "--current-cohort", ",".join(included), "--save-selection", str(out / "selection-month2.json"),
+          "--run-log-time", GENERATED_2])
     written.append(("month 2 panel pack (current cohort, changes and decisions)", pack2))
+    runs = out / "runs.txt"
+    runs.write_text(_run(["runs", str(out / "iomscore-runs.jsonl")]), encoding="utf-8")
+    written += [("run log (hash-chained: every score, select and panel run)", out / "iomscore-runs.jsonl"),
+                ("run log listed and verified", runs)]
 
     width = max(len(label) for label, _ in written)
     print(f"iomscore demo: {args.n} synthetic referrals (seed {args.seed}) in {out}/")

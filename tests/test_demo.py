@@ -27,9 +27,10 @@ def test_demo_runs_the_whole_path_deterministically(tmp_path: Path, monkeypatch:
     files = runs[0]
     for expected in ("scores-iom-priority.csv", "scores-ogrs3.csv", "explanations.md", "selection-month1.json",
                      "panel-month1.html", "panel-month1-ranked.csv", "decisions.jsonl", "decisions.txt",
-                     "panel-month2.html", "selection-month2.json"):
+                     "panel-month2.html", "selection-month2.json", "iomscore-runs.jsonl", "runs.txt"):
         assert files.get(expected), expected
         assert os.path.join("out", expected) in printed or expected.endswith("month2.json")
     assert b"hash chain verified" in files["decisions.txt"]
+    assert b"4 records, hash chain verified" in files["runs.txt"]  # two scores, two packs
     assert files["decisions.jsonl"].count(b"\n") == 3
     assert b"Demo panel chair" in files["panel-month2.html"]

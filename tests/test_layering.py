@@ -19,7 +19,7 @@ FLOORS: tuple[tuple[str, ...], ...] = (
     ("schema",),                      # referral -> columns
     ("features", "fairness"),         # -> features; group rates for audits and panels
     ("scoring",),                     # -> scorer -> result
-    ("io", "learn", "testing"),       # batch jobs, learned scorers, the property kit
+    ("io", "learn", "testing", "monitoring"),  # batch jobs, learned scorers, the property kit, run log and drift
     ("cohort", "evaluation", "synth"),  # -> selection
     ("panel",),                       # -> pack
     ("iomscore",),                    # the public face

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ._common import add_input_arguments, file_name, input_paths, print_rejects, read_input
+from .runs import note_run
 
 if TYPE_CHECKING:
     from ..cohort import CohortSelection
@@ -76,6 +77,7 @@ def run_selection(args: argparse.Namespace) -> tuple[CohortSelection, ScoreRun]:
     if run.orphans_line:
         sys.stderr.write(f"{run.orphans_line}\n")
     sys.stderr.write(f"{run.counts_line}\n")
+    note_run(args, run=run, selection=selection, outputs={"rejects": args.rejects})
     return selection, run
 
 

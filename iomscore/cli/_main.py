@@ -9,14 +9,14 @@ from collections.abc import Sequence
 
 from .. import __version__
 from .._errors import IomscoreError
-from . import check, decide, explain, info, learn, score, select, spec, synth
+from . import check, decide, explain, info, learn, runs, score, select, spec, synth
 from . import panel as panel_command
 from ._common import EXIT_ERROR, CliError, err
 
 __all__ = ["build_parser", "main"]
 
 #: Subcommand modules in the order ``iomscore --help`` lists them.
-_COMMANDS = (score, explain, select, panel_command, decide, info, synth, check, learn, spec)
+_COMMANDS = (score, explain, select, panel_command, decide, runs, info, synth, check, learn, spec)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -52,7 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.print_help(sys.stderr)
             return EXIT_ERROR
         try:
-            return int(args.func(args))
+            return runs.record_run(args, int(args.func(args)))  # the run log, after the outputs
         except (CliError, IomscoreError, OSError, ValueError, KeyError, ImportError) as exc:
             err(str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc))
             return EXIT_ERROR

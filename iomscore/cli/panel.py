@@ -11,6 +11,7 @@ from ..io._atomic import write_text_atomic
 from ..panel import CARD_MODES
 from ._cohort import add_selection_arguments, run_selection, selection_inputs
 from ._common import EXIT_NOTHING_SCORED, EXIT_OK, CliError, check_outputs, file_name
+from .runs import add_run_log_arguments, note_run
 
 __all__ = ["register", "run"]
 
@@ -77,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
     )
     if args.save_selection:
         write_text_atomic(args.save_selection, selection.to_json())
+    note_run(args, outputs={"pack": path, "ranked list": ranked_csv_path(path), "selection": args.save_selection})
     s = selection.summary()
     sys.stdout.write(
         f"wrote {path}: {s['selected']} selected, {s['routed']} routed, "
@@ -105,4 +107,5 @@ def register(sub: Any) -> None:
                    "reviews and routed people; the default), every candidate, everyone, or none")
     p.add_argument("--reserves", type=_reserves, default=5,
                    help="cards for the next N people in rank below the capacity line (default %(default)s)")
+    add_run_log_arguments(p, always=True)
     p.set_defaults(func=run)

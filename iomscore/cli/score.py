@@ -18,6 +18,7 @@ from ._common import (
     whole_number,
 )
 from ._progress import ProgressBar
+from .runs import add_run_log_arguments, note_run
 
 __all__ = ["register", "run"]
 
@@ -48,6 +49,7 @@ def run(args: argparse.Namespace) -> int:
         write_scores(out, run.scores, format=args.format or format_from_suffix(output), top=args.top)  # type: ignore[arg-type]
         write_rejects(rej, run.rejects, format=format_from_suffix(rejects))
         write_counts(cnt, run, {"scores": (output, out), "rejects": (rejects, rej)})
+    note_run(args, run=run, outputs={"scores": output, "rejects": rejects})
     if run.orphans_line:
         sys.stderr.write(f"{run.orphans_line}\n")
     sys.stderr.write(f"{run.counts_line}\n")
@@ -68,4 +70,5 @@ def register(sub: Any) -> None:
     p.add_argument("--format", choices=("csv", "jsonl", "parquet"), help="override the output suffix")
     p.add_argument("--top", type=whole_number(0), default=3, help="reasons per person (default 3)")
     p.add_argument("--chunk-size", type=whole_number(1), default=None, help="score in chunks of this many referrals")
+    add_run_log_arguments(p, always=False)
     p.set_defaults(func=run)

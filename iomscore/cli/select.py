@@ -11,8 +11,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np  # noqa: F401 - used by the Examples
 
 from ..io._atomic import write_text_atomic
+from ..io._text import neutralise
 from ._cohort import add_selection_arguments, run_selection, selection_inputs
 from ._common import EXIT_NOTHING_SCORED, EXIT_OK, check_outputs, file_name
+from .runs import add_run_log_arguments, note_run
 
 if TYPE_CHECKING:
     from ..cohort import CohortSelection
@@ -64,8 +66,8 @@ def _csv(selection: CohortSelection, run: ScoreRun) -> str:
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["person_id", "rank", "decision", "recommended_action", "score", "band", "reasons"])
     for d in selection.ranked():
-        w.writerow([d.person_id, d.rank or "", d.decision, d.recommended_action,
-                    "" if d.score is None else d.score, d.band or "", "; ".join(d.reasons)])
+        w.writerow([neutralise(d.person_id), d.rank or "", neutralise(d.decision), neutralise(d.recommended_action),
+                    "" if d.score is None else d.score, neutralise(d.band or ""), neutralise("; ".join(d.reasons))])
     return buf.getvalue()
 
 
@@ -77,6 +79,7 @@ def run(args: argparse.Namespace) -> int:
     out = render(selection, scored)
     if args.out:
         write_text_atomic(args.out, out)
+        note_run(args, outputs={"selection": args.out})
         sys.stdout.write(f"wrote {args.out}: {selection.summary()['selected']} selected of {len(selection)} referred\n")
     else:
         sys.stdout.write(out)
@@ -90,4 +93,5 @@ def register(sub: Any) -> None:
     add_selection_arguments(p)
     p.add_argument("--format", choices=("text", "json", "csv"), default="text")
     p.add_argument("--out", default=None, type=file_name, help="write to this file instead of standard output")
+    add_run_log_arguments(p, always=True)
     p.set_defaults(func=run)

@@ -1,0 +1,17 @@
+"""Watching a scorer in use: the run log and population drift.
+
+- :class:`RunLog` is the append-only, hash-chained record of every command-line run that
+  scores, selects or renders (what went in, what came out, which scorer and policy, the
+  counts), with a retention rule that keeps the chain verifiable.
+- :func:`drift` compares two populations (two referral lists or two score files) feature by
+  feature and band by band with the population stability index.
+
+See ``docs/governance.md`` for how these answer the DPIA, equality and transparency questions.
+"""
+
+from .._public import set_module
+from ._runlog import RUN_LOG_FORMAT, RunLog, RunLogError, RunRecord, file_sha256
+
+__all__ = ["RUN_LOG_FORMAT", "RunLog", "RunLogError", "RunRecord", "file_sha256"]
+
+set_module(globals(), __all__, __name__)
