@@ -89,6 +89,15 @@ Output
 ``reason_3``, ``model_name``, ``model_version``, ``model_sha256``, ``warnings``.
 :func:`write_rejects` writes ``person_id, referral_row, source, row, field, reason``.
 
+Every CSV iomscore writes for people to open (scores, rejects, ``select --format csv``, the
+panel's ranked list) neutralises text cells that a spreadsheet would run as a formula: a
+cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading
+``'`` (the OWASP rule, :func:`iomscore.io._text.neutralise`). Numeric columns are written
+from numbers and left as they are. The referral tables :func:`write_referrals_csv` writes
+are input for iomscore and are written as they are, so that they read back the same.
+Every file is written atomically (a temporary file beside it, fsynced, then renamed), so
+a reader never sees half a file; see ``docs/promises.md``.
+
 Examples
 --------
 >>> import tempfile, pathlib, iomscore

@@ -13,13 +13,46 @@ import numpy as np
 from ..schema._batch import MISSING_DAY, ONGOING_DAY
 from . import _columns as C
 
-__all__ = ["DECIMALS", "date_text", "fixed", "fixed_arrow", "int_text", "quote_arrow", "quote_text", "write_csv_rows",
-           "write_lines"]
+__all__ = ["DECIMALS", "FORMULA_START", "date_text", "fixed", "fixed_arrow", "int_text", "neutralise", "neutralise_arrow",
+           "neutralise_column", "quote_arrow", "quote_text", "write_csv_rows", "write_lines"]
 
 #: Decimal places of every float written (trailing zeros dropped, so points stay integers).
 DECIMALS: Final = 6
 _SCALE: Final = 10**DECIMALS
 _QUOTE_CHARS: Final = (",", '"', "\r", "\n")
+#: First characters that make a spreadsheet read a cell as a formula (the OWASP list).
+FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_PATTERN: Final = "^[=+\\-@\t\r]"
+
+
+def neutralise(cell: str) -> str:
+    """``cell`` with a leading ``'`` when a spreadsheet would run it as a formula (OWASP).
+
+    Every CSV iomscore writes for people to open (scores, rejects, selections, the panel's
+    ranked list) passes its text cells through this; numeric cells are written from numbers
+    and left as they are, so ``-3.5`` in a score column stays a number.
+
+    Examples
+    --------
+    >>> neutralise("=HYPERLINK(1)"), neutralise("-2+3"), neutralise("IOM-1"), neutralise("\\tx")
+    ("'=HYPERLINK(1)", "'-2+3", 'IOM-1', "'\\tx")
+    """
+    return "'" + cell if cell.startswith(FORMULA_START) else cell
+
+
+def neutralise_column(values: np.ndarray) -> np.ndarray:
+    """:func:`neutralise` of each value of an object array of ``str``."""
+    return np.array([neutralise(v) for v in values.tolist()], dtype=object)
+
+
+def neutralise_arrow(a: Any) -> Any:
+    """:func:`neutralise` of each value of a pyarrow string array (in Arrow's kernels)."""
+    pa, pc = C.pa, C.pc
+    risky = pc.match_substring_regex(a, _FORMULA_PATTERN)
+    if not pc.any(risky).as_py():
+        return a
+    prefixed = pc.binary_join_element_wise(pa.scalar("'", a.type), a, pa.scalar("", a.type))
+    return pc.if_else(risky, prefixed, a)
 
 
 def _obj(a: np.ndarray) -> np.ndarray:
@@ -79,12 +112,17 @@ def _quote_py(v: str) -> str:
     return v
 
 
-def write_csv_rows(f: BinaryIO, header: Sequence[str], columns: Sequence[np.ndarray], quote: Sequence[bool]) -> None:
+def write_csv_rows(f: BinaryIO, header: Sequence[str], columns: Sequence[np.ndarray], quote: Sequence[bool],
+                   *, neutral: bool = True) -> None:
     """Write a header and rows of text columns as UTF-8 CSV (``\\n`` line ends).
 
     Values are quoted as :mod:`csv`'s ``QUOTE_MINIMAL`` does (when they hold a comma, quote
     or line break); ``quote[j]`` False says column ``j`` never needs it (numbers, dates, codes).
+    With ``neutral`` the free-text columns (``quote[j]``) are passed through :func:`neutralise`.
     """
+    if neutral:
+        columns = [neutralise_column(col) if q and isinstance(col, np.ndarray) else
+                   neutralise_arrow(col) if q else col for col, q in zip(columns, quote)]
     f.write((",".join(_quote_py(h) for h in header) + "\n").encode("utf-8"))
     n = int(columns[0].shape[0]) if columns else 0
     if n == 0:

@@ -30,6 +30,8 @@ from ._text import (
     fixed,
     fixed_arrow,
     int_text,
+    neutralise,
+    neutralise_arrow,
     quote_arrow,
     quote_text,
     write_csv_rows,
@@ -140,7 +142,8 @@ _FREE_TEXT: Final = frozenset({"person_id", "occasion_id", *PROTECTED_FIELDS})
 
 def _write_table(path: str | os.PathLike[str], cols: dict[str, np.ndarray]) -> None:
     with atomic_open(path, "wb") as f:
-        write_csv_rows(f, list(cols), list(cols.values()), [name in _FREE_TEXT for name in cols])
+        # (an input table for iomscore to read back: written as it is, not neutralised)
+        write_csv_rows(f, list(cols), list(cols.values()), [name in _FREE_TEXT for name in cols], neutral=False)
 
 
 def write_referrals_csv(
@@ -500,15 +503,17 @@ def _write_scores_csv_arrow(path: str | os.PathLike[str], scores: ScoreBatch, ro
         if scores.person_id is None:
             pid: Any = pa.scalar("", pa.large_string())
         else:
-            pid = quote_arrow(pa.array(np.asarray(scores.person_id, dtype=object)[idx], type=pa.large_string()))
+            pid = quote_arrow(neutralise_arrow(pa.array(np.asarray(scores.person_id, dtype=object)[idx],
+                                                        type=pa.large_string())))
         columns: list[Any] = [pid, fixed_arrow(np.asarray(scores.score)[idx]),
                               _text_arrow(np.asarray(scores.band, dtype=object)[idx],
-                                          lambda v: str(np.array([v], dtype=object).astype(str)[0]))]
+                                          lambda v: neutralise(str(np.array([v], dtype=object).astype(str)[0])))]
         columns += [fixed_arrow(np.asarray(p)[idx]) for p in scores.probabilities.values()]
-        labels = pa.array([quote_text(t) for t in slots.texts], type=pa.large_string())
+        labels = pa.array([quote_text(neutralise(t)) for t in slots.texts], type=pa.large_string())
         columns += [pc.take(labels, pa.array(code)) for code in slots.codes]
         m = scores.model
-        columns.append(pa.scalar(",".join(quote_text(x) for x in (m.name, m.version, m.sha256)), pa.large_string()))
+        columns.append(pa.scalar(",".join(quote_text(neutralise(x)) for x in (m.name, m.version, m.sha256)),
+                                 pa.large_string()))
         if scores.warnings is None:
             columns.append(pa.scalar("", pa.large_string()))
         else:
@@ -516,7 +521,7 @@ def _write_scores_csv_arrow(path: str | os.PathLike[str], scores: ScoreBatch, ro
             joined = pc.binary_join(pa.array(w, type=pa.list_(pa.string())), "; ")
             if joined.null_count:
                 raise pa.ArrowTypeError("None among the warnings")
-            columns.append(quote_arrow(joined.cast(pa.large_string())))
+            columns.append(quote_arrow(neutralise_arrow(joined.cast(pa.large_string()))))
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         return None
     with atomic_open(path, "wb") as f:
@@ -580,5 +585,6 @@ def write_rejects(path: str | os.PathLike[str], rejects: Iterable[Reject], *, fo
         w.writerow(REJECT_COLUMNS)
         for r in items:
             d = r.as_dict()
-            w.writerow(["" if d[c] is None else d[c] for c in REJECT_COLUMNS])
+            w.writerow(["" if d[c] is None else d[c] if isinstance(d[c], int) else neutralise(str(d[c]))
+                        for c in REJECT_COLUMNS])
     return len(items)

@@ -20,6 +20,7 @@ from typing import Final
 
 from ..cohort._diff import RunDiff
 from ..cohort._select import CohortSelection, Decision
+from ..io._text import neutralise  # the one rule for every CSV iomscore writes
 
 __all__ = ["COLUMNS", "neutralise", "ranked_csv_path", "ranked_csv_text", "write_atomic"]
 
@@ -42,19 +43,7 @@ COLUMNS: Final = (
     "warnings",
     "since_last_panel",
 )
-_FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
 _NUMERIC: Final = frozenset({"position", "rank", "score"})
-
-
-def neutralise(cell: str) -> str:
-    """``cell`` with a leading ``'`` when a spreadsheet would treat it as a formula.
-
-    Examples
-    --------
-    >>> neutralise("=HYPERLINK(1)"), neutralise("-2+3"), neutralise("IOM-1"), neutralise("\\tx")
-    ("'=HYPERLINK(1)", "'-2+3", 'IOM-1', "'\\tx")
-    """
-    return "'" + cell if cell.startswith(_FORMULA_START) else cell
 
 
 def ranked_csv_path(pack: str | os.PathLike[str]) -> Path:
