@@ -31,7 +31,7 @@ def current_cohort(value: str | None) -> list[str]:
         return []
     p = Path(value)
     if p.is_file():
-        return [line.strip() for line in p.read_text(encoding="utf-8").splitlines() if line.strip()]
+        return [line.strip() for line in p.read_text(encoding="utf-8-sig").splitlines() if line.strip()]
     return [v.strip() for v in value.split(",") if v.strip()]
 
 

@@ -23,7 +23,7 @@ from ..schema._table import ReferralTable
 from ._common import DUPLICATE_PERSON, ReadCounts, ReadResult, Reject
 from ._encoding import bad_byte, decode, raw_bytes
 
-__all__ = ["error_path", "json_records", "parse_record", "read_jsonl"]
+__all__ = ["error_path", "json_records", "parse_record", "read_jsonl", "strict_types"]
 
 MALFORMED_JSON: Final = "malformed JSON at line {line}, column {column}: {error}"
 NOT_AN_OBJECT: Final = "expected a referral (a JSON object), found {kind}"
@@ -104,6 +104,74 @@ def parse_record(text: str, line: int) -> tuple[Any, str, str]:
         return None, "", MALFORMED_JSON.format(line=line + exc.lineno - 1, column=exc.colno, error=exc.msg)
     except ValueError as exc:  # NaN, or an integer of more than 4,300 digits
         return None, "", MALFORMED_JSON.format(line=line, column=1, error=exc)
+
+
+#: Fields whose JSON type is checked before validation (pydantic would coerce 0 to 1970-01-01,
+#: true to 1 and "no" to false): ``{parent: {field: kind}}``; ``""`` is the referral itself.
+_STRICT: Final[dict[str, dict[str, str]]] = {
+    "": {"assessment_date": "date", "date_of_birth": "date"},
+    "sanctions": {"offence_date": "date", "sanction_date": "date", "custody_days": "count", "current": "bool"},
+    "custody": {"start": "date", "end": "date"},
+    "sanction_summary": {"first_sanction_date": "date", "current_conviction_date": "date",
+                         "followup_start_date": "date", "previous_sanctions": "count", "violent_sanctions": "count",
+                         "age_at_first_sanction": "count", "caution_only": "bool"},
+    "serious_harm": {"mappa_category": "count", "mappa_level": "count"},
+}
+STRICT_TYPE: Final = {
+    "date": "expected a date as text (YYYY-MM-DD), found {kind} {value}",
+    "count": "expected a whole number, found {kind} {value}",
+    "bool": "expected true or false, found {kind} {value}",
+}
+
+
+def _json_kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "text"
+    return "array" if isinstance(value, list) else "object" if isinstance(value, dict) else "value"
+
+
+def _type_ok(kind: str, value: Any) -> bool:
+    if value is None:
+        return True  # (required fields are checked by the schema)
+    if kind == "date":
+        return isinstance(value, str)
+    if kind == "count":
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, bool)
+
+
+def strict_types(value: Any) -> tuple[str, str] | None:
+    """``(field path, reason)`` of the first field of a JSON referral whose JSON type is wrong
+    for it (a date given as a number, a count given as ``true``, a flag given as text).
+
+    Examples
+    --------
+    >>> strict_types({"person_id": "A", "assessment_date": 0})
+    ('assessment_date', 'expected a date as text (YYYY-MM-DD), found number 0')
+    >>> strict_types({"sanctions": [{"custody_days": True}]})
+    ('sanctions[0].custody_days', 'expected a whole number, found boolean true')
+    >>> strict_types({"person_id": "A", "assessment_date": "2025-01-01"}) is None
+    True
+    """
+    if not isinstance(value, dict):
+        return None
+    for parent, fields in _STRICT.items():
+        holder = value if not parent else value.get(parent)
+        items = holder if isinstance(holder, list) else [holder]
+        for i, item in enumerate(items):
+            if not isinstance(item, dict):
+                continue
+            for name, kind in fields.items():
+                v = item.get(name)
+                if not _type_ok(kind, v):
+                    where = name if not parent else f"{parent}[{i}].{name}" if isinstance(holder, list) \
+                        else f"{parent}.{name}"
+                    return where, STRICT_TYPE[kind].format(kind=_json_kind(v), value=json.dumps(v)[:40])
+    return None
 
 
 def _person_of(value: Any) -> str:
@@ -222,6 +290,10 @@ def read_jsonl(path: str | os.PathLike[str]) -> ReadResult:
         value, key, error = parse_record(line, number)
         if error:
             rejects.append(Reject(source, number, "", key, error, number))
+            continue
+        wrong = strict_types(value)
+        if wrong is not None:
+            rejects.append(Reject(source, number, _person_of(value), wrong[0], wrong[1], number))
             continue
         try:
             referrals.append(Referral.model_validate(value, context={"skip_rules": True}))

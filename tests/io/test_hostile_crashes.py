@@ -114,3 +114,26 @@ def test_bad_arguments_are_one_line_usage_errors(tmp_path: Path, argv: list[str]
     err = capsys.readouterr().err
     assert "Traceback" not in err and "error: argument" in err
     assert not out.exists()
+
+
+@pytest.mark.parametrize(("record", "field"), [
+    ('{"person_id": "A", "person_id": "B", "assessment_date": "2025-06-01", "date_of_birth": "1990-01-01"}',
+     "person_id"),
+    (dict(GOOD, assessment_date=0), "assessment_date"),
+    (dict(GOOD, date_of_birth=19900101), "date_of_birth"),
+    (dict(GOOD, sanctions=[dict(SANCTION, custody_days=True)]), "sanctions[0].custody_days"),
+    (dict(GOOD, sanctions=[dict(SANCTION, current="no")]), "sanctions[0].current"),
+    (dict(GOOD, sanction_summary=dict(SUMMARY, previous_sanctions=True)), "sanction_summary.previous_sanctions"),
+    (dict(GOOD, sanction_summary=dict(SUMMARY, previous_sanctions=2.0)), "sanction_summary.previous_sanctions"),
+    (dict(GOOD, custody=[{"start": 20240101}]), "custody[0].start"),
+])
+def test_strict_json_rejects_coercions_and_repeated_keys(tmp_path: Path, record: object, field: str) -> None:
+    result = read_jsonl(_lines(tmp_path / "r.jsonl", dict(GOOD, person_id="Z"), record))
+    assert result.counts.valid == 1
+    assert [(r.row, r.field) for r in result.rejects] == [(2, field)]
+
+
+@pytest.mark.parametrize("text", ['{"person_id": NaN}', '{"person_id": "A", "x": Infinity}', "1" * 5000])
+def test_non_json_numbers_are_rejected(tmp_path: Path, text: str) -> None:
+    result = read_jsonl(_lines(tmp_path / "r.jsonl", GOOD, text))
+    assert (result.counts.valid, result.counts.rejected) == (1, 1)
