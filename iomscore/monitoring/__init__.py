@@ -10,8 +10,32 @@ See ``docs/governance.md`` for how these answer the DPIA, equality and transpare
 """
 
 from .._public import set_module
+from ._drift import (
+    MODERATE,
+    SIGNIFICANT,
+    DriftReport,
+    DriftRow,
+    drift,
+    drift_referrals,
+    psi,
+    psi_level,
+)
 from ._runlog import RUN_LOG_FORMAT, RunLog, RunLogError, RunRecord, file_sha256
 
-__all__ = ["RUN_LOG_FORMAT", "RunLog", "RunLogError", "RunRecord", "file_sha256"]
+__all__ = [
+    "MODERATE",
+    "RUN_LOG_FORMAT",
+    "SIGNIFICANT",
+    "DriftReport",
+    "DriftRow",
+    "RunLog",
+    "RunLogError",
+    "RunRecord",
+    "drift",
+    "drift_referrals",
+    "file_sha256",
+    "psi",
+    "psi_level",
+]
 
 set_module(globals(), __all__, __name__)
