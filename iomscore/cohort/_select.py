@@ -28,11 +28,14 @@ checked values without validating each one again.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import islice
+from json.encoder import encode_basestring
 from operator import attrgetter
 from pathlib import Path
 from typing import Any, Final, Literal
@@ -57,7 +60,7 @@ from ..scoring._result import (
     paused_gc,
     trusted_model,
 )
-from ..scoring._spec import spec_sha256
+from ..scoring._spec import canonical_json, spec_sha256
 from ._policy import RoutingRule, Rule, SelectionPolicy, load_policy
 from ._policy import _fmt as format_value
 
@@ -330,8 +333,20 @@ class CohortSelection(_Frozen):
 
     @property
     def sha256(self) -> str:
-        """sha256 of the canonical JSON of this selection (identifies a panel run)."""
-        return spec_sha256(self._dump())
+        """sha256 of the canonical JSON of this selection (identifies a panel run).
+
+        Computed once per selection and kept while its fields are the same objects (they are
+        frozen; do not change a decision's ``needs`` dict in place). The canonical JSON of a
+        large selection runs to gigabytes, so it is hashed as it is written, each distinct
+        breakdown, reason list and text encoded once (:func:`_stream_sha256`); the hash is
+        that of ``canonical_json`` of :meth:`to_dict` without its summary and sha256.
+        """
+        values = tuple(getattr(self, name) for name in type(self).model_fields)
+        cached = self.__dict__.get("_sha256")
+        if cached is None or len(cached[0]) != len(values) or any(a is not b for a, b in zip(cached[0], values)):
+            cached = (values, _stream_sha256(self) or spec_sha256(self._dump()))
+            self.__dict__["_sha256"] = cached  # kept with the values it was computed from
+        return str(cached[1])
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON data (round-trips through :meth:`from_dict`)."""
@@ -384,6 +399,104 @@ class CohortSelection(_Frozen):
             return frame
         frame["rank"] = frame["rank"].astype("Int64")
         return frame
+
+
+# --- the hash of a selection, streamed ------------------------------------------------------
+
+
+def _stream_sha256(selection: CohortSelection) -> str | None:
+    """``spec_sha256(selection._dump())`` without building the dump or its text.
+
+    Fragments of canonical JSON (sorted keys, ``","`` and ``":"`` separators, UTF-8 kept) are
+    fed to the hash as they are made; tuples shared between decisions (breakdowns, reason
+    lists) are encoded once. Returns ``None`` if a value is not of the plain form encoded
+    here (e.g. a score that is not a finite float), and the caller hashes the dump instead,
+    so the result is always that of the canonical JSON.
+    """
+    top = selection.model_dump(mode="json", exclude={"decisions"})
+    h = hashlib.sha256()
+    h.update(b"{")
+    for j, key in enumerate(sorted([*top, "decisions"])):
+        h.update((b"," if j else b"") + canonical_json(key).encode("utf-8") + b":")
+        if key != "decisions":
+            h.update(canonical_json(top[key]).encode("utf-8"))
+        elif not _stream_decisions(selection.decisions, h):
+            return None
+    h.update(b"}")
+    return h.hexdigest()
+
+
+_BOOL: Final = {True: b"true", False: b"false"}
+
+
+def _stream_decisions(decisions: Sequence[Decision], h: Any) -> bool:
+    """Feed ``[decision, ...]`` in canonical JSON to ``h``; False at a value of another form."""
+    text: dict[Any, bytes] = {}  # str or None -> JSON
+    shared: dict[int, bytes] = {}  # id of a tuple held by the decisions -> JSON
+
+    def string(v: str | None) -> bytes:
+        out = text.get(v)
+        if out is None:
+            out = text[v] = b"null" if v is None else encode_basestring(v).encode("utf-8")
+        return out
+
+    def strings(t: tuple[str, ...]) -> bytes:
+        out = shared.get(id(t))
+        if out is None:
+            out = shared[id(t)] = canonical_json(list(t)).encode("utf-8")
+        return out
+
+    by_needs: dict[tuple[tuple[str, str], ...], bytes] = {}
+
+    def needs(v: dict[str, str]) -> bytes:
+        key = tuple(v.items())
+        out = by_needs.get(key)
+        if out is None:
+            out = by_needs[key] = canonical_json(v).encode("utf-8")
+        return out
+
+    def part(p: BreakdownPart) -> bytes:
+        out = shared.get(id(p))
+        if out is None:
+            out = shared[id(p)] = canonical_json(p.model_dump(mode="json")).encode("utf-8")
+        return out
+
+    def parts(t: tuple[BreakdownPart, ...]) -> bytes:
+        out = shared.get(id(t))
+        if out is None:
+            out = shared[id(t)] = b"[" + b",".join(map(part, t)) + b"]"
+        return out
+
+    h.update(b"[")
+    for i, d in enumerate(decisions):
+        score, rank = d.score, d.rank
+        if not (score is None or (type(score) is float and math.isfinite(score))):
+            return False
+        if not (rank is None or type(rank) is int):
+            return False
+        fields = [
+            b'"band":' + string(d.band),
+            b'"breakdown":' + parts(d.breakdown),
+            b'"current_member":' + _BOOL[d.current_member],
+            b'"decision":' + string(d.decision),
+            b'"deselection":' + _BOOL[d.deselection],
+            b'"eligible":' + _BOOL[d.eligible],
+            b'"eligible_by":' + string(d.eligible_by),
+            b'"needs":' + needs(d.needs),
+            b'"person_id":' + encode_basestring(d.person_id).encode("utf-8"),
+            b'"rank":' + (b"null" if rank is None else str(rank).encode()),
+            b'"reasons":' + strings(d.reasons),
+            b'"recommended_action":' + string(d.recommended_action),
+            b'"routed":' + _BOOL[d.routed],
+            b'"score":' + (b"null" if score is None else float.__repr__(score).encode()),
+            b'"score_reasons":' + strings(d.score_reasons),
+        ]
+        if d.tie_break:
+            fields.append(b'"tie_break":' + canonical_json([list(pair) for pair in d.tie_break]).encode("utf-8"))
+        fields += [b'"unit":' + string(d.unit), b'"warnings":' + strings(d.warnings)]
+        h.update((b",{" if i else b"{") + b",".join(fields) + b"}")
+    h.update(b"]")
+    return True
 
 
 # --- inputs -----------------------------------------------------------------------------------

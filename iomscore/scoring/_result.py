@@ -262,8 +262,8 @@ class ScoreBatch:
         and the same reason text share a pattern, and so the same breakdown and reason lines.
 
         ``inverse[i]`` is the pattern of row ``i``; ``representative[p]`` one row of pattern
-        ``p``. Computed once and cached. Linear in rows times parts (reason texts are coded
-        with one dictionary pass per part).
+        ``p``. Computed once and cached, in a few sorts per part (reason texts are grouped by
+        the object holding them, then hashed once per distinct object: :func:`text_codes`).
         """
         cached = self.__dict__.get("_patterns")
         if cached is None:

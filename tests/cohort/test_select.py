@@ -412,3 +412,36 @@ def test_saved_selections_without_tie_break_keep_their_hash() -> None:
     loaded = CohortSelection.from_dict(old)
     assert loaded.sha256 == spec_sha256(old)
     assert data["sha256"] == sel.sha256 and CohortSelection.from_dict(data) == sel
+
+
+def _canonical_sha256(sel: CohortSelection) -> str:
+    data = sel.model_dump(mode="json")
+    for d in data["decisions"]:
+        if not d["tie_break"]:
+            del d["tie_break"]
+    return spec_sha256(data)
+
+
+@given(refs=_small_lists, k=st.integers(0, 6), scorer=st.sampled_from(["iom-priority", "ogrs3"]))
+def test_streamed_sha256_is_the_hash_of_the_canonical_json(refs, k: int, scorer: str) -> None:
+    table = iomscore.ReferralTable.from_referrals(refs)
+    sel = select_cohort(table, iomscore.score_batch(table, scorer), capacity=k,
+                        current_cohort=[refs[0].person_id, "GONE"])
+    assert sel.sha256 == _canonical_sha256(sel)
+    loaded = CohortSelection.from_dict(sel.to_dict())
+    assert loaded.sha256 == sel.sha256
+
+
+def test_sha256_follows_changed_fields_and_odd_values() -> None:
+    refs = demo_referrals(12, seed=6)
+    sel = select_cohort(refs, iomscore.score(refs), capacity=2)
+    first = sel.sha256
+    assert sel.sha256 == first  # kept
+    other = sel.model_copy(update={"capacity": 3})
+    assert other.sha256 == _canonical_sha256(other) != first
+    odd = sel.decisions[0].model_copy(update={"person_id": 'é "quoted"\n', "score": 1e16, "needs": {}})
+    mixed = sel.model_copy(update={"decisions": (odd, *sel.decisions[1:]), "warnings": ("ünïcode",)})
+    assert mixed.sha256 == _canonical_sha256(mixed)
+    bad = sel.model_copy(update={"decisions": (sel.decisions[0].model_copy(update={"score": float("nan")}),)})
+    with pytest.raises(ValueError):
+        bad.sha256  # noqa: B018 - NaN is not JSON, as before
