@@ -23,16 +23,24 @@ BAD_BYTES: Final = ("{source} line {line}, column {column}: byte 0x{byte:02x} is
 UNDECODED: Final = re.compile("[\udc80-\udcff]")
 
 
+def _looks_utf16(head: bytes) -> bool:
+    """UTF-16 without a byte-order mark: ASCII text with a NUL in every other byte."""
+    if len(head) < 8:
+        return False
+    half = len(head) // 2
+    return max(head[0::2].count(0), head[1::2].count(0)) > 0.9 * half
+
+
 def raw_bytes(path: str | os.PathLike[str]) -> bytes:
     """The bytes of a text file without a UTF-8 byte-order mark; UTF-16 is refused by name.
 
     Raises
     ------
     MissingColumnsError
-        When the file is UTF-16 (a byte-order mark, or NUL bytes near the start).
+        When the file is UTF-16 (a byte-order mark, or a NUL in every other byte at the start).
     """
     data = Path(path).read_bytes()
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\x00" in data[:4096]:
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or _looks_utf16(data[:1024]):
         raise MissingColumnsError(UTF16.format(source=path))
     return data[3:] if data.startswith(codecs.BOM_UTF8) else data
 

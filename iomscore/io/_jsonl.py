@@ -249,7 +249,9 @@ def json_records(text: str) -> Iterator[tuple[int, str | None, str]]:
             inner = text.find("[", text.find('"referrals"'))
             yield from _array_records(text, inner)
             return
-    for number, line in enumerate(text.splitlines(), start=1):
+    # lines end at \n only (str.splitlines would also split at U+2028 and other characters that
+    # JSON allows raw inside a string, breaking one record in two)
+    for number, line in enumerate(text.split("\n"), start=1):
         if line.strip():
             yield number, line, ""
 
