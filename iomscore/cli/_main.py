@@ -9,14 +9,14 @@ from collections.abc import Sequence
 
 from .. import __version__
 from .._errors import IomscoreError
-from . import audit, check, decide, drift, explain, info, learn, runs, score, select, spec, synth
+from . import audit, card, check, decide, drift, explain, info, learn, runs, score, select, spec, synth
 from . import panel as panel_command
 from ._common import EXIT_ERROR, CliError, err
 
 __all__ = ["build_parser", "main"]
 
 #: Subcommand modules in the order ``iomscore --help`` lists them.
-_COMMANDS = (score, explain, select, panel_command, decide, runs, audit, drift, info, synth, check, learn, spec)
+_COMMANDS = (score, explain, select, panel_command, decide, runs, audit, drift, card, info, synth, check, learn, spec)
 
 
 def build_parser() -> argparse.ArgumentParser:

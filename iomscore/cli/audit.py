@@ -63,6 +63,12 @@ SELECTION_MEANS: Final = (
     "reoffend more often on record, or may be over-selected. For error rates by group, audit a score "
     "file with --outcomes."
 )
+#: Added to the fairness page style so the wide comparison tables fit an A4 page, on screen and printed.
+FIT_PAGE_CSS: Final = (
+    "body { margin: 0.8rem; } table { width: 100%; table-layout: fixed; font-size: 0.62rem; } "
+    "th, td { padding: 0.1rem 0.2rem; overflow-wrap: anywhere; hyphens: auto; } "
+    "@page { size: A4; margin: 10mm; }"
+)
 ONE_OF: Final = "give --capacity K or --threshold T (not both) to audit a score file"
 NO_OUTCOMES: Final = "--outcomes OUTCOMES.csv is needed to audit a score file (a selection JSON needs none)"
 NO_BY: Final = "--by needs at least one protected characteristic, e.g. --by ethnicity,sex"
@@ -208,14 +214,14 @@ def _html(report: dict[str, Any]) -> str:
         body.append(html_table(["characteristic", "group", "referred", "eligible", "selected", "rate", "note"],
                                rows, caption="Selection rates by group", text_columns=(0, 1, 5, 6)))
         body += [html_paragraphs([rates.caveat]), "<h2>What a difference means</h2>", html_paragraphs([SELECTION_MEANS])]
-        return html_document("Fairness audit", "\n".join(body))
+        return html_document("Fairness audit", "\n".join(body)).replace("</style>", FIT_PAGE_CSS + "</style>", 1)
     body += ["<h2>What a gap means</h2>", html_paragraphs([GAP_MEANS]),
              "<h2>What a gap does not mean</h2>", html_paragraphs([GAP_DOES_NOT_MEAN]),
              "<h2>The gaps in words</h2>",
              html_paragraphs(report["gaps"] or ["No comparison could be made (groups too small)."])]
     for title, result in report["sections"]:
         body += [f"<h2>{html.escape(title)}</h2>", _html_body(result.to_html(title=title))]
-    return html_document("Fairness audit", "\n".join(body))
+    return html_document("Fairness audit", "\n".join(body)).replace("</style>", FIT_PAGE_CSS + "</style>", 1)
 
 
 def _json(report: dict[str, Any]) -> str:
