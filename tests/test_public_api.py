@@ -191,6 +191,24 @@ PUBLIC = {
         "group_rates",
         "proxy_check"
     ],
+    "iomscore.monitoring": [
+        "BLANK",
+        "DriftReport",
+        "DriftRow",
+        "MODERATE",
+        "ModelCard",
+        "RUN_LOG_FORMAT",
+        "RunLog",
+        "RunLogError",
+        "RunRecord",
+        "SIGNIFICANT",
+        "drift",
+        "drift_referrals",
+        "file_sha256",
+        "model_card",
+        "psi",
+        "psi_level"
+    ],
     "iomscore.testing": [
         "ASSESSMENT_RANGE",
         "CheckReport",
