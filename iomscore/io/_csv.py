@@ -23,7 +23,7 @@ import numpy as np
 from ..schema._vocabulary import PROTECTED_FIELDS
 from . import _columns as C
 from ._common import MALFORMED_ROW, ReadResult, Reject, referral_field_path
-from ._encoding import UNDECODED, bad_byte, clean, decode, raw_bytes
+from ._encoding import UNDECODED, bad_byte, clean, decode, is_utf8, raw_bytes
 from ._tables import MissingColumnsError, build_table
 
 __all__ = ["read_csv"]
@@ -226,7 +226,7 @@ def parse_csv(path: str | os.PathLike[str], engine: Engine = "auto") -> _Parsed:
     data = raw_bytes(path)
     if not data.strip():
         raise MissingColumnsError(_EMPTY_FILE.format(source=path))
-    if engine != "python" and C.HAVE_ARROW:
+    if engine != "python" and C.HAVE_ARROW and is_utf8(data):  # (bytes that are not UTF-8: row by row)
         first = data.split(b"\n", 1)[0]
         try:
             header = next(csv.reader([first.decode("utf-8").rstrip("\r")]))

@@ -15,7 +15,7 @@ from typing import Final
 
 from ._tables import MissingColumnsError
 
-__all__ = ["BAD_BYTES", "UTF16", "bad_byte", "clean", "decode", "raw_bytes"]
+__all__ = ["BAD_BYTES", "UTF16", "bad_byte", "clean", "decode", "is_utf8", "raw_bytes"]
 
 UTF16: Final = "{source}: the file is UTF-16; save it as UTF-8 (CSV UTF-8 in a spreadsheet)"
 BAD_BYTES: Final = ("{source} line {line}, column {column}: byte 0x{byte:02x} is not UTF-8 (a Latin-1 or "
@@ -43,6 +43,19 @@ def raw_bytes(path: str | os.PathLike[str]) -> bytes:
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or _looks_utf16(data[:1024]):
         raise MissingColumnsError(UTF16.format(source=path))
     return data[3:] if data.startswith(codecs.BOM_UTF8) else data
+
+
+def is_utf8(data: bytes) -> bool:
+    """Whether ``data`` is valid UTF-8 (checked in blocks, without building the text)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
+    try:
+        for start in range(0, len(data), 1 << 24):
+            decoder.decode(view[start:start + (1 << 24)])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def decode(data: bytes) -> str:
