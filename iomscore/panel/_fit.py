@@ -12,6 +12,7 @@ counted.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from typing import Final
 
 __all__ = ["text_lines", "text_width"]
@@ -30,11 +31,17 @@ _WIDE: Final = 833
 MARGIN: Final = 1.04
 
 
-def _char_width(ch: str) -> int:
-    code = ord(ch)
-    if 32 <= code <= 126:
-        return _ASCII_WIDTHS[code - 32]
-    return _WIDE
+
+@lru_cache(maxsize=1 << 16)
+def _units(text: str) -> int:
+    """Advance width of ``text`` in 1/1000 em (texts repeat across cards: measured once)."""
+    ascii_only = text.encode("ascii", "replace")
+    wide = ascii_only.count(b"?") - text.count("?")
+    return sum(map(_BYTE_WIDTHS.__getitem__, ascii_only)) - wide * (_BYTE_WIDTHS[63] - _WIDE)
+
+
+# Width by byte value: printable ASCII from the table, anything else as wide as an M.
+_BYTE_WIDTHS: Final = tuple(_ASCII_WIDTHS[b - 32] if 32 <= b <= 126 else _WIDE for b in range(256))
 
 
 def text_width(text: str, font_px: float) -> float:
@@ -45,7 +52,7 @@ def text_width(text: str, font_px: float) -> float:
     >>> round(text_width("Hello", 10), 1)
     23.7
     """
-    return sum(_char_width(c) for c in text) * font_px / 1000 * MARGIN
+    return _units(text) * font_px / 1000 * MARGIN
 
 
 def text_lines(text: str, width_px: float, font_px: float) -> int:
@@ -56,6 +63,11 @@ def text_lines(text: str, width_px: float, font_px: float) -> int:
     >>> text_lines("short", 100, 13.3), text_lines("word " * 40, 200, 13.3)
     (1, 7)
     """
+    return _lines(text, width_px, font_px)
+
+
+@lru_cache(maxsize=1 << 16)
+def _lines(text: str, width_px: float, font_px: float) -> int:
     space = text_width(" ", font_px)
     lines, used = 1, 0.0
     for word in text.split():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from html import escape
 from typing import Any, Final
 
 from ..cohort._select import Decision
@@ -20,8 +21,6 @@ def e(value: Any) -> str:
     >>> e('<a href="x">')
     '&lt;a href=&quot;x&quot;&gt;'
     """
-    from html import escape
-
     return escape(str(value), quote=True)
 
 
