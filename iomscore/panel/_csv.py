@@ -43,9 +43,6 @@ COLUMNS: Final = (
     "warnings",
     "since_last_panel",
 )
-_NUMERIC: Final = frozenset({"position", "rank", "score"})
-
-
 def ranked_csv_path(pack: str | os.PathLike[str]) -> Path:
     """Where :func:`~iomscore.panel.write_panel` writes the ranked list: ``<stem>-ranked.csv``.
 
@@ -72,27 +69,35 @@ def ranked_csv_text(
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(COLUMNS)
+    joined: dict[tuple[str, ...], str] = {}  # reason lists repeat across people: join and neutralise once
+
+    def text(parts: Sequence[str]) -> str:
+        key = tuple(parts)
+        out = joined.get(key)
+        if out is None:
+            out = joined[key] = neutralise("; ".join(key))
+        return out
+
     for pos, d in enumerate(ranked, start=1):
         change = diff.for_person(d.person_id) if diff is not None else None
-        cells = {
-            "position": str(pos),
-            "rank": "" if d.rank is None else str(d.rank),
-            "person_id": d.person_id,
-            "decision": d.decision,
-            "recommended_action": d.recommended_action,
-            "in_pack": in_pack.get(d.person_id, "no"),
-            "score": "" if d.score is None else f"{d.score:g}",
-            "band": d.band or "",
-            "eligible": "yes" if d.eligible else "no",
-            "current_member": "yes" if d.current_member else "no",
-            "assessment_date": assessed.get(d.person_id, ""),
-            "assessment_after_meeting": "yes" if late.get(d.person_id) else "",
-            "tie_break": "; ".join(f"{k}: {v}" for k, v in tie_breaks.get(d.person_id, ())),
-            "reasons": "; ".join(d.reasons),
-            "warnings": "; ".join(d.warnings),
-            "since_last_panel": "; ".join(change.lines()) if change is not None else "",
-        }
-        w.writerow([v if k in _NUMERIC else neutralise(v) for k, v in cells.items()])
+        w.writerow((
+            pos,
+            "" if d.rank is None else d.rank,
+            neutralise(d.person_id),
+            d.decision,
+            d.recommended_action,
+            in_pack.get(d.person_id, "no"),
+            "" if d.score is None else f"{d.score:g}",
+            neutralise(d.band or ""),
+            "yes" if d.eligible else "no",
+            "yes" if d.current_member else "no",
+            assessed.get(d.person_id, ""),
+            "yes" if late.get(d.person_id) else "",
+            text([f"{k}: {v}" for k, v in tie_breaks.get(d.person_id, ())]),
+            text(d.reasons),
+            text(d.warnings),
+            text(change.lines()) if change is not None else "",
+        ))
     return buf.getvalue()
 
 
