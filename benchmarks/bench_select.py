@@ -15,10 +15,16 @@ about ten sanctions each), in one run:
 
 Reports the ratios select/score and panel/score against the goals (select within 3x of
 score, panel within 5x of score at 100k) and writes ``benchmarks/results/bench_select.md``.
-Usage::
+
+``--before-after`` instead prints one line per size (default 1k, 5k, 20k) of the figures
+that showed the quadratic selection: library ``score_batch``, ``results()`` and
+``select_cohort``, command-line ``iomscore score`` and ``iomscore select``, for whichever
+iomscore is imported, so an older commit can be measured from a clone::
 
     python benchmarks/bench_select.py                      # 20k, 100k, 1M
     python benchmarks/bench_select.py --sizes 20000 100000 --repeat 3
+    git clone -q . /tmp/sel-before && git -C /tmp/sel-before checkout -q e00eb91
+    PYTHONPATH=/tmp/sel-before python benchmarks/bench_select.py --before-after
 """
 
 from __future__ import annotations
@@ -184,6 +190,33 @@ def write_markdown(rows: list[dict], command: str, path: Path = RESULTS) -> str:
     return text
 
 
+def before_after(sizes: list[int], seed: int) -> None:
+    """One line per size: library score_batch/results()/select_cohort, CLI score/select."""
+    import iomscore
+    from iomscore import synth
+    from iomscore.cohort import select_cohort
+
+    print(f"iomscore from {Path(iomscore.__file__).parent}", flush=True)
+    with tempfile.TemporaryDirectory(prefix="bench-select-ba-") as tmp:
+        for n in sizes:
+            table = synth.generate(n, seed)
+            ref, san, cus = synth.default_paths(Path(tmp) / f"r{n}.csv")
+            synth.write_csv(table, ref, san, cus)
+            t = time.perf_counter()
+            scores = iomscore.score_batch(table)
+            t_score = time.perf_counter() - t
+            t = time.perf_counter()
+            scores.results()
+            t_results = time.perf_counter() - t
+            t = time.perf_counter()
+            select_cohort(table, scores, capacity=CAPACITY)
+            t_select = time.perf_counter() - t
+            cli_score = _cli(["score", str(ref), "-o", str(Path(tmp) / f"s{n}.csv")])
+            cli_select = _cli(["select", str(ref), "--capacity", str(CAPACITY), "--out", str(Path(tmp) / f"o{n}.txt")])
+            print(f"n={n}: score_batch {t_score:.2f}s results() {t_results:.2f}s select_cohort {t_select:.2f}s | "
+                  f"CLI score {_fmt(cli_score)}s select {_fmt(cli_select)}s", flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[20_000, 100_000, 1_000_000])
@@ -191,11 +224,16 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3, help="best of this many library runs below 1M")
     ap.add_argument("--panel-limit", type=float, default=600.0, help="seconds; skip or stop the panel past this")
     ap.add_argument("--out", type=Path, default=RESULTS)
+    ap.add_argument("--before-after", action="store_true",
+                    help="print the small-list figures (default sizes 1k, 5k, 20k) for the imported iomscore")
     ap.add_argument("--one", type=int, help=argparse.SUPPRESS)  # internal: library timings for one size
     ap.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.one is not None:
         print(json.dumps(run_library(args.one, args.seed, args.workdir, args.repeat)))
+        return
+    if args.before_after:
+        before_after(args.sizes if "--sizes" in sys.argv else [1_000, 5_000, 20_000], args.seed)
         return
     rows: list[dict] = []
     previous_panel: tuple[int, float] | None = None
