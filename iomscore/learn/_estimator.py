@@ -85,11 +85,12 @@ ERR_NO_NAMES: Final = (
 #: Reason of the starting point of an estimator's breakdown.
 BASELINE_REASON: Final = "Starting point: the model's estimate for a typical person (medians of the training data)"
 #: Warning on a row scored with a typical value in place of a value not recorded.
-IMPUTED_WARNING: Final = "not recorded (scored as the typical value of the training data): {labels}"
+IMPUTED_WARNING: Final = "not recorded (scored with a value from the training data): {labels}"
 #: Bands of an estimator's probability, in percent.
 ESTIMATOR_BANDS: Final = ((0.0, "lower"), (50.0, "higher"))
 
 _EPS: Final = 1e-12
+_DIGITS: Final = 12  # decimals of a probability in score_features
 
 
 @dataclass(frozen=True)
@@ -247,6 +248,11 @@ class EstimatorScorer(ClassifierMixin, BaseEstimator):
         elif self.calibration == "isotonic":
             self.isotonic_ = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(raw, y01)
         self.reference_ = self._reference(X)
+        if _is_dataframe(X) and all(getattr(X[c].dtype, "kind", "O") in "iufb" for c in X.columns):
+            arr = X.to_numpy(dtype=np.float64)
+            with np.errstate(all="ignore"):
+                self.feature_min_ = np.where(np.isnan(arr).all(axis=0), np.nan, np.nanmin(np.where(np.isnan(arr), np.inf, arr), axis=0))
+                self.feature_max_ = np.where(np.isnan(arr).all(axis=0), np.nan, np.nanmax(np.where(np.isnan(arr), -np.inf, arr), axis=0))
         self.explainer_ = self._choose_explainer(X)
         return self
 
@@ -385,25 +391,43 @@ class EstimatorScorer(ClassifierMixin, BaseEstimator):
         n = X.shape[0]
         d = X.shape[1]
         rng = np.random.default_rng(self.random_state)
-        if frame:
-            ref = X.iloc[[0] * n].copy()
-            for j, c in enumerate(X.columns):
-                ref[c] = np.repeat(np.asarray([self.reference_[j]], dtype=X[c].dtype if X[c].dtype.kind in "iufb" else object), n)
-            ref.index = X.index
-        else:
-            ref = np.repeat(np.asarray(self.reference_, dtype=np.float64)[None, :], n, axis=0)
         f = self.log_odds if self.isotonic_ is None else (lambda Z: logit(np.clip(self.predict_proba(Z)[:, 1], 1e-9, 1 - 1e-9)))
+        P = max(1, int(self.n_permutations))
+        orders = [rng.permutation(d) for _ in range(P)]
+        numeric = not frame or all(getattr(X[c].dtype, "kind", "O") in "iufb" for c in X.columns)
+        if numeric:
+            # every switched person of every order in one call of the model: (1 + P*d) blocks of n rows
+            xa = X.to_numpy(dtype=np.float64) if frame else np.asarray(X, dtype=np.float64)
+            ref_row = np.asarray(self.reference_, dtype=np.float64)
+            blocks = [np.repeat(ref_row[None, :], n, axis=0)]
+            for order in orders:
+                z = blocks[0].copy()
+                for j in order:
+                    z[:, j] = xa[:, j]
+                    blocks.append(z.copy())
+            stacked = np.vstack(blocks)
+            out = f(pd_frame(stacked, X.columns) if frame else stacked).reshape(len(blocks), n)
+            base = out[0]
+            contrib = np.zeros((n, d))
+            k = 1
+            for order in orders:
+                prev = base
+                for j in order:
+                    contrib[:, j] += (out[k] - prev) / P
+                    prev = out[k]
+                    k += 1
+            return base, contrib
+        ref = X.iloc[[0] * n].copy()
+        for j, c in enumerate(X.columns):
+            ref[c] = np.repeat(np.asarray([self.reference_[j]], dtype=X[c].dtype if X[c].dtype.kind in "iufb" else object), n)
+        ref.index = X.index
         base = f(ref)
         contrib = np.zeros((n, d))
-        P = max(1, int(self.n_permutations))
-        for _ in range(P):
+        for order in orders:
             z = ref.copy()
             prev = base
-            for j in rng.permutation(d):
-                if frame:
-                    z.iloc[:, j] = X.iloc[:, j].to_numpy()
-                else:
-                    z[:, j] = np.asarray(X)[:, j]
+            for j in order:
+                z.iloc[:, j] = X.iloc[:, j].to_numpy()
                 cur = f(z)
                 contrib[:, j] += (cur - prev) / P
                 prev = cur
@@ -444,6 +468,20 @@ class EstimatorScorer(ClassifierMixin, BaseEstimator):
         items = cst.items() if isinstance(cst, dict) else zip(names, list(cst))
         words = {1: "increasing", -1: "decreasing"}
         return {str(k): words[int(v)] for k, v in items if int(v) in words and str(k) in names}
+
+    def _fill_values(self, names: tuple[str, ...], allow_nan: bool) -> np.ndarray:
+        """Per feature, the value a missing one is scored with (NaN: left missing)."""
+        ref = np.asarray(self.reference_, dtype=np.float64)
+        lo = np.asarray(getattr(self, "feature_min_", ref), dtype=np.float64)
+        hi = np.asarray(getattr(self, "feature_max_", ref), dtype=np.float64)
+        mono = self.monotone
+        out = np.full(len(names), np.nan) if allow_nan else ref.copy()
+        for j, f in enumerate(names):
+            if mono.get(f) == "decreasing":
+                out[j] = hi[j]
+            elif mono.get(f) == "increasing":
+                out[j] = lo[j]
+        return out
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(super().__getstate__())
@@ -503,17 +541,30 @@ class EstimatorScorer(ClassifierMixin, BaseEstimator):
         missing = np.isnan(mat)
         allow_nan = bool(get_tags(self.estimator_).input_tags.allow_nan)
         ref = np.asarray(self.reference_, dtype=np.float64)
-        if not allow_nan:
-            mat = np.where(missing, ref[None, :], mat)
+        fill = self._fill_values(names, allow_nan)
+        filled = missing & ~np.isnan(fill)[None, :]
+        mat = np.where(filled, fill[None, :], mat)
         X = pd.DataFrame(mat, columns=list(names))
-        p = self.predict_proba(X)[:, 1] if n else np.zeros(0)
-        p_ref = float(self.predict_proba(pd.DataFrame(ref[None, :], columns=list(names)))[0, 1])
-        c = self.explain(X).contributions if n else np.zeros((0, len(names)))
+        ref_frame = pd.DataFrame(ref[None, :], columns=list(names))
+        if n and self.explainer_ == "permutation":
+            # one call of the model gives the explanation, the probabilities and the reference
+            e = self.explain(X)
+            c = e.contributions
+            p_raw = expit(e.total) if self.isotonic_ is None else self.predict_proba(X)[:, 1]
+            p_ref_raw = float(expit(e.base[0])) if self.isotonic_ is None else float(self.predict_proba(ref_frame)[0, 1])
+        else:
+            c = self.explain(X).contributions if n else np.zeros((0, len(names)))
+            p_raw = self.predict_proba(X)[:, 1] if n else np.zeros(0)
+            p_ref_raw = float(self.predict_proba(ref_frame)[0, 1])
+        # Rounded so that a row's score does not depend on the batch around it (BLAS kernels
+        # may round differently by position); far below anything a person reads.
+        p = np.round(p_raw, _DIGITS)
+        p_ref = round(p_ref_raw, _DIGITS)
         total_c = c.sum(axis=1)
         gap = 100.0 * p - 100.0 * p_ref
         tiny = np.abs(total_c) < 1e-9
         share = np.where(tiny[:, None], 1.0 / max(1, len(names)), c / np.where(tiny, 1.0, total_c)[:, None])
-        parts = share * gap[:, None]
+        parts = np.round(share * gap[:, None], _DIGITS - 2)
         values = np.column_stack([np.full(n, 100.0 * p_ref), parts])
         labels = tuple(_label(f) for f in names)
         reasons = [np.full(n, BASELINE_REASON, dtype=object)]
@@ -533,9 +584,9 @@ class EstimatorScorer(ClassifierMixin, BaseEstimator):
         cuts = np.asarray([b[0] for b in ESTIMATOR_BANDS[1:]], dtype=np.float64)
         band_names = np.asarray([b[1] for b in ESTIMATOR_BANDS], dtype=object)
         warnings = empty_warnings(n)
-        if not allow_nan and missing.any():
-            weights = np.int64(1) << np.arange(missing.shape[1], dtype=np.int64)
-            keys_m = missing.astype(np.int64) @ weights
+        if filled.any():
+            weights = np.int64(1) << np.arange(filled.shape[1], dtype=np.int64)
+            keys_m = filled.astype(np.int64) @ weights
             rows = np.flatnonzero(keys_m)
             uniq, inv = np.unique(keys_m[rows], return_inverse=True)
             texts = np.empty(len(uniq), dtype=object)
@@ -598,6 +649,13 @@ class EstimatorScorer(ClassifierMixin, BaseEstimator):
             raise TypeError(ERR_NOT_SCORER.format(path=path, type=type(obj).__name__))
         obj._sha256 = actual
         return obj
+
+
+def pd_frame(values: np.ndarray, columns: Any) -> Any:
+    """A float DataFrame with the given columns (for models fitted on named columns)."""
+    import pandas as pd
+
+    return pd.DataFrame(values, columns=list(columns))
 
 
 def _label(feature: str) -> str:

@@ -69,6 +69,7 @@ ERR_POINTS_RANGE: Final = (
     "points_range must be a pair of integers (low, high) with low <= 0 <= high and low < high; "
     "got {value!r}"
 )
+ERR_MISSING: Final = "missing must be 'lowest' or 'least_risk'; got {value!r}"
 ERR_ITEM: Final = "item must be 'condition' or 'feature'; got {value!r}"
 ERR_MAX_STEPS: Final = "max_steps must be None or an integer >= 1; got {value!r}"
 ERR_BEAM: Final = "beam_width must be an integer >= 1; got {value!r}"
@@ -383,6 +384,12 @@ class PointsClassifier(PointsModelMixin, ClassifierMixin, BaseEstimator):
         monotone feature is also its number of non-zero bins. ``None``: ``max_items`` when
         ``item="condition"``, ``2 * max_items`` when ``item="feature"``. With
         ``item="condition"`` the smaller of ``max_items`` and ``max_steps`` applies.
+    missing : {"lowest", "least_risk"}, default="lowest"
+        How a missing numeric value scores: ``"lowest"`` like the feature's lowest values;
+        ``"least_risk"`` like its lowest-risk values, i.e. like the highest values of a feature
+        declared decreasing (so a value not recorded never scores more than a recorded one,
+        and adding offences to a summary-only history never lowers the score).
+        :func:`iomscore.learn.learn` uses ``"least_risk"``.
 
     Attributes
     ----------
@@ -455,6 +462,7 @@ class PointsClassifier(PointsModelMixin, ClassifierMixin, BaseEstimator):
         beam_width: int = 8,
         item: str = "feature",
         max_steps: int | None = None,
+        missing: str = "lowest",
     ) -> None:
         self.max_items = max_items
         self.points_range = points_range
@@ -466,6 +474,7 @@ class PointsClassifier(PointsModelMixin, ClassifierMixin, BaseEstimator):
         self.beam_width = beam_width
         self.item = item
         self.max_steps = max_steps
+        self.missing = missing
 
     def _validate_params_(self) -> tuple[int, int]:
         if not isinstance(self.max_items, (int, np.integer)) or isinstance(self.max_items, bool) or self.max_items < 1:
@@ -484,6 +493,8 @@ class PointsClassifier(PointsModelMixin, ClassifierMixin, BaseEstimator):
             raise ValueError(ERR_THRESHOLDS.format(value=self.max_thresholds))
         if not isinstance(self.min_support, (int, float)) or not 0 <= self.min_support < 0.5:
             raise ValueError(ERR_SUPPORT.format(value=self.min_support))
+        if self.missing not in ("lowest", "least_risk"):
+            raise ValueError(ERR_MISSING.format(value=self.missing))
         if self.item not in ("condition", "feature"):
             raise ValueError(ERR_ITEM.format(value=self.item))
         if self.max_steps is not None and (
@@ -508,8 +519,8 @@ class PointsClassifier(PointsModelMixin, ClassifierMixin, BaseEstimator):
         ----------
         X : array-like or DataFrame of shape (n_samples, n_features)
             Numeric and categorical columns; NaN/None is allowed and scores as the lowest bin
-            (numeric; the highest bin for a feature declared decreasing, so a value not
-            recorded never scores more than a recorded one) or as an unlisted category.
+            (numeric; with ``missing="least_risk"`` the highest bin of a feature declared
+            decreasing) or as an unlisted category.
         y : array-like of shape (n_samples,)
             Binary outcome.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -528,7 +539,7 @@ class PointsClassifier(PointsModelMixin, ClassifierMixin, BaseEstimator):
         allowed = _resolve_features("allowed_features", self.allowed_features, cols.names)
         allowed = list(range(len(cols.names))) if allowed is None else allowed
         signs = resolve_monotone(self.monotone, cols.names, cols.kinds)
-        decreasing = frozenset(int(j) for j in np.flatnonzero(signs < 0))
+        decreasing = frozenset(int(j) for j in np.flatnonzero(signs < 0)) if self.missing == "least_risk" else frozenset()
         cs = binarise(cols, w, allowed=allowed, max_thresholds=int(self.max_thresholds),
                       min_support=float(self.min_support), missing_high=decreasing)
         self.n_candidates_ = len(cs.conditions)
@@ -571,7 +582,7 @@ class PointsClassifier(PointsModelMixin, ClassifierMixin, BaseEstimator):
         raw = cs.matrix[:, nz] @ q[nz] if len(nz) else np.zeros(cols.n_samples)
         a, b, _ = fit_logit_1d(raw, w * y01, w * (1 - y01))
         intercept = centre_intercept(a, b)
-        self.tables_ = self._make_tables(cols, signs, nz, q, cs.conditions)
+        self.tables_ = self._make_tables(cols, signs, nz, q, cs.conditions, decreasing)
         for t in self.tables_:
             intercept += t.shift_to_zero_min()
         self.intercept_ = int(intercept)
@@ -591,7 +602,10 @@ class PointsClassifier(PointsModelMixin, ClassifierMixin, BaseEstimator):
         return self
 
     @staticmethod
-    def _make_tables(cols: Any, signs: np.ndarray, nz: np.ndarray, q: np.ndarray, conditions: list[Condition]) -> list[FactorTable]:
+    def _make_tables(
+        cols: Any, signs: np.ndarray, nz: np.ndarray, q: np.ndarray, conditions: list[Condition],
+        missing_high: frozenset[int],
+    ) -> list[FactorTable]:
         by_col: dict[int, list[int]] = {}
         for j in nz:
             by_col.setdefault(conditions[j].column, []).append(int(j))
@@ -603,8 +617,8 @@ class PointsClassifier(PointsModelMixin, ClassifierMixin, BaseEstimator):
                 items.sort(key=lambda j: conditions[j].value)
                 thr = np.array([conditions[j].value for j in items], dtype=np.float64)
                 pts = np.concatenate([[0], np.cumsum([q[j] for j in items])]).astype(np.int64)
-                # a missing value of a decreasing feature scores like its highest values
-                missing = int(pts[-1]) if signs[c] < 0 else 0
+                # with missing="least_risk", a missing value of a decreasing feature scores like its highest values
+                missing = int(pts[-1]) if c in missing_high else 0
                 tables.append(FactorTable(name, c, "numeric", pts, thresholds=thr, missing_points=missing,
                                           monotone=int(signs[c])))
             else:

@@ -319,8 +319,9 @@ def learn(
     include_sex : bool, default=False
         Allow ``sex`` (and add it to the default features).
     classifier : estimator with ``to_spec``, optional
-        Default ``PointsClassifier(monotone=...)`` with the readable defaults and the monotone
-        directions of :data:`DEFAULT_FEATURES` for the features used.
+        Default ``PointsClassifier(monotone=..., missing="least_risk")``: the readable defaults,
+        the monotone directions of :data:`DEFAULT_FEATURES` for the features used, and a value
+        not recorded scored like the feature's lowest-risk values.
     name, version, title, outcome : str
         Identity of the spec and what its probability is of.
     feature_labels : mapping, optional
@@ -350,7 +351,7 @@ def learn(
         raise LearnError(ERR_TOO_FEW.format(n=int(at_risk.sum()), target=target))
     if classifier is None:
         monotone = {f: d for f, d in DEFAULT_FEATURES.items() if f in X.columns and d is not None}
-        classifier = PointsClassifier(monotone=monotone)
+        classifier = PointsClassifier(monotone=monotone, missing="least_risk")
     logger.info("learning %r from %d of %d referrals at risk (%d with the outcome)",
                 target, int(at_risk.sum()), len(y), int(yk.sum()))
     classifier.fit(X[at_risk], yk)
