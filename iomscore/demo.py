@@ -132,6 +132,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     written += [("run log (hash-chained: every score, select and panel run)", out / "iomscore-runs.jsonl"),
                 ("run log listed and verified", runs)]
 
+    # Learning: synthetic outcomes -> a points table learned from them -> its scores -> the report.
+    outcomes, learned = out / "outcomes.csv", out / "learned-points.json"
+    synth.write_outcomes_csv(synth.generate_outcomes(table, args.seed), outcomes)
+    _run(["learn", str(ref), "--outcomes", str(outcomes), "--target", "reoffended_2y", "-o", str(learned)])
+    learned_scores = out / "scores-learned-points.csv"
+    _run(["score", str(ref), "--scorer", str(learned), "-o", str(learned_scores),
+          "--rejects", str(out / "rejects-learned-points.csv")])
+    written += [("synthetic outcomes (generating model: iomscore.synth)", outcomes),
+                ("points table learned from them", learned),
+                ("its cross-validated report (against OGRS3, iom-priority)", out / "learned-points.report.md"),
+                ("learned-table scores", learned_scores)]
+
     width = max(len(label) for label, _ in written)
     print(f"iomscore demo: {args.n} synthetic referrals (seed {args.seed}) in {out}/")
     for label, path in written:

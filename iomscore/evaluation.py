@@ -397,6 +397,10 @@ def calibration_svg(results: Sequence[CVResult], n_bins: int = 10, title: str = 
     return "\n".join(out) + "\n"
 
 
+#: Below this many people at risk the report warns that the table is learned from too few.
+_FEW_AT_RISK: Final = 1000
+
+
 @dataclass
 class ReferralReport:
     """Cross-validated comparison of a table learned from referrals with OGRS3 and iom-priority."""
@@ -469,6 +473,9 @@ def learned_report(
         f"{n_splits}-fold stratified cross-validation (seed {random_state}), the same folds for every model; "
         "the learned table is refitted on each training fold; OGRS3 and iom-priority are recalibrated on it.",
     ]
+    if n_risk < _FEW_AT_RISK:
+        lines.append(f"Only {n_risk} people are at risk: a table of up to 16 steps will fit noise; read these figures "
+                     "as a demonstration, and learn from at least a few thousand referrals before relying on one.")
     if unscored:
         lines.append(f"OGRS3 could not score {unscored} of the people at risk; they were given the median OGRS3 log-odds.")
     lines += ["", "| Model | AUC (sd) | Brier | ECE pooled | ECE per fold |", "|---|---|---|---|---|"]

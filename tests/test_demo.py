@@ -27,7 +27,8 @@ def test_demo_runs_the_whole_path_deterministically(tmp_path: Path, monkeypatch:
     files = runs[0]
     for expected in ("scores-iom-priority.csv", "scores-ogrs3.csv", "explanations.md", "selection-month1.json",
                      "panel-month1.html", "panel-month1-ranked.csv", "decisions.jsonl", "decisions.txt",
-                     "panel-month2.html", "selection-month2.json", "iomscore-runs.jsonl", "runs.txt"):
+                     "panel-month2.html", "selection-month2.json", "iomscore-runs.jsonl", "runs.txt",
+                     "outcomes.csv", "learned-points.json", "learned-points.report.md", "scores-learned-points.csv"):
         assert files.get(expected), expected
         assert os.path.join("out", expected) in printed or expected.endswith("month2.json")
     assert b"hash chain verified" in files["decisions.txt"]
