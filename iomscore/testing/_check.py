@@ -691,6 +691,10 @@ def _monotone_result(name: str, ctx: _Context, pairs: st.SearchStrategy[tuple[Re
 @st.composite
 def _with_added(draw: st.DrawFn, base: st.SearchStrategy[Referral]) -> tuple[Referral, Referral]:
     r = draw(base)
+    if r.sanction_summary is not None and not r.sanctions:
+        # A listed offence ends "history given only as a summary": the list-only features go
+        # from not recorded to counted, which is not one more offence. Start from a list.
+        r = S._replace(r, sanction_summary=None)
     return r, S._draw_added(draw, r)
 
 
