@@ -127,6 +127,11 @@ def main(argv: Sequence[str] | None = None) -> int:
           "--current-cohort", ",".join(included), "--save-selection", str(out / "selection-month2.json"),
           "--run-log-time", GENERATED_2])
     written.append(("month 2 panel pack (current cohort, changes and decisions)", pack2))
+    audit = out / "audit-month1.md"
+    _run(["audit", str(sel1), "--referrals", str(ref), "--by", "ethnicity,sex", "-o", str(audit)])
+    card = out / "card-iom-priority.md"
+    _run(["card", "iom-priority", "-o", str(card)])
+    written += [("month 1 selection rates by group (iomscore audit)", audit), ("model card (iomscore card)", card)]
     runs = out / "runs.txt"
     runs.write_text(_run(["runs", str(out / "iomscore-runs.jsonl")]), encoding="utf-8")
     written += [("run log (hash-chained: every score, select and panel run)", out / "iomscore-runs.jsonl"),

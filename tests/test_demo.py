@@ -28,10 +28,12 @@ def test_demo_runs_the_whole_path_deterministically(tmp_path: Path, monkeypatch:
     for expected in ("scores-iom-priority.csv", "scores-ogrs3.csv", "explanations.md", "selection-month1.json",
                      "panel-month1.html", "panel-month1-ranked.csv", "decisions.jsonl", "decisions.txt",
                      "panel-month2.html", "selection-month2.json", "iomscore-runs.jsonl", "runs.txt",
-                     "outcomes.csv", "learned-points.json", "learned-points.report.md", "scores-learned-points.csv"):
+                     "outcomes.csv", "learned-points.json", "learned-points.report.md", "scores-learned-points.csv",
+                     "audit-month1.md", "card-iom-priority.md"):
         assert files.get(expected), expected
         assert os.path.join("out", expected) in printed or expected.endswith("month2.json")
     assert b"hash chain verified" in files["decisions.txt"]
     assert b"4 records, hash chain verified" in files["runs.txt"]  # two scores, two packs
+    assert b"Selection rates by group" in files["audit-month1.md"] and b"ATRS tier 2" in files["card-iom-priority.md"]
     assert files["decisions.jsonl"].count(b"\n") == 3
     assert b"Demo panel chair" in files["panel-month2.html"]
