@@ -28,6 +28,9 @@ logger = logging.getLogger(__name__)
 
 Kind = Literal["numeric", "categorical"]
 
+WARN_UNSEEN: Final = (
+    "{feature}: {n} categories not seen when fitting, scored with the points for a missing value: {values}"
+)
 ERR_ONLY_BINARY: Final = (
     "Only binary classification is supported. The type of the target is {y_type}."
 )
@@ -277,6 +280,9 @@ class FactorTable:
             return np.where(missing, self.missing_points, pts).astype(np.int64)
         codes, cats, missing = _factorise(col, self.feature)
         lookup = {(type(c).__name__, c): int(p) for c, p in zip(self.categories, self.points)}
+        unseen = [c for c in cats if (type(c).__name__, c) not in lookup]
+        if unseen:
+            logger.warning(WARN_UNSEEN.format(feature=self.feature, values=unseen[:5], n=len(unseen)))
         table = np.array(
             [lookup.get((type(c).__name__, c), self.missing_points) for c in cats] + [self.missing_points],
             dtype=np.int64,

@@ -24,6 +24,9 @@ from ._spec import Factor, PointsSpec, load_spec
 __all__ = ["SUMMARY_ONLY_WARNING", "PointsScorer"]
 
 _MISSING_FEATURE: Final = "spec {spec!r} reads feature {feature!r}, which the input does not provide"
+#: Warning on a row with a category its factor does not list (scored as a missing value).
+UNSEEN_WARNING: Final = "a category the spec does not list (scored with the points for a missing value): {labels}"
+_UNSEEN_REASON: Final = "{label}: {value}, a category the spec does not list (scored as not recorded)"
 _NOT_RECORDED_WARNING: Final = "not recorded (scored with the spec's points for a missing value): {labels}"
 #: Warning on a row whose history is given only as a summary, for the factors it cannot give.
 #: No semicolons: score files join a row's warnings with "; " and JSON Lines output splits on it.
@@ -88,6 +91,20 @@ class _FactorTable:
         inverse, uniques = factorize(text.reshape(-1).tolist())
         mapped = np.asarray([self.categories.get(str(u), missing) for u in uniques], dtype=np.int64)
         return mapped[inverse] if inverse.size else np.zeros(0, dtype=np.int64)
+
+    def unseen(self, values: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        """Rows with a recorded category the factor does not list (they score as missing)."""
+        out = np.zeros(idx.shape[0], dtype=bool)
+        if not self.categorical:
+            return out
+        arr = np.asarray(values)
+        if arr.dtype.kind == "f":
+            recorded = ~np.isnan(arr)
+        else:
+            inverse, uniques = factorize(arr.astype(str).reshape(-1).tolist())
+            known = np.asarray([u not in ("", "None", "nan") for u in uniques], dtype=bool)
+            recorded = known[inverse] if inverse.size else out
+        return recorded & (idx == len(self.factor.bins))
 
 
 class PointsScorer:
@@ -184,15 +201,20 @@ class PointsScorer:
             names.append("intercept")
             labels.append("Base points")
         missing_labels: list[np.ndarray] = []
+        unseen_labels: list[np.ndarray] = []
         for k, t in enumerate(self._tables):
             f = t.factor
             values[:, k0 + k] = t.points[idx[:, k]]
-            reasons.append(self._reasons(t, idx[:, k], cols[f.feature]))
+            unseen = t.unseen(cols[f.feature], idx[:, k])
+            reasons.append(self._reasons(t, idx[:, k], cols[f.feature], unseen))
             names.append(f.name)
             labels.append(f.label)
-            missing_labels.append(idx[:, k] == len(f.bins))
+            missing_labels.append((idx[:, k] == len(f.bins)) & ~unseen)
+            unseen_labels.append(unseen)
         total = values.sum(axis=1)
         warnings = self._missing_warnings(missing_labels, n)
+        if unseen_labels and np.column_stack(unseen_labels).any():
+            warnings = self._unseen_warnings(warnings, np.column_stack(unseen_labels))
         band_names = np.asarray([b.name for b in self.spec.bands], dtype=object)
         cuts = np.asarray([b.lower for b in self.spec.bands[1:]], dtype=np.float64)
         band = band_names[np.searchsorted(cuts, total, side="right")]
@@ -253,11 +275,29 @@ class PointsScorer:
         warnings[rows] = texts[inverse]
         return warnings
 
-    def _reasons(self, table: _FactorTable, bin_idx: np.ndarray, values: np.ndarray) -> np.ndarray:
+    def _unseen_warnings(self, warnings: np.ndarray, flags: np.ndarray) -> np.ndarray:
+        """Add :data:`UNSEEN_WARNING` to the rows with unlisted categories (text per pattern)."""
+        rows = np.flatnonzero(flags.any(axis=1))
+        weights = np.int64(1) << np.arange(flags.shape[1], dtype=np.int64)
+        representative, inverse = unique_representatives(flags[rows].astype(np.int64) @ weights)
+        labels = [t.factor.label.lower() for t in self._tables]
+        texts = np.empty(representative.size, dtype=object)
+        for i, r in enumerate(representative.tolist()):
+            named = [labels[k] for k, x in enumerate(flags[rows[r]].tolist()) if x]
+            texts[i] = (UNSEEN_WARNING.format(labels="; ".join(named)),)
+        out = warnings.copy()
+        out[rows] = [tuple(w) + t for w, t in zip(warnings[rows].tolist(), texts[inverse].tolist())]
+        return out
+
+    def _reasons(self, table: _FactorTable, bin_idx: np.ndarray, values: np.ndarray,
+                 unseen: np.ndarray | None = None) -> np.ndarray:
         f = table.factor
-        templates = [b.reason for b in f.bins] + [f.missing_reason]
+        templates = [b.reason for b in f.bins] + [f.missing_reason, _UNSEEN_REASON]
         if table.categorical:
             keys = bin_idx
+            if unseen is not None and unseen.any():  # unlisted categories: one text per value
+                codes, _ = factorize(np.asarray(values).astype(str).reshape(-1).tolist())
+                keys = np.where(unseen, len(f.bins) + 1 + codes, bin_idx)
         else:
             v = np.asarray(values, dtype=np.float64)
             # Equal (bin, value) pairs share a text; values are rounded to 1/100 for the key.
@@ -268,6 +308,7 @@ class PointsScorer:
 
         def render(r: int) -> str:
             b = int(bin_idx[r])
-            return templates[b].format(value=_format_value(values[r]), points=int(table.points[b]), label=f.label)
+            t = len(f.bins) + 1 if unseen is not None and unseen[r] else b
+            return templates[t].format(value=_format_value(values[r]), points=int(table.points[b]), label=f.label)
 
         return render_unique(keys, render)

@@ -222,3 +222,25 @@ def test_cli_learn_score_check_show(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert "does not exist" in capsys.readouterr().err
     with pytest.raises(KeyError, match="does not exist"):
         iomscore.get_scorer(str(tmp_path / "missing.json"))
+
+
+def test_unseen_categories_warned_as_unseen(caplog: pytest.LogCaptureFixture) -> None:
+    spec = iomscore.PointsSpec.model_validate({
+        "name": "c", "version": "1", "title": "C", "bands": [{"name": "all"}],
+        "factors": [{"name": "g", "feature": "current_ogrs3_group", "label": "Group", "bins": [
+            {"equals": 1, "points": 2, "reason": "group 1"}, {"equals": 2, "points": 1, "reason": "group 2"}]}]})
+    b = iomscore.PointsScorer(spec).score_features({"current_ogrs3_group": np.array([1.0, 7.0, np.nan])})
+    assert b.score.tolist() == [2.0, 0.0, 0.0]
+    assert b.warnings is not None
+    assert "does not list" in b.warnings[1][0] and "not recorded" in b.warnings[2][0]
+    assert "does not list" not in b.warnings[2][0]
+    assert b.part_reasons[0][1].startswith("Group: 7, a category the spec does not list")
+    # the learner says so too
+    X = pd.DataFrame({"g": ["a", "b", "a", "b"] * 50})
+    y = np.array([1, 0, 1, 1] * 50)
+    from iomscore.learn import Scorecard
+
+    clf = Scorecard().fit(X, y)
+    with caplog.at_level("WARNING"):
+        clf.decision_function(pd.DataFrame({"g": ["a", "z"]}))
+    assert "not seen when fitting" in caplog.text and "'z'" in caplog.text
