@@ -86,7 +86,8 @@ def physical_lines(data: bytes) -> int | None:
     >>> physical_lines(b"a\nb\n"), physical_lines(b"a\r\nb"), physical_lines(b"a\rb\n")
     (2, 2, None)
     """
-    if data.count(b"\r") != data.count(b"\r\n"):
+    cr = data.count(b"\r")
+    if cr and cr != data.count(b"\r\n"):
         return None
     return data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
 
@@ -96,8 +97,8 @@ def _parse_arrow(path: Path, header: list[str], data: bytes) -> _Parsed | None:
     import pyarrow.csv as pacsv
 
     lines = physical_lines(data)
-    if lines is None or b"\n\n" in data or b"\n\r\n" in data:
-        return None  # (blank lines or bare CR: the standard-library parser numbers the lines)
+    if lines is None:
+        return None  # (bare CR line ends: the standard-library parser numbers the lines)
     malformed: list[Any] = []
 
     def handler(row: Any) -> str:
@@ -224,10 +225,11 @@ def parse_csv(path: str | os.PathLike[str], engine: Engine = "auto") -> _Parsed:
     if engine == "arrow" and not C.HAVE_ARROW:
         raise ImportError(_NO_ARROW)
     data = raw_bytes(path)
-    if not data.strip():
+    if len(data) < 4096 and not data.strip():  # (a longer file is not all whitespace; the parser says if so)
         raise MissingColumnsError(_EMPTY_FILE.format(source=path))
     if engine != "python" and C.HAVE_ARROW and is_utf8(data):  # (bytes that are not UTF-8: row by row)
-        first = data.split(b"\n", 1)[0]
+        end = data.find(b"\n")
+        first = data if end < 0 else data[:end]
         try:
             header = next(csv.reader([first.decode("utf-8").rstrip("\r")]))
         except (UnicodeDecodeError, csv.Error, StopIteration):
