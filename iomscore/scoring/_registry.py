@@ -1,8 +1,21 @@
-"""Finding scorers by name: built-ins, shipped specs, third-party entry points, spec paths."""
+"""Finding scorers by name: built-ins, shipped specs, third-party entry points, spec paths.
+
+Scorers found by name are made once and cached, so a web service that passes
+``scorer="iom-priority"`` on every request does not re-read the spec each time. Built-in
+scorers are cached by name. Spec files (shipped or given by path) are cached on the file's
+identity -- resolved path, device, inode, size and ``mtime_ns`` -- together with the sha256
+the spec was loaded with: when any of these changes the file is read again, so an edited
+file is reloaded (or refused, if its recorded hash no longer matches its content). Scorers
+registered with :func:`register_scorer` and entry points are made by their factory on every
+call, as before. The cache is guarded by a lock and safe to use from many threads; the
+scorers it hands out are shared, and iomscore's own scorers hold no per-call state.
+"""
 
 from __future__ import annotations
 
 import logging
+import os
+import threading
 from collections.abc import Callable
 from functools import lru_cache
 from importlib import metadata, resources
@@ -13,7 +26,6 @@ from ._ogrs3 import OGRS3
 from ._ogrs4 import OASYS_STATIC_SCORERS, OASysStaticPredictor
 from ._points import PointsScorer
 from ._protocol import Scorer
-from ._spec import load_spec
 
 __all__ = ["ENTRY_POINT_GROUP", "available_scorers", "get_scorer", "register_scorer", "shipped_models_dir"]
 
@@ -25,6 +37,13 @@ _UNKNOWN_SCORER: Final = "unknown scorer {name!r}: not a built-in ({known}), not
 _NO_SPEC_FILE: Final = "spec file does not exist: {path}"
 
 _registered: dict[str, Callable[[], Scorer]] = {}
+#: What identifies a spec file's content on disk without reading it.
+_FileKey = tuple[int, int, int, int]
+#: Spec scorers by resolved path: the file key they were read with, and the scorer.
+_spec_cache: dict[str, tuple[_FileKey, PointsScorer]] = {}
+#: Built-in scorers by name, made once.
+_builtin_cache: dict[str, Scorer] = {}
+_cache_lock: Final = threading.Lock()
 #: Built-in scorers that are not points specs: OGRS3 and the OASys v4 static predictors.
 _BUILT_INS: Final[dict[str, Callable[[], Scorer]]] = {
     "ogrs3": OGRS3,
@@ -52,11 +71,11 @@ def _shipped_specs() -> dict[str, Path]:
     if directory.is_dir():
         for path in sorted(directory.glob("*.json")):
             try:
-                spec = load_spec(path)
+                scorer = _spec_scorer(path)  # read once: cached for get_scorer by name
             except ValueError as exc:  # a broken shipped spec must not hide the others
                 logger.error("shipped spec %s is invalid: %s", path, exc)
                 continue
-            out[spec.name] = path
+            out[scorer.name] = path
     return out
 
 
@@ -90,12 +109,16 @@ def get_scorer(name_or_path: str | Path | Scorer) -> Scorer:
         return name_or_path
     key = str(name_or_path)
     if key in _BUILT_INS:
-        return _BUILT_INS[key]()
+        with _cache_lock:
+            cached = _builtin_cache.get(key)
+            if cached is None:
+                cached = _builtin_cache[key] = _BUILT_INS[key]()
+        return cached
     if key in _registered:
         return _registered[key]()
     shipped = _shipped_specs()
     if key in shipped:
-        return PointsScorer(shipped[key])
+        return _spec_scorer(shipped[key])
     eps = _entry_points()
     if key in eps:
         obj = eps[key].load()
@@ -105,7 +128,51 @@ def get_scorer(name_or_path: str | Path | Scorer) -> Scorer:
     if path.suffix.lower() in {".json", ".toml"}:
         if not path.is_file():
             raise KeyError(_NO_SPEC_FILE.format(path=path))
-        return PointsScorer(path)
+        return _spec_scorer(path)
     raise KeyError(
         _UNKNOWN_SCORER.format(name=key, known=", ".join(sorted({*_BUILT_INS, *shipped})), group=ENTRY_POINT_GROUP)
     )
+
+
+def _file_key(path: Path) -> _FileKey:
+    st = os.stat(path)
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def _spec_scorer(path: Path) -> PointsScorer:
+    """The scorer of the spec file at ``path``, read again only when the file has changed.
+
+    A changed file (another size, modification time or inode: an edit, or a file replaced by
+    a rename) is loaded afresh, which checks its recorded sha256 again, so an edited spec is
+    refused exactly as on first use. If its content hashes the same as the cached scorer's
+    spec, the cached scorer is kept (a touched but unchanged file).
+    """
+    resolved = str(path.resolve())
+    key = _file_key(path)
+    with _cache_lock:
+        entry = _spec_cache.get(resolved)
+        if entry is not None and entry[0] == key:
+            return entry[1]
+    scorer = PointsScorer(path)  # outside the lock: loading may take a while, and may raise
+    with _cache_lock:
+        entry = _spec_cache.get(resolved)
+        if entry is not None and entry[1].identity.sha256 == scorer.identity.sha256:
+            scorer = entry[1]
+        _spec_cache[resolved] = (key, scorer)
+    return scorer
+
+
+def clear_scorer_cache() -> None:
+    """Forget every cached scorer (the next :func:`get_scorer` by name makes them again).
+
+    Examples
+    --------
+    >>> import iomscore
+    >>> from iomscore.scoring._registry import clear_scorer_cache
+    >>> clear_scorer_cache()
+    >>> iomscore.get_scorer("ogrs3") is iomscore.get_scorer("ogrs3")
+    True
+    """
+    with _cache_lock:
+        _spec_cache.clear()
+        _builtin_cache.clear()
