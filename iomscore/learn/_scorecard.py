@@ -52,6 +52,8 @@ logger = logging.getLogger(__name__)
 ERR_PDO: Final = "pdo must be a positive number of points; got {value!r}"
 ERR_MAX_BINS: Final = "max_bins must be an integer >= 2; got {value!r}"
 ERR_FRACTION: Final = "min_bin_fraction must be in (0, 0.5]; got {value!r}"
+ERR_MAX_FEATURES: Final = "max_features must be None or an integer >= 1; got {value!r}"
+ERR_MIN_ROWS: Final = "min_bin_rows must be an integer >= 0; got {value!r}"
 ERR_C: Final = "C must be a positive number; got {value!r}"
 ERR_EMPTY: Final = "the fitted scorecard uses no feature, so there is no points table to export"
 
@@ -157,6 +159,14 @@ class Scorecard(PointsModelMixin, ClassifierMixin, BaseEstimator):
         Inverse L2 regularisation of the logistic regression on the WoE columns.
     max_prebins : int, default=20
         Quantile pre-bins per numeric feature before merging.
+    max_features : int or None, default=None
+        Most factors: features are dropped one at a time, the one with the smallest spread of
+        log-odds (coefficient times the standard deviation of its WoE) first, and the regression
+        refitted, until at most this many remain.
+    min_bin_rows : int, default=30
+        Least (weighted) rows behind any points: a category, or the missing values of a feature,
+        with fewer rows gets the average (WoE 0, so 0 points before normalisation) instead of
+        points set from a handful of people.
 
     Attributes
     ----------
@@ -197,6 +207,8 @@ class Scorecard(PointsModelMixin, ClassifierMixin, BaseEstimator):
         categorical_features: Sequence[Any] | None = None,
         C: float = 1.0,
         max_prebins: int = 20,
+        max_features: int | None = None,
+        min_bin_rows: int = 30,
     ) -> None:
         self.pdo = pdo
         self.max_bins = max_bins
@@ -206,6 +218,8 @@ class Scorecard(PointsModelMixin, ClassifierMixin, BaseEstimator):
         self.categorical_features = categorical_features
         self.C = C
         self.max_prebins = max_prebins
+        self.max_features = max_features
+        self.min_bin_rows = min_bin_rows
 
     def _check_params(self) -> None:
         if not isinstance(self.pdo, (int, float)) or isinstance(self.pdo, bool) or not self.pdo > 0:
@@ -216,6 +230,13 @@ class Scorecard(PointsModelMixin, ClassifierMixin, BaseEstimator):
             raise ValueError(ERR_FRACTION.format(value=self.min_bin_fraction))
         if not isinstance(self.C, (int, float)) or not self.C > 0:
             raise ValueError(ERR_C.format(value=self.C))
+        if self.max_features is not None and (
+            not isinstance(self.max_features, (int, np.integer)) or isinstance(self.max_features, bool)
+            or self.max_features < 1
+        ):
+            raise ValueError(ERR_MAX_FEATURES.format(value=self.max_features))
+        if not isinstance(self.min_bin_rows, (int, np.integer)) or isinstance(self.min_bin_rows, bool) or self.min_bin_rows < 0:
+            raise ValueError(ERR_MIN_ROWS.format(value=self.min_bin_rows))
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> Scorecard:
         """Bin, weigh and scale.
@@ -244,6 +265,7 @@ class Scorecard(PointsModelMixin, ClassifierMixin, BaseEstimator):
             listed = set(_resolve_features("monotone", list(self.monotone), cols.names) or [])
         tables: list[FactorTable] = []
         woe_cols: list[np.ndarray] = []
+        rows_min = max(float(self.min_bin_rows), 1e-12)
         for j in allowed:
             col = cols.arrays[j]
             if cols.kinds[j] == "numeric":
@@ -270,7 +292,7 @@ class Scorecard(PointsModelMixin, ClassifierMixin, BaseEstimator):
                     woe = np.maximum.accumulate(woe)
                 elif direction < 0:
                     woe = np.minimum.accumulate(woe)
-                woe_missing = float(_woe(w1[miss].sum(), w0[miss].sum(), E, N)) if w[miss].sum() > 0 else 0.0
+                woe_missing = float(_woe(w1[miss].sum(), w0[miss].sum(), E, N)) if w[miss].sum() >= rows_min else 0.0
                 tables.append(FactorTable(cols.names[j], j, "numeric", woe, thresholds=cuts, monotone=direction))
                 tables[-1].missing_points = woe_missing  # type: ignore[assignment]  # WoE until scaled
                 woe_cols.append(np.where(miss, woe_missing, woe[idx]))
@@ -280,8 +302,8 @@ class Scorecard(PointsModelMixin, ClassifierMixin, BaseEstimator):
                     continue
                 e = np.bincount(codes[~miss], weights=w1[~miss], minlength=len(cats))
                 n = np.bincount(codes[~miss], weights=w0[~miss], minlength=len(cats))
-                woe = _woe(e, n, E, N)
-                woe_missing = float(_woe(w1[miss].sum(), w0[miss].sum(), E, N)) if w[miss].sum() > 0 else 0.0
+                woe = np.where(e + n >= rows_min, _woe(e, n, E, N), 0.0)
+                woe_missing = float(_woe(w1[miss].sum(), w0[miss].sum(), E, N)) if w[miss].sum() >= rows_min else 0.0
                 tables.append(FactorTable(cols.names[j], j, "categorical", woe, categories=list(cats)))
                 tables[-1].missing_points = woe_missing  # type: ignore[assignment]
                 woe_cols.append(np.where(miss, woe_missing, np.append(woe, 0.0)[codes]))
@@ -294,9 +316,13 @@ class Scorecard(PointsModelMixin, ClassifierMixin, BaseEstimator):
                 lr = LogisticRegression(C=float(self.C), max_iter=1000)
                 lr.fit(Z[pos][:, keep], y01[pos], sample_weight=w[pos])
                 beta = lr.coef_.ravel()
-                if (beta > 0).all():
+                if not (beta > 0).all():
+                    keep = keep[beta > 0]
+                    continue
+                if self.max_features is None or len(keep) <= int(self.max_features):
                     break
-                keep = keep[beta > 0]
+                spread = beta * Z[pos][:, keep].std(axis=0)
+                keep = np.delete(keep, int(np.argmin(spread)))
             if len(keep):
                 tables = [tables[i] for i in keep]
                 scale = float(self.pdo) / math.log(2.0)
@@ -304,6 +330,12 @@ class Scorecard(PointsModelMixin, ClassifierMixin, BaseEstimator):
                     coef[t.feature] = float(b)
                     t.points = np.rint(scale * b * t.points).astype(np.int64)
                     t.missing_points = int(np.rint(scale * b * t.missing_points))
+                # a factor whose points are all equal scores nobody differently: drop it
+                flat = {id(t) for t in tables if len({*t.points.tolist(), t.missing_points}) == 1}
+                for t in tables:
+                    if id(t) in flat:
+                        coef.pop(t.feature, None)
+                tables = [t for t in tables if id(t) not in flat]
             else:
                 tables = []
         self.tables_ = tables

@@ -244,3 +244,30 @@ def test_unseen_categories_warned_as_unseen(caplog: pytest.LogCaptureFixture) ->
     with caplog.at_level("WARNING"):
         clf.decision_function(pd.DataFrame({"g": ["a", "z"]}))
     assert "not seen when fitting" in caplog.text and "'z'" in caplog.text
+
+
+def test_scorecard_sparsity_small_groups_and_flat_factors() -> None:
+    from iomscore.learn import Scorecard
+
+    rng = np.random.default_rng(5)
+    n = 3000
+    X = pd.DataFrame({f"x{j}": rng.normal(size=n) for j in range(6)})
+    X["sex"] = np.where(rng.random(n) < 0.5, "F", "M").astype(object)
+    X.loc[:2, "sex"] = None  # three rows not recorded
+    X["noise"] = 1.0
+    y = (X["x0"] + 0.6 * X["x1"] + 0.3 * X["x2"] + rng.normal(size=n) > 0).astype(int)
+    full = Scorecard().fit(X, y)
+    small = Scorecard(max_features=2).fit(X, y)
+    assert len(small.tables_) <= 2 < len(full.tables_)
+    assert {t.feature for t in small.tables_} <= {"x0", "x1"}
+    by = {t.feature: t for t in full.tables_}
+    # three rows are too few to set the points of "not recorded": they get the average (WoE 0)
+    if "sex" in by:
+        assert by["sex"].points.min() <= by["sex"].missing_points <= by["sex"].points.max()
+    few = Scorecard(min_bin_rows=0).fit(X, y)
+    # no factor has all-equal points
+    for card in (full, small, few):
+        for t in card.tables_:
+            assert len({*t.points.tolist(), t.missing_points}) > 1
+    with pytest.raises(ValueError, match="max_features"):
+        Scorecard(max_features=0).fit(X, y)
