@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 
@@ -150,6 +150,32 @@ class FeatureFrame(Mapping[str, np.ndarray]):
 
     def keys(self) -> list[str]:  # type: ignore[override]
         return sorted(self._allowed) if self._allowed is not None else list(FEATURES)
+
+    def to_frame(self, features: Iterable[str] | None = None) -> Any:
+        """A pandas DataFrame: ``person_id``, then one ``float64`` column per feature.
+
+        Columns follow :meth:`keys` (every feature, or those a restricted view allows), or
+        ``features`` in the order given. Not recorded values are ``NaN``. Requires pandas
+        (the ``pandas`` extra); raises ``ImportError`` saying so when it is missing.
+
+        Examples
+        --------
+        >>> import iomscore
+        >>> r = iomscore.Referral(person_id="A", assessment_date="2025-01-01",
+        ...     date_of_birth="1990-01-01", sanctions=[{"offence_date": "2024-10-01",
+        ...     "sanction_date": "2024-11-01", "offence_group": "shop_theft", "disposal": "fine"}])
+        >>> frame = FeatureFrame.from_referrals([r]).to_frame(["offences_12m_at_risk", "total_sanctions"])
+        >>> frame.columns.tolist(), frame["offences_12m_at_risk"].tolist()
+        (['person_id', 'offences_12m_at_risk', 'total_sanctions'], [1.0])
+        """
+        from ._frames import require_pandas
+
+        pd = require_pandas("FeatureFrame.to_frame()")
+        names = self.keys() if features is None else list(features)
+        columns: dict[str, Any] = {"person_id": pd.array(np.asarray(self.batch.person_id).astype(str), dtype="string")}
+        for name in names:
+            columns[name] = np.asarray(self[name], dtype=np.float64)
+        return pd.DataFrame(columns)
 
 
 # --- internals shared by several features ----------------------------------------------

@@ -257,6 +257,77 @@ class ScoreBatch:
                 for i in range(n)
             ]
 
+    def to_frame(self) -> Any:
+        """A pandas DataFrame with one row per person, in batch order, and typed columns.
+
+        Columns, in order: ``person_id`` (string), ``score`` (float64), ``band`` (string),
+        ``prob_<horizon>`` (float64) for each probability the scorer gives (``prob_1y``,
+        ``prob_2y`` for OGRS3), ``part_<name>`` (float64) for each breakdown part (its value in
+        ``unit``), ``reasons`` and ``warnings`` (tuples of strings, ranked as in
+        :class:`ScoreResult`), ``unit``, ``model_name``, ``model_version``, ``model_sha256``
+        (strings) and ``error`` (string; missing for a scored row). A row that was not scored
+        has missing score, band, probabilities and parts, and no reasons. Requires pandas (the
+        ``pandas`` extra); raises ``ImportError`` saying so when it is missing.
+
+        Examples
+        --------
+        >>> import iomscore
+        >>> from iomscore import synth
+        >>> batch = iomscore.score_batch(synth.generate(4, seed=1), "ogrs3")
+        >>> frame = batch.to_frame()
+        >>> frame.columns[:5].tolist(), len(frame) == len(batch)
+        (['person_id', 'score', 'band', 'prob_1y', 'prob_2y'], True)
+        >>> bool((frame.filter(like="part_").sum(axis=1) - frame["score"]).abs().max() < 1e-9)
+        True
+        """
+        from ..features._frames import require_pandas
+
+        pd = require_pandas("ScoreBatch.to_frame()")
+        n = len(self)
+        ok = self.ok
+        all_ok = bool(ok.all())
+
+        def numbers(values: np.ndarray) -> np.ndarray:
+            out = np.asarray(values, dtype=np.float64).copy()
+            if not all_ok:
+                out[~ok] = np.nan
+            return out
+
+        def strings(values: Any) -> Any:
+            text = np.array(values, dtype=object)
+            if not all_ok:
+                text[~ok] = None
+            return pd.array(text, dtype="string")
+
+        pid = np.full(n, "", dtype=object) if self.person_id is None else np.asarray(self.person_id, dtype=object)
+        columns: dict[str, Any] = {
+            "person_id": pd.array(pid.astype(str), dtype="string"),
+            "score": numbers(self.score),
+            "band": strings(np.asarray(self.band).astype(str).astype(object)),
+        }
+        for horizon, values in self.probabilities.items():
+            columns[f"prob_{horizon}"] = numbers(values)
+        for k, name in enumerate(self.part_names):
+            columns[f"part_{name}"] = numbers(self.part_values[:, k])
+        reasons = self.reason_tuples() if n else object_array([])
+        if not all_ok:
+            reasons = reasons.copy()
+            reasons[~ok] = object_array([()] * int((~ok).sum()))
+        columns["reasons"] = reasons
+        columns["warnings"] = empty_warnings(n) if self.warnings is None else object_array(
+            [w if type(w) is tuple else tuple(w) for w in self.warnings.tolist()]
+        )
+        for column, value in (
+            ("unit", self.unit),
+            ("model_name", self.model.name),
+            ("model_version", self.model.version),
+            ("model_sha256", self.model.sha256),
+        ):
+            columns[column] = pd.array(np.full(n, value, dtype=object), dtype="string")
+        error = np.full(n, None, dtype=object) if self.error is None else np.asarray(self.error, dtype=object)
+        columns["error"] = pd.array(error, dtype="string")
+        return pd.DataFrame(columns)
+
     def patterns(self) -> tuple[np.ndarray, np.ndarray]:
         """``(representative, inverse)``: rows whose every part has the same value (bit for bit)
         and the same reason text share a pattern, and so the same breakdown and reason lines.
