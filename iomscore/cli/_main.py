@@ -9,7 +9,21 @@ from collections.abc import Sequence
 
 from .. import __version__
 from .._errors import IomscoreError
-from . import audit, card, check, decide, drift, explain, info, learn, runs, score, select, spec, synth
+from . import (
+    audit,
+    card,
+    check,
+    decide,
+    drift,
+    explain,
+    info,
+    learn,
+    runs,
+    score,
+    select,
+    spec,
+    synth,
+)
 from . import panel as panel_command
 from ._common import EXIT_ERROR, CliError, err
 
