@@ -39,6 +39,7 @@ from ._decisions import (
     selection_rates,
 )
 from ._diff import PartChange, PersonChange, RunDiff, diff_runs
+from ._leaves import LeavesAfter, leaves_after
 from ._policy import DEFAULT_POLICY, PolicyError, SelectionPolicy, load_policy
 from ._select import (
     DECISIONS,
@@ -60,6 +61,7 @@ __all__ = [
     "DecisionLogError",
     "GroupOverrides",
     "GroupSelection",
+    "LeavesAfter",
     "LogEntry",
     "OverrideReport",
     "PartChange",
@@ -70,6 +72,7 @@ __all__ = [
     "SelectionPolicy",
     "SelectionRates",
     "diff_runs",
+    "leaves_after",
     "load_policy",
     "override_rates",
     "select_cohort",
