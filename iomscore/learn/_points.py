@@ -442,7 +442,7 @@ class PointsClassifier(PointsModelMixin, ClassifierMixin, BaseEstimator):
     >>> X = rng.integers(0, 10, size=(500, 3))
     >>> y = (X[:, 0] + rng.normal(0, 2, 500) > 5).astype(int)
     >>> clf = PointsClassifier(max_items=3, monotone={0: "increasing"}).fit(X, y)
-    >>> len(clf.conditions_) <= 3
+    >>> clf.n_features_used_ <= 3 and clf.n_steps_ <= 6  # the default reading: factors, 2 steps each
     True
     >>> spec = clf.to_spec(name="toy")
     >>> spec.factors[0].feature
