@@ -245,7 +245,7 @@ def test_unknown_property() -> None:
 
 
 def test_explicit_offence_monotone_attribute() -> None:
-    scorer = iomscore.get_scorer("ogrs3")
+    scorer = iomscore.OGRS3()  # its own instance: get_scorer's are shared by everyone in the process
     scorer.offence_monotone = True  # type: ignore[attr-defined]
     assert declares_offence_monotone(scorer) == (True, "")
     # OGRS3's Copas rate can fall when an old offence is added: the kit finds it.
