@@ -25,8 +25,8 @@ def _block(heading: str, lang: str) -> str:
     return match.group(1)
 
 
-def _commands() -> list[str]:
-    lines = _block("## The command line", "sh").splitlines()
+def _commands(heading: str = "## The command line") -> list[str]:
+    lines = _block(heading, "sh").splitlines()
     return [line.split("  #")[0].strip() for line in lines if line.strip() and not line.startswith("#")]
 
 
@@ -44,6 +44,12 @@ def test_the_command_line_block_runs_in_order(tmp_path: Path) -> None:
         assert done.returncode == 0, f"{command}\n{done.stderr[-2000:]}"
         assert "Traceback" not in done.stderr, command
     assert (tmp_path / "panel.html").is_file() and (tmp_path / "panel-next.html").is_file()
+    for command in _commands("## Learning from your own referrals"):
+        done = subprocess.run(command, shell=True, cwd=tmp_path, env=env, capture_output=True, text=True,
+                              timeout=300, check=False)
+        assert done.returncode == 0, f"{command}\n{done.stderr[-2000:]}"
+        assert "Traceback" not in done.stderr, command
+    assert (tmp_path / "learned.report.md").is_file() and (tmp_path / "iom-priority-card.md").is_file()
     assert "hash chain verified" in subprocess.run(
         [str(BIN / "iomscore"), "decisions", "decisions.jsonl"], cwd=tmp_path, capture_output=True, text=True,
         check=True).stdout
