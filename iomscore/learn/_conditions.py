@@ -4,8 +4,9 @@ A numeric column gives threshold conditions ``x >= t`` (t is a value seen in the
 condition reads "age 21 or more", never "age >= 20.5"); several chosen thresholds of one column
 add up to a step function, which is exactly a table of bins ``[t_i, t_{i+1})``. A categorical
 column gives ``x == c`` for each category (one category of a two-category column is left out: it
-is the other's complement). Missing values satisfy no condition, so they score like the lowest
-bin of a numeric column and like an unlisted category.
+is the other's complement), and, when enough rows lack a value, ``x not recorded``: "not
+recorded" is a level of its own with its own points. Otherwise missing values satisfy no
+condition, so they score like the lowest bin of a numeric column and like an unlisted category.
 """
 
 from __future__ import annotations
@@ -22,11 +23,12 @@ __all__ = ["Condition", "ConditionSet", "binarise"]
 
 @dataclass(frozen=True)
 class Condition:
-    """One binary condition: ``column >= value`` (numeric) or ``column == value`` (categorical)."""
+    """One binary condition: ``column >= value`` (numeric), ``column == value`` (categorical) or
+    ``column`` not recorded (categorical, ``op="missing"``)."""
 
     column: int
     feature: str
-    op: Literal[">=", "=="]
+    op: Literal[">=", "==", "missing"]
     value: Any
 
     def describe(self) -> str:
@@ -34,6 +36,8 @@ class Condition:
             v = self.value
             v = int(v) if float(v).is_integer() else v
             return f"{self.feature} >= {v}"
+        if self.op == "missing":
+            return f"{self.feature} not recorded"
         return f"{self.feature} == {self.value!r}"
 
 
@@ -129,6 +133,10 @@ def binarise(
                 block = (codes[:, None] == np.asarray(order)[None, :]).astype(np.float64)
                 blocks.append(block)
                 conditions.extend(Condition(j, name, "==", cats[k]) for k in order)
+            missing_share = float(weights[codes < 0].sum() / total) if total > 0 else 0.0
+            if min_support <= missing_share <= 1 - min_support and missing_share > 0:
+                blocks.append((codes < 0).astype(np.float64)[:, None])
+                conditions.append(Condition(j, name, "missing", None))
     matrix = np.hstack(blocks) if blocks else np.zeros((cols.n_samples, 0))
     feature_of = np.array([c.column for c in conditions], dtype=np.int64)
     return ConditionSet(conditions=conditions, matrix=matrix, feature_of=feature_of)

@@ -623,9 +623,12 @@ class PointsClassifier(PointsModelMixin, ClassifierMixin, BaseEstimator):
                                           monotone=int(signs[c])))
             else:
                 _, cats, _ = _factorise(cols.arrays[c], name)
-                chosen = {(type(conditions[j].value).__name__, conditions[j].value): int(q[j]) for j in items}
+                chosen = {(type(conditions[j].value).__name__, conditions[j].value): int(q[j]) for j in items
+                          if conditions[j].op == "=="}
                 pts = np.array([chosen.get((type(v).__name__, v), 0) for v in cats], dtype=np.int64)
-                tables.append(FactorTable(name, c, "categorical", pts, categories=list(cats)))
+                # "not recorded" as a level of its own
+                missing = sum(int(q[j]) for j in items if conditions[j].op == "missing")
+                tables.append(FactorTable(name, c, "categorical", pts, categories=list(cats), missing_points=missing))
         return tables
 
     def to_spec(

@@ -271,3 +271,26 @@ def test_scorecard_sparsity_small_groups_and_flat_factors() -> None:
             assert len({*t.points.tolist(), t.missing_points}) > 1
     with pytest.raises(ValueError, match="max_features"):
         Scorecard(max_features=0).fit(X, y)
+
+
+def test_not_recorded_is_a_level_of_its_own(tmp_path: Path) -> None:
+    from iomscore.learn import PointsClassifier
+
+    rng = np.random.default_rng(9)
+    n = 3000
+    district = rng.choice(np.array(["north", "south", "east"], dtype=object), n)
+    missing = rng.random(n) < 0.3
+    district[missing] = None
+    age = rng.integers(18, 60, n).astype(float)
+    logit = -0.5 + 1.5 * missing - 0.04 * (age - 35)
+    y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
+    X = pd.DataFrame({"district": district, "age": age})
+    clf = PointsClassifier(max_items=2, monotone={"age": "decreasing"}).fit(X, y)
+    assert any(c.op == "missing" for c in clf.conditions_)
+    table = next(t for t in clf.tables_ if t.feature == "district")
+    assert table.missing_points > table.points.max()  # not recorded scores more than any district
+    spec = clf.to_spec(name="districts")
+    path = tmp_path / "d.json"
+    path.write_text(spec.to_json(), encoding="utf-8")
+    cols = {"district": district, "age": age}
+    np.testing.assert_array_equal(iomscore.get_scorer(str(path)).points(cols), clf.decision_function(X))
