@@ -37,6 +37,7 @@ from .schema._table import ReferralTable
 from .schema._taxonomy import OffenceTaxonomy, offence_taxonomy
 from .schema._vocabulary import PATHWAYS
 from .scoring._api import DEFAULT_SCORER, ScoringError, score, score_batch
+from .scoring._json import score_json
 from .scoring._ogrs3 import OGRS3
 from .scoring._points import PointsScorer
 from .scoring._protocol import Scorer
@@ -83,6 +84,7 @@ __all__ = [
     "register_scorer",
     "score",
     "score_batch",
+    "score_json",
 ]
 
 logging.getLogger("iomscore").addHandler(logging.NullHandler())

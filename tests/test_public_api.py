@@ -49,7 +49,8 @@ PUBLIC = {
         "parse_referral",
         "register_scorer",
         "score",
-        "score_batch"
+        "score_batch",
+        "score_json"
     ],
     "iomscore.schema": [
         "CAUTION_DISPOSALS",

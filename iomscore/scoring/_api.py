@@ -55,7 +55,7 @@ def score_batch(
         out = s.score_features(FeatureFrame(batch).restricted(s.features))
         if progress is not None:
             progress(n, n)
-        return out.with_person_id(batch.person_id)
+        return out.with_person_id(batch.person_id, batch.assessment_day)
     pieces = []
     for start in range(0, n, chunk_size):
         rows = np.arange(start, min(start + chunk_size, n))
@@ -63,7 +63,7 @@ def score_batch(
         pieces.append(s.score_features(FeatureFrame(part).restricted(s.features)))
         if progress is not None:
             progress(int(rows[-1]) + 1, n)
-    return _concat(pieces).with_person_id(batch.person_id)
+    return _concat(pieces).with_person_id(batch.person_id, batch.assessment_day)
 
 
 def _concat(pieces: list[ScoreBatch]) -> ScoreBatch:

@@ -7,11 +7,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import gc
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from functools import lru_cache
+from importlib import metadata
 from typing import Any, Final, Literal, TypeVar
 
 import numpy as np
@@ -20,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from .._arrays import factorize, unique_inverse, unique_representatives
 
 __all__ = [
+    "SCORE_FORMAT",
     "BreakdownPart",
     "ModelIdentity",
     "ScoreBatch",
@@ -32,6 +36,17 @@ __all__ = [
 Unit = Literal["points", "percentage points"]
 _M = TypeVar("_M", bound=BaseModel)
 _NO_COLUMNS: Final = "combine_codes needs at least one column of codes"
+#: The ``format`` of a :class:`ScoreResult` in JSON: the name and version of the output contract.
+SCORE_FORMAT: Final = "iomscore.score/1"
+
+
+@lru_cache(maxsize=1)
+def iomscore_version() -> str | None:
+    """The installed iomscore's version (``None`` when run from a source tree not installed)."""
+    try:
+        return metadata.version("iomscore")
+    except metadata.PackageNotFoundError:  # pragma: no cover - the test environment installs it
+        return None
 
 
 class _Frozen(BaseModel):
@@ -62,6 +77,12 @@ class ScoreResult(_Frozen):
     ``sum(part.value for part in breakdown)`` equals ``score`` (exactly for points scorers;
     to floating-point rounding, under 1e-9, for probability scorers such as OGRS3).
 
+    Its JSON (``model_dump_json()``, :func:`iomscore.score_json`) is the versioned output
+    contract: ``format`` names it (``"iomscore.score/1"``; a later incompatible shape gets a
+    new number), ``iomscore_version`` is the iomscore that scored and ``assessment_date`` the
+    referral's assessment date. These three have defaults (``None`` for the last two, when
+    not known), so results saved before they existed still load.
+
     Examples
     --------
     >>> import iomscore
@@ -73,7 +94,10 @@ class ScoreResult(_Frozen):
     True
     """
 
+    format: Literal["iomscore.score/1"] = Field(default=SCORE_FORMAT, description="Name and version of this output contract")
+    iomscore_version: str | None = Field(default=None, description="Version of the iomscore that scored")
     person_id: str
+    assessment_date: dt.date | None = Field(default=None, description="The referral's assessment date")
     score: float
     band: str
     probabilities: dict[str, float] = Field(default_factory=dict)
@@ -117,6 +141,8 @@ class ScoreBatch:
     warnings: np.ndarray | None = None
     error: np.ndarray | None = None
     person_id: np.ndarray | None = None
+    #: Assessment date of each row as days since 1970-01-01 (``None`` when not known).
+    assessment_day: np.ndarray | None = None
     #: Name of the part that is a starting point (the same for everyone, or the formula's
     #: reference); it stays in the breakdown but is not ranked among the reasons.
     baseline_part: str | None = None
@@ -131,8 +157,21 @@ class ScoreBatch:
             return np.ones(len(self), dtype=bool)
         return np.asarray([e is None for e in self.error], dtype=bool)
 
-    def with_person_id(self, person_id: np.ndarray) -> ScoreBatch:
-        return replace(self, person_id=np.asarray(person_id, dtype=object))
+    def with_person_id(self, person_id: np.ndarray, assessment_day: np.ndarray | None = None) -> ScoreBatch:
+        """This batch with each row's person id (and assessment date, as days since 1970-01-01)."""
+        day = self.assessment_day if assessment_day is None else np.asarray(assessment_day, dtype=np.int64)
+        return replace(self, person_id=np.asarray(person_id, dtype=object), assessment_day=day)
+
+    def _assessment_dates(self, rows: np.ndarray | None = None) -> list[dt.date | None]:
+        if self.assessment_day is None:
+            return [None] * (len(self) if rows is None else len(rows))
+        days = np.asarray(self.assessment_day, dtype=np.int64)
+        days = days if rows is None else days[rows]
+        dates: list[dt.date | None] = days.astype("datetime64[D]").tolist()
+        bad = (days < -719162) | (days > 2932896)  # outside 0001-01-01..9999-12-31: not a date
+        for k in np.flatnonzero(bad).tolist():
+            dates[k] = None
+        return dates
 
     def ranked_parts(self) -> np.ndarray:
         """Per row, part indices ordered by contribution (largest first; ties in part order).
@@ -202,7 +241,10 @@ class ScoreBatch:
             for k in range(len(self.part_names))
         )
         return ScoreResult(
+            format=SCORE_FORMAT,
+            iomscore_version=iomscore_version(),
             person_id="" if self.person_id is None else str(self.person_id[i]),
+            assessment_date=self._assessment_dates(np.asarray([i]))[0],
             score=float(self.score[i]),
             band=str(self.band[i]),
             probabilities={k: float(v[i]) for k, v in self.probabilities.items()},
@@ -237,13 +279,17 @@ class ScoreBatch:
         else:
             prob_rows = [{} for _ in range(n)]
         warn = [()] * n if self.warnings is None else [w if type(w) is tuple else tuple(w) for w in self.warnings.tolist()]
-        unit, model = self.unit, self.model
+        unit, model, version = self.unit, self.model, iomscore_version()
+        dates = self._assessment_dates()
         with paused_gc():
             return [
                 trusted_model(
                     ScoreResult,
                     {
+                        "format": SCORE_FORMAT,
+                        "iomscore_version": version,
                         "person_id": pid[i],
+                        "assessment_date": dates[i],
                         "score": score[i],
                         "band": band[i],
                         "probabilities": prob_rows[i],
@@ -260,7 +306,8 @@ class ScoreBatch:
     def to_frame(self) -> Any:
         """A pandas DataFrame with one row per person, in batch order, and typed columns.
 
-        Columns, in order: ``person_id`` (string), ``score`` (float64), ``band`` (string),
+        Columns, in order: ``person_id`` (string), ``assessment_date`` (datetime64, ``NaT``
+        when not known), ``score`` (float64), ``band`` (string),
         ``prob_<horizon>`` (float64) for each probability the scorer gives (``prob_1y``,
         ``prob_2y`` for OGRS3), ``part_<name>`` (float64) for each breakdown part (its value in
         ``unit``), ``reasons`` and ``warnings`` (tuples of strings, ranked as in
@@ -275,8 +322,8 @@ class ScoreBatch:
         >>> from iomscore import synth
         >>> batch = iomscore.score_batch(synth.generate(4, seed=1), "ogrs3")
         >>> frame = batch.to_frame()
-        >>> frame.columns[:5].tolist(), len(frame) == len(batch)
-        (['person_id', 'score', 'band', 'prob_1y', 'prob_2y'], True)
+        >>> frame.columns[:6].tolist(), len(frame) == len(batch)
+        (['person_id', 'assessment_date', 'score', 'band', 'prob_1y', 'prob_2y'], True)
         >>> bool((frame.filter(like="part_").sum(axis=1) - frame["score"]).abs().max() < 1e-9)
         True
         """
@@ -302,6 +349,7 @@ class ScoreBatch:
         pid = np.full(n, "", dtype=object) if self.person_id is None else np.asarray(self.person_id, dtype=object)
         columns: dict[str, Any] = {
             "person_id": pd.array(pid.astype(str), dtype="string"),
+            "assessment_date": pd.to_datetime(pd.Series(self._assessment_dates(), dtype=object)),
             "score": numbers(self.score),
             "band": strings(np.asarray(self.band).astype(str).astype(object)),
         }
@@ -518,6 +566,11 @@ def trusted_model(cls: type[_M], fields: dict[str, Any], fields_set: set[str] | 
     >>> part == BreakdownPart(name="a", label="A", value=1.0, reason="r")
     True
     """
+    if len(fields) != len(cls.model_fields):  # fields added with defaults since the caller was written
+        given = set(fields) if fields_set is None else fields_set
+        defaults = _defaults(cls)
+        fields = {name: fields[name] if name in fields else defaults[name] for name in cls.model_fields}
+        fields_set = given
     obj = cls.__new__(cls)
     _set = object.__setattr__
     _set(obj, "__dict__", fields)
@@ -525,6 +578,15 @@ def trusted_model(cls: type[_M], fields: dict[str, Any], fields_set: set[str] | 
     _set(obj, "__pydantic_extra__", None)
     _set(obj, "__pydantic_private__", None)
     return obj
+
+
+def _defaults(cls: type[BaseModel]) -> dict[str, Any]:
+    """Default values of ``cls``'s optional fields (default factories called afresh)."""
+    return {
+        name: field.get_default(call_default_factory=True)
+        for name, field in cls.model_fields.items()
+        if not field.is_required()
+    }
 
 
 @contextmanager
