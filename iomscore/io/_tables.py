@@ -133,6 +133,50 @@ def build_table(
     on); ``poisoned`` lists ``(person_id, source, row)`` of refused sanction or custody rows
     naming a person, whose referral is then rejected too (its history would be incomplete).
     """
+    _check_columns(referrals, referral_source, sanctions, sanction_source, custody, custody_source)
+    err = _Errors(n)
+    rrow = np.asarray(referral_rows, dtype=np.int64)
+    add_ref = _referral_errors(err, referral_source, rrow)
+    cols = _referral_columns(referrals, n, err, add_ref, referral_source, rrow)
+    summary = _summary_columns(referrals, n, add_ref)
+
+    rejects: list[Reject] = list(extra_rejects or [])
+    counts = ReadCounts(referral_rows=n + extra_referral_rows, sanction_rows=m + extra_sanction_rows,
+                        custody_rows=k + extra_custody_rows, malformed_rows=len(extra_rejects or []))
+    # Lookup of referral index by person_id (first row; duplicates are rejected anyway).
+    person_id = cols["person_id"]
+    index_of = _person_index(referrals["person_id"], person_id)
+    _poison(err, person_id, poisoned or [])
+    s = _Sanctions.empty()
+    if sanctions is not None:
+        s = _read_sanctions(sanctions, m, index_of, sanction_source, sanction_rows, err, person_id,
+                            rrow, rejects, counts)
+    custody_cols = (np.zeros(0, np.int64), np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0, np.int64))
+    if custody is not None:
+        custody_cols = _read_custody(custody, k, index_of, custody_source, custody_rows,
+                                     err, person_id, rrow, rejects, counts)
+
+    keep = ~err.mask
+    table = _assemble(keep, cols, summary, s, custody_cols[:3])
+    kept = np.flatnonzero(keep)
+    table, kept = _cross_field_rules(table, kept, err, rrow, s, custody_cols,
+                                     referral_source, sanction_source, custody_source)
+    for i in np.flatnonzero(err.mask).tolist():
+        rejects.append(Reject(str(err.source[i]), int(err.row[i]), str(person_id[i]), str(err.field[i]),
+                              str(err.message[i]), int(rrow[i])))
+    counts.valid = int(kept.size)
+    counts.rejected = counts.referral_rows - counts.valid
+    counts.check()
+    rejects.sort(key=_reject_order)
+    return ReadResult(table=table, rows=rrow[kept], rejects=rejects, counts=counts, source=referral_source)
+
+
+_AddRef = Callable[[np.ndarray, str, Callable[[int], str]], None]
+
+
+def _check_columns(referrals: Mapping[str, Any], referral_source: str, sanctions: Mapping[str, Any] | None,
+                   sanction_source: str, custody: Mapping[str, Any] | None, custody_source: str) -> None:
+    """Required columns present (else :class:`MissingColumnsError`); unknown ones logged."""
     _require(referrals, ("person_id", "assessment_date", "date_of_birth"), referral_source)
     if sanctions is not None:
         _require(sanctions, ("person_id", "offence_date", "sanction_date", "offence_group", "disposal"),
@@ -149,17 +193,21 @@ def build_table(
         if extra:
             logger.warning("%s: ignoring unknown column(s) %s", source, ", ".join(extra))
 
-    err = _Errors(n)
-    rrow = np.asarray(referral_rows, dtype=np.int64)
 
+def _referral_errors(err: _Errors, referral_source: str, rrow: np.ndarray) -> _AddRef:
+    """``add_ref(rows, column, message)``: reject referral rows naming the column's field path."""
     def at_ref(i: int) -> int:
         return int(rrow[i])
 
     def add_ref(idx: np.ndarray, column: str, message: Callable[[int], str]) -> None:
         err.add(idx, referral_field_path(column), message, referral_source, at_ref)
 
-    tax = offence_taxonomy()
-    # --- referral rows ------------------------------------------------------------------
+    return add_ref
+
+
+def _referral_columns(referrals: Mapping[str, Any], n: int, err: _Errors, add_ref: _AddRef,
+                      referral_source: str, rrow: np.ndarray) -> dict[str, Any]:
+    """The referral rows' own columns as codes, with a reject for every bad value."""
     pid_col = referrals["person_id"]
     person_id = C.text(pid_col)
     add_ref(np.flatnonzero(C.empty(pid_col)), "person_id", lambda i: MISSING_VALUE)
@@ -200,8 +248,13 @@ def build_table(
             values[C.empty(col)] = None
             protected[f] = values
     protected["sex"] = np.array(["male", "female", None], dtype=object)[np.where(sex < 0, 2, sex)]
+    return {"person_id": person_id, "assess": assess, "birth": birth, "sex": sex, "needs": needs,
+            "rosh": rosh, "mappa_cat": mappa_cat, "mappa_lvl": mappa_lvl, "protected": protected}
 
-    # Sanction summary: all four facts or none.
+
+def _summary_columns(referrals: Mapping[str, Any], n: int, add_ref: _AddRef) -> dict[str, np.ndarray]:
+    """The sanction summary: all four facts or none, with a reject for every bad value."""
+    tax = offence_taxonomy()
     s_prev = np.full(n, -1, dtype=np.int64)
     s_first = np.full(n, MISSING_DAY, dtype=np.int32)
     s_conv = np.full(n, MISSING_DAY, dtype=np.int32)
@@ -238,46 +291,35 @@ def build_table(
         add_ref(np.flatnonzero(bad), "caution_only", lambda i: BAD_BOOL.format(value=C.value_at(col, i)))
         add_ref(np.flatnonzero(~has & ~C.empty(col)), "caution_only", lambda i: SUMMARY_WITHOUT_COUNT)
     s_prev = np.where(has, s_prev, -1)
+    return {"previous": s_prev, "first": s_first, "conviction": s_conv, "group": s_group, "caution": s_caution}
 
-    rejects: list[Reject] = list(extra_rejects or [])
-    counts = ReadCounts(referral_rows=n + extra_referral_rows, sanction_rows=m + extra_sanction_rows,
-                        custody_rows=k + extra_custody_rows, malformed_rows=len(extra_rejects or []))
-    # Lookup of referral index by person_id (first row; duplicates are rejected anyway).
-    index_of = _person_index(pid_col, person_id)
-    if poisoned:
-        lookup = {str(v): i for i, v in reversed(list(enumerate(person_id.tolist())))}
-        for pid, source, row in poisoned:
-            i = lookup.get(pid)
-            if i is not None:
-                err.add(np.array([i]), "", lambda _i, s=source, r=row: MALFORMED_HISTORY.format(source=s, row=r),  # type: ignore[misc]
-                        source, lambda _i, r=row: r)  # type: ignore[misc]
 
-    # --- sanctions -----------------------------------------------------------------------
-    s = _Sanctions.empty()
-    if sanctions is not None:
-        s = _read_sanctions(sanctions, m, index_of, sanction_source, sanction_rows, err, person_id,
-                            rrow, rejects, counts)
-    # --- custody -------------------------------------------------------------------------
-    c_person = np.zeros(0, np.int64)
-    c_start = np.zeros(0, np.int32)
-    c_end = np.zeros(0, np.int32)
-    c_rows = np.zeros(0, np.int64)
-    if custody is not None:
-        c_person, c_start, c_end, c_rows = _read_custody(custody, k, index_of, custody_source, custody_rows,
-                                                         err, person_id, rrow, rejects, counts)
+def _poison(err: _Errors, person_id: np.ndarray, poisoned: list[tuple[str, str, int]]) -> None:
+    """Reject the referral of each person whose sanction or custody row the parser refused."""
+    if not poisoned:
+        return
+    lookup = {str(v): i for i, v in reversed(list(enumerate(person_id.tolist())))}
+    for pid, source, row in poisoned:
+        i = lookup.get(pid)
+        if i is not None:
+            err.add(np.array([i]), "", lambda _i, s=source, r=row: MALFORMED_HISTORY.format(source=s, row=r),  # type: ignore[misc]
+                    source, lambda _i, r=row: r)  # type: ignore[misc]
 
-    # --- build the batch of referrals that passed so far, then the cross-field rules -----
-    keep = ~err.mask
+
+def _assemble(keep: np.ndarray, cols: Mapping[str, Any], summary: Mapping[str, np.ndarray], s: _Sanctions,
+              custody: tuple[np.ndarray, np.ndarray, np.ndarray]) -> ReferralTable:
+    """The table of the referrals that passed so far, their sanctions and custody re-indexed."""
+    c_person, c_start, c_end = custody
     kept = np.flatnonzero(keep)
     new_index = np.cumsum(keep) - 1
     s_sel = _selection(keep, s.person)
     c_sel = _selection(keep, c_person)
     batch = ReferralBatch.from_arrays(
-        person_id=person_id[kept],
-        assessment_day=assess[kept],
-        birth_day=birth[kept],
-        sex=sex[kept],
-        needs=needs[kept],
+        person_id=cols["person_id"][kept],
+        assessment_day=cols["assess"][kept],
+        birth_day=cols["birth"][kept],
+        sex=cols["sex"][kept],
+        needs=cols["needs"][kept],
         sanction_person=s.person[s_sel] if keep.all() else new_index[s.person[s_sel]],
         offence_day=s.offence[s_sel],
         sanction_day=s.sanction[s_sel],
@@ -290,45 +332,44 @@ def build_table(
         custody_person=c_person[c_sel] if keep.all() else new_index[c_person[c_sel]],
         custody_start=c_start[c_sel],
         custody_end=c_end[c_sel],
-        summary_previous=s_prev[kept],
-        summary_first_day=s_first[kept],
-        summary_conviction_day=s_conv[kept],
-        summary_group=s_group[kept],
-        summary_caution_only=s_caution[kept],
+        summary_previous=summary["previous"][kept],
+        summary_first_day=summary["first"][kept],
+        summary_conviction_day=summary["conviction"][kept],
+        summary_group=summary["group"][kept],
+        summary_caution_only=summary["caution"][kept],
         occasion_labels=s.labels,
     )
+    mappa_cat, mappa_lvl = cols["mappa_cat"][kept], cols["mappa_lvl"][kept]
     harm = SeriousHarmColumns(
-        rosh_level=rosh[kept].astype(np.int8),
-        mappa_category=np.where(mappa_cat[kept] < 0, -1, mappa_cat[kept] + 1).astype(np.int8),
-        mappa_level=np.where(mappa_lvl[kept] < 0, -1, mappa_lvl[kept] + 1).astype(np.int8),
+        rosh_level=cols["rosh"][kept].astype(np.int8),
+        mappa_category=np.where(mappa_cat < 0, -1, mappa_cat + 1).astype(np.int8),
+        mappa_level=np.where(mappa_lvl < 0, -1, mappa_lvl + 1).astype(np.int8),
     )
-    table = ReferralTable(batch, harm, {f: v[kept] for f, v in protected.items()})
-    violations = check_batch(batch)
-    if violations.mask.any():
-        s_lookup = _RowLookup(s.person, s.rows)
-        c_lookup = _RowLookup(c_person, c_rows)
-        for j in np.flatnonzero(violations.mask).tolist():
-            i = int(kept[j])
-            field = str(violations.field[j])
-            source, row = referral_source, int(rrow[i])
-            match = _SANCTION_PATH.match(field)
-            if match and sanction_source:
-                source, row = sanction_source, s_lookup.row(i, int(match.group(1)))
-            match = _CUSTODY_PATH.match(field)
-            if match and custody_source:
-                source, row = custody_source, c_lookup.row(i, int(match.group(1)))
-            err.add(np.array([i]), field, lambda _i, j=j: str(violations.message[j]), source, lambda _i, row=row: row)  # type: ignore[misc]
-        good = ~violations.mask
-        table = table.take(good)
-        kept = kept[good]
-    for i in np.flatnonzero(err.mask).tolist():
-        rejects.append(Reject(str(err.source[i]), int(err.row[i]), str(person_id[i]), str(err.field[i]),
-                              str(err.message[i]), int(rrow[i])))
-    counts.valid = int(kept.size)
-    counts.rejected = counts.referral_rows - counts.valid
-    counts.check()
-    rejects.sort(key=_reject_order)
-    return ReadResult(table=table, rows=rrow[kept], rejects=rejects, counts=counts, source=referral_source)
+    return ReferralTable(batch, harm, {f: v[kept] for f, v in cols["protected"].items()})
+
+
+def _cross_field_rules(table: ReferralTable, kept: np.ndarray, err: _Errors, rrow: np.ndarray, s: _Sanctions,
+                       custody: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], referral_source: str,
+                       sanction_source: str, custody_source: str) -> tuple[ReferralTable, np.ndarray]:
+    """The rules over the whole table at once; a broken rule names the row that breaks it."""
+    violations = check_batch(table.batch)
+    if not violations.mask.any():
+        return table, kept
+    s_lookup = _RowLookup(s.person, s.rows)
+    c_lookup = _RowLookup(custody[0], custody[3])
+    for j in np.flatnonzero(violations.mask).tolist():
+        i = int(kept[j])
+        field = str(violations.field[j])
+        source, row = referral_source, int(rrow[i])
+        match = _SANCTION_PATH.match(field)
+        if match and sanction_source:
+            source, row = sanction_source, s_lookup.row(i, int(match.group(1)))
+        match = _CUSTODY_PATH.match(field)
+        if match and custody_source:
+            source, row = custody_source, c_lookup.row(i, int(match.group(1)))
+        err.add(np.array([i]), field, lambda _i, j=j: str(violations.message[j]), source, lambda _i, row=row: row)  # type: ignore[misc]
+    good = ~violations.mask
+    return table.take(good), kept[good]
 
 
 def _selection(keep: np.ndarray, person: np.ndarray) -> np.ndarray | slice:
