@@ -11,22 +11,17 @@ poppler fails the test; elsewhere it skips.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 from html import unescape
 from pathlib import Path
 
 import pytest
+from browser_tools import A4_WIDTH_PX, require, run_chromium
 
 from iomscore import cli
 
 pytestmark = pytest.mark.browser
 
-A4_WIDTH_PX = 794
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-         "--disable-extensions", "--hide-scrollbars", "--mute-audio"]
 _MEASURE = """
 <script>
 (function () {
@@ -54,29 +49,8 @@ _MEASURE = """
 """
 
 
-def _require(tool: str) -> str:
-    path = shutil.which(tool)
-    if path:
-        return path
-    if os.environ.get("CI"):
-        pytest.fail(f"{tool} is required in CI for the report browser test (.ci/run installs it)")
-    pytest.skip(f"{tool} is not installed")
-    raise AssertionError  # unreachable
-
-
-def _chromium() -> str:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        if shutil.which(name):
-            return _require(name)
-    return _require("chromium")
-
-
 def _browser(tmp: Path, *args: str) -> str:
-    profile = tmp / f"profile-{len(list(tmp.glob('profile-*')))}"
-    proc = subprocess.run([_chromium(), *FLAGS, f"--user-data-dir={profile}", *args], capture_output=True,
-                          text=True, timeout=180, stdin=subprocess.DEVNULL, check=False)
-    assert proc.returncode == 0, f"chromium failed ({proc.returncode}): {proc.stderr[-2000:]}"
-    return proc.stdout
+    return run_chromium(tmp, *args).stdout
 
 
 def _layout(tmp: Path, page: Path) -> dict:
@@ -88,7 +62,7 @@ def _layout(tmp: Path, page: Path) -> dict:
 
 
 def _printed(tmp: Path, page: Path) -> str:
-    pdftotext = _require("pdftotext")
+    pdftotext = require("pdftotext")
     pdf = tmp / (page.stem + ".pdf")
     _browser(tmp, "--no-pdf-header-footer", f"--print-to-pdf={pdf}", page.as_uri())
     assert pdf.exists(), "chromium wrote no PDF"

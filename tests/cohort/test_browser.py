@@ -23,9 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import re
-import shutil
 import struct
 import subprocess
 import zlib
@@ -34,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from browser_tools import PRINT_FLAGS, require, run_chromium
 from cohort_helpers import demo_referrals
 
 import iomscore
@@ -44,20 +43,6 @@ from iomscore.panel._svg import POSITIVE_COLOUR
 pytestmark = pytest.mark.browser
 
 A4_WIDTH_PX = 794  # 210 mm at 96 px per inch
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-    "--disable-extensions",
-    "--hide-scrollbars",
-    "--mute-audio",
-]
-PRINT_FLAGS = ["--no-pdf-header-footer"]
 #: Upper bound for printing the 20,000-referral pack (a hang fails; the speed is benchmarked elsewhere).
 BIG_PRINT_TIMEOUT = 900
 STAMP = dt.datetime(2025, 6, 1, 9, 0, tzinfo=dt.UTC)
@@ -101,36 +86,11 @@ _MEASURE = """
 """
 
 
-def _require(tool: str) -> str:
-    path = shutil.which(tool)
-    if path:
-        return path
-    if os.environ.get("CI"):
-        pytest.fail(f"{tool} is required in CI for the panel-pack browser test (.ci/run installs it)")
-    pytest.skip(f"{tool} is not installed")
-    raise AssertionError  # unreachable
-
-
-def _chromium() -> str:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        if shutil.which(name):
-            return _require(name)
-    return _require("chromium")
-
-
-def _run_browser(tmp: Path, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
-    profile = tmp / f"profile-{len(list(tmp.glob('profile-*')))}"
-    cmd = [_chromium(), *FLAGS, f"--user-data-dir={profile}", *args]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL, check=False)
-    assert proc.returncode == 0, f"chromium failed ({proc.returncode}): {proc.stderr[-2000:]}"
-    return proc
-
-
 def _print(tmp: Path, page: Path, timeout: float = 180) -> tuple[int, list[str]]:
     """Print ``page`` to PDF; its page count and the text of each page."""
-    pdfinfo, pdftotext = _require("pdfinfo"), _require("pdftotext")
+    pdfinfo, pdftotext = require("pdfinfo"), require("pdftotext")
     pdf = tmp / (page.stem + ".pdf")
-    _run_browser(tmp, *PRINT_FLAGS, f"--print-to-pdf={pdf}", page.as_uri(), timeout=timeout)
+    run_chromium(tmp, *PRINT_FLAGS, f"--print-to-pdf={pdf}", page.as_uri(), timeout=timeout)
     assert pdf.exists(), "chromium wrote no PDF"
     info = subprocess.run([pdfinfo, str(pdf)], capture_output=True, text=True, check=True).stdout
     pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))  # type: ignore[union-attr]
@@ -199,7 +159,7 @@ def test_layout_fits_an_a4_page_and_charts_are_visible(pack: tuple[Path, int], t
     assert "<script" not in page  # the shipped page stays JavaScript-free
     probe = tmp_path / "probe.html"
     probe.write_text(page.replace("</body>", _MEASURE + "</body>"), encoding="utf-8")
-    proc = _run_browser(
+    proc = run_chromium(
         tmp_path, f"--window-size={A4_WIDTH_PX},1123", "--virtual-time-budget=3000", "--dump-dom", probe.as_uri()
     )
     match = re.search(r'<pre id="layout-result">(.*?)</pre>', proc.stdout, re.DOTALL)
@@ -269,7 +229,7 @@ def test_screenshot_shows_chart_bars(tmp_path: Path) -> None:
     assert first_card
     small.write_text(head + first_card.group(0) + "</body></html>", encoding="utf-8")
     shot = tmp_path / "shot.png"
-    _run_browser(tmp_path, "--window-size=800,1000", f"--screenshot={shot}", small.as_uri())
+    run_chromium(tmp_path, "--window-size=800,1000", f"--screenshot={shot}", small.as_uri())
     width, height, channels, pixels = _png_pixels(shot.read_bytes())
     target = bytes(int(POSITIVE_COLOUR[i : i + 2], 16) for i in (1, 3, 5))
     hits = sum(
