@@ -41,7 +41,7 @@ from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 from sklearn.utils.validation import check_is_fitted
 
-from .learn._referrals import window_outcome as _window
+from .learn._referrals import window_outcome
 
 __all__ = [
     "COMPAS_FEATURES",
@@ -501,23 +501,6 @@ def _days(later: Any, earlier: Any) -> np.ndarray:
     out = d.astype(np.float64)
     out[np.isnat(d)] = np.nan
     return out
-
-
-def window_outcome(
-    days_to_event: Any, days_followed: Any, start: float, end: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """Outcome "event in (start, end] days" and who is at risk for it.
-
-    A person is at risk when they had no event by day ``start`` and were either followed up to
-    day ``end`` or had the event within the window. ``days_to_event`` is NaN without an event;
-    ``days_followed`` is NaN when follow-up is complete to ``end``.
-
-    Returns
-    -------
-    y : ndarray of int (0/1), meaningful only where ``at_risk``
-    at_risk : ndarray of bool
-    """
-    return _window(days_to_event, days_followed, start, end)
 
 
 def at_risk_mask(days_to_event: Any, start: float, end: float, days_followed: Any = None) -> np.ndarray:

@@ -3,7 +3,7 @@
 Every command that reads a referral list reads it through :func:`read_input` (which calls
 :func:`iomscore.io.read_referrals`), so the same file gives the same accepted and rejected
 rows, with the same reasons and line numbers, whichever command reads it; and every such
-command ends with the same counts line (:func:`counts_line`).
+command ends with the same counts line (:attr:`iomscore.io.ScoreRun.counts_line`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 if TYPE_CHECKING:
-    from ..io import ReadResult, Reject, ScoreRun
+    from ..io import ReadResult, Reject
 
 __all__ = [
     "EXIT_ERROR",
@@ -26,7 +26,7 @@ __all__ = [
     "CliError",
     "add_input_arguments",
     "check_outputs",
-    "counts_line",
+    "emit",
     "err",
     "file_name",
     "input_paths",
@@ -216,6 +216,18 @@ def print_rejects(rejects: list[Reject], limit: int = _SHOWN_REJECTS, *, more_hi
         sys.stderr.write("iomscore: " + MORE_REJECTS.format(count=len(rejects) - limit) + hint + "\n")
 
 
-def counts_line(run: ScoreRun) -> str:
-    """The line every reading command ends with: ``read N = scored S + rejected R``."""
-    return run.counts_line
+def emit(text: str, output: str | None, said: str = "") -> None:
+    """Write ``text`` to ``output`` atomically and say so, or to standard output when not given.
+
+    Examples
+    --------
+    >>> emit("a report\\n", None)
+    a report
+    """
+    if output:
+        from ..io._atomic import write_text_atomic
+
+        write_text_atomic(output, text)
+        sys.stdout.write(f"wrote {output}" + (f": {said}" if said else "") + "\n")
+    else:
+        sys.stdout.write(text)

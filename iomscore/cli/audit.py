@@ -20,13 +20,12 @@ from __future__ import annotations
 import argparse
 import html
 import json
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 
-from ._common import EXIT_OK, CliError, file_name, whole_number
+from ._common import EXIT_OK, NO_INPUT, CliError, emit, file_name, whole_number
 from ._scorefile import (
     characteristics,
     protected_columns,
@@ -244,16 +243,10 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(NO_REFERRALS)
     path = Path(args.input)
     if not path.is_file():
-        raise CliError(f"input file not found: {path}")
+        raise CliError(NO_INPUT.format(path=path))
     report = _audit_selection(args) if _is_selection(path) else _audit_scores(args)
     text = {"markdown": _markdown, "html": _html, "json": _json}[args.format](report)
-    if args.output:
-        from ..io._atomic import write_text_atomic
-
-        write_text_atomic(args.output, text)
-        sys.stdout.write(f"wrote {args.output}\n")
-    else:
-        sys.stdout.write(text)
+    emit(text, args.output)
     return EXIT_OK
 
 

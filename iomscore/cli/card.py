@@ -8,10 +8,9 @@ declares (:func:`iomscore.monitoring.model_card`), with the owner's blanks clear
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
-from ._common import EXIT_OK, file_name
+from ._common import EXIT_OK, emit, file_name
 
 __all__ = ["register", "run"]
 
@@ -22,13 +21,7 @@ def run(args: argparse.Namespace) -> int:
 
     card = model_card(args.scorer, source=args.scorer)
     text = card.to_html() if args.format == "html" else card.to_markdown()
-    if args.output:
-        from ..io._atomic import write_text_atomic
-
-        write_text_atomic(args.output, text)
-        sys.stdout.write(f"wrote {args.output}: {card.title}\n")
-    else:
-        sys.stdout.write(text)
+    emit(text, args.output, card.title)
     return EXIT_OK
 
 

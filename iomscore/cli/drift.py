@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 from typing import Any, Final
 
-from ._common import EXIT_OK, CliError, file_name
+from ._common import EXIT_OK, NO_INPUT, CliError, emit, file_name
 
 __all__ = ["input_kind", "register", "run"]
 
-NO_FILE: Final = "input file not found: {path}"
 MIXED: Final = "{baseline} is {a} and {current} is {b}: compare two referral lists or two score files"
 
 
@@ -65,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     paths = [Path(args.baseline), Path(args.current)]
     for p in paths:
         if not p.is_file():
-            raise CliError(NO_FILE.format(path=p))
+            raise CliError(NO_INPUT.format(path=p))
     kinds = [args.kind or input_kind(p) for p in paths]
     if kinds[0] != kinds[1]:
         raise CliError(MIXED.format(baseline=paths[0], current=paths[1], a=kinds[0], b=kinds[1]))
@@ -80,13 +78,7 @@ def run(args: argparse.Namespace) -> int:
     render = {"text": report.to_text, "markdown": report.to_markdown, "html": report.to_html,
               "json": lambda: json.dumps(report.to_dict(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"}
     text = render[args.format]()
-    if args.output:
-        from ..io._atomic import write_text_atomic
-
-        write_text_atomic(args.output, text)
-        sys.stdout.write(f"wrote {args.output}: {report.summary()}\n")
-    else:
-        sys.stdout.write(text)
+    emit(text, args.output, report.summary())
     return EXIT_OK
 
 

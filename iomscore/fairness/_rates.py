@@ -143,6 +143,13 @@ def sorted_groups(labels: npt.NDArray[np.str_]) -> list[str]:
     return distinct
 
 
+def _count_of(extra: tuple[tuple[str, int], ...], name: str) -> int:
+    for key, value in extra:
+        if key == name:
+            return value
+    raise KeyError(_NO_SUCH_COUNT.format(name=name, known=[k for k, _ in extra]))
+
+
 def format_rate(count: int, n: int) -> str:
     """``count`` of ``n`` with the share to one decimal place, e.g. ``"3 of 41 (7.3%)"``.
 
@@ -189,10 +196,7 @@ class GroupRate:
 
     def count_of(self, name: str) -> int:
         """One of the :attr:`extra` counts, by name."""
-        for key, value in self.extra:
-            if key == name:
-                return value
-        raise KeyError(_NO_SUCH_COUNT.format(name=name, known=[k for k, _ in self.extra]))
+        return _count_of(self.extra, name)
 
     def formatted(self) -> str:
         """The rate as counts and a percentage with one decimal, e.g. ``"3 of 41 (7.3%)"``."""
@@ -238,10 +242,7 @@ class GroupRates:
 
     def count_of(self, name: str) -> int:
         """One of the overall :attr:`extra` counts, by name."""
-        for key, value in self.extra:
-            if key == name:
-                return value
-        raise KeyError(_NO_SUCH_COUNT.format(name=name, known=[k for k, _ in self.extra]))
+        return _count_of(self.extra, name)
 
     def formatted(self) -> str:
         """The overall rate as counts and a percentage, e.g. ``"3 of 41 (7.3%)"``."""

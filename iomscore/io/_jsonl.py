@@ -17,6 +17,7 @@ from typing import Any, Final
 import numpy as np
 from pydantic import ValidationError
 
+from ..schema._parse import error_path
 from ..schema._referral import Referral
 from ..schema._rules import check_batch
 from ..schema._table import ReferralTable
@@ -31,26 +32,6 @@ TOO_DEEP: Final = "JSON nested too deeply (a referral is at most a few levels de
 DUPLICATE_KEY: Final = "key {key!r} appears more than once in one JSON object"
 NOT_JSON_CONSTANT: Final = "{constant} is not valid JSON"
 _WS: Final = " \t\r\n"
-
-
-def error_path(loc: tuple[Any, ...]) -> str:
-    """A pydantic error location as a field path: ``('sanctions', 2, 'disposal')`` ->
-    ``sanctions[2].disposal``.
-
-    Examples
-    --------
-    >>> error_path(("sanctions", 2, "disposal"))
-    'sanctions[2].disposal'
-    >>> error_path(())
-    ''
-    """
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
-    return out
 
 
 class _DuplicateKey(ValueError):

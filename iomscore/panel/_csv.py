@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import io
-import itertools
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -22,7 +21,7 @@ from ..cohort._diff import RunDiff
 from ..cohort._select import CohortSelection, Decision
 from ..io._text import neutralise  # the one rule for every CSV iomscore writes
 
-__all__ = ["COLUMNS", "neutralise", "ranked_csv_path", "ranked_csv_text", "write_atomic"]
+__all__ = ["COLUMNS", "neutralise", "ranked_csv_path", "ranked_csv_text"]
 
 #: Columns of the ranked-list CSV, in order.
 COLUMNS: Final = (
@@ -99,37 +98,3 @@ def ranked_csv_text(
             text(change.lines()) if change is not None else "",
         ))
     return buf.getvalue()
-
-
-def write_atomic(path: str | os.PathLike[str], text: str) -> Path:
-    """Write ``text`` (UTF-8) to ``path`` through a temporary file beside it and a rename.
-
-    The temporary file is created with the usual permissions (``0o666`` less the umask), so
-    the result has the same permissions a plain write would give.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> out = write_atomic(pathlib.Path(tempfile.mkdtemp()) / "a.csv", "x\\n")
-    >>> out.read_text(encoding="utf-8"), sorted(p.name for p in out.parent.iterdir())
-    ('x\\n', ['a.csv'])
-    """
-    target = Path(path)
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    for k in itertools.count():
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.{k}.tmp")
-        try:
-            fd = os.open(tmp, flags, 0o666)
-            break
-        except FileExistsError:
-            continue
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return target

@@ -50,9 +50,10 @@ from ..cohort._select import (
     Decision,
 )
 from ..fairness._rates import format_rate
+from ..io._atomic import write_text_atomic
 from ..schema._table import ReferralTable
 from ._cards import CARD_CSS, DECISION_CLASS, CardInput, render_card
-from ._csv import ranked_csv_path, ranked_csv_text, write_atomic
+from ._csv import ranked_csv_path, ranked_csv_text
 from ._format import e, fmt_score, parse_date
 from ._history import AT_RISK_MONTHS, assessment_dates, person_records
 
@@ -894,6 +895,6 @@ def write_panel(
         ranked_csv=ranked_csv, min_group_size=min_group_size, csv_name=csv_path.name,
     )
     if pack.csv is not None:
-        write_atomic(csv_path, pack.csv)
-    write_atomic(path, pack.html)
+        write_text_atomic(csv_path, pack.csv)
+    write_text_atomic(path, pack.html)
     return path

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from .._errors import IomscoreError
 from ._referral import Referral
 
-__all__ = ["ReferralError", "parse_referral"]
+__all__ = ["ReferralError", "error_path", "parse_referral"]
 
 _RECORD_ERROR: Final = "referral {record}: {problems}"
 
@@ -34,7 +34,17 @@ class ReferralError(IomscoreError, ValueError):
         super().__init__(_RECORD_ERROR.format(record=record, problems=text))
 
 
-def _field_path(loc: tuple[Any, ...]) -> str:
+def error_path(loc: tuple[Any, ...]) -> str:
+    """A pydantic error location as a field path: ``('sanctions', 2, 'disposal')`` ->
+    ``sanctions[2].disposal``.
+
+    Examples
+    --------
+    >>> error_path(("sanctions", 2, "disposal"))
+    'sanctions[2].disposal'
+    >>> error_path(())
+    ''
+    """
     out = ""
     for part in loc:
         if isinstance(part, int):
@@ -49,7 +59,7 @@ def problems_of(error: ValidationError) -> list[tuple[str, str]]:
     out = []
     for e in error.errors(include_url=False):
         message = str(e["msg"]).removeprefix("Value error, ")
-        field = _field_path(tuple(e["loc"]))
+        field = error_path(tuple(e["loc"]))
         if not field and ": " in message:
             field, message = message.split(": ", 1)
         out.append((field, message))
