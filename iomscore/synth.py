@@ -27,6 +27,14 @@ person; the shapes are set to be plausible against published figures:
   of referrals have no needs assessment.
 * **Serious harm.** About 4% have a high or very high risk of serious harm (RoSH) and about
   2% are MAPPA-managed, so routing rules have cases to find.
+* **Supervision and release** (drawn from a generator of their own, so every other value is
+  the same as before they were added): from the latest sentence, as the Offender Rehabilitation
+  Act 2014 sets it. Custody gives a release at the halfway point and a licence to the end of the
+  sentence, then post-sentence supervision to twelve months after release for sentences under
+  two years; a community order runs 6-24 months and a suspended sentence order 12-24 months;
+  otherwise, or once these end, there is no statutory supervision. A release date is given for
+  people in custody or released in the last year; about 5% have no supervision status recorded.
+  About half of people with no statutory supervision have agreed to engage.
 * **Protected characteristics** for audits: ethnicity roughly the England and Wales 2021
   census mix with Black and Mixed groups somewhat over-represented as in the criminal justice
   system, and a few percent "not recorded"; sex about 85% male.
@@ -70,7 +78,7 @@ import numpy as np
 from .schema._batch import MISSING_DAY, ONGOING_DAY, ReferralBatch, SeriousHarmColumns, date_to_day
 from .schema._table import ReferralTable
 from .schema._taxonomy import offence_taxonomy
-from .schema._vocabulary import DISPOSALS, PATHWAYS
+from .schema._vocabulary import DISPOSALS, PATHWAYS, SUPERVISION_STATUSES
 
 __all__ = [
     "OUTCOME_MODEL",
@@ -273,6 +281,7 @@ def generate(
         _break_rules(rng, bad_fraction, n, assess, birth, person, offence, sanction, c_person, c_start, c_end,
                      keep_s)
 
+    facts = _draw_facts(np.random.default_rng([seed, 2]), n, k, assess, person, sanction, disposal, custody_days)
     batch = ReferralBatch.from_arrays(
         person_id=person_id,
         assessment_day=assess,
@@ -295,6 +304,11 @@ def generate(
         summary_conviction_day=s_conv,
         summary_group=s_group,
         summary_caution_only=np.zeros(n, dtype=bool),
+        supervision_status=facts["supervision_status"],
+        supervision_start_day=facts["supervision_start_day"],
+        supervision_end_day=facts["supervision_end_day"],
+        release_day=facts["release_day"],
+        agreed_to_engage=facts["agreed_to_engage"],
     )
     harm = SeriousHarmColumns(rosh_level=rosh, mappa_category=mappa_cat, mappa_level=mappa_lvl)
     protected = {
@@ -327,6 +341,49 @@ def _draw_needs(rng: np.random.Generator, n: int, prolific: np.ndarray) -> np.nd
     not_assessed = rng.random(n) < 0.08
     needs[not_assessed] = -1
     return needs
+
+
+def _draw_facts(
+    rng: np.random.Generator, n: int, k: np.ndarray, assess: np.ndarray, person: np.ndarray, sanction: np.ndarray,
+    disposal: np.ndarray, custody_days: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """Supervision status and dates, release date and agreement to engage (module docstring)."""
+    code = {d: i for i, d in enumerate(DISPOSALS)}
+    status_code = {s: i for i, s in enumerate(SUPERVISION_STATUSES)}
+    last = np.lexsort((custody_days, sanction, person))[np.cumsum(k) - 1]  # the latest sentence
+    disp, day, length = disposal[last], sanction[last].astype(np.int64), custody_days[last].astype(np.int64)
+    custody = disp == code["custody"]
+    release = day + np.maximum(length, 0) // 2
+    sentence_end = day + np.maximum(length, 0)
+    pss_end = release + 365
+    months = np.where(disp == code["community_order"], rng.choice([6, 12, 18, 24], n, p=[0.2, 0.45, 0.15, 0.2]),
+                      rng.choice([12, 18, 24], n, p=[0.5, 0.2, 0.3]))
+    order_end = day + np.rint(months * _YEAR / 12).astype(np.int64)
+    licence = custody & (assess < sentence_end)
+    pss = custody & ~licence & (length < 730) & (assess < pss_end)
+    community = (disp == code["community_order"]) & (assess < order_end)
+    suspended = (disp == code["suspended_sentence"]) & (assess < order_end)
+    status = np.select([licence, pss, community, suspended],
+                       [status_code["licence"], status_code["post_sentence_supervision"], status_code["community_order"],
+                        status_code["suspended_sentence_order"]], status_code["none"])
+    start = np.select([licence, pss, community | suspended], [release, sentence_end, day], int(MISSING_DAY))
+    end = np.select([licence, pss, community | suspended], [sentence_end, pss_end, order_end], int(MISSING_DAY))
+    unrecorded = rng.random(n) < 0.05
+    status = np.where(unrecorded, -1, status)
+    start = np.where(unrecorded, int(MISSING_DAY), start)
+    end = np.where(unrecorded, int(MISSING_DAY), end)
+    release_day = np.where(custody & (release >= assess - 365), release, int(MISSING_DAY))
+    r = rng.random(n)
+    statutory = (status >= 0) & (status != status_code["none"])
+    agreed = np.where(statutory, np.select([r < 0.40, r < 0.45], [1, 0], -1), np.select([r < 0.55, r < 0.85], [1, 0], -1))
+    agreed = np.where(status < 0, -1, agreed)
+    return {
+        "supervision_status": status.astype(np.int8),
+        "supervision_start_day": start.astype(np.int32),
+        "supervision_end_day": end.astype(np.int32),
+        "release_day": release_day.astype(np.int32),
+        "agreed_to_engage": agreed.astype(np.int8),
+    }
 
 
 def _draw_harm(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

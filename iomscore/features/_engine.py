@@ -26,6 +26,13 @@ Definitions that need a word of explanation:
     rates; :attr:`FeatureDef.needs_list`) are ``NaN`` (not recorded) for such a referral, never
     0, so a scorer can tell "no offences" from "not counted". A referral with both a list and a
     summary counts offences from the list.
+*Referral facts*
+    ``statutory_supervision``, ``supervision_months_remaining``, ``weeks_until_release`` and
+    ``agreed_to_engage`` come from the referral's supervision, release date and agreement to
+    engage: facts for eligibility and planning that policies read. No shipped reoffending
+    scorer declares them, so none of its scores can move with them (``check_scorer``'s
+    ``referral_facts_independence``). Months are days / (365.25 / 12) and weeks days / 7,
+    counted from the assessment date, so a date already past gives a negative value.
 """
 
 from __future__ import annotations
@@ -40,7 +47,13 @@ from .._arrays import sorted_unique
 from ..schema._batch import MISSING_DAY, OCCASION_ID_BASE, ONGOING_DAY, ReferralBatch
 from ..schema._dates import DAYS_PER_MONTH, DAYS_PER_YEAR, whole_months, whole_years
 from ..schema._taxonomy import ho_code_arrays, offence_taxonomy
-from ..schema._vocabulary import CAUTION_DISPOSALS, DISPOSALS, PATHWAYS
+from ..schema._vocabulary import (
+    CAUTION_DISPOSALS,
+    DISPOSALS,
+    PATHWAYS,
+    STATUTORY_SUPERVISION,
+    SUPERVISION_STATUSES,
+)
 
 __all__ = [
     "FEATURES",
@@ -691,6 +704,36 @@ def _need_count(level: int) -> Callable[[FeatureFrame], np.ndarray]:
     return compute
 
 
+_STATUTORY: Final = np.array([s in STATUTORY_SUPERVISION for s in SUPERVISION_STATUSES], dtype=np.float64)
+
+
+def f_statutory_supervision(f: FeatureFrame) -> np.ndarray:
+    status = f.batch._col("supervision_status")
+    out = np.full(status.shape, np.nan)
+    ok = status >= 0
+    out[ok] = _STATUTORY[status[ok]]
+    return out
+
+
+def _until(column: str, per: float) -> Callable[[FeatureFrame], np.ndarray]:
+    """(date in ``column`` - assessment date) / ``per`` days; not recorded with no date."""
+
+    def compute(f: FeatureFrame) -> np.ndarray:
+        day = f.batch._col(column)
+        out = np.full(day.shape, np.nan)
+        ok = day != MISSING_DAY
+        out[ok] = (day[ok].astype(np.int64) - f.batch.assessment_day[ok]) / per
+        return out
+
+    return compute
+
+
+def f_agreed_to_engage(f: FeatureFrame) -> np.ndarray:
+    agreed = f.batch._col("agreed_to_engage").astype(np.float64)
+    agreed[agreed < 0] = np.nan
+    return agreed
+
+
 def _sex(f: FeatureFrame) -> np.ndarray:
     s = f.batch.sex.astype(np.float64)
     s[s < 0] = np.nan
@@ -787,6 +830,17 @@ _DEFS: list[FeatureDef] = [
     FeatureDef("needs_significant", "pathways", "Pathways with a significant need", _need_count(2)),
     FeatureDef("needs_some", "pathways", "Pathways with some need", _need_count(1)),
     FeatureDef("needs_not_assessed", "pathways", "Pathways not assessed", _need_count(-1)),
+    FeatureDef("statutory_supervision", "flag",
+               "1 on licence, post-sentence supervision, a community order or a suspended sentence order; 0 with "
+               "none (non-statutory); not recorded when the supervision status is not", f_statutory_supervision),
+    FeatureDef("supervision_months_remaining", "months",
+               "Months (days / 30.44) from the assessment date to the supervision end date, negative once it has "
+               "passed; not recorded with no end date", _until("supervision_end_day", DAYS_PER_MONTH)),
+    FeatureDef("weeks_until_release", "weeks",
+               "Weeks (days / 7) from the assessment date to the expected or actual release date, negative when "
+               "already released; not recorded with no release date", _until("release_day", 7.0)),
+    FeatureDef("agreed_to_engage", "flag", "1 when the person has agreed to engage with IOM, 0 when not; not "
+               "recorded when not asked", f_agreed_to_engage),
 ]
 
 #: Every public feature by name.

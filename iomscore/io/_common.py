@@ -34,6 +34,14 @@ SUMMARY_COLUMNS: Final = (
     "current_offence_group",
     "caution_only",
 )
+#: The referral facts for eligibility and planning (supervision, release, agreement to engage).
+FACT_COLUMNS: Final = (
+    "supervision_status",
+    "supervision_start_date",
+    "supervision_end_date",
+    "release_date",
+    "agreed_to_engage",
+)
 REFERRAL_COLUMNS: Final = (
     *REQUIRED_REFERRAL,
     "sex",
@@ -41,6 +49,7 @@ REFERRAL_COLUMNS: Final = (
     *HARM_COLUMNS,
     *PROTECTED_FIELDS,
     *SUMMARY_COLUMNS,
+    *FACT_COLUMNS,
 )
 #: sanctions.csv columns; the first five are required.
 REQUIRED_SANCTION: Final = ("person_id", "offence_date", "sanction_date", "offence_group", "disposal")
@@ -75,6 +84,8 @@ def referral_field_path(column: str) -> str:
     'needs.accommodation'
     >>> referral_field_path("rosh_level")
     'serious_harm.rosh_level'
+    >>> referral_field_path("supervision_end_date")
+    'supervision.end_date'
     """
     if column.startswith("need_"):
         return f"needs.{column[5:]}"
@@ -84,6 +95,8 @@ def referral_field_path(column: str) -> str:
         return f"protected.{column}"
     if column == "current_offence_group" or column in SUMMARY_COLUMNS:
         return f"sanction_summary.{column}"
+    if column.startswith("supervision_"):
+        return f"supervision.{column[12:]}"
     return column
 
 

@@ -29,7 +29,14 @@ from ..schema._batch import (
 from ..schema._rules import check_batch
 from ..schema._table import ReferralTable
 from ..schema._taxonomy import offence_taxonomy
-from ..schema._vocabulary import DISPOSALS, NEED_LEVELS, PATHWAYS, PROTECTED_FIELDS, ROSH_LEVELS
+from ..schema._vocabulary import (
+    DISPOSALS,
+    NEED_LEVELS,
+    PATHWAYS,
+    PROTECTED_FIELDS,
+    ROSH_LEVELS,
+    SUPERVISION_STATUSES,
+)
 from . import _columns as C
 from ._common import (
     BAD_BOOL,
@@ -249,7 +256,32 @@ def _referral_columns(referrals: Mapping[str, Any], n: int, err: _Errors, add_re
             protected[f] = values
     protected["sex"] = np.array(["male", "female", None], dtype=object)[np.where(sex < 0, 2, sex)]
     return {"person_id": person_id, "assess": assess, "birth": birth, "sex": sex, "needs": needs,
-            "rosh": rosh, "mappa_cat": mappa_cat, "mappa_lvl": mappa_lvl, "protected": protected}
+            "rosh": rosh, "mappa_cat": mappa_cat, "mappa_lvl": mappa_lvl, "protected": protected,
+            "facts": _fact_columns(referrals, n, add_ref, choice)}
+
+
+def _fact_columns(referrals: Mapping[str, Any], n: int, add_ref: _AddRef,
+                  choice: Callable[[str, tuple[str, ...]], np.ndarray]) -> dict[str, np.ndarray]:
+    """The referral facts (supervision, release date, agreement to engage) as batch columns."""
+    out: dict[str, np.ndarray] = {"supervision_status": choice("supervision_status", SUPERVISION_STATUSES)}
+    for column, name in [("supervision_start_date", "supervision_start_day"),
+                         ("supervision_end_date", "supervision_end_day"), ("release_date", "release_day")]:
+        col = referrals.get(column)
+        if col is None:
+            out[name] = np.full(n, MISSING_DAY, dtype=np.int32)
+            continue
+        days, _, bad = C.dates(col)
+        add_ref(np.flatnonzero(bad), column, lambda i, col=col: BAD_DATE.format(value=C.value_at(col, i)))  # type: ignore[misc]
+        out[name] = days
+    agreed = np.full(n, -1, dtype=np.int8)
+    col = referrals.get("agreed_to_engage")
+    if col is not None:
+        code = C.encode(col, _TRUE + _FALSE)
+        add_ref(np.flatnonzero((code < 0) & ~C.empty(col)), "agreed_to_engage",
+                lambda i: BAD_BOOL.format(value=C.value_at(col, i)))
+        agreed = np.where(code < 0, -1, (code < len(_TRUE)).astype(np.int8)).astype(np.int8)
+    out["agreed_to_engage"] = agreed
+    return out
 
 
 def _summary_columns(referrals: Mapping[str, Any], n: int, add_ref: _AddRef) -> dict[str, np.ndarray]:
@@ -338,6 +370,7 @@ def _assemble(keep: np.ndarray, cols: Mapping[str, Any], summary: Mapping[str, n
         summary_group=summary["group"][kept],
         summary_caution_only=summary["caution"][kept],
         occasion_labels=s.labels,
+        **{name: values[kept] for name, values in cols["facts"].items()},
     )
     mappa_cat, mappa_lvl = cols["mappa_cat"][kept], cols["mappa_lvl"][kept]
     harm = SeriousHarmColumns(

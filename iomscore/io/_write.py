@@ -15,7 +15,14 @@ from .._arrays import unique_inverse
 from ..schema._batch import OCCASION_ID_BASE
 from ..schema._table import ReferralTable
 from ..schema._taxonomy import offence_taxonomy
-from ..schema._vocabulary import DISPOSALS, NEED_LEVELS, PATHWAYS, PROTECTED_FIELDS, ROSH_LEVELS
+from ..schema._vocabulary import (
+    DISPOSALS,
+    NEED_LEVELS,
+    PATHWAYS,
+    PROTECTED_FIELDS,
+    ROSH_LEVELS,
+    SUPERVISION_STATUSES,
+)
 from ..scoring._result import ScoreBatch, format_part_value
 from . import _columns as C
 from ._atomic import atomic_open
@@ -94,6 +101,11 @@ def _referral_text(table: ReferralTable) -> dict[str, np.ndarray]:
     cols["current_conviction_date"] = date_text(b.summary_conviction_day)
     cols["current_offence_group"] = _choice_text(np.where(has, b.summary_group, -1), tax.codes)
     cols["caution_only"] = np.where(has & b.summary_caution_only, "true", np.where(has, "false", "")).astype(object)
+    cols["supervision_status"] = _choice_text(b._col("supervision_status"), SUPERVISION_STATUSES)
+    cols["supervision_start_date"] = date_text(b._col("supervision_start_day"))
+    cols["supervision_end_date"] = date_text(b._col("supervision_end_day"))
+    cols["release_date"] = date_text(b._col("release_day"))
+    cols["agreed_to_engage"] = _choice_text(b._col("agreed_to_engage"), ("false", "true"))
     assert tuple(cols) == REFERRAL_COLUMNS[: len(cols)] and set(SUMMARY_COLUMNS) <= set(cols)
     return cols
 
@@ -219,6 +231,14 @@ def write_referrals_jsonl(table: ReferralTable, path: str | os.PathLike[str]) ->
             needs = {p: ref[f"need_{p}"][i] for p in PATHWAYS if ref[f"need_{p}"][i]}
             if needs:
                 doc["needs"] = needs
+            supervision = {k: ref[f"supervision_{k}"][i] for k in ("status", "start_date", "end_date")
+                           if ref[f"supervision_{k}"][i]}
+            if supervision:
+                doc["supervision"] = supervision
+            if ref["release_date"][i]:
+                doc["release_date"] = ref["release_date"][i]
+            if ref["agreed_to_engage"][i]:
+                doc["agreed_to_engage"] = ref["agreed_to_engage"][i] == "true"
             harm = {k: ref[k][i] for k in ("rosh_level", "mappa_category", "mappa_level") if ref[k][i]}
             for k in ("mappa_category", "mappa_level"):
                 if k in harm:

@@ -57,6 +57,26 @@ def day_to_date(day: int) -> dt.date | None:
     return dt.date.fromordinal(int(day) + _EPOCH_ORDINAL)
 
 
+#: The per-referral columns of the referral facts (supervision, release, agreement to engage).
+FACT_FIELDS: Final = (
+    "supervision_status",
+    "supervision_start_day",
+    "supervision_end_day",
+    "release_day",
+    "agreed_to_engage",
+)
+
+
+def _fact_columns(n: int) -> tuple[tuple[str, int, type, object], ...]:
+    return (
+        ("supervision_status", n, np.int8, -1),
+        ("supervision_start_day", n, np.int32, MISSING_DAY),
+        ("supervision_end_day", n, np.int32, MISSING_DAY),
+        ("release_day", n, np.int32, MISSING_DAY),
+        ("agreed_to_engage", n, np.int8, -1),
+    )
+
+
 @dataclass(frozen=True, eq=False)
 class ReferralBatch:
     """What scorers may learn about n referrals, as arrays (see the module docstring)."""
@@ -91,6 +111,12 @@ class ReferralBatch:
     summary_followup_day: np.ndarray | None = None  # int32 start of follow-up (OASys 1.38)
     summary_ho_code: np.ndarray | None = None  # int32 Home Office code of the current offence
     ho_code: np.ndarray | None = None  # int32 per sanction: Home Office offence code
+    # Referral facts for eligibility and planning (read only by scorers that declare them).
+    supervision_status: np.ndarray | None = None  # int8 index into SUPERVISION_STATUSES, -1 not recorded
+    supervision_start_day: np.ndarray | None = None  # int32, MISSING_DAY where not given
+    supervision_end_day: np.ndarray | None = None  # int32, MISSING_DAY where not given
+    release_day: np.ndarray | None = None  # int32 expected or actual release, MISSING_DAY where not given
+    agreed_to_engage: np.ndarray | None = None  # int8: 1 yes, 0 no, -1 not recorded
 
     def __post_init__(self) -> None:
         n = int(self.person_id.shape[0])
@@ -101,6 +127,7 @@ class ReferralBatch:
             ("summary_followup_day", n, np.int32, MISSING_DAY),
             ("summary_ho_code", n, np.int32, -1),
             ("ho_code", m, np.int32, -1),
+            *_fact_columns(n),
         ):
             value = getattr(self, name)
             object.__setattr__(
@@ -161,6 +188,7 @@ class ReferralBatch:
             summary_followup_day=self._col("summary_followup_day")[rows],
             summary_ho_code=self._col("summary_ho_code")[rows],
             ho_code=self._col("ho_code")[s_idx],
+            **{name: self._col(name)[rows] for name in FACT_FIELDS},
         )
 
     def _col(self, name: str) -> np.ndarray:
@@ -200,6 +228,11 @@ class ReferralBatch:
         summary_followup_day: np.ndarray | None = None,
         summary_ho_code: np.ndarray | None = None,
         ho_code: np.ndarray | None = None,
+        supervision_status: np.ndarray | None = None,
+        supervision_start_day: np.ndarray | None = None,
+        supervision_end_day: np.ndarray | None = None,
+        release_day: np.ndarray | None = None,
+        agreed_to_engage: np.ndarray | None = None,
     ) -> ReferralBatch:
         """Build a batch from flat arrays in any order (sanctions and custody are sorted here).
 
@@ -260,6 +293,11 @@ class ReferralBatch:
             summary_followup_day=summary_followup_day,
             summary_ho_code=summary_ho_code,
             ho_code=None if ho_code is None else np.asarray(ho_code, dtype=np.int32)[order],
+            supervision_status=supervision_status,
+            supervision_start_day=supervision_start_day,
+            supervision_end_day=supervision_end_day,
+            release_day=release_day,
+            agreed_to_engage=agreed_to_engage,
         )
 
 

@@ -4,6 +4,9 @@ Three kinds of information are kept apart on purpose:
 
 * what scorers may read (sanction history, custody periods, pathway needs, date of birth, and
   sex for the scorers that declare it);
+* the referral facts for eligibility and planning (:class:`Supervision`, ``release_date``,
+  ``agreed_to_engage``), read by policies and only by scorers that declare their features
+  (no shipped reoffending scorer does);
 * :class:`SeriousHarm`, which routes people (for example to MAPPA) and never feeds a
   reoffending score;
 * :class:`ProtectedCharacteristics`, which only audits read.
@@ -31,12 +34,14 @@ from ._vocabulary import (
     PROTECTED_FIELDS,
     ROSH_LEVELS,
     SEX_CODES,
+    SUPERVISION_STATUSES,
     Disposal,
     MappaCategory,
     MappaLevel,
     NeedLevel,
     RoshLevel,
     Sex,
+    SupervisionStatus,
 )
 
 __all__ = [
@@ -47,6 +52,7 @@ __all__ = [
     "Sanction",
     "SanctionSummary",
     "SeriousHarm",
+    "Supervision",
     "referral_columns",
 ]
 
@@ -224,6 +230,34 @@ class PathwayNeeds(_Frozen):
     attitudes_thinking_behaviour: NeedLevel = "not_assessed"
 
 
+class Supervision(_Frozen):
+    """Statutory supervision by the Probation Service at the assessment date.
+
+    ``status`` is one of :data:`~iomscore.schema._vocabulary.SUPERVISION_STATUSES` (``none``: no
+    statutory supervision, as after a short sentence served in full or a fine; such a person
+    takes part in IOM only by agreeing to engage), or ``None`` when not recorded. The dates
+    belong to a statutory status: licence from release to the licence end, post-sentence
+    supervision to its end, a community order or suspended sentence order from the sentence to
+    the end of its supervision period.
+
+    Examples
+    --------
+    >>> Supervision(status="licence", start_date="2025-03-01", end_date="2025-09-01").end_date
+    datetime.date(2025, 9, 1)
+    """
+
+    status: SupervisionStatus | None = Field(
+        default=None, description="licence, post_sentence_supervision, community_order, "
+        "suspended_sentence_order or none (non-statutory); not recorded when absent"
+    )
+    start_date: dt.date | None = Field(
+        default=None, description="Start of the supervision (release on licence, or the sentence date)"
+    )
+    end_date: dt.date | None = Field(
+        default=None, description="End of the supervision (licence, post-sentence supervision or order end)"
+    )
+
+
 class SeriousHarm(_Frozen):
     """Risk of serious harm and MAPPA status. Routes people; never raises a reoffending score."""
 
@@ -270,6 +304,17 @@ class Referral(_Frozen):
     sanction_summary: SanctionSummary | None = None
     custody: tuple[CustodyPeriod, ...] = ()
     needs: PathwayNeeds = PathwayNeeds()
+    supervision: Supervision = Supervision()
+    release_date: dt.date | None = Field(
+        default=None,
+        description="Expected or actual release date from the custody for the current offence (people in custody "
+        "or recently released)",
+    )
+    agreed_to_engage: bool | None = Field(
+        default=None,
+        description="Whether the person has agreed to engage with IOM (what makes a non-statutory case possible); "
+        "not recorded when absent",
+    )
     serious_harm: SeriousHarm = SeriousHarm()
     protected: ProtectedCharacteristics = ProtectedCharacteristics()
 
@@ -379,6 +424,16 @@ def referral_columns(
         ),
         summary_ho_code=np.array([ho_code_number(None if s is None else s.current_offence_code) for s in summaries]),
         ho_code=np.array(hocode, dtype=np.int32),
+        supervision_status=np.array(
+            [-1 if r.supervision.status is None else SUPERVISION_STATUSES.index(r.supervision.status) for r in refs],
+            dtype=np.int8,
+        ),
+        supervision_start_day=np.array([date_to_day(r.supervision.start_date) for r in refs], dtype=np.int32),
+        supervision_end_day=np.array([date_to_day(r.supervision.end_date) for r in refs], dtype=np.int32),
+        release_day=np.array([date_to_day(r.release_date) for r in refs], dtype=np.int32),
+        agreed_to_engage=np.array(
+            [-1 if r.agreed_to_engage is None else int(r.agreed_to_engage) for r in refs], dtype=np.int8
+        ),
         occasion_labels={int(OCCASION_ID_BASE) + v: k for k, v in labels.items()},
     )
     harm = SeriousHarmColumns(

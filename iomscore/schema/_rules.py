@@ -14,7 +14,7 @@ import numpy as np
 
 from ._batch import MISSING_DAY, ONGOING_DAY, ReferralBatch, day_to_date
 from ._dates import anniversary, whole_years
-from ._vocabulary import FIRST_DAY, LAST_DAY, MIN_AGE
+from ._vocabulary import FIRST_DAY, LAST_DAY, MIN_AGE, SUPERVISION_STATUSES
 
 __all__ = ["Violations", "check_batch"]
 
@@ -44,6 +44,12 @@ _FIRST_AGE_DISAGREES: Final = (
 )
 _UNKNOWN_HO_CODE: Final = "unknown Home Office offence code {code}: not in the shipped MoJ offence mapping"
 _SUMMARY_CONVICTION_AFTER_ASSESSMENT: Final = "current conviction date {conv} is after the assessment date {assess}"
+_SUPERVISION_ENDS_BEFORE_START: Final = "supervision ends ({end}) before it starts ({start})"
+_SUPERVISION_DATE_NO_STATUS: Final = "a supervision {which} date is given without a supervision status"
+_SUPERVISION_DATE_NONE: Final = (
+    "a supervision {which} date is given but the status is none (no statutory supervision)"
+)
+_RELEASE_BEFORE_OFFENCE: Final = "release date {release} is before the offence date {off} of the current offence"
 
 
 class Violations:
@@ -164,7 +170,62 @@ def check_batch(batch: ReferralBatch) -> Violations:
     ]:
         rows = np.flatnonzero(bad)
         v.add(rows, [f"sanction_summary.{name}"] * rows.size, [message(r) for r in rows])
+    _fact_rules(batch, v)
     return v
+
+
+_NONE_CODE: Final = SUPERVISION_STATUSES.index("none")
+
+
+def _fact_rules(batch: ReferralBatch, v: Violations) -> None:
+    """Rules on the referral facts: supervision dates, release date.
+
+    An agreement to engage alongside statutory supervision is not a violation: IOM teams record
+    it for people on licence or orders too (it shapes how they are worked with).
+    """
+    status = batch._col("supervision_status")
+    start, end = batch._col("supervision_start_day"), batch._col("supervision_end_day")
+    release = batch._col("release_day")
+    given = {"start_date": start != MISSING_DAY, "end_date": end != MISSING_DAY, "release_date": release != MISSING_DAY}
+    days = {"start_date": start, "end_date": end, "release_date": release}
+    for name in ("start_date", "end_date", "release_date"):
+        d = days[name]
+        rows = np.flatnonzero(given[name] & ((d < FIRST_DAY) | (d > LAST_DAY)))
+        path = name if name == "release_date" else f"supervision.{name}"
+        v.add(rows, [path] * rows.size, [_OUT_OF_RANGE] * rows.size)
+    for name in ("start_date", "end_date"):
+        which = name.split("_")[0]
+        rows = np.flatnonzero(given[name] & (status < 0))
+        v.add(rows, ["supervision.status"] * rows.size, [_SUPERVISION_DATE_NO_STATUS.format(which=which)] * rows.size)
+        rows = np.flatnonzero(given[name] & (status == _NONE_CODE))
+        v.add(rows, [f"supervision.{name}"] * rows.size, [_SUPERVISION_DATE_NONE.format(which=which)] * rows.size)
+    rows = np.flatnonzero(given["start_date"] & given["end_date"] & (end < start))
+    v.add(rows, ["supervision.end_date"] * rows.size,
+          [_SUPERVISION_ENDS_BEFORE_START.format(end=_d(end[r]), start=_d(start[r])) for r in rows])
+    person = batch.sanction_person
+    if person.size and given["release_date"].any():
+        idx = _release_before_current_offence(batch, person, release)
+        v.add(person[idx], ["release_date"] * idx.size,
+              [_RELEASE_BEFORE_OFFENCE.format(release=_d(release[person[i]]), off=_d(batch.offence_day[i]))
+               for i in idx])
+
+
+def _release_before_current_offence(batch: ReferralBatch, person: np.ndarray, release: np.ndarray) -> np.ndarray:
+    """Per person, the first sanction row of the current offence committed after the release date.
+
+    The current offence: the sanctions marked ``current``, else those dated on the latest sanction
+    date (custody for the current offence cannot end before that offence was committed).
+    """
+    has = np.diff(batch.sanction_offsets) > 0
+    starts = batch.sanction_offsets[:-1][has]
+    latest = np.full(batch.n, MISSING_DAY, dtype=np.int32)
+    latest[has] = np.maximum.reduceat(batch.sanction_day, starts)
+    marked = np.zeros(batch.n, dtype=bool)
+    marked[has] = np.logical_or.reduceat(batch.current, starts)
+    on_current = np.where(marked[person], batch.current, batch.sanction_day == latest[person])
+    r = release[person]
+    bad = on_current & (r != MISSING_DAY) & (batch.offence_day > r)
+    return _first_per_person(person, batch.sanction_position, bad)
 
 
 def _unknown_code(codes: np.ndarray | None) -> np.ndarray:

@@ -41,6 +41,9 @@ __all__ = [
     "ROSH_LEVELS",
     "SEXES",
     "SEX_CODES",
+    "STATUTORY_SUPERVISION",
+    "SUPERVISION_LABELS",
+    "SUPERVISION_STATUSES",
     "Decision",
     "Disposal",
     "MappaCategory",
@@ -48,6 +51,7 @@ __all__ = [
     "NeedLevel",
     "RoshLevel",
     "Sex",
+    "SupervisionStatus",
 ]
 
 Disposal = Literal[
@@ -113,6 +117,26 @@ Sex = Literal["male", "female"]
 SEXES: Final[tuple[str, ...]] = Sex.__args__  # type: ignore[attr-defined]
 #: Sex codes of the array form: -1 not recorded.
 SEX_CODES: Final = {"male": 0, "female": 1, None: -1}
+
+SupervisionStatus = Literal[
+    "licence",
+    "post_sentence_supervision",
+    "community_order",
+    "suspended_sentence_order",
+    "none",
+]
+#: Supervision statuses in code order (code = position; -1 not recorded). ``none`` is a person
+#: with no statutory supervision, who can take part in IOM only by agreeing to engage.
+SUPERVISION_STATUSES: Final[tuple[str, ...]] = SupervisionStatus.__args__  # type: ignore[attr-defined]
+SUPERVISION_LABELS: Final = {
+    "licence": "Licence",
+    "post_sentence_supervision": "Post-sentence supervision",
+    "community_order": "Community order",
+    "suspended_sentence_order": "Suspended sentence order",
+    "none": "None (non-statutory)",
+}
+#: The statuses that are statutory supervision by the Probation Service.
+STATUTORY_SUPERVISION: Final = frozenset(SUPERVISION_STATUSES[:4])
 
 RoshLevel = Literal["low", "medium", "high", "very_high"]
 #: Risk of serious harm levels in code order (code = position; -1 not recorded).
