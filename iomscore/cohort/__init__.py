@@ -4,7 +4,11 @@ A score is not a decision. :func:`select_cohort` turns scored referrals and a de
 versioned :class:`SelectionPolicy` into one recommendation per person, with reasons:
 eligibility (core and local flex rules), serious-harm routing to MAPPA / review (never
 selected on a reoffending score alone), a fixed number of places with a deterministic
-tie-break, and de-selection reviews for people already in the cohort.
+tie-break, and de-selection reviews for people already in the cohort. A policy may define
+several named cohorts (:class:`Cohort`: the national IOM Fixed, Flex and Free cohorts), each
+person considered for them in order; an :class:`Occupancy` gives the places taken with their
+expected end dates, and :func:`forecast_places` says how many free up by the meeting and in
+each of the next three months.
 
 The panel then decides. :class:`DecisionLog` records each decision (include, exclude,
 defer), who made it, when and why, in an append-only file; :func:`override_rates` reports how
@@ -26,6 +30,7 @@ Examples
 """
 
 from .._public import set_module
+from ._cohorts import select_cohort
 from ._decisions import (
     NOT_RECORDED,
     DecisionLog,
@@ -40,14 +45,24 @@ from ._decisions import (
 )
 from ._diff import PartChange, PersonChange, RunDiff, diff_runs
 from ._leaves import LeavesAfter, leaves_after
-from ._policy import DEFAULT_POLICY, PolicyError, SelectionPolicy, load_policy
+from ._places import (
+    CohortPlaces,
+    Leaver,
+    Occupancy,
+    OccupancyError,
+    Placement,
+    PlacesForecast,
+    forecast_places,
+    read_occupancy,
+)
+from ._policy import DEFAULT_POLICY, Cohort, PolicyError, SelectionPolicy, load_policy
 from ._select import (
     DECISIONS,
     RECOMMENDED_ACTION,
+    CohortInfo,
     CohortSelection,
     Decision,
     SelectionError,
-    select_cohort,
 )
 
 __all__ = [
@@ -55,26 +70,36 @@ __all__ = [
     "DEFAULT_POLICY",
     "NOT_RECORDED",
     "RECOMMENDED_ACTION",
+    "Cohort",
+    "CohortInfo",
+    "CohortPlaces",
     "CohortSelection",
     "Decision",
     "DecisionLog",
     "DecisionLogError",
     "GroupOverrides",
     "GroupSelection",
+    "Leaver",
     "LeavesAfter",
     "LogEntry",
+    "Occupancy",
+    "OccupancyError",
     "OverrideReport",
     "PartChange",
     "PersonChange",
+    "Placement",
+    "PlacesForecast",
     "PolicyError",
     "RunDiff",
     "SelectionError",
     "SelectionPolicy",
     "SelectionRates",
     "diff_runs",
+    "forecast_places",
     "leaves_after",
     "load_policy",
     "override_rates",
+    "read_occupancy",
     "select_cohort",
     "selection_rates",
 ]

@@ -6,7 +6,8 @@ unknown fields, a ``version``, and a ``sha256`` of the canonical JSON of the con
 ``sha256`` field itself left out), so any edit gives a new hash and a hand-edited file that
 still carries the old hash does not load.
 
-A policy has five parts:
+A policy has five parts (a several-cohort policy puts the four that are not routing in each of
+its ``cohorts``, see below):
 
 ``eligibility``
     ``core`` rules that must all pass (the cohort definition, e.g. a neighbourhood-crime
@@ -28,6 +29,15 @@ A policy has five parts:
     The ranking order among eligible people: a list of keys, each ascending or descending.
     It must end with ``person_id`` so the order is total and does not depend on input order.
 
+``cohorts`` (several-cohort policies)
+    A list of named :class:`Cohort` s, each with its own ``eligibility``, ``capacity``,
+    ``deselection``, ``tie_break`` and ranking ``scorer``. The list order is the order in
+    which a person is considered for them: someone placed in an earlier cohort is not counted
+    again in a later one, and someone over capacity in one is considered for the next.
+    Routing stays policy-wide. A policy has either ``cohorts`` or the top-level
+    ``eligibility``, ``capacity`` and ``tie_break`` (today's one-cohort form, which
+    :meth:`SelectionPolicy.cohort_list` models as one cohort named after the policy).
+
 Each rule has one or more conditions ``feature op value`` (features from
 :data:`iomscore.FEATURES`) combined with ``all`` or ``any``, and plain-English text for when
 it is met and when it is not. Condition text may use ``{value}`` (the person's value) and
@@ -40,19 +50,20 @@ import math
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Annotated, Any, Final, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .._errors import IomscoreError
 from ..features._engine import FEATURES
 from ..schema._vocabulary import MAPPA_CATEGORIES, MAPPA_LEVELS, NOT_RECORDED, ROSH_LEVELS
-from ..scoring._spec import HashedDocument, read_hashed
+from ..scoring._spec import HashedDocument, check_template, names_a_file, read_hashed
 
 __all__ = [
     "DEFAULT_POLICY",
     "POLICY_FORMAT",
+    "Cohort",
     "Condition",
     "PolicyError",
     "RoutingRule",
@@ -77,6 +88,24 @@ _ROUTING_TOO_NARROW: Final = (
 )
 _DUPLICATE_RULE: Final = "rule names must be unique within a policy; {name!r} appears twice"
 _NOT_FOUND: Final = "no policy file {path!r} and no shipped policy named {name!r}"
+_NOT_SHIPPED: Final = (
+    "no shipped policy named {name!r} (shipped: {known}); a name never reads a file from the working "
+    "directory: to use a policy file, give its path, e.g. ./{name}.json"
+)
+_FORM: Final = (
+    "a policy has either 'cohorts' (several named cohorts) or the top-level 'eligibility', 'capacity' "
+    "and 'tie_break' of one cohort, not both; {problem}"
+)
+_DUPLICATE_COHORT: Final = "cohort names must be unique within a policy; {name!r} appears twice"
+_DUPLICATE_COHORT_RULE: Final = "rule names must be unique within cohort {cohort!r}; {name!r} appears twice"
+#: Fields left out of the hashed content when they have their default, so a policy written before
+#: they existed keeps its sha256.
+_OMIT_WHEN_DEFAULT: Final = ("cohorts",)
+_CAPACITY_FORM: Final = (
+    "policy {name!r} has several cohorts: give the places as {{cohort name: places}}, not one number"
+)
+_UNKNOWN_COHORT: Final = "policy {name!r} has no cohort(s) {names}"
+_CAPACITY_OMIT_WHEN_NONE: Final = ("stay_months",)
 
 #: Routing must cover at least these (field, value) pairs.
 REQUIRED_ROUTING: Final = (
@@ -117,8 +146,8 @@ class Condition(_Frozen):
     feature: str
     op: Operator
     value: float
-    met: str
-    not_met: str
+    met: Annotated[str, AfterValidator(lambda t: check_template(t, "condition"))]
+    not_met: Annotated[str, AfterValidator(lambda t: check_template(t, "condition"))]
     missing: Literal["fail", "pass"] = "fail"
 
     @field_validator("feature")
@@ -182,7 +211,8 @@ class RoutingRule(_Frozen):
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     field: Literal["rosh_level", "mappa_level", "mappa_category"]
     values: tuple[str | int, ...] = Field(min_length=1)
-    reason: str = Field(description="Plain English; may use {value}")
+    reason: Annotated[str, AfterValidator(lambda t: check_template(t, "routing")),
+                      Field(description="Plain English; may use {value}")]
 
     @model_validator(mode="after")
     def _check_values(self) -> RoutingRule:
@@ -196,11 +226,17 @@ class RoutingRule(_Frozen):
 
 
 class Capacity(_Frozen):
-    """How many places there are and whether current members keep theirs first."""
+    """How many places there are and whether current members keep theirs first.
+
+    ``stay_months`` (optional) is the usual length of a stay, in calendar months: an occupant
+    of a place-allocation cohort (an IOM house) with no expected end date is expected to leave
+    that long after their start date (:func:`iomscore.cohort.forecast_places`).
+    """
 
     places: int = Field(ge=0, description="At most this many people are selected")
     retain_current_members: bool = True
     description: str = ""
+    stay_months: int | None = Field(default=None, ge=1, le=120, description="Usual stay, in calendar months")
 
 
 class TieBreakKey(_Frozen):
@@ -230,6 +266,69 @@ class TieBreakKey(_Frozen):
         return self.key if self.key is not None else str(self.feature)
 
 
+def _tie_break_text(keys: tuple[TieBreakKey, ...]) -> str:
+    return "; then ".join(k.description or f"{k.name} {k.order}" for k in keys)
+
+
+def _rule_features(rules: tuple[Rule, ...], keys: tuple[TieBreakKey, ...]) -> list[str]:
+    names = [c.feature for r in rules for c in r.conditions]
+    return names + [k.feature for k in keys if k.feature is not None]
+
+
+def _check_tie_break(keys: tuple[TieBreakKey, ...]) -> None:
+    if not keys or keys[-1].key != "person_id":
+        raise ValueError(_TIE_BREAK_END)
+    names = [k.name for k in keys]
+    for k in names:
+        if names.count(k) > 1:
+            raise ValueError(_TIE_BREAK_DUPLICATE.format(key=k))
+
+
+class Cohort(_Frozen):
+    """One named cohort of a several-cohort policy: its own entry rules, places and ranking.
+
+    ``scorer`` names the scorer (a shipped name or a spec file) whose score ranks this
+    cohort's candidates; ``None`` ranks them by the scores given to
+    :func:`~iomscore.cohort.select_cohort`. ``rationale`` says why the cohort exists.
+
+    Examples
+    --------
+    >>> c = load_policy().cohort_list()[0]
+    >>> c.name, c.capacity.places, c.tie_break[-1].key
+    ('neighbourhood-crime-cohort', 20, 'person_id')
+    """
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$")
+    title: str
+    description: str = ""
+    rationale: str = ""
+    eligibility: Eligibility
+    capacity: Capacity
+    deselection: tuple[Rule, ...] = ()
+    tie_break: tuple[TieBreakKey, ...] = Field(min_length=1)
+    scorer: str | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> Cohort:
+        seen: set[str] = set()
+        for r in (*self.eligibility.core, *self.eligibility.flex, *self.deselection):
+            if r.name in seen:
+                raise ValueError(_DUPLICATE_COHORT_RULE.format(cohort=self.name, name=r.name))
+            seen.add(r.name)
+        _check_tie_break(self.tie_break)
+        return self
+
+    @property
+    def features(self) -> tuple[str, ...]:
+        """Every feature the cohort's rules and ranking read, without repeats."""
+        rules = (*self.eligibility.core, *self.eligibility.flex, *self.deselection)
+        return tuple(dict.fromkeys(_rule_features(rules, self.tie_break)))
+
+    def tie_break_text(self) -> str:
+        """The ranking order in words."""
+        return _tie_break_text(self.tie_break)
+
+
 class SelectionPolicy(HashedDocument):
     """A versioned, hashed cohort-selection policy (see the module docstring).
 
@@ -247,17 +346,34 @@ class SelectionPolicy(HashedDocument):
     version: str
     title: str
     description: str = ""
-    eligibility: Eligibility
+    eligibility: Eligibility | None = None
     routing: tuple[RoutingRule, ...] = Field(min_length=1)
-    capacity: Capacity
+    capacity: Capacity | None = None
     deselection: tuple[Rule, ...] = ()
-    tie_break: tuple[TieBreakKey, ...] = Field(min_length=1)
+    tie_break: tuple[TieBreakKey, ...] = ()
+    cohorts: tuple[Cohort, ...] = ()
     provenance: dict[str, Any] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _check(self) -> SelectionPolicy:
-        names = [r.name for r in (*self.eligibility.core, *self.eligibility.flex, *self.deselection)]
-        names += [r.name for r in self.routing]
+        if self.cohorts:
+            given = [n for n, v in (("eligibility", self.eligibility), ("capacity", self.capacity),
+                                    ("tie_break", self.tie_break), ("deselection", self.deselection)) if v]
+            if given:
+                raise ValueError(_FORM.format(problem=f"this one has cohorts and also {', '.join(given)}"))
+            seen_cohorts: set[str] = set()
+            for c in self.cohorts:
+                if c.name in seen_cohorts:
+                    raise ValueError(_DUPLICATE_COHORT.format(name=c.name))
+                seen_cohorts.add(c.name)
+        else:
+            absent = [n for n, v in (("eligibility", self.eligibility), ("capacity", self.capacity),
+                                     ("tie_break", self.tie_break)) if not v]
+            if absent:
+                raise ValueError(_FORM.format(problem=f"this one has no cohorts and no {', '.join(absent)}"))
+        names = [r.name for r in self.routing]
+        if self.eligibility is not None:
+            names += [r.name for r in (*self.eligibility.core, *self.eligibility.flex, *self.deselection)]
         seen: set[str] = set()
         for n in names:
             if n in seen:
@@ -267,34 +383,98 @@ class SelectionPolicy(HashedDocument):
         missing = [f"{f}={v}" for f, v in REQUIRED_ROUTING if (f, v) not in covered]
         if missing:
             raise ValueError(_ROUTING_TOO_NARROW.format(missing=", ".join(missing)))
-        if self.tie_break[-1].key != "person_id":
-            raise ValueError(_TIE_BREAK_END)
-        keys = [k.name for k in self.tie_break]
-        for k in keys:
-            if keys.count(k) > 1:
-                raise ValueError(_TIE_BREAK_DUPLICATE.format(key=k))
+        if not self.cohorts:
+            _check_tie_break(self.tie_break)
         return self
+
+    def content(self) -> dict[str, Any]:
+        """The policy as plain JSON data without ``sha256``; fields added since the one-cohort
+        form are left out at their default (and a several-cohort policy has no top-level
+        ``eligibility``, ``capacity``, ``deselection`` or ``tie_break``), so older policies keep
+        their sha256."""
+        data = super().content()
+        for key in _OMIT_WHEN_DEFAULT:
+            if not data.get(key):
+                data.pop(key, None)
+        if self.cohorts:
+            for key in ("eligibility", "capacity", "deselection", "tie_break"):
+                data.pop(key, None)
+        for cap in [data.get("capacity"), *(c.get("capacity") for c in data.get("cohorts", ()))]:
+            if isinstance(cap, dict):
+                for key in _CAPACITY_OMIT_WHEN_NONE:
+                    if cap.get(key) is None:
+                        cap.pop(key, None)
+        return data
+
+    @property
+    def several(self) -> bool:
+        """Whether the policy defines several named cohorts (its ``cohorts`` list)."""
+        return bool(self.cohorts)
+
+    def cohort_list(self) -> tuple[Cohort, ...]:
+        """The policy's cohorts in the order a person is considered for them; a one-cohort
+        policy is one cohort named after the policy.
+
+        Examples
+        --------
+        >>> [c.name for c in load_policy().cohort_list()]
+        ['neighbourhood-crime-cohort']
+        """
+        if self.cohorts:
+            return self.cohorts
+        cached = self.__dict__.get("_one_cohort")
+        if cached is None:
+            assert self.eligibility is not None and self.capacity is not None  # checked by _check
+            cached = (Cohort.model_construct(
+                name=self.name, title=self.title, description=self.description, rationale="",
+                eligibility=self.eligibility, capacity=self.capacity, deselection=self.deselection,
+                tie_break=self.tie_break, scorer=None,
+            ),)
+            self.__dict__["_one_cohort"] = cached
+        return tuple(cached)
+
+    def cohort(self, name: str) -> Cohort:
+        """The cohort called ``name`` (``KeyError`` if there is none)."""
+        for c in self.cohort_list():
+            if c.name == name:
+                return c
+        raise KeyError(name)
 
     @property
     def features(self) -> tuple[str, ...]:
         """Every feature the policy reads, without repeats."""
-        rules = (*self.eligibility.core, *self.eligibility.flex, *self.deselection)
-        names = [c.feature for r in rules for c in r.conditions]
-        names += [k.feature for k in self.tie_break if k.feature is not None]
-        return tuple(dict.fromkeys(names))
+        return tuple(dict.fromkeys(f for c in self.cohort_list() for f in c.features))
 
     def tie_break_text(self) -> str:
-        """The ranking order in words, e.g. for the panel pack."""
-        parts = []
-        for k in self.tie_break:
-            what = k.description or f"{k.name} {k.order}"
-            parts.append(what)
-        return "; then ".join(parts)
+        """The ranking order in words, e.g. for the panel pack (each cohort's, by title, for a
+        several-cohort policy)."""
+        if not self.cohorts:
+            return _tie_break_text(self.tie_break)
+        return " | ".join(f"{c.title}: {c.tie_break_text()}" for c in self.cohorts)
 
-    def with_capacity(self, places: int) -> SelectionPolicy:
-        """A copy with a different number of places (and the matching new hash)."""
-        cap = self.capacity.model_copy(update={"places": int(places)})
-        return SelectionPolicy.model_validate({**self.content(), "capacity": cap.model_dump()}).with_sha256()
+    @property
+    def places(self) -> int:
+        """Places in all the cohorts together."""
+        return sum(c.capacity.places for c in self.cohort_list())
+
+    def with_capacity(self, places: int | Mapping[str, int]) -> SelectionPolicy:
+        """A copy with a different number of places (and the matching new hash): a number for a
+        one-cohort policy, or ``{cohort name: places}`` for any policy."""
+        if not isinstance(places, Mapping):
+            if self.cohorts:
+                raise PolicyError(_CAPACITY_FORM.format(name=self.name))
+            places = {self.name: int(places)}
+        unknown = sorted(set(places) - {c.name for c in self.cohort_list()})
+        if unknown:
+            raise PolicyError(_UNKNOWN_COHORT.format(names=unknown, name=self.name))
+        data = self.content()
+        if not self.cohorts:
+            data["capacity"] = {**data["capacity"], "places": int(places[self.name])}
+        else:
+            for c in data["cohorts"]:
+                if c["name"] in places:
+                    c["capacity"] = {**c["capacity"], "places": int(places[c["name"]])}
+        return SelectionPolicy.model_validate(data).with_sha256()
 
 
 def _fmt(value: float) -> str:
@@ -318,24 +498,43 @@ def _shipped(name: str) -> Path | None:
     return None
 
 
-def load_policy(path: str | Path | None = None) -> SelectionPolicy:
+def _shipped_names() -> list[str]:
+    found: set[str] = set()
+    for base in (Path(__file__).resolve().parents[2] / "models" / "policies",):
+        if base.is_dir():
+            found.update(p.stem for p in base.glob("*.json"))
+    try:
+        wheel = resources.files("iomscore") / "_shipped_models" / "policies"
+        if wheel.is_dir():
+            found.update(Path(str(p)).stem for p in wheel.iterdir() if str(p).endswith(".json"))
+    except (ModuleNotFoundError, FileNotFoundError):  # pragma: no cover - no wheel copy
+        pass
+    return sorted(found)
+
+
+def load_policy(path: str | Path | None = None, *, allow_unhashed: bool = False) -> SelectionPolicy:
     """Read and validate a selection policy.
 
     Parameters
     ----------
     path : str or Path, optional
-        A ``.json`` file, or the name of a shipped policy. Default: the shipped
-        ``neighbourhood-crime-cohort`` policy.
+        A file path (a :class:`~pathlib.Path`, or text with a ``/`` or ending ``.json``), or
+        the name of a shipped policy. A name never reads a file of that name in the working
+        directory. Default: the shipped ``neighbourhood-crime-cohort`` policy.
+    allow_unhashed : bool, default False
+        Let a policy file that records no ``sha256`` load (you wrote it and know what it holds).
 
     Returns
     -------
     SelectionPolicy
-        With ``sha256`` set. If the file records a ``sha256`` it must match the content.
+        With ``sha256`` set. The file must record a ``sha256`` matching its content, and a
+        policy with a shipped name must be the shipped policy (its pinned hash).
 
     Raises
     ------
     PolicyError
-        When the file cannot be parsed, is invalid, or its recorded hash does not match.
+        When the file does not exist, cannot be parsed, is invalid, was edited after it was
+        hashed, records no hash (without ``allow_unhashed``), or claims a shipped name.
 
     Examples
     --------
@@ -344,10 +543,11 @@ def load_policy(path: str | Path | None = None) -> SelectionPolicy:
     """
     if path is None:
         path = DEFAULT_POLICY
-    p = Path(path)
-    if not p.exists():
-        shipped = _shipped(str(path))
+    if names_a_file(path):
+        p = Path(path)
+    else:
+        shipped = _shipped(str(path)) if str(path) and not str(path).startswith(".") else None
         if shipped is None:
-            raise PolicyError(_NOT_FOUND.format(path=str(path), name=str(path)))
+            raise PolicyError(_NOT_SHIPPED.format(name=str(path), known=", ".join(_shipped_names())))
         p = shipped
-    return read_hashed(p, SelectionPolicy, "policy", PolicyError)
+    return read_hashed(p, SelectionPolicy, "policy", PolicyError, allow_unhashed=allow_unhashed)

@@ -18,7 +18,9 @@ The order of tests for each person is fixed and documented:
 Every decision is a recommendation to the panel; the panel decides (see
 :mod:`iomscore.cohort._decisions`).
 
-:func:`select_cohort` runs as named steps on arrays, each linear in the referral list (the
+:func:`~iomscore.cohort.select_cohort` (defined in :mod:`iomscore.cohort._cohorts`, which also
+runs several-cohort policies) checks its inputs with :func:`_inputs` and runs a one-cohort policy
+through :func:`_select_one`, as named steps on arrays, each linear in the referral list (the
 ranking sorts once): :func:`_align_scores`, :func:`_eligibility`, :func:`_routing`,
 :func:`_deselection`, :func:`_rank`, :func:`_decide`, :func:`_reasons` (reason text built
 once per distinct pattern of the facts it states, not once per person), :func:`_tie_breaks`
@@ -28,6 +30,7 @@ checked values without validating each one again.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import math
@@ -45,7 +48,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .._errors import IomscoreError
 from ..features._engine import FEATURES, FeatureFrame
-from ..schema._batch import SeriousHarmColumns
+from ..schema._batch import MISSING_DAY, SeriousHarmColumns
 from ..schema._referral import Referral
 from ..schema._table import ReferralTable
 from ..schema._vocabulary import NEED_LEVELS, PATHWAYS, ROSH_LEVELS
@@ -61,16 +64,17 @@ from ..scoring._result import (
     trusted_model,
 )
 from ..scoring._spec import canonical_json, spec_sha256
-from ._policy import RoutingRule, Rule, SelectionPolicy, load_policy
+from ._places import Occupancy, PlacesForecast, forecast_places
+from ._policy import Cohort, RoutingRule, Rule, SelectionPolicy, load_policy
 from ._policy import _fmt as format_value
 
 __all__ = [
     "DECISIONS",
     "RECOMMENDED_ACTION",
+    "CohortInfo",
     "CohortSelection",
     "Decision",
     "SelectionError",
-    "select_cohort",
 ]
 
 SELECTED: Final = "selected"
@@ -114,6 +118,20 @@ _NOT_MEMBER_LISTED: Final = "{count} current cohort member(s) are not in this re
 _UNKNOWN_PERSON: Final = "no decision for person_id {person!r} in this selection"
 _ASSEMBLY_FIELDS: Final = "Decision fields {fields} are missing from, or unknown to, the assembly"
 _BAD_RESERVES: Final = "reserves(n) needs a whole number of people, 0 or more; got {value!r}"
+_UNKNOWN_COHORT: Final = "capacity names cohort(s) {names} that the policy does not have; its cohorts: {known}"
+_ONE_CAPACITY: Final = (
+    "the policy has several cohorts ({names}): give capacity as {{cohort name: places}}, not one number"
+)
+_OCCUPANCY_COHORT: Final = (
+    "current cohort {source}, line {line}, cohort: {cohort!r} is not a cohort of policy {policy!r} (its cohorts: {known})"
+)
+_NO_AS_OF: Final = (
+    "an occupancy current cohort needs a date to count places at: give as_of (the meeting date); "
+    "no referral has an assessment date to fall back on"
+)
+_LEAVING: Final = (
+    "{count} occupant(s) expected to leave by {date} do not hold a place at the meeting: {people}"
+)
 
 _NEED_NAMES: Final = dict(zip(range(-1, 3), NEED_LEVELS))
 _TOP_REASONS: Final = 3
@@ -162,6 +180,23 @@ class Decision(_Frozen):
     tie_break: tuple[tuple[str, str], ...] = Field(
         default=(), description="Candidates: (label, value text) of each tie-break key of the policy, in order"
     )
+    cohort: str | None = Field(
+        default=None,
+        description="Several-cohort policies: the cohort the person is placed in, ranked in (over "
+        "capacity: the first they were a candidate for) or reviewed in; None for one-cohort policies "
+        "and for people in no cohort",
+    )
+
+
+class CohortInfo(_Frozen):
+    """One cohort of a several-cohort selection: its name, places, ranking and scorer."""
+
+    name: str
+    title: str
+    places: int
+    tie_break: str
+    model: ModelIdentity | None = None
+    placed_later: int = Field(default=0, description="Ranked here over capacity, then placed in a later cohort")
 
 
 class CohortSelection(_Frozen):
@@ -188,6 +223,8 @@ class CohortSelection(_Frozen):
     tie_break: str
     decisions: tuple[Decision, ...]
     warnings: tuple[str, ...] = ()
+    cohorts: tuple[CohortInfo, ...] = ()
+    turnover: PlacesForecast | None = None
 
     def __len__(self) -> int:
         return len(self.decisions)
@@ -225,7 +262,17 @@ class CohortSelection(_Frozen):
     def selected(self) -> tuple[str, ...]:
         """person_ids recommended for a place, in rank order."""
         chosen = [d for d in self.decisions if d.decision == SELECTED]
+        if self.cohorts:
+            at = self._cohort_order()
+            return tuple(d.person_id for d in sorted(chosen, key=lambda d: (at.get(d.cohort, len(at)), d.rank or 0)))
         return tuple(d.person_id for d in sorted(chosen, key=lambda d: d.rank or 0))
+
+    def _cohort_order(self) -> dict[str | None, int]:
+        return {c.name: i for i, c in enumerate(self.cohorts)}
+
+    def cohort_names(self) -> tuple[str, ...]:
+        """The cohorts of a several-cohort selection, in the order people were considered for them."""
+        return tuple(c.name for c in self.cohorts)
 
     def ranked(self) -> tuple[Decision, ...]:
         """Candidates in rank order, then everyone else in decision order and by person_id."""
@@ -233,7 +280,10 @@ class CohortSelection(_Frozen):
         def build() -> tuple[Decision, ...]:
             order = {name: i for i, name in enumerate(DECISIONS)}
             candidates = [d for d in self.decisions if d.rank is not None]
-            if len({d.rank for d in candidates}) == len(candidates):
+            if self.cohorts:  # by cohort, in the policy's order, then rank
+                at = self._cohort_order()
+                candidates.sort(key=lambda d: (at.get(d.cohort, len(at)), d.rank, order[d.decision], d.person_id))
+            elif len({d.rank for d in candidates}) == len(candidates):
                 candidates.sort(key=attrgetter("rank"))
             else:  # repeated ranks (a hand-made selection): decision order, then person_id
                 candidates.sort(key=lambda d: (d.rank, order[d.decision], d.person_id))
@@ -246,13 +296,14 @@ class CohortSelection(_Frozen):
 
         return self._derived("_ranked", build)
 
-    def reserves(self, n: int) -> tuple[Decision, ...]:
+    def reserves(self, n: int, cohort: str | None = None) -> tuple[Decision, ...]:
         """The next ``n`` over-capacity candidates in rank order (fewer if there are fewer):
-        the people to offer a place that falls free.
+        the people to offer a place that falls free (of ``cohort``, for a several-cohort selection).
 
         Examples
         --------
         >>> import iomscore
+        >>> from iomscore.cohort import select_cohort
         >>> refs = [iomscore.Referral(person_id=f"P{i}", assessment_date="2025-06-01",
         ...     date_of_birth="1990-02-01", sanctions=[{"offence_date": "2025-02-01",
         ...     "sanction_date": "2025-03-01", "offence_group": "burglary_domestic",
@@ -263,7 +314,48 @@ class CohortSelection(_Frozen):
         """
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
             raise ValueError(_BAD_RESERVES.format(value=n))
-        return tuple(islice((d for d in self.ranked() if d.decision == OVER_CAPACITY), int(n)))
+        over = (d for d in self.ranked() if d.decision == OVER_CAPACITY and (cohort is None or d.cohort == cohort))
+        return tuple(islice(over, int(n)))
+
+    def cohort_summary(self) -> dict[str, dict[str, int]]:
+        """Several-cohort selections: counts per cohort that add up on their face.
+
+        For each cohort (in the policy's order): ``places``, ``selected``, ``unfilled``
+        (``places == selected + unfilled``), ``over_capacity`` (ranked here, placed nowhere),
+        ``placed_later`` (ranked here, over capacity, then placed in a later cohort),
+        ``candidates`` (``== selected + over_capacity + placed_later``), ``current_members``
+        and ``deselection_reviews``. Empty for a one-cohort selection.
+
+        Examples
+        --------
+        >>> CohortSelection(policy_name="p", policy_version="1", policy_sha256="0" * 64, model=None,
+        ...     capacity=0, tie_break="", decisions=()).cohort_summary()
+        {}
+        """
+        out: dict[str, dict[str, int]] = {}
+        for c in self.cohorts:
+            out[c.name] = dict.fromkeys(
+                ("places", "selected", "unfilled", "over_capacity", "placed_later", "candidates",
+                 "current_members", "deselection_reviews"), 0)
+            out[c.name]["places"] = c.places
+        for d in self.decisions:
+            row = out.get(d.cohort or "")
+            if row is None:
+                continue
+            if d.decision == SELECTED:
+                row["selected"] += 1
+            elif d.decision == OVER_CAPACITY:
+                row["over_capacity"] += 1
+            elif d.decision == DESELECTION:
+                row["deselection_reviews"] += 1
+            if d.current_member:
+                row["current_members"] += 1
+        for c in self.cohorts:
+            out[c.name]["placed_later"] = c.placed_later
+        for row in out.values():
+            row["unfilled"] = max(row["places"] - row["selected"], 0)
+            row["candidates"] = row["selected"] + row["over_capacity"] + row["placed_later"]
+        return out
 
     def summary(self) -> dict[str, int]:
         """Counts of the decisions, which add up on their face.
@@ -329,6 +421,9 @@ class CohortSelection(_Frozen):
         for d in data["decisions"]:
             if not d["tie_break"]:
                 del d["tie_break"]
+            if d["cohort"] is None:
+                del d["cohort"]
+        _omit_new_fields(data)
         return data
 
     @property
@@ -397,8 +492,18 @@ class CohortSelection(_Frozen):
         frame = pd.DataFrame(rows)
         if not rows:
             return frame
+        if self.cohorts:
+            frame.insert(1, "cohort", [d.cohort for d in self.decisions])
         frame["rank"] = frame["rank"].astype("Int64")
         return frame
+
+
+def _omit_new_fields(data: dict[str, Any]) -> None:
+    """Leave out the several-cohort and turnover fields when empty (older selections keep their sha256)."""
+    if not data.get("cohorts"):
+        data.pop("cohorts", None)
+    if data.get("turnover") is None:
+        data.pop("turnover", None)
 
 
 # --- the hash of a selection, streamed ------------------------------------------------------
@@ -414,6 +519,7 @@ def _stream_sha256(selection: CohortSelection) -> str | None:
     so the result is always that of the canonical JSON.
     """
     top = selection.model_dump(mode="json", exclude={"decisions"})
+    _omit_new_fields(top)
     h = hashlib.sha256()
     h.update(b"{")
     for j, key in enumerate(sorted([*top, "decisions"])):
@@ -477,6 +583,7 @@ def _stream_decisions(decisions: Sequence[Decision], h: Any) -> bool:
         fields = [
             b'"band":' + string(d.band),
             b'"breakdown":' + parts(d.breakdown),
+            *((b'"cohort":' + string(d.cohort),) if d.cohort is not None else ()),
             b'"current_member":' + _BOOL[d.current_member],
             b'"decision":' + string(d.decision),
             b'"deselection":' + _BOOL[d.deselection],
@@ -502,16 +609,32 @@ def _stream_decisions(decisions: Sequence[Decision], h: Any) -> bool:
 # --- inputs -----------------------------------------------------------------------------------
 
 
-def _resolve_policy(policy: SelectionPolicy | str | Path | None, capacity: int | None) -> tuple[SelectionPolicy, int]:
-    """The policy (loaded, with its hash) and the number of places."""
+def _resolve_policy(
+    policy: SelectionPolicy | str | Path | None, capacity: int | Mapping[str, int] | None
+) -> tuple[SelectionPolicy, dict[str, int]]:
+    """The policy (loaded, with its hash) and the number of places of each cohort."""
     if not isinstance(policy, SelectionPolicy):
         policy = load_policy(policy)
     elif policy.sha256 is None:
         policy = policy.with_sha256()
-    places = policy.capacity.places if capacity is None else capacity
-    if isinstance(places, bool) or not isinstance(places, (int, np.integer)) or places < 0:
-        raise SelectionError(_BAD_CAPACITY.format(value=capacity))
-    return policy, int(places)
+    cohorts = policy.cohort_list()
+    places = {c.name: c.capacity.places for c in cohorts}
+    if isinstance(capacity, Mapping):
+        unknown = sorted(set(capacity) - set(places))
+        if unknown:
+            raise SelectionError(_UNKNOWN_COHORT.format(names=unknown, known=list(places)))
+        given = dict(capacity)
+    elif capacity is not None:
+        if policy.several:
+            raise SelectionError(_ONE_CAPACITY.format(names=list(places)))
+        given = {cohorts[0].name: capacity}
+    else:
+        given = {}
+    for name, value in given.items():
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+            raise SelectionError(_BAD_CAPACITY.format(value=value))
+        places[name] = int(value)
+    return policy, places
 
 
 def _as_table(referrals: Sequence[Referral] | ReferralTable) -> ReferralTable:
@@ -526,6 +649,51 @@ def _check_unique(ids: list[str]) -> None:
     for person, count in Counter(ids).items():
         if count > 1:
             raise SelectionError(_DUPLICATE_PERSON.format(person=person, count=count))
+
+
+def _members(
+    policy: SelectionPolicy,
+    places: Mapping[str, int],
+    table: ReferralTable,
+    ids: list[str],
+    current_cohort: Iterable[str] | Occupancy,
+    as_of: dt.date | str | None,
+) -> tuple[dict[str, np.ndarray], list[str], PlacesForecast | None]:
+    """Mask of the members of each cohort, warnings, and the turnover of the places.
+
+    A list of person_ids are members of the policy's first cohort. An :class:`Occupancy`
+    names each occupant's cohort (blank is the cohort of a one-cohort policy); occupants
+    expected to leave by ``as_of`` (default: the latest assessment date) hold no place.
+    """
+    names = [c.name for c in policy.cohort_list()]
+    out = {name: np.zeros(len(ids), dtype=bool) for name in names}
+    if not isinstance(current_cohort, Occupancy):
+        out[names[0]], warnings = _current_members(ids, current_cohort)
+        return out, warnings, None
+    placements = []
+    for pl in current_cohort.placements:
+        cohort = pl.cohort or (names[0] if not policy.several else "")
+        if cohort not in out:
+            raise SelectionError(_OCCUPANCY_COHORT.format(source=current_cohort.source, line=pl.line, cohort=pl.cohort,
+                                                          policy=policy.name, known=names))
+        placements.append(pl if cohort == pl.cohort else pl.model_copy(update={"cohort": cohort}))
+    if as_of is None:
+        days = table.batch.assessment_day.astype(np.int64)
+        days = days[days != int(MISSING_DAY)]
+        if days.size == 0:
+            raise SelectionError(_NO_AS_OF)
+        as_of = dt.date(1970, 1, 1) + dt.timedelta(days=int(days.max()))
+    stays = {c.name: c.capacity.stay_months for c in policy.cohort_list()}
+    turnover = forecast_places(placements, places, as_of, stay_months=stays)
+    leaving = turnover.leaving_by_meeting()
+    warnings = []
+    if leaving:
+        warnings.append(_LEAVING.format(count=len(leaving), date=turnover.as_of.isoformat(), people=", ".join(sorted(leaving))))
+    staying = [pl for pl in placements if pl.person_id not in leaving]
+    for name in names:
+        out[name], _ = _current_members(ids, (pl.person_id for pl in staying if pl.cohort == name))
+    _, absent = _current_members(ids, (pl.person_id for pl in staying))
+    return out, warnings + absent, turnover
 
 
 def _current_members(ids: list[str], current_cohort: Iterable[str]) -> tuple[np.ndarray, list[str]]:
@@ -654,7 +822,7 @@ class _Eligibility:
         return list(out.tolist())
 
 
-def _eligibility(policy: SelectionPolicy, frame: Mapping[str, np.ndarray], n: int) -> _Eligibility:
+def _eligibility(policy: Cohort, frame: Mapping[str, np.ndarray], n: int) -> _Eligibility:
     """Step 2: core rules (all must pass) or any enabled flex rule."""
     core = tuple((rule, *rule.evaluate(frame)) for rule in policy.eligibility.core)
     core_ok = np.ones(n, dtype=bool)
@@ -696,7 +864,7 @@ class _Deselection:
     flagged: np.ndarray  # a current member matching any rule
 
 
-def _deselection(policy: SelectionPolicy, frame: Mapping[str, np.ndarray], current: np.ndarray) -> _Deselection:
+def _deselection(policy: Cohort, frame: Mapping[str, np.ndarray], current: np.ndarray) -> _Deselection:
     """Step 4: de-selection signals, for current members only."""
     rules = tuple((rule, *rule.evaluate(frame)) for rule in policy.deselection if rule.enabled)
     flagged = np.zeros(current.shape[0], dtype=bool)
@@ -721,7 +889,7 @@ def _id_rank(ids: list[str]) -> np.ndarray:
     return rank
 
 
-def _tie_break_values(policy: SelectionPolicy, features: FeatureFrame, score: np.ndarray, id_rank: np.ndarray) -> list[np.ndarray]:
+def _tie_break_values(policy: Cohort, features: FeatureFrame, score: np.ndarray, id_rank: np.ndarray) -> list[np.ndarray]:
     """The value of each tie-break key per person (float64; NaN where a feature is missing)."""
     out = []
     for k in policy.tie_break:
@@ -734,7 +902,7 @@ def _tie_break_values(policy: SelectionPolicy, features: FeatureFrame, score: np
     return out
 
 
-def _sort_keys(policy: SelectionPolicy, values: list[np.ndarray]) -> list[np.ndarray]:
+def _sort_keys(policy: Cohort, values: list[np.ndarray]) -> list[np.ndarray]:
     """``np.lexsort`` keys (least significant first) implementing the policy's tie-break.
 
     Within each tie-break key a missing value (``NaN``) ranks after every present value.
@@ -757,7 +925,7 @@ class _Ranking:
 
 
 def _rank(
-    policy: SelectionPolicy, places: int, candidate: np.ndarray, current: np.ndarray, keys: list[np.ndarray]
+    policy: Cohort, places: int, candidate: np.ndarray, current: np.ndarray, keys: list[np.ndarray]
 ) -> _Ranking:
     """Step 5: rank the candidates (current members first when the policy retains them, then
     the policy's tie-break) and give the first ``places`` a place."""
@@ -876,9 +1044,18 @@ def _by_pattern(f: _Facts, keys: list[np.ndarray], render: Callable[[_Facts, int
     return inverse, [tuple(render(f, int(r))) for r in representative.tolist()]
 
 
-def _reasons(f: _Facts, ranking: _Ranking, places: int) -> list[tuple[str, ...]]:
+def _prefixed(render: Callable[[_Facts, int], list[str]], prefix: str) -> Callable[[_Facts, int], list[str]]:
+    if not prefix:
+        return render
+    return lambda f, i: [prefix + line for line in render(f, i)]
+
+
+def _reasons(f: _Facts, ranking: _Ranking, places: int, *, where: str = "", prefix: str = "") -> list[tuple[str, ...]]:
     """Step 7: the reasons of every person, each text built once per distinct pattern of the
-    facts it states (the rank line, which differs per candidate, once per candidate)."""
+    facts it states (the rank line, which differs per candidate, once per candidate).
+
+    ``where`` ends the rank line (e.g. ``" in Fixed"``) and ``prefix`` starts each entry-rule
+    and de-selection line, for a several-cohort policy."""
     n = f.decision.shape[0]
     if n == 0:
         return []
@@ -890,14 +1067,14 @@ def _reasons(f: _Facts, ranking: _Ranking, places: int) -> list[tuple[str, ...]]
 
     desel_keys = [d, current] + [(passed & f.current).astype(np.int64) for _, passed, _ in f.deselection.rules]
     desel_keys += _masked_codes(f, (c.feature for r, _, _ in f.deselection.rules for c in r.conditions), f.deselection.flagged)
-    desel, desel_lines = _by_pattern(f, desel_keys, _deselection_lines)
+    desel, desel_lines = _by_pattern(f, desel_keys, _prefixed(_deselection_lines, prefix))
 
     branch = np.where(e.core_ok, 0, np.where(e.flex_first >= 0, e.flex_first + 1, len(e.flex) + 1))
     core_rows = e.core_ok | (e.flex_first < 0)
     elig_keys = [d, current, branch] + _masked_codes(f, (c.feature for r, _, _ in e.core for c in r.conditions), core_rows)
     for j, (rule, _, _) in enumerate(e.flex):
         elig_keys += _masked_codes(f, (c.feature for c in rule.conditions), branch == j + 1)
-    elig, elig_lines = _by_pattern(f, elig_keys, _eligibility_lines)
+    elig, elig_lines = _by_pattern(f, elig_keys, _prefixed(_eligibility_lines, prefix))
 
     representative, inverse = combine_codes([harm, desel, elig])
     lines = [
@@ -907,9 +1084,9 @@ def _reasons(f: _Facts, ranking: _Ranking, places: int) -> list[tuple[str, ...]]
     m = ranking.count
     for i, r in zip(np.flatnonzero(ranking.candidate).tolist(), ranking.rank[ranking.candidate].tolist()):
         if d[i] == _CODE[SELECTED]:
-            head = f"Ranked {r} of {m} candidates for {places} place(s)"
+            head = f"Ranked {r} of {m} candidates for {places} place(s){where}"
         else:
-            head = f"Ranked {r} of {m} candidates; the {places} place(s) went to people ranked higher"
+            head = f"Ranked {r} of {m} candidates{where}; the {places} place(s) went to people ranked higher"
         out[i] = (head, *out[i])
     return out
 
@@ -920,7 +1097,7 @@ def _factorize_text(values: Sequence[str | None]) -> tuple[np.ndarray, list[str 
     return codes, list(table)
 
 
-def _tie_breaks(policy: SelectionPolicy, values: list[np.ndarray], ids: list[str], candidate: np.ndarray) -> np.ndarray:
+def _tie_breaks(policy: Cohort, values: list[np.ndarray], ids: list[str], candidate: np.ndarray) -> np.ndarray:
     """Step 8: for each candidate, ``(label, value text)`` of every tie-break key, in order."""
     n = candidate.shape[0]
     out = object_array([()] * n)
@@ -969,61 +1146,33 @@ def _assemble(columns: Mapping[str, Sequence[Any]]) -> tuple[Decision, ...]:
         )
 
 
-def select_cohort(
+@dataclass(frozen=True, eq=False)
+class _Inputs:
+    """The checked inputs of a selection (see :func:`iomscore.cohort.select_cohort`)."""
+
+    policy: SelectionPolicy
+    places: dict[str, int]
+    table: ReferralTable
+    id_list: list[str]
+    features: FeatureFrame
+    scores: _Scores
+    results: ScoreBatch | Sequence[ScoreResult]
+    members: dict[str, np.ndarray]
+    warnings: list[str]
+    turnover: PlacesForecast | None
+
+
+def _inputs(
     referrals: Sequence[Referral] | ReferralTable,
     results: ScoreBatch | Sequence[ScoreResult],
-    policy: SelectionPolicy | str | Path | None = None,
-    *,
-    current_cohort: Iterable[str] = (),
-    capacity: int | None = None,
-    features: FeatureFrame | None = None,
-) -> CohortSelection:
-    """Recommend a decision for every referral under a selection policy, with reasons.
-
-    Parameters
-    ----------
-    referrals : sequence of Referral or ReferralTable
-        The referral list. person_ids must be unique. Eligibility reads features computed
-        from it; routing reads its serious-harm columns.
-    results : ScoreBatch or sequence of ScoreResult
-        The scores of the same people (matched by person_id), from one model.
-    policy : SelectionPolicy, str or Path, optional
-        The policy, a policy file, or the name of a shipped policy. Default: the shipped
-        ``neighbourhood-crime-cohort``.
-    current_cohort : iterable of str, optional
-        person_ids already in the cohort (de-selection rules apply to them).
-    capacity : int, optional
-        Places available, overriding the policy's ``capacity.places``.
-    features : FeatureFrame, optional
-        Features already computed for the same referrals, in the same order.
-
-    Returns
-    -------
-    CohortSelection
-        One :class:`Decision` per referral in input order. Never more than ``capacity``
-        people are ``"selected"``; the decisions do not depend on the input order. Time is
-        linear in the number of referrals, apart from one sort for the ranking.
-
-    Raises
-    ------
-    SelectionError
-        When person_ids repeat, a referral has no score, or the scores come from several
-        models.
-
-    Examples
-    --------
-    >>> import iomscore
-    >>> refs = [iomscore.Referral(person_id=f"P{i}", assessment_date="2025-06-01",
-    ...     date_of_birth="1990-02-01", sanctions=[{"offence_date": "2025-02-01",
-    ...     "sanction_date": "2025-03-01", "offence_group": "burglary_domestic",
-    ...     "disposal": "community_order"}] * (i + 1)) for i in range(3)]
-    >>> sel = select_cohort(refs, iomscore.score(refs), capacity=2)
-    >>> [sel.get(p).decision for p in ("P0", "P1", "P2")]
-    ['eligible - over capacity', 'selected', 'selected']
-    >>> sel.get("P2").tie_break[0]
-    ('score', '16')
-    """
-    policy, places = _resolve_policy(policy, capacity)
+    policy: SelectionPolicy | str | Path | None,
+    current_cohort: Iterable[str] | Occupancy,
+    capacity: int | Mapping[str, int] | None,
+    features: FeatureFrame | None,
+    as_of: dt.date | str | None,
+) -> _Inputs:
+    """Load the policy, check the referrals, align the scores and find the members."""
+    policy, places_of = _resolve_policy(policy, capacity)
     table = _as_table(referrals)
     n = table.n
     ids = np.asarray(table.batch.person_id, dtype=object)
@@ -1034,18 +1183,29 @@ def select_cohort(
     elif len(features) != n:
         raise SelectionError(_FEATURES_MISMATCH.format(got=len(features), expected=n))
     scores = _align_scores(ids, results)
-    current, warnings = _current_members(id_list, current_cohort)
+    members, warnings, turnover = _members(policy, places_of, table, id_list, current_cohort, as_of)
+    return _Inputs(policy, places_of, table, id_list, features, scores, results, members, warnings, turnover)
+
+
+def _select_one(inp: _Inputs) -> CohortSelection:
+    """A one-cohort policy: the steps of the module docstring, once."""
+    policy, places_of, table, id_list, features = inp.policy, inp.places, inp.table, inp.id_list, inp.features
+    scores, members, warnings, turnover = inp.scores, inp.members, inp.warnings, inp.turnover
+    n = table.n
+    rules = policy.cohort_list()[0]
+    places = places_of[rules.name]
+    current = members[rules.name]
     frame = {name: np.asarray(features[name], dtype=np.float64) for name in policy.features}
 
-    eligibility = _eligibility(policy, frame, n)
+    eligibility = _eligibility(rules, frame, n)
     routing = _routing(policy, table.serious_harm, n)
-    deselection = _deselection(policy, frame, current)
+    deselection = _deselection(rules, frame, current)
     ok = scores.ok
     candidate = ok & ~routing.routed & ~deselection.flagged & (
-        eligibility.eligible | (current & policy.capacity.retain_current_members)
+        eligibility.eligible | (current & rules.capacity.retain_current_members)
     )
-    values = _tie_break_values(policy, features, np.where(ok, scores.score, 0.0), _id_rank(id_list))
-    ranking = _rank(policy, places, candidate, current, _sort_keys(policy, values))
+    values = _tie_break_values(rules, features, np.where(ok, scores.score, 0.0), _id_rank(id_list))
+    ranking = _rank(rules, places, candidate, current, _sort_keys(rules, values))
     decision = _decide(ok, routing.routed, deselection.flagged, ranking)
     facts = _Facts(frame, decision, current, scores.errors, eligibility, routing, deselection)
 
@@ -1072,7 +1232,8 @@ def select_cohort(
             "score_reasons": scores.score_reasons.tolist(),
             "warnings": scores.warnings.tolist(),
             "needs": _needs(table.batch.needs),
-            "tie_break": _tie_breaks(policy, values, id_list, candidate).tolist(),
+            "tie_break": _tie_breaks(rules, values, id_list, candidate).tolist(),
+            "cohort": [None] * n,
         }
     )
     return CohortSelection(
@@ -1084,6 +1245,7 @@ def select_cohort(
         tie_break=policy.tie_break_text(),
         decisions=decisions,
         warnings=tuple(warnings),
+        turnover=turnover,
     )
 
 

@@ -419,6 +419,12 @@ def _canonical_sha256(sel: CohortSelection) -> str:
     for d in data["decisions"]:
         if not d["tie_break"]:
             del d["tie_break"]
+        if d["cohort"] is None:  # one-cohort selections: as saved before several cohorts existed
+            del d["cohort"]
+    if not data["cohorts"]:
+        del data["cohorts"]
+    if data["turnover"] is None:
+        del data["turnover"]
     return spec_sha256(data)
 
 
