@@ -26,6 +26,11 @@ Properties
 ``serious_harm_independence``
     Changing only risk-of-serious-harm and MAPPA information leaves the output byte-identical,
     so it can never raise a reoffending score.
+``referral_facts_independence``
+    Changing only the referral facts (supervision status and dates, release date, agreement to
+    engage: :func:`iomscore.testing.referral_facts`) leaves the output byte-identical, unless the
+    scorer declares one of their features (:data:`REFERRAL_FACT_FEATURES`; then skipped). These
+    are facts for eligibility and planning, not for a reoffending score.
 ``breakdown_additivity``
     The breakdown sums to the score: exactly for points, within 1e-9 (relative) otherwise.
 ``score_bounds``
@@ -119,6 +124,7 @@ OFFENCE_MONOTONE_FEATURES: Final[Mapping[str, str]] = {
     "age_at_assessment": "unchanged",
     "custody_days_total": "unchanged",
     "sex": "unchanged",
+    **{f: "unchanged" for f in sorted(S.REFERRAL_FACT_FEATURES)},
 }
 
 #: Every property, in the order they run and are reported.
@@ -130,6 +136,7 @@ PROPERTIES: Final = (
     "record_order_invariance",
     "protected_invariance",
     "serious_harm_independence",
+    "referral_facts_independence",
     "breakdown_additivity",
     "score_bounds",
     "offence_monotonicity",
@@ -156,6 +163,7 @@ _FLAKY: Final = " (flaky: the failure did not reproduce on replay, so the scorer
 _RAISED: Final = "the scorer raised {type}: {message}"
 _DIFFERS: Final = "{what} changed the output: {diff}"
 _NOT_DECLARED: Final = "not declared (skipped): {reason}"
+_READS_FACTS: Final = "not applicable (skipped): the scorer declares {features}, features of the referral facts"
 _NO_SPEC: Final = "not applicable (skipped): the scorer has no points spec"
 _CANNOT_SCORE: Final = "not applicable (skipped): the scorer reads {features}, which referrals do not give"
 _NO_MONOTONE: Final = "not declared (skipped): the scorer declares no monotone features"
@@ -577,6 +585,25 @@ def _p_serious_harm(ctx: _Context) -> PropertyResult:
     return _result("serious_harm_independence", ctx, changes, violation, shown=lambda t: t[0])
 
 
+def _p_referral_facts(ctx: _Context) -> PropertyResult:
+    declared = sorted(S.REFERRAL_FACT_FEATURES & set(ctx.scorer.features))
+    if declared:
+        return PropertyResult("referral_facts_independence", "skipped",
+                              _READS_FACTS.format(features=", ".join(declared)))
+    changes = ctx.referrals.flatmap(lambda r: st.tuples(st.just(r), S.referral_facts(r)))
+
+    def violation(t: tuple[Referral, dict[str, Any]]) -> str | None:
+        r, facts = t
+        other = S._replace(r, **facts)
+        d = _diff(_score(ctx.scorer, [r]), 0, _score(ctx.scorer, [other]), 0)
+        if d is None:
+            return None
+        change = {k: (v.model_dump(mode="json") if isinstance(v, BaseModel) else v) for k, v in facts.items()}
+        return _DIFFERS.format(what=f"changing only {json.dumps(change, default=str)}", diff=d)
+
+    return _result("referral_facts_independence", ctx, changes, violation, shown=lambda t: t[0])
+
+
 def _p_additivity(ctx: _Context) -> PropertyResult:
     def violation(r: Referral) -> str | None:
         b = _score(ctx.scorer, [r])
@@ -882,6 +909,7 @@ _RUNNERS: Final[Mapping[str, Callable[[_Context], PropertyResult]]] = {
     "record_order_invariance": _p_record_order,
     "protected_invariance": _p_protected,
     "serious_harm_independence": _p_serious_harm,
+    "referral_facts_independence": _p_referral_facts,
     "breakdown_additivity": _p_additivity,
     "score_bounds": _p_bounds,
     "offence_monotonicity": _p_offence,
@@ -967,7 +995,9 @@ def check_scorer(
             suppress_health_check=list(HealthCheck),
         ),
         seed=seed,
-        referrals=S.referrals() if referrals is None else referrals,
+        # a scorer that reads OASys answers gets them on one referral in four
+        referrals=(S.referrals(with_oasys=None if any(f.startswith("oasys_") for f in s.features) else False)
+                   if referrals is None else referrals),
         max_shrinks=max_shrinks,
     )
     unknown = [f for f in s.features if f not in FEATURES]

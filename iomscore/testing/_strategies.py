@@ -24,12 +24,14 @@ from hypothesis import strategies as st
 from ..features._engine import FEATURES
 from ..schema._referral import (
     CustodyPeriod,
+    OASysAssessment,
     PathwayNeeds,
     ProtectedCharacteristics,
     Referral,
     Sanction,
     SanctionSummary,
     SeriousHarm,
+    Supervision,
 )
 from ..schema._taxonomy import offence_taxonomy
 from ..schema._vocabulary import (
@@ -38,8 +40,12 @@ from ..schema._vocabulary import (
     MAPPA_LEVELS,
     MIN_AGE,
     NEED_LEVELS,
+    OASYS_DRUGS,
+    OASYS_ITEMS,
+    OASYS_PREVIOUS_OFFENCES,
     PATHWAYS,
     ROSH_LEVELS,
+    SUPERVISION_STATUSES,
 )
 from ..scoring._spec import PointsSpec
 
@@ -52,10 +58,12 @@ __all__ = [
     "assessment_dates",
     "custody_periods",
     "edge_case_referrals",
+    "oasys_assessments",
     "offence_groups",
     "pathway_needs",
     "points_specs",
     "protected_characteristics",
+    "referral_facts",
     "referrals",
     "sanction_summaries",
     "sanctions",
@@ -239,6 +247,93 @@ def protected_characteristics() -> st.SearchStrategy[ProtectedCharacteristics]:
     return st.composite(_draw_digits)(len(values), len(fields)).map(
         lambda digits: ProtectedCharacteristics(**{f: values[d] for f, d in zip(fields, digits)})
     )
+
+
+#: The features computed from the referral facts (supervision, release date, agreement to
+#: engage); a scorer that declares none of them must not change when only those facts do.
+REFERRAL_FACT_FEATURES: Final = frozenset(
+    {"statutory_supervision", "supervision_months_remaining", "weeks_until_release", "agreed_to_engage"}
+)
+_FACT_SPAN: Final = 1100  # days either side of the assessment date the fact dates are drawn in
+
+
+@st.composite
+def _draw_facts(draw: st.DrawFn, referral: Referral | None) -> dict[str, Any]:
+    assess = _day(referral.assessment_date) if referral is not None else _day(dt.date(2025, 1, 1))
+    status = draw(st.sampled_from((None, *SUPERVISION_STATUSES)))
+    start = end = None
+    if status not in (None, "none"):
+        if draw(st.booleans()):
+            start = _between(draw, assess - _FACT_SPAN, assess + _FACT_SPAN)
+        if draw(st.booleans()):
+            lo = assess - _FACT_SPAN if start is None else start
+            end = _between(draw, lo, lo + 2 * _FACT_SPAN)
+    latest = max((_day(x.offence_date) for x in referral.sanctions), default=None) if referral else None
+    release = None
+    if draw(st.booleans()):
+        lo = assess - _FACT_SPAN if latest is None else max(latest, assess - _FACT_SPAN)
+        release = _between(draw, lo, assess + _FACT_SPAN)
+    return {
+        "supervision": Supervision(status=status, start_date=None if start is None else _date(start),
+                                   end_date=None if end is None else _date(end)),
+        "release_date": None if release is None else _date(release),
+        "agreed_to_engage": draw(st.sampled_from((None, True, False))),
+    }
+
+
+def referral_facts(referral: Referral | None = None) -> st.SearchStrategy[dict[str, Any]]:
+    """The referral facts, valid for ``referral``: ``supervision``, ``release_date``, ``agreed_to_engage``.
+
+    A dict of those three fields, to pass as changes of a referral (any status or none; dates
+    only with a statutory status, an end on or after the start; a release date, when drawn, on
+    or after every offence date of ``referral`` and within three years of its assessment date).
+
+    Examples
+    --------
+    >>> import iomscore
+    >>> from hypothesis import find
+    >>> r = iomscore.Referral(person_id="A", assessment_date="2025-01-01", date_of_birth="1990-01-01")
+    >>> facts = find(referral_facts(r), lambda f: f["supervision"].status == "licence")
+    >>> iomscore.Referral(**{**dict(r), **facts}).supervision.status
+    'licence'
+    """
+    return _draw_facts(referral)
+
+
+_OASYS_VALUES: Final = {
+    "yes_no": st.booleans(),
+    "problem": st.sampled_from((0, 1, 2)),
+    "relationship": st.sampled_from(("living_together", "not_living_together", "no_relationship")),
+    "motivation": st.sampled_from(("full", "partial", "none")),
+}
+
+
+@st.composite
+def _draw_oasys(draw: st.DrawFn, complete: bool) -> OASysAssessment:
+    answers: dict[str, Any] = {}
+    for name, (_, _, kind) in OASYS_ITEMS.items():
+        if complete or _between(draw, 0, 9) != 9:  # about one answer in ten left out
+            answers[name] = draw(_OASYS_VALUES[kind])
+    answers["drugs_misused"] = draw(st.lists(st.sampled_from(OASYS_DRUGS), max_size=4))
+    answers["previous_offences"] = draw(st.lists(st.sampled_from(OASYS_PREVIOUS_OFFENCES), max_size=3))
+    return OASysAssessment(**answers)
+
+
+def oasys_assessments(*, complete: bool = False) -> st.SearchStrategy[OASysAssessment]:
+    """OASys assessment answers (:class:`~iomscore.OASysAssessment`).
+
+    With ``complete``, every single-answer item is answered; otherwise about one in ten is left
+    out (so the dynamic predictors sometimes fall back to the static ones). Up to four drugs
+    misused and three R1.2 previous offences.
+
+    Examples
+    --------
+    >>> from hypothesis import find
+    >>> a = find(oasys_assessments(complete=True), lambda a: a.temper == 2)
+    >>> a.temper, a.accommodation is not None
+    (2, True)
+    """
+    return _draw_oasys(complete)
 
 
 def _draw_sanctions(
@@ -451,6 +546,7 @@ def _referral(
     with_protected: bool,
     with_serious_harm: bool,
     sex: st.SearchStrategy[str | None],
+    with_oasys: bool | None = False,
 ) -> Referral:
     assess = draw(_ASSESS)
     a = _day(assess)
@@ -475,6 +571,8 @@ def _referral(
         needs=draw(_NEEDS),
         serious_harm=draw(_HARM) if with_serious_harm else SeriousHarm(),
         protected=draw(_PROTECTED) if with_protected else ProtectedCharacteristics(),
+        # drawn only when asked for, so the default examples are those of earlier versions
+        oasys=draw(_draw_oasys(False)) if with_oasys or (with_oasys is None and _between(draw, 0, 3) == 3) else None,
     )
 
 
@@ -488,6 +586,7 @@ def referrals(
     with_serious_harm: bool = True,
     sex: st.SearchStrategy[str | None] | None = None,
     edge_cases: bool = True,
+    with_oasys: bool | None = False,
 ) -> st.SearchStrategy[Referral]:
     """Valid :class:`~iomscore.Referral` objects.
 
@@ -506,6 +605,9 @@ def referrals(
     edge_cases : bool
         Also generate, about one time in eight, the awkward referrals of
         :func:`edge_case_referrals` (which ignore the other knobs).
+    with_oasys : bool or None
+        OASys assessment answers (:func:`oasys_assessments`): ``False`` (default) never,
+        ``True`` always, ``None`` one in four.
 
     Examples
     --------
@@ -519,7 +621,7 @@ def referrals(
     if not 0 <= min_sanctions <= max_sanctions:
         raise ValueError(_BAD_SIZE.format(lo=min_sanctions, hi=max_sanctions))
     normal = _referral(min_sanctions, max_sanctions, with_custody, with_summary, with_protected,
-                       with_serious_harm, _sexes if sex is None else sex)
+                       with_serious_harm, _sexes if sex is None else sex, with_oasys)
     if not edge_cases:
         return normal
     return _with_edge_cases(normal, edge_case_referrals())
