@@ -50,15 +50,15 @@ import math
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Final, Literal
+from typing import Any, Final, Literal
 
 import numpy as np
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .._errors import IomscoreError
 from ..features._engine import FEATURES
 from ..schema._vocabulary import MAPPA_CATEGORIES, MAPPA_LEVELS, NOT_RECORDED, ROSH_LEVELS
-from ..scoring._spec import HashedDocument, check_template, names_a_file, read_hashed
+from ..scoring._spec import HashedDocument, read_hashed
 
 __all__ = [
     "DEFAULT_POLICY",
@@ -88,10 +88,6 @@ _ROUTING_TOO_NARROW: Final = (
 )
 _DUPLICATE_RULE: Final = "rule names must be unique within a policy; {name!r} appears twice"
 _NOT_FOUND: Final = "no policy file {path!r} and no shipped policy named {name!r}"
-_NOT_SHIPPED: Final = (
-    "no shipped policy named {name!r} (shipped: {known}); a name never reads a file from the working "
-    "directory: to use a policy file, give its path, e.g. ./{name}.json"
-)
 _FORM: Final = (
     "a policy has either 'cohorts' (several named cohorts) or the top-level 'eligibility', 'capacity' "
     "and 'tie_break' of one cohort, not both; {problem}"
@@ -146,8 +142,8 @@ class Condition(_Frozen):
     feature: str
     op: Operator
     value: float
-    met: Annotated[str, AfterValidator(lambda t: check_template(t, "condition"))]
-    not_met: Annotated[str, AfterValidator(lambda t: check_template(t, "condition"))]
+    met: str
+    not_met: str
     missing: Literal["fail", "pass"] = "fail"
 
     @field_validator("feature")
@@ -211,8 +207,7 @@ class RoutingRule(_Frozen):
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     field: Literal["rosh_level", "mappa_level", "mappa_category"]
     values: tuple[str | int, ...] = Field(min_length=1)
-    reason: Annotated[str, AfterValidator(lambda t: check_template(t, "routing")),
-                      Field(description="Plain English; may use {value}")]
+    reason: str = Field(description="Plain English; may use {value}")
 
     @model_validator(mode="after")
     def _check_values(self) -> RoutingRule:
@@ -498,43 +493,24 @@ def _shipped(name: str) -> Path | None:
     return None
 
 
-def _shipped_names() -> list[str]:
-    found: set[str] = set()
-    for base in (Path(__file__).resolve().parents[2] / "models" / "policies",):
-        if base.is_dir():
-            found.update(p.stem for p in base.glob("*.json"))
-    try:
-        wheel = resources.files("iomscore") / "_shipped_models" / "policies"
-        if wheel.is_dir():
-            found.update(Path(str(p)).stem for p in wheel.iterdir() if str(p).endswith(".json"))
-    except (ModuleNotFoundError, FileNotFoundError):  # pragma: no cover - no wheel copy
-        pass
-    return sorted(found)
-
-
-def load_policy(path: str | Path | None = None, *, allow_unhashed: bool = False) -> SelectionPolicy:
+def load_policy(path: str | Path | None = None) -> SelectionPolicy:
     """Read and validate a selection policy.
 
     Parameters
     ----------
     path : str or Path, optional
-        A file path (a :class:`~pathlib.Path`, or text with a ``/`` or ending ``.json``), or
-        the name of a shipped policy. A name never reads a file of that name in the working
-        directory. Default: the shipped ``neighbourhood-crime-cohort`` policy.
-    allow_unhashed : bool, default False
-        Let a policy file that records no ``sha256`` load (you wrote it and know what it holds).
+        A ``.json`` file, or the name of a shipped policy. Default: the shipped
+        ``neighbourhood-crime-cohort`` policy.
 
     Returns
     -------
     SelectionPolicy
-        With ``sha256`` set. The file must record a ``sha256`` matching its content, and a
-        policy with a shipped name must be the shipped policy (its pinned hash).
+        With ``sha256`` set. If the file records a ``sha256`` it must match the content.
 
     Raises
     ------
     PolicyError
-        When the file does not exist, cannot be parsed, is invalid, was edited after it was
-        hashed, records no hash (without ``allow_unhashed``), or claims a shipped name.
+        When the file cannot be parsed, is invalid, or its recorded hash does not match.
 
     Examples
     --------
@@ -543,11 +519,10 @@ def load_policy(path: str | Path | None = None, *, allow_unhashed: bool = False)
     """
     if path is None:
         path = DEFAULT_POLICY
-    if names_a_file(path):
-        p = Path(path)
-    else:
-        shipped = _shipped(str(path)) if str(path) and not str(path).startswith(".") else None
+    p = Path(path)
+    if not p.exists():
+        shipped = _shipped(str(path))
         if shipped is None:
-            raise PolicyError(_NOT_SHIPPED.format(name=str(path), known=", ".join(_shipped_names())))
+            raise PolicyError(_NOT_FOUND.format(path=str(path), name=str(path)))
         p = shipped
-    return read_hashed(p, SelectionPolicy, "policy", PolicyError, allow_unhashed=allow_unhashed)
+    return read_hashed(p, SelectionPolicy, "policy", PolicyError)
