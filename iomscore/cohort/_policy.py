@@ -208,6 +208,7 @@ class RoutingRule(_Frozen):
     field: Literal["rosh_level", "mappa_level", "mappa_category"]
     values: tuple[str | int, ...] = Field(min_length=1)
     reason: str = Field(description="Plain English; may use {value}")
+    rationale: str = ""
 
     @model_validator(mode="after")
     def _check_values(self) -> RoutingRule:
@@ -394,6 +395,9 @@ class SelectionPolicy(HashedDocument):
         if self.cohorts:
             for key in ("eligibility", "capacity", "deselection", "tie_break"):
                 data.pop(key, None)
+        for route in data.get("routing", ()):
+            if not route.get("rationale"):
+                route.pop("rationale", None)
         for cap in [data.get("capacity"), *(c.get("capacity") for c in data.get("cohorts", ()))]:
             if isinstance(cap, dict):
                 for key in _CAPACITY_OMIT_WHEN_NONE:
