@@ -11,14 +11,16 @@ from ._common import add_input_arguments, file_name, input_paths, print_rejects,
 from .runs import note_run
 
 if TYPE_CHECKING:
-    from ..cohort import CohortSelection
+    from ..cohort import CohortSelection, Occupancy
     from ..io import ScoreRun
 
 __all__ = ["add_selection_arguments", "current_cohort", "run_selection", "selection_inputs"]
 
 
-def current_cohort(value: str | None) -> list[str]:
-    """person_ids from a file with one per line, or from a comma-separated list.
+def current_cohort(value: str | None) -> list[str] | Occupancy:
+    """person_ids from a file with one per line or from a comma-separated list, or the
+    occupancy form: a CSV file whose header names ``person_id, cohort, start_date,
+    expected_end_date`` (one place each, with its cohort and expected end).
 
     Examples
     --------
@@ -27,11 +29,16 @@ def current_cohort(value: str | None) -> list[str]:
     >>> current_cohort(None)
     []
     """
+    from ..cohort._places import Occupancy, is_occupancy_text
+
     if not value:
         return []
     p = Path(value)
     if p.is_file():
-        return [line.strip() for line in p.read_text(encoding="utf-8-sig").splitlines() if line.strip()]
+        text = p.read_text(encoding="utf-8-sig")
+        if is_occupancy_text(text):
+            return Occupancy.from_csv_text(text, source=str(p))
+        return [line.strip() for line in text.splitlines() if line.strip()]
     return [v.strip() for v in value.split(",") if v.strip()]
 
 
@@ -59,7 +66,9 @@ def add_selection_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rejects", default=None, type=file_name,
                    help="also write every rejected row, with its reason, to this CSV file")
     p.add_argument("--current-cohort", default=None,
-                   help="people already in the cohort: a file with one person_id per line, or a comma-separated list")
+                   help="people already in the cohort: a file with one person_id per line, a comma-separated list, "
+                   "or a CSV of the places taken (person_id, cohort, start_date, expected_end_date): the run then "
+                   "says how many places free up by the meeting date and in each of the next three months")
 
 
 def run_selection(args: argparse.Namespace) -> tuple[CohortSelection, ScoreRun]:
@@ -73,7 +82,8 @@ def run_selection(args: argparse.Namespace) -> tuple[CohortSelection, ScoreRun]:
     if args.rejects:
         write_rejects(args.rejects, run.rejects)
     selection = select_cohort(result.table, run.scores, args.policy,
-                              current_cohort=current_cohort(args.current_cohort), capacity=args.capacity)
+                              current_cohort=current_cohort(args.current_cohort), capacity=args.capacity,
+                              as_of=getattr(args, "meeting_date", None))
     if run.orphans_line:
         sys.stderr.write(f"{run.orphans_line}\n")
     sys.stderr.write(f"{run.counts_line}\n")

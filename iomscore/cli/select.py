@@ -42,21 +42,42 @@ def summary_lines(selection: CohortSelection, run: ScoreRun) -> list[str]:
     """
     s = selection.summary()
     rejected = run.read - s["referred"]
-    return [
+    lines = [
         f"policy {selection.policy_name} {selection.policy_version}; {s['places']} places",
         f"read {run.read} = {s['referred']} referred + {rejected} rejected",
         f"referred {s['referred']} = {s['selected']} selected + {s['over_capacity']} over capacity + "
         f"{s['not_eligible']} not eligible + {s['routed']} routed + {s['deselection_reviews']} de-selection "
         f"reviews + {s['not_scored']} not scored",
     ]
+    return lines + cohort_lines(selection)
+
+
+def cohort_lines(selection: CohortSelection) -> list[str]:
+    """Per cohort (several-cohort policies) and per cohort's places (occupancy given): figures
+    that add up on their face. Empty for a one-cohort selection without occupancy."""
+    lines = []
+    for c in selection.cohorts:
+        f = selection.cohort_summary()[c.name]
+        lines.append(
+            f"cohort {c.name}: {f['places']} places = {f['selected']} selected + {f['unfilled']} unfilled; "
+            f"{f['candidates']} candidates = {f['selected']} selected + {f['over_capacity']} over capacity + "
+            f"{f['placed_later']} placed in a later cohort; {f['deselection_reviews']} de-selection reviews"
+        )
+    if selection.turnover is not None:
+        lines += [f"places {line}" for line in selection.turnover.lines()]
+        lines += [f"  leaving {x.when}: {x.person_id} ({x.cohort}, expected end {x.expected_end_date.isoformat()}"
+                  f"{', estimated from the usual stay' if x.estimated else ''})" for x in selection.turnover.leavers]
+    return lines
 
 
 def _text(selection: CohortSelection, run: ScoreRun) -> str:
     lines = summary_lines(selection, run)
+    several = bool(selection.cohorts)
     for d in selection.ranked():
         rank = "" if d.rank is None else str(d.rank)
         score = "-" if d.score is None else f"{d.score:g}"
-        lines.append(f"{rank:>4}  {d.person_id:<16} {score:>6}  {d.decision:<26} {d.reasons[0] if d.reasons else ''}")
+        where = f"{d.cohort or '-':<10} " if several else ""
+        lines.append(f"{rank:>4}  {where}{d.person_id:<16} {score:>6}  {d.decision:<26} {d.reasons[0] if d.reasons else ''}")
     lines.extend(f"warning: {w}" for w in selection.warnings)
     return "\n".join(lines) + "\n"
 
@@ -64,9 +85,12 @@ def _text(selection: CohortSelection, run: ScoreRun) -> str:
 def _csv(selection: CohortSelection, run: ScoreRun) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["person_id", "rank", "decision", "recommended_action", "score", "band", "reasons"])
+    several = bool(selection.cohorts)
+    w.writerow(["person_id", *(["cohort"] if several else []), "rank", "decision", "recommended_action", "score", "band",
+                "reasons"])
     for d in selection.ranked():
-        w.writerow([neutralise(d.person_id), d.rank or "", neutralise(d.decision), neutralise(d.recommended_action),
+        w.writerow([neutralise(d.person_id), *([neutralise(d.cohort or "")] if several else []), d.rank or "",
+                    neutralise(d.decision), neutralise(d.recommended_action),
                     "" if d.score is None else d.score, neutralise(d.band or ""), neutralise("; ".join(d.reasons))])
     return buf.getvalue()
 
@@ -91,6 +115,9 @@ def register(sub: Any) -> None:
     p = sub.add_parser("select", help="recommend a cohort under a selection policy",
                        description="Score referrals and recommend, for every person, a decision and its reasons.")
     add_selection_arguments(p)
+    p.add_argument("--meeting-date", default=None,
+                   help="the date places are counted at when --current-cohort gives the places taken "
+                   "(default: the latest assessment date in the list)")
     p.add_argument("--format", choices=("text", "json", "csv"), default="text")
     p.add_argument("--out", default=None, type=file_name, help="write to this file instead of standard output")
     add_run_log_arguments(p, always=True)
