@@ -67,7 +67,8 @@ def ranked_csv_text(
     """The CSV text: a header and one row per decision, in ``ranked`` order."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(COLUMNS)
+    several = bool(selection.cohorts)  # several cohorts: a cohort column after the decision
+    w.writerow(_with_cohort(COLUMNS, "cohort") if several else COLUMNS)
     joined: dict[tuple[str, ...], str] = {}  # reason lists repeat across people: join and neutralise once
 
     def text(parts: Sequence[str]) -> str:
@@ -79,7 +80,7 @@ def ranked_csv_text(
 
     for pos, d in enumerate(ranked, start=1):
         change = diff.for_person(d.person_id) if diff is not None else None
-        w.writerow((
+        row = (
             pos,
             "" if d.rank is None else d.rank,
             neutralise(d.person_id),
@@ -96,5 +97,11 @@ def ranked_csv_text(
             text(d.reasons),
             text(d.warnings),
             text(change.lines()) if change is not None else "",
-        ))
+        )
+        w.writerow(_with_cohort(row, neutralise(d.cohort or "")) if several else row)
     return buf.getvalue()
+
+
+def _with_cohort(row: Sequence[object], cohort: object) -> tuple[object, ...]:
+    at = COLUMNS.index("decision") + 1
+    return (*row[:at], cohort, *row[at:])

@@ -56,6 +56,7 @@ from ._cards import CARD_CSS, DECISION_CLASS, CardInput, render_card
 from ._csv import ranked_csv_path, ranked_csv_text
 from ._format import e, fmt_score, parse_date
 from ._history import AT_RISK_MONTHS, assessment_dates, person_records
+from ._places import cohort_figures, cohort_reserves, cohort_roles, turnover_section
 
 if TYPE_CHECKING:
     from ..io import ReadCounts, Reject
@@ -447,6 +448,19 @@ def _capacity_section(
     return "".join(out)
 
 
+def _cohort_lines(s: CohortSelection, ranked: Sequence[Decision]) -> list[tuple[Any, Decision | None, Decision | None]]:
+    """Several cohorts: each cohort's last selected and first over capacity after them."""
+    out: list[tuple[Any, Decision | None, Decision | None]] = []
+    for c in s.cohorts:
+        mine = [d for d in ranked if d.cohort == c.name and d.rank is not None]
+        chosen = [d for d in mine if d.decision == SELECTED]
+        last = chosen[-1] if chosen else None
+        nxt = next((d for d in mine if d.decision == OVER_CAPACITY and last is not None
+                    and (d.rank or 0) > (last.rank or 0)), None)
+        out.append((c, last, nxt))
+    return out
+
+
 def _changes(diff: RunDiff, carded: set[str]) -> str:
     def ids(changes: Sequence[Any]) -> str:
         items = [c if isinstance(c, str) else c.person_id for c in changes]
@@ -471,6 +485,12 @@ def _changes(diff: RunDiff, carded: set[str]) -> str:
     return "".join(out)
 
 
+def _cohort_tag(d: Decision) -> str:
+    """The cohort under the rank in the lists (several-cohort selections only)."""
+    cohort = getattr(d, "cohort", None)
+    return f'<br><span class="small">{e(cohort)}</span>' if cohort else ""
+
+
 def _list_table(people: Sequence[Decision], roles: Mapping[str, str], recorded: Mapping[str, LogEntry], carded: set[str]) -> str:
     head = (
         '<thead><tr><th style="width:6%">Rank</th><th style="width:14%">Person</th>'
@@ -490,7 +510,7 @@ def _list_table(people: Sequence[Decision], roles: Mapping[str, str], recorded: 
             rec = "<td>" + (e(entry.decision) + (" (override)" if entry.is_override else "") if entry else "&ndash;") + "</td>"
         who = f'<a href="#card-{e(d.person_id)}">{e(d.person_id)}</a>' if d.person_id in carded else e(d.person_id)
         rows.append(
-            f"<tr><td>{'' if d.rank is None else e(d.rank)}</td><td>{who}</td>"
+            f"<tr><td>{'' if d.rank is None else e(d.rank)}{_cohort_tag(d)}</td><td>{who}</td>"
             f'<td class="num">{e(fmt_score(d))}</td><td>{e(d.band or "")}</td>'
             f"<td>{_badge(d.decision)}</td><td>{cell}</td>{rec}</tr>"
         )
@@ -601,6 +621,8 @@ def _build(
 
     selected = [d for d in ranked if d.decision == SELECTED]
     reserve_list = _reserves(s, ranked, int(reserves))
+    if s.cohorts:  # several cohorts: each cohort's next in rank
+        reserve_list, reserve_at = cohort_reserves(s, int(reserves))
     reserve_rank = {d.person_id: k for k, d in enumerate(reserve_list, start=1)}
     meeting_set = [
         d
@@ -634,15 +656,26 @@ def _build(
             roles[d.person_id] = "Not scored"
         else:
             roles[d.person_id] = "Not eligible"
+    if s.cohorts:
+        roles.update(cohort_roles(s, ranked, reserve_at))
 
     last = selected[-1] if selected else None
     nxt = next((d for d in ranked if d.rank is not None and last is not None and d.rank == (last.rank or 0) + 1), None)
-    ranking_people = [d for d in ranked if d.rank is not None and (d.person_id in carded or d is last or d is nxt)]
+    lines = _cohort_lines(s, ranked)  # several cohorts: (cohort, last place, first reserve) each
+    if s.cohorts:
+        last = nxt = None
+    at_line = {id(d) for _, a, b in lines for d in (a, b) if d is not None}
+    ranking_people = [d for d in ranked if d.rank is not None
+                      and (d.person_id in carded or d is last or d is nxt or id(d) in at_line)]
     csv_people = ranking_people
     if ranked_csv:
         csv_people = [d for d in ranked if d.rank is not None]
     ranking = _ranking_values(s, table, row_of, csv_people if ranked_csv else ranking_people)
     text_a, text_b, boundary_rows, decided = _boundary(last, nxt, ranking)
+    boundary_text: dict[int, str] = {}
+    for _, a, b in lines:
+        ta, tb, _, _ = _boundary(a, b, ranking)
+        boundary_text.update({id(a): ta, id(b): tb} if a is not None and b is not None else {})
 
     records = {}
     if table is not None and carded_list:
@@ -669,11 +702,19 @@ def _build(
     )
     body.append(f'<p class="explain" id="at-risk">{_AT_RISK_TEXT}</p>')
     body.append("<h2>Summary</h2>")
-    body.append(f'<div id="summary">{_summary(s, read_counts, rejects, late, meeting, len(reserve_list), len(carded_list))}</div>')
+    body.append(f'<div id="summary">{_summary(s, read_counts, rejects, late, meeting, len(reserve_list), len(carded_list))}'
+                f"{cohort_figures(s)}</div>")
     for w in s.warnings:
         body.append(f'<p class="warn">{e(w)}</p>')
     body.append(_rejects_section(read_counts, rejects))
-    body.append(_capacity_section(last, nxt, boundary_rows, decided, s.tie_break))
+    body.append(turnover_section(s))
+    if not s.cohorts:
+        body.append(_capacity_section(last, nxt, boundary_rows, decided, s.tie_break))
+    for c, a, b in lines:
+        _, _, rows_c, decided_c = _boundary(a, b, ranking)
+        body.append(_capacity_section(a, b, rows_c, decided_c, c.tie_break).replace(
+            "<h2>The capacity line</h2>", f"<h2>The capacity line: {e(c.title)}</h2>", 1).replace(
+            'id="capacity-line"', f'id="capacity-line-{e(c.name)}"', 1))
     if diff is not None:
         body.append("<h2>Changes since the last panel</h2>" + _changes(diff, carded))
     listed = carded_list if cards != "none" else meeting_set
@@ -708,7 +749,7 @@ def _build(
                 f"Assessment date {assessed.get(d.person_id)} is after the meeting date {meeting.isoformat()}: "
                 "check the record before relying on this score."
             )
-        boundary = text_a if d is last else text_b if d is nxt else None
+        boundary = text_a if d is last else text_b if d is nxt else boundary_text.get(id(d))
         body.append(
             render_card(
                 CardInput(
