@@ -106,6 +106,7 @@ class LogEntry(_Frozen):
     policy_sha256: str
     selection_sha256: str
     prev_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    cohort: str | None = Field(default=None, description="Several-cohort policies: the cohort the recommendation named")
 
     @field_validator("reason")
     @classmethod
@@ -139,6 +140,15 @@ class LogEntry(_Frozen):
         if not self.is_override:
             return "as recommended"
         return f"{self.decision} (recommended {self.recommended_action})"
+
+
+def _line(entry: LogEntry) -> dict[str, Any]:
+    """The JSON of one log line; ``cohort`` only when the recommendation named one, so the
+    lines of a one-cohort policy are what they were."""
+    data = entry.model_dump(mode="json")
+    if data["cohort"] is None:
+        del data["cohort"]
+    return data
 
 
 def _one_line(exc: ValidationError) -> str:
@@ -248,13 +258,14 @@ class DecisionLog:
                 policy_sha256=selection.policy_sha256,
                 selection_sha256=selection.sha256,
                 prev_sha256=GENESIS,
+                cohort=d.cohort,
             )
         except ValidationError as exc:
             raise DecisionLogError(_one_line(exc)) from None
         return _append(
             self.path,
             lambda prev: entry.model_copy(update={"prev_sha256": prev}),
-            lambda e: _dumps(e.model_dump(mode="json")),
+            lambda e: _dumps(_line(e)),
         )
 
     def entries(self) -> tuple[LogEntry, ...]:
