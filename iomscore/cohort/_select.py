@@ -130,6 +130,10 @@ _NO_AS_OF: Final = (
     "no referral has an assessment date to fall back on"
 )
 _LEAVING: Final = (
+_HELD: Final = (
+    "{held} of the {places} place(s) of {cohort} are held by occupants not in this referral list, "
+    "so {ranked} place(s) are ranked here"
+)
     "{count} occupant(s) expected to leave by {date} do not hold a place at the meeting: {people}"
 )
 
@@ -653,7 +657,7 @@ def _check_unique(ids: list[str]) -> None:
 
 def _members(
     policy: SelectionPolicy,
-    places: Mapping[str, int],
+    places: dict[str, int],
     table: ReferralTable,
     ids: list[str],
     current_cohort: Iterable[str] | Occupancy,
@@ -663,7 +667,9 @@ def _members(
 
     A list of person_ids are members of the policy's first cohort. An :class:`Occupancy`
     names each occupant's cohort (blank is the cohort of a one-cohort policy); occupants
-    expected to leave by ``as_of`` (default: the latest assessment date) hold no place.
+    expected to leave by ``as_of`` (default: the latest assessment date) hold no place, and
+    the places of occupants staying who are not in the referral list are taken out of
+    ``places`` (changed in place) before the ranking.
     """
     names = [c.name for c in policy.cohort_list()]
     out = {name: np.zeros(len(ids), dtype=bool) for name in names}
@@ -711,8 +717,14 @@ class _Scores:
 
     ok: np.ndarray
     score: np.ndarray  # float64, NaN where not scored
+    listed = set(ids)
     band: list[str | None]
     unit: list[str]
+        held = sum(1 for pl in staying if pl.cohort == name and pl.person_id not in listed)
+        if held:  # their places are taken: only the rest are ranked in this list
+            ranked = max(places[name] - held, 0)
+            warnings.append(_HELD.format(held=held, cohort=name, places=places[name], ranked=ranked))
+            places[name] = ranked
     breakdown: np.ndarray  # object: tuple[BreakdownPart, ...]
     score_reasons: np.ndarray  # object: the top reason lines
     warnings: np.ndarray  # object: tuple[str, ...]
