@@ -129,11 +129,11 @@ _NO_AS_OF: Final = (
     "an occupancy current cohort needs a date to count places at: give as_of (the meeting date); "
     "no referral has an assessment date to fall back on"
 )
-_LEAVING: Final = (
 _HELD: Final = (
     "{held} of the {places} place(s) of {cohort} are held by occupants not in this referral list, "
     "so {ranked} place(s) are ranked here"
 )
+_LEAVING: Final = (
     "{count} occupant(s) expected to leave by {date} do not hold a place at the meeting: {people}"
 )
 
@@ -696,8 +696,14 @@ def _members(
     if leaving:
         warnings.append(_LEAVING.format(count=len(leaving), date=turnover.as_of.isoformat(), people=", ".join(sorted(leaving))))
     staying = [pl for pl in placements if pl.person_id not in leaving]
+    listed = set(ids)
     for name in names:
         out[name], _ = _current_members(ids, (pl.person_id for pl in staying if pl.cohort == name))
+        held = sum(1 for pl in staying if pl.cohort == name and pl.person_id not in listed)
+        if held:  # their places are taken: only the rest are ranked in this list
+            ranked = max(places[name] - held, 0)
+            warnings.append(_HELD.format(held=held, cohort=name, places=places[name], ranked=ranked))
+            places[name] = ranked
     _, absent = _current_members(ids, (pl.person_id for pl in staying))
     return out, warnings + absent, turnover
 
@@ -717,14 +723,8 @@ class _Scores:
 
     ok: np.ndarray
     score: np.ndarray  # float64, NaN where not scored
-    listed = set(ids)
     band: list[str | None]
     unit: list[str]
-        held = sum(1 for pl in staying if pl.cohort == name and pl.person_id not in listed)
-        if held:  # their places are taken: only the rest are ranked in this list
-            ranked = max(places[name] - held, 0)
-            warnings.append(_HELD.format(held=held, cohort=name, places=places[name], ranked=ranked))
-            places[name] = ranked
     breakdown: np.ndarray  # object: tuple[BreakdownPart, ...]
     score_reasons: np.ndarray  # object: the top reason lines
     warnings: np.ndarray  # object: tuple[str, ...]
