@@ -221,7 +221,8 @@ def test_jsonl_and_parquet_score_output(tmp_path: Path, small_table: iomscore.Re
     n = io.write_scores(tmp_path / "o.jsonl", scores)
     lines = [json.loads(x) for x in (tmp_path / "o.jsonl").read_text().splitlines()]
     assert len(lines) == n == int(scores.ok.sum())
-    assert set(lines[0]) == {"person_id", "score", "band", "probabilities", "reasons", "model", "warnings"}
+    assert list(lines[0]) == list(iomscore.ScoreResult.model_fields)  # the score contract's keys, in order
+    assert lines[0]["format"] == "iomscore.score/1" and lines[0]["assessment_date"]
     pq = pytest.importorskip("pyarrow.parquet")
     io.write_scores(tmp_path / "o.parquet", scores)
     assert pq.read_table(tmp_path / "o.parquet").num_rows == n

@@ -21,7 +21,7 @@ FLOORS: tuple[tuple[str, ...], ...] = (
     ("scoring",),                     # -> scorer -> result
     ("io", "learn", "testing", "monitoring"),  # batch jobs, learned scorers, the property kit, run log and drift
     ("cohort", "evaluation", "synth"),  # -> selection
-    ("panel",),                       # -> pack
+    ("panel", "_contract"),           # -> pack; the JSON Schemas of every model above
     ("iomscore",),                    # the public face
     ("cli",),                         # the one command line
     ("demo", "__main__"),

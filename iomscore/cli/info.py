@@ -25,9 +25,9 @@ def _scorers(args: argparse.Namespace) -> int:
 
 
 def _schema(args: argparse.Namespace) -> int:
-    from ..schema import Referral
+    from .._contract import contract_schema
 
-    sys.stdout.write(json.dumps(Referral.model_json_schema(), indent=2, sort_keys=True) + "\n")
+    sys.stdout.write(json.dumps(contract_schema(args.what), indent=2, ensure_ascii=False) + "\n")
     return EXIT_OK
 
 
@@ -49,7 +49,12 @@ def register(sub: Any) -> None:
     """Add ``scorers``, ``schema`` and ``features`` to the subcommands."""
     p = sub.add_parser("scorers", help="list available scorers (name, version, kind, sha256)")
     p.set_defaults(func=_scorers)
-    p = sub.add_parser("schema", help="print the JSON Schema of a referral (one JSON Lines record)")
+    from .._contract import SCHEMAS
+
+    p = sub.add_parser("schema", help="print a JSON Schema: a referral (one JSON Lines record, the default), "
+                       "a score, a selection or a decision-log record")
+    p.add_argument("--what", choices=tuple(SCHEMAS), default="referral",
+                   help="which document: " + ", ".join(f"{k} ({v})" for k, v in SCHEMAS.items()))
     p.set_defaults(func=_schema)
     p = sub.add_parser("features", help="list the derived features with unit and definition")
     p.add_argument("--format", choices=("text", "json"), default="text")

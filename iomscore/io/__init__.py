@@ -86,7 +86,10 @@ Output
 ------
 :func:`write_scores` writes one row per scored person, in input order: ``person_id``,
 ``score``, ``band``, ``prob_<horizon>`` (e.g. ``prob_1y``, ``prob_2y``), ``reason_1`` ..
-``reason_3``, ``model_name``, ``model_version``, ``model_sha256``, ``warnings``.
+``reason_3``, ``model_name``, ``model_version``, ``model_sha256``, ``warnings`` (CSV and
+Parquet). JSON Lines records are the score output contract instead (``"format":
+"iomscore.score/1"``, the shape of :class:`iomscore.ScoreResult` JSON; ``iomscore schema
+--what score``), with at most ``--top`` reasons.
 :func:`write_rejects` writes ``person_id, referral_row, source, row, field, reason``.
 
 Every CSV iomscore writes for people to open (scores, rejects, ``select --format csv``, the
@@ -132,6 +135,7 @@ from ._write import (
     REJECT_COLUMNS,
     format_from_suffix,
     score_columns,
+    score_records,
     top_reasons,
     write_referrals_csv,
     write_referrals_jsonl,
@@ -158,6 +162,7 @@ __all__ = [
     "score_columns",
     "score_files",
     "score_read",
+    "score_records",
     "sibling_tables",
     "top_reasons",
     "write_referrals_csv",

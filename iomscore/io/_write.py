@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 import os
 from collections.abc import Iterable, Sequence
@@ -10,8 +11,9 @@ from pathlib import Path
 from typing import Any, Final, Literal
 
 import numpy as np
+from pydantic_core import to_json
 
-from .._arrays import unique_inverse
+from .._arrays import unique_inverse, unique_representatives
 from ..schema._batch import OCCASION_ID_BASE
 from ..schema._table import ReferralTable
 from ..schema._taxonomy import offence_taxonomy
@@ -23,7 +25,13 @@ from ..schema._vocabulary import (
     ROSH_LEVELS,
     SUPERVISION_STATUSES,
 )
-from ..scoring._result import ScoreBatch, format_part_value
+from ..scoring._result import (
+    SCORE_FORMAT,
+    ScoreBatch,
+    format_part_value,
+    iomscore_version,
+    text_codes,
+)
 from . import _columns as C
 from ._atomic import atomic_open
 from ._common import (
@@ -48,6 +56,7 @@ from ._text import (
 __all__ = [
     "REJECT_COLUMNS",
     "score_columns",
+    "score_records",
     "top_reasons",
     "write_referrals_csv",
     "write_referrals_jsonl",
@@ -466,7 +475,9 @@ def write_scores(
 ) -> int:
     """Write the scored rows (input order) as CSV, JSON Lines or Parquet; returns rows written.
 
-    Columns: ``person_id``, ``score``, ``band``, ``prob_<horizon>`` per probability,
+    JSON Lines: one record a line in the score output contract (``"format":
+    "iomscore.score/1"``, the shape of :class:`iomscore.ScoreResult` JSON, with at most
+    ``top`` reasons; :func:`score_records`). CSV and Parquet columns: ``person_id``, ``score``, ``band``, ``prob_<horizon>`` per probability,
     ``reason_1`` .. ``reason_<top>``, ``model_name``, ``model_version``, ``model_sha256``,
     ``warnings`` (``"; "``-joined). Floats use :func:`iomscore.io._text.fixed` (at most six
     decimals, trailing zeros dropped), so the same input gives byte-identical output.
@@ -476,13 +487,13 @@ def write_scores(
         written = _write_scores_csv_arrow(path, scores, rows, top)
         if written is not None:
             return written
+    if fmt == "jsonl":
+        return _write_scores_jsonl(path, scores, rows, top)
     cols = score_columns(scores, rows, top)
     if fmt == "csv":
         with atomic_open(path, "wb") as f:
             write_csv_rows(f, list(cols), list(cols.values()),
                            [name.startswith(_SCORE_FREE_TEXT) for name in cols])
-    elif fmt == "jsonl":
-        _write_scores_jsonl(path, cols, top)
     elif fmt == "parquet":
         _write_scores_parquet(path, scores, cols, rows)
     else:
@@ -549,24 +560,116 @@ def _write_scores_csv_arrow(path: str | os.PathLike[str], scores: ScoreBatch, ro
     return n
 
 
-def _write_scores_jsonl(path: str | os.PathLike[str], cols: dict[str, np.ndarray], top: int) -> None:
-    probs = [k for k in cols if k.startswith("prob_")]
-    reasons = [f"reason_{t}" for t in range(1, top + 1)]
+def _json_floats(values: np.ndarray) -> list[str]:
+    """Each float as pydantic writes it in JSON (one serialiser call for the whole column)."""
+    if values.size == 0:
+        return []
+    return to_json(np.asarray(values, dtype=np.float64).tolist()).decode()[1:-1].split(",")
+
+
+def _json_strings(values: np.ndarray) -> list[str]:
+    """Each value as a JSON string, as pydantic writes it (one serialiser call for the column).
+
+    Inside a JSON string every ``"`` is escaped, so ``","`` occurs only between items."""
+    if values.size == 0:
+        return []
+    return ['"' + t + '"' for t in to_json([str(v) for v in values.tolist()]).decode()[2:-2].split('","')]
+
+
+def _json_by_key(keys: np.ndarray, render: Any) -> list[str]:
+    """``render(row)`` of one row per distinct key, spread over the rows."""
+    if keys.size == 0:
+        return []
+    first, inverse = unique_inverse(keys)
+    texts = [render(int(r)) for r in first.tolist()]
+    return [texts[k] for k in inverse.tolist()]
+
+
+def score_records(scores: ScoreBatch, rows: np.ndarray | None = None, top: int | None = None) -> list[str]:
+    """JSON text of ``rows`` (default: the scored rows): the score output contract.
+
+    Each record is ``scores.result(i).model_dump_json()`` byte for byte (format
+    ``"iomscore.score/1"``, iomscore version, person id, assessment date, score, band,
+    probabilities, unit, breakdown, reasons, model, warnings), except that ``reasons`` holds
+    at most ``top`` lines when ``top`` is given. Breakdowns, reason lists, warnings and dates
+    are written once per distinct value and shared, so the cost per row is one string join.
+
+    Examples
+    --------
+    >>> import iomscore
+    >>> from iomscore import synth
+    >>> batch = iomscore.score_batch(synth.generate(5, seed=1))
+    >>> score_records(batch)[3] == batch.result(3).model_dump_json()
+    True
+    """
+    idx = np.flatnonzero(scores.ok) if rows is None else np.asarray(rows, dtype=np.int64).reshape(-1)
+    n = int(idx.size)
+    if n == 0:
+        return []
     dumps = json.dumps
-    lists = {k: v.tolist() for k, v in cols.items()}
+    head = (f'{{"format":{dumps(SCORE_FORMAT)},"iomscore_version":'
+            f'{"null" if iomscore_version() is None else dumps(iomscore_version())},"person_id":')
+    pid = ['""'] * n if scores.person_id is None else _json_strings(np.asarray(scores.person_id, dtype=object)[idx])
+    if scores.assessment_day is None:
+        dates = ["null"] * n
+    else:
+        days = np.asarray(scores.assessment_day, dtype=np.int64)[idx]
+        valid = (days >= -719162) & (days <= 2932896)
+        day_text = np.where(valid, days, np.int64(-1 << 40))
+        dates = _json_by_key(day_text, lambda r: f'"{dt.date(1970, 1, 1) + dt.timedelta(days=int(days[r]))}"'
+                             if valid[r] else "null")
+    score_text = _json_floats(np.asarray(scores.score)[idx])
+    bands = _json_by_key(text_codes(np.asarray(scores.band, dtype=object)[idx]),
+                         lambda r: dumps(str(np.asarray(scores.band, dtype=object)[idx[r]]), ensure_ascii=False))
+    probs = [(dumps(k), _json_floats(np.asarray(v)[idx])) for k, v in scores.probabilities.items()]
+    if probs:
+        prob_text = ["{" + ",".join(f"{k}:{vals[i]}" for k, vals in probs) + "}" for i in range(n)]
+    else:
+        prob_text = ["{}"] * n
+    representative, pattern = scores.patterns()
+    per_part = []
+    for k, code in enumerate(scores._part_codes()):
+        first, _ = unique_representatives(code)
+        name, label = dumps(scores.part_names[k], ensure_ascii=False), dumps(scores.part_labels[k], ensure_ascii=False)
+        values = _json_floats(scores.part_values[first, k])
+        texts = np.array([
+            f'{{"name":{name},"label":{label},"value":{v},'
+            f'"reason":{dumps(str(scores.part_reasons[k][r]), ensure_ascii=False)}}}'
+            for r, v in zip(first.tolist(), values)
+        ], dtype=object)
+        per_part.append(texts[code[representative]].tolist())
+    pattern_text = np.array(["[" + ",".join(parts) + "]" for parts in zip(*per_part)] if per_part
+                            else ["[]"] * representative.size, dtype=object)
+    breakdown_text = pattern_text[pattern[idx]].tolist()
+    if top is not None and top <= 0:
+        reason_text = ["[]"] * n
+    else:
+        tuples = scores.reason_tuples(top)[idx]
+        reason_text = _json_by_key(text_codes(tuples), lambda r: dumps(list(tuples[r]), ensure_ascii=False,
+                                                                       separators=(",", ":")))
+    if scores.warnings is None:
+        warn_text = ["[]"] * n
+    else:
+        warns = np.asarray(scores.warnings, dtype=object)[idx]
+        warn_text = _json_by_key(text_codes(warns), lambda r: dumps(list(warns[r]), ensure_ascii=False,
+                                                                    separators=(",", ":")))
+    unit = dumps(scores.unit)
+    model = scores.model.model_dump_json()
+    return [
+        f'{head}{pid[i]},"assessment_date":{dates[i]},"score":{score_text[i]},'
+        f'"band":{bands[i]},"probabilities":{prob_text[i]},"unit":{unit},"breakdown":{breakdown_text[i]},'
+        f'"reasons":{reason_text[i]},"model":{model},"warnings":{warn_text[i]}}}'
+        for i in range(n)
+    ]
+
+
+def _write_scores_jsonl(path: str | os.PathLike[str], scores: ScoreBatch, rows: np.ndarray | None, top: int) -> int:
+    """One :func:`score_records` record a line; returns the records written."""
+    records = score_records(scores, rows, top)
     with atomic_open(path, "w", encoding="utf-8", newline="\n") as f:
-        for i in range(len(lists["person_id"])):
-            prob_text = ",".join(f'"{k[5:]}":{lists[k][i] or "null"}' for k in probs)
-            reason_text = ",".join(dumps(lists[k][i], ensure_ascii=False) for k in reasons if lists[k][i])
-            warnings = [w for w in lists["warnings"][i].split("; ") if w]
-            f.write(
-                f'{{"person_id":{dumps(lists["person_id"][i], ensure_ascii=False)},'
-                f'"score":{lists["score"][i] or "null"},"band":{dumps(lists["band"][i])},'
-                f'"probabilities":{{{prob_text}}},"reasons":[{reason_text}],'
-                f'"model":{{"name":{dumps(lists["model_name"][i])},"version":{dumps(lists["model_version"][i])},'
-                f'"sha256":{dumps(lists["model_sha256"][i])}}},'
-                f'"warnings":{dumps(warnings, ensure_ascii=False)}}}\n'
-            )
+        for start in range(0, len(records), 10_000):
+            f.write("".join(line + "\n" for line in records[start:start + 10_000]))
+    return len(records)
 
 
 def _write_scores_parquet(path: str | os.PathLike[str], scores: ScoreBatch, cols: dict[str, np.ndarray],

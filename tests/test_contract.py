@@ -1,0 +1,150 @@
+"""The output contract: every JSON iomscore reads or writes validates against its schema.
+
+``iomscore schema --what referral|score|selection|decision`` prints the schemas; they are built
+from the models, so a field added to a model must appear in its schema (checked here for every
+model reachable from each document).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+from pydantic import BaseModel
+
+import iomscore
+from iomscore import cli, synth
+from iomscore._contract import SCHEMA_DIALECT, SCHEMAS, _model, contract_schema
+from iomscore.schema._taxonomy import offence_taxonomy
+from iomscore.schema._vocabulary import DISPOSALS, SUPERVISION_STATUSES
+
+WHEN = "2025-06-03T10:20:00+01:00"
+
+
+def _validator(name: str) -> Any:
+    schema = contract_schema(name)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+
+
+def _valid(name: str, document: Any) -> None:
+    errors = sorted(_validator(name).iter_errors(document), key=lambda e: list(e.absolute_path))
+    assert not errors, "\n".join(f"{list(e.absolute_path)}: {e.message}" for e in errors[:5])
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Referrals, JSON Lines scores, a selection and a decision log, all from the command line."""
+    d = tmp_path_factory.mktemp("contract")
+    refs = d / "refs.jsonl"
+    synth.write_jsonl(synth.generate(60, seed=5), refs)
+    assert cli.main(["score", str(refs), "-o", str(d / "scores.jsonl"), "--top", "99"]) == 0
+    assert cli.main(["score", str(refs), "--scorer", "ogrs3", "-o", str(d / "ogrs3.jsonl")]) == 0
+    assert cli.main(["select", str(refs), "--capacity", "5", "--format", "json", "--out", str(d / "sel.json")]) == 0
+    person = iomscore.cohort.CohortSelection.load(d / "sel.json").decisions[0].person_id
+    for decision in ("include", "defer"):
+        assert cli.main(["decide", str(d / "log.jsonl"), "--selection", str(d / "sel.json"), "--person", person,
+                         "--decision", decision, "--reason", "Panel view", "--by", "chair", "--at", WHEN]) == 0
+    return {"refs": refs, "scores": d / "scores.jsonl", "ogrs3": d / "ogrs3.jsonl", "selection": d / "sel.json",
+            "log": d / "log.jsonl"}
+
+
+def _lines(path: Path) -> list[Any]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+@pytest.mark.parametrize("name", list(SCHEMAS))
+def test_every_schema_is_a_versioned_2020_12_schema(name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["schema", "--what", name]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    jsonschema.Draft202012Validator.check_schema(doc)
+    assert doc["$schema"] == SCHEMA_DIALECT and doc["version"] == SCHEMAS[name]
+    assert doc["$id"] == f"urn:iomscore:schema:{name}:1"
+    text = json.dumps(doc)
+    assert ">>>" not in text and "Examples" not in text and "--------" not in text
+
+
+def _models(model: type[BaseModel]) -> dict[str, type[BaseModel]]:
+    """Every pydantic model reachable from ``model``'s fields, by name."""
+    seen: dict[str, type[BaseModel]] = {}
+
+    def visit(tp: Any) -> None:
+        if isinstance(tp, type) and issubclass(tp, BaseModel) and tp.__name__ not in seen:
+            seen[tp.__name__] = tp
+            for field in tp.model_fields.values():
+                visit(field.annotation)
+        for arg in getattr(tp, "__args__", ()) or ():
+            visit(arg)
+
+    visit(model)
+    return seen
+
+
+@pytest.mark.parametrize("name", list(SCHEMAS))
+def test_schemas_cover_every_model_field(name: str) -> None:
+    """A field added to a model (or a sub-model) is in the schema, under its own name."""
+    doc = contract_schema(name)
+    root, _ = _model(name)
+    models = _models(root)
+    assert len(models) > (0 if name == "decision" else 1)  # the walk reaches the sub-models
+    for model_name, model in models.items():
+        props = doc["properties"] if model is root else doc["$defs"][model_name]["properties"]
+        assert set(model.model_fields) <= set(props), model_name
+
+
+def test_closed_vocabularies_are_enums() -> None:
+    referral = contract_schema("referral")
+    sanction = referral["$defs"]["Sanction"]["properties"]
+    assert sanction["offence_group"]["enum"] == list(offence_taxonomy().codes)
+    assert sanction["disposal"]["enum"] == list(DISPOSALS)
+    summary = referral["$defs"]["SanctionSummary"]["properties"]
+    assert summary["current_offence_group"]["enum"] == list(offence_taxonomy().codes)
+    status = json.dumps(referral["$defs"]["Supervision"]["properties"]["status"])
+    assert all(f'"{s}"' in status for s in SUPERVISION_STATUSES)
+    bad = {"person_id": "X", "assessment_date": "2025-01-01", "date_of_birth": "1990-01-01",
+           "sanctions": [{"offence_date": "2024-01-01", "sanction_date": "2024-02-01",
+                          "offence_group": "not_a_group", "disposal": "fine"}]}
+    assert not _validator("referral").is_valid(bad)
+
+
+def test_referrals_from_synth_validate(run: dict[str, Path]) -> None:
+    records = _lines(run["refs"])
+    assert len(records) == 60
+    for record in records:
+        _valid("referral", record)
+
+
+def test_scores_validate_from_every_entry_point(run: dict[str, Path]) -> None:
+    jsonl = _lines(run["scores"]) + _lines(run["ogrs3"])
+    assert jsonl and {r["format"] for r in jsonl} == {"iomscore.score/1"}
+    for record in jsonl:
+        _valid("score", record)
+    first = json.loads(run["refs"].read_text(encoding="utf-8").splitlines()[0])
+    one = json.loads(iomscore.score_json(json.dumps(first)))
+    many = json.loads(iomscore.score_json(json.dumps([first, first]), scorer="ogrs3"))
+    result = iomscore.score(iomscore.Referral.model_validate(first))
+    for doc in (one, *many, json.loads(result.model_dump_json()), json.loads(result.explain("json"))):
+        _valid("score", doc)
+    # The JSON Lines record is the ScoreResult JSON (all reasons were asked for with --top 99).
+    assert jsonl[0] == json.loads(result.model_dump_json())
+
+
+def test_a_score_without_its_contract_fields_does_not_validate(run: dict[str, Path]) -> None:
+    record = _lines(run["scores"])[0]
+    for field in ("format", "assessment_date", "breakdown"):
+        assert not _validator("score").is_valid({k: v for k, v in record.items() if k != field}), field
+    assert not _validator("score").is_valid({**record, "format": "iomscore.score/2"})
+
+
+def test_selection_and_decision_log_validate(run: dict[str, Path]) -> None:
+    selection = json.loads(run["selection"].read_text(encoding="utf-8"))
+    _valid("selection", selection)
+    assert not _validator("selection").is_valid({**selection, "sha256": "x"})
+    entries = _lines(run["log"])
+    assert [e["decision"] for e in entries] == ["include", "defer"]
+    for entry in entries:
+        _valid("decision", entry)
+    assert not _validator("decision").is_valid({**entries[0], "decision": "maybe"})
