@@ -244,9 +244,9 @@ def main() -> None:
         "default) count features with non-zero points, i.e. factor rows of the exported table, each an "
         "integer step function, with `max_steps` bounding the steps of the whole table. The Size "
         "column gives, for the points models, the largest number over the five folds of features "
-        "used, steps, and bins with non-zero points in the exported table (after each factor's "
-        "smallest points are moved into the base points; for a monotone feature the non-zero bins "
-        "equal its steps). The 0.730 target is reached only under the feature reading: with at most 8 "
+        "used, steps, and bins with non-zero points in the exported table (a numeric factor's "
+        "smallest points and a categorical factor's most common category are 0, the difference in the "
+        "base points; for a monotone feature the non-zero bins equal its steps). The 0.730 target is reached only under the feature reading: with at most 8 "
         "non-zero bins the table reaches about 0.722.",
         "",
         f"**ECE noise floor.** A perfectly calibrated model (outcomes redrawn from the shipped "

@@ -49,7 +49,8 @@ ERR_BAD_MONOTONE: Final = (
     "monotone[{feature!r}] = {value!r}: use 'increasing', 'decreasing', +1, -1 or None"
 )
 ERR_MONOTONE_CATEGORICAL: Final = (
-    "monotone constraint on {feature!r}, which is categorical; a constraint needs an order"
+    "monotone constraint on {feature!r}, which is categorical; a constraint needs an order "
+    "(levels that all read as numbers or ranges, such as '18-22' or '10 or more', have one)"
 )
 ERR_NO_FEATURES: Final = "allowed_features leaves no column to learn from"
 ERR_SPEC_NAME: Final = "spec name {name!r} must match ^[a-z0-9][a-z0-9_.-]*$"
@@ -225,8 +226,13 @@ def check_binary_target(estimator: Any, y: Any) -> tuple[np.ndarray, np.ndarray]
     return classes, y01.astype(np.float64).ravel()
 
 
-def resolve_monotone(monotone: Any, names: list[str], kinds: list[Kind]) -> np.ndarray:
-    """Monotone constraints as an int array: +1 increasing, -1 decreasing, 0 free."""
+def resolve_monotone(
+    monotone: Any, names: list[str], kinds: list[Kind], ordinal: frozenset[int] = frozenset()
+) -> np.ndarray:
+    """Monotone constraints as an int array: +1 increasing, -1 decreasing, 0 free.
+
+    ``ordinal``: categorical columns whose levels have an order (ordinal text), which may be
+    constrained too."""
     out = np.zeros(len(names), dtype=np.int64)
     if monotone is None:
         return out
@@ -241,7 +247,7 @@ def resolve_monotone(monotone: Any, names: list[str], kinds: list[Kind]) -> np.n
             sign = 0
         else:
             raise ValueError(ERR_BAD_MONOTONE.format(feature=names[j], value=value))
-        if sign and kinds[j] == "categorical":
+        if sign and kinds[j] == "categorical" and j not in ordinal:
             raise ValueError(ERR_MONOTONE_CATEGORICAL.format(feature=names[j]))
         out[j] = sign
     return out
@@ -270,6 +276,7 @@ class FactorTable:
     missing_points: int = 0
     monotone: int = 0
     labels: list[str] = field(default_factory=list)
+    reference: int = -1  # categorical: index of the reference category (0 points); -1 none
 
     def evaluate(self, col: np.ndarray) -> np.ndarray:
         """Points of every row (int64), vectorised."""
@@ -295,6 +302,20 @@ class FactorTable:
         self.points = self.points - low
         self.missing_points -= low
         return low
+
+    def normalise(self) -> int:
+        """Move points into the base points so the table reads as a person scores it; return the
+        shift to add to the intercept.
+
+        A categorical factor with a ``reference`` category gets 0 points there (every other row
+        is then the step from the most common category, and one step shows as one non-zero
+        row); otherwise the smallest points become 0 (numeric bins read upward from 0)."""
+        if self.kind == "categorical" and 0 <= self.reference < len(self.points):
+            ref = int(self.points[self.reference])
+            self.points = self.points - ref
+            self.missing_points -= ref
+            return ref
+        return self.shift_to_zero_min()
 
 
 def total_points(tables: Sequence[FactorTable], intercept: int, cols: Columns) -> np.ndarray:
@@ -392,7 +413,14 @@ def factor_name(feature: str, used: set[str]) -> str:
     return name
 
 
+def _literal(text: Any) -> str:
+    """Text placed in a reason template as it is: braces doubled, so a label or a category such
+    as ``"a {b}"`` is printed, never read as a placeholder."""
+    return str(text).replace("{", "{{").replace("}", "}}")
+
+
 def _bin_reason(label: str, lower: Any, upper: Any) -> str:
+    label = _literal(label)
     if lower is None and upper is None:
         return f"{label}: {{value}}"
     if lower is None:
@@ -436,8 +464,8 @@ def build_spec(
                 bins.append(Bin(lower=lo, upper=hi, points=int(pts), reason=_bin_reason(label, lo, hi)))
         else:
             for c, pts in zip(t.categories, t.points):
-                bins.append(Bin(equals=c, points=int(pts), reason=f"{label} is {c}"))
-        monotone = {1: "increasing", -1: "decreasing"}.get(t.monotone) if t.kind == "numeric" else None
+                bins.append(Bin(equals=c, points=int(pts), reason=f"{_literal(label)} is {_literal(c)}"))
+        monotone = {1: "increasing", -1: "decreasing"}.get(t.monotone)
         factors.append(
             Factor(
                 name=factor_name(t.feature, used),

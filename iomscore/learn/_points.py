@@ -50,7 +50,6 @@ from ._base import (
     Calibration,
     FactorTable,
     PointsModelMixin,
-    _factorise,
     _resolve_features,
     build_spec,
     centre_intercept,
@@ -61,6 +60,7 @@ from ._base import (
     resolve_monotone,
 )
 from ._conditions import Condition, binarise
+from ._levels import Levels, read_levels
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +75,7 @@ ERR_MAX_STEPS: Final = "max_steps must be None or an integer >= 1; got {value!r}
 ERR_BEAM: Final = "beam_width must be an integer >= 1; got {value!r}"
 ERR_THRESHOLDS: Final = "max_thresholds must be an integer >= 1; got {value!r}"
 ERR_SUPPORT: Final = "min_support must be a number in [0, 0.5); got {value!r}"
+ERR_LEVEL_ROWS: Final = "min_level_rows must be a number >= 0; got {value!r}"
 ERR_EMPTY_MODEL: Final = (
     "the fitted model has no point items (no condition improved the fit), so there is no points "
     "table to export"
@@ -390,6 +391,12 @@ class PointsClassifier(PointsModelMixin, ClassifierMixin, BaseEstimator):
         declared decreasing (so a value not recorded never scores more than a recorded one,
         and adding offences to a summary-only history never lowers the score).
         :func:`iomscore.learn.learn` uses ``"least_risk"``.
+    min_level_rows : float, default=30
+        Least (weighted) rows behind a category of its own. Rarer categories (or those under
+        ``min_support`` of the rows) are merged into one level, *other* (scored like the most
+        common category when the merged level is still too small); "not recorded" is a level
+        of its own only with at least this many rows (and ``min_support``), otherwise it scores
+        like the most common category.
 
     Attributes
     ----------
@@ -410,8 +417,13 @@ class PointsClassifier(PointsModelMixin, ClassifierMixin, BaseEstimator):
     n_features_used_ : int
         Features with non-zero points (factors of the exported table).
     n_nonzero_bins_ : int
-        Bins of the exported table with non-zero points (after each factor's smallest points
-        are moved into the base points), not counting ``missing_points``.
+        Bins of the exported table with non-zero points, not counting ``missing_points``: a
+        categorical factor gives its most common category 0 points (so one step on a category
+        is one non-zero row), a numeric factor its smallest points.
+    categorical_levels_ : dict of str to dict
+        How each categorical column was read: ``ordinal`` (its levels read as ordered values),
+        ``reference`` (the most common category, 0 points), ``other`` (the rare categories
+        merged into one level), ``not_recorded`` (``"own level"`` or ``"as reference"``).
     tables_ : list of FactorTable
         Points per feature (the spec's factors).
     intercept_ : int
@@ -463,6 +475,7 @@ class PointsClassifier(PointsModelMixin, ClassifierMixin, BaseEstimator):
         item: str = "feature",
         max_steps: int | None = None,
         missing: str = "lowest",
+        min_level_rows: float = 30,
     ) -> None:
         self.max_items = max_items
         self.points_range = points_range
@@ -475,6 +488,7 @@ class PointsClassifier(PointsModelMixin, ClassifierMixin, BaseEstimator):
         self.item = item
         self.max_steps = max_steps
         self.missing = missing
+        self.min_level_rows = min_level_rows
 
     def _validate_params_(self) -> tuple[int, int]:
         if not isinstance(self.max_items, (int, np.integer)) or isinstance(self.max_items, bool) or self.max_items < 1:
@@ -495,6 +509,9 @@ class PointsClassifier(PointsModelMixin, ClassifierMixin, BaseEstimator):
             raise ValueError(ERR_SUPPORT.format(value=self.min_support))
         if self.missing not in ("lowest", "least_risk"):
             raise ValueError(ERR_MISSING.format(value=self.missing))
+        if (not isinstance(self.min_level_rows, (int, float, np.integer, np.floating))
+                or isinstance(self.min_level_rows, bool) or not self.min_level_rows >= 0):
+            raise ValueError(ERR_LEVEL_ROWS.format(value=self.min_level_rows))
         if self.item not in ("condition", "feature"):
             raise ValueError(ERR_ITEM.format(value=self.item))
         if self.max_steps is not None and (
@@ -538,10 +555,20 @@ class PointsClassifier(PointsModelMixin, ClassifierMixin, BaseEstimator):
         w = _check_sample_weight(sample_weight, np.empty((cols.n_samples, 0)), dtype=np.float64)
         allowed = _resolve_features("allowed_features", self.allowed_features, cols.names)
         allowed = list(range(len(cols.names))) if allowed is None else allowed
-        signs = resolve_monotone(self.monotone, cols.names, cols.kinds)
-        decreasing = frozenset(int(j) for j in np.flatnonzero(signs < 0)) if self.missing == "least_risk" else frozenset()
+        levels = {
+            j: read_levels(cols.arrays[j], cols.names[j], w, min_rows=float(self.min_level_rows),
+                           min_share=float(self.min_support))
+            for j in allowed if cols.kinds[j] == "categorical"
+        }
+        ordinal = frozenset(j for j, lv in levels.items() if lv.ordinal)
+        signs = resolve_monotone(self.monotone, cols.names, cols.kinds, ordinal)
+        decreasing = frozenset(
+            int(j) for j in np.flatnonzero(signs < 0) if cols.kinds[j] == "numeric"
+        ) if self.missing == "least_risk" else frozenset()
         cs = binarise(cols, w, allowed=allowed, max_thresholds=int(self.max_thresholds),
-                      min_support=float(self.min_support), missing_high=decreasing)
+                      min_support=float(self.min_support), missing_high=decreasing, y01=y01, signs=signs,
+                      levels=levels, min_level_rows=float(self.min_level_rows))
+        self.categorical_levels_ = {lv.feature: _level_summary(lv) for lv in levels.values()}
         self.n_candidates_ = len(cs.conditions)
         # group identical rows of the condition matrix
         pos = w > 0
@@ -557,7 +584,7 @@ class PointsClassifier(PointsModelMixin, ClassifierMixin, BaseEstimator):
             Bg = np.zeros((1, 0))
         w1 = np.bincount(inv, weights=(w * y01)[pos], minlength=len(first))
         w0 = np.bincount(inv, weights=(w * (1 - y01))[pos], minlength=len(first))
-        csign = signs[cs.feature_of] if len(cs.conditions) else np.zeros(0, dtype=np.int64)
+        csign = cs.sign
         ilo = np.where(csign > 0, 0, low).astype(np.int64)
         ihi = np.where(csign < 0, 0, high).astype(np.int64)
         clo = np.where(ilo < 0, -_BETA_BOX, 0.0)
@@ -582,9 +609,9 @@ class PointsClassifier(PointsModelMixin, ClassifierMixin, BaseEstimator):
         raw = cs.matrix[:, nz] @ q[nz] if len(nz) else np.zeros(cols.n_samples)
         a, b, _ = fit_logit_1d(raw, w * y01, w * (1 - y01))
         intercept = centre_intercept(a, b)
-        self.tables_ = self._make_tables(cols, signs, nz, q, cs.conditions, decreasing)
+        self.tables_ = self._make_tables(cols, signs, nz, q, cs.conditions, decreasing, cs.levels)
         for t in self.tables_:
-            intercept += t.shift_to_zero_min()
+            intercept += t.normalise()
         self.intercept_ = int(intercept)
         self.n_steps_ = len(nz)
         self.n_features_used_ = len(self.tables_)
@@ -604,7 +631,7 @@ class PointsClassifier(PointsModelMixin, ClassifierMixin, BaseEstimator):
     @staticmethod
     def _make_tables(
         cols: Any, signs: np.ndarray, nz: np.ndarray, q: np.ndarray, conditions: list[Condition],
-        missing_high: frozenset[int],
+        missing_high: frozenset[int], levels: dict[int, Levels],
     ) -> list[FactorTable]:
         by_col: dict[int, list[int]] = {}
         for j in nz:
@@ -622,13 +649,8 @@ class PointsClassifier(PointsModelMixin, ClassifierMixin, BaseEstimator):
                 tables.append(FactorTable(name, c, "numeric", pts, thresholds=thr, missing_points=missing,
                                           monotone=int(signs[c])))
             else:
-                _, cats, _ = _factorise(cols.arrays[c], name)
-                chosen = {(type(conditions[j].value).__name__, conditions[j].value): int(q[j]) for j in items
-                          if conditions[j].op == "=="}
-                pts = np.array([chosen.get((type(v).__name__, v), 0) for v in cats], dtype=np.int64)
-                # "not recorded" as a level of its own
-                missing = sum(int(q[j]) for j in items if conditions[j].op == "missing")
-                tables.append(FactorTable(name, c, "categorical", pts, categories=list(cats), missing_points=missing))
+                tables.append(_categorical_table(name, c, levels[c], [(conditions[j], int(q[j])) for j in items],
+                                                 int(signs[c])))
         return tables
 
     def to_spec(
@@ -687,6 +709,8 @@ class PointsClassifier(PointsModelMixin, ClassifierMixin, BaseEstimator):
                 "nonzero_bins": int(self.n_nonzero_bins_),
             },
         }
+        if self.categorical_levels_:
+            prov["categorical"] = _jsonable(self.categorical_levels_)
         prov.update(provenance or {})
         return build_spec(
             tables=self.tables_,
@@ -710,6 +734,46 @@ class PointsClassifier(PointsModelMixin, ClassifierMixin, BaseEstimator):
         tags.input_tags.allow_nan = True
         tags.classifier_tags.multi_class = False
         return tags
+
+
+def _key(value: Any) -> tuple[str, Any]:
+    return (type(value).__name__, value)
+
+
+def _categorical_table(
+    name: str, column: int, lv: Levels, steps: list[tuple[Condition, int]], sign: int
+) -> FactorTable:
+    """The points of every category (and of "not recorded") from the chosen conditions, listed
+    in the order a person reads them: ordinal text in its order, otherwise by points and then
+    by name; the reference is the most common category."""
+    cats = lv.categories
+    pts = np.zeros(len(cats), dtype=np.int64)
+    index = {_key(v): i for i, v in enumerate(cats)}
+    missing = 0
+    for cond, p in steps:
+        for m in cond.members:
+            pts[index[_key(m)]] += p
+        if cond.with_missing:
+            missing += p
+    if lv.reference >= 0 and not lv.missing_own:
+        missing = int(pts[lv.reference])  # not recorded scores like the most common category
+    if lv.ordinal:
+        order = [int(i) for i in lv.order]
+    else:
+        order = sorted(range(len(cats)), key=lambda i: (int(pts[i]), str(cats[i]), int(lv.first[i])))
+    return FactorTable(
+        name, column, "categorical", pts[order], categories=[cats[i] for i in order], missing_points=missing,
+        monotone=sign if lv.ordinal else 0, reference=order.index(lv.reference) if lv.reference >= 0 else -1,
+    )
+
+
+def _level_summary(lv: Levels) -> dict[str, Any]:
+    return {
+        "ordinal": lv.ordinal,
+        "reference": lv.categories[lv.reference] if lv.reference >= 0 else None,
+        "other": [lv.categories[i] for i in np.flatnonzero(lv.rare)],
+        "not_recorded": "own level" if lv.missing_own else "as reference",
+    }
 
 
 def _jsonable(value: Any) -> Any:

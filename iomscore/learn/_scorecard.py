@@ -8,14 +8,20 @@ points mean higher priority** (higher odds of the outcome):
 1. each numeric feature is cut into quantile pre-bins, merged by the pool-adjacent-violators
    algorithm until the outcome rate is monotone (direction given, or the sign of the trend), then
    merged further until every bin holds ``min_bin_fraction`` of the rows and there are at most
-   ``max_bins``; each category of a categorical feature is its own bin;
+   ``max_bins``; each category of a categorical feature is its own bin, except that categories
+   with fewer than ``min_bin_rows`` rows are pooled into one bin, *other* (average points when
+   it is still too small), and a column whose levels all read as ordered values (``"18-22"``,
+   ``"10 or more"``) is listed in that order and, with a declared direction, merged by
+   pool-adjacent-violators like a numeric feature;
 2. each bin gets its weight of evidence ``WoE = ln(share of outcomes / share of non-outcomes)``
    (with +0.5 smoothing), so a riskier bin has a larger WoE;
 3. a logistic regression on the WoE columns gives a coefficient per feature (features whose
    coefficient is not positive are dropped and the regression refitted, so monotone bins stay
    monotone in points);
 4. points per bin are ``round(pdo / ln 2 * coefficient * WoE)``: ``pdo`` points double the odds;
-5. the probability for every total is a logistic map refitted on the training totals.
+5. the probability for every total is a logistic map refitted on the training totals; a
+   categorical factor gives its most common category 0 points (a numeric factor its smallest
+   bin), the difference moved into the base points.
 """
 
 from __future__ import annotations
@@ -35,7 +41,6 @@ from ._base import (
     Calibration,
     FactorTable,
     PointsModelMixin,
-    _factorise,
     _resolve_features,
     build_spec,
     centre_intercept,
@@ -45,6 +50,7 @@ from ._base import (
     resolve_monotone,
 )
 from ._conditions import _weighted_thresholds
+from ._levels import Levels, read_levels
 from ._points import _jsonable
 
 logger = logging.getLogger(__name__)
@@ -137,6 +143,33 @@ def _woe(e: np.ndarray, n: np.ndarray, E: float, N: float) -> np.ndarray:
     return np.log((e + _SMOOTH) / (E + _SMOOTH)) - np.log((n + _SMOOTH) / (N + _SMOOTH))
 
 
+def _categorical_woe(
+    lv: Levels, w1: np.ndarray, w0: np.ndarray, E: float, N: float, rows_min: float, direction: int
+) -> np.ndarray:
+    """WoE of each category: rare categories (fewer than ``rows_min`` rows) pooled into one
+    level, *other*, which gets the average (0) when it is still too small; an ordinal text
+    column with a declared direction is merged by pool-adjacent-violators over its order."""
+    k = len(lv.categories)
+    present = lv.codes >= 0
+    e = np.bincount(lv.codes[present], weights=w1[present], minlength=k)
+    n = np.bincount(lv.codes[present], weights=w0[present], minlength=k)
+    if lv.ordinal and direction != 0:
+        order = lv.order
+        blocks = _pava(e[order] / np.maximum(e[order] + n[order], 1e-12), e[order] + n[order], direction > 0)
+        be = np.bincount(blocks, weights=e[order])
+        bn = np.bincount(blocks, weights=n[order])
+        woe_block = _woe(be, bn, E, N)
+        woe_block = np.maximum.accumulate(woe_block) if direction > 0 else np.minimum.accumulate(woe_block)
+        out = np.empty(k)
+        out[order] = woe_block[blocks]
+        return out
+    woe = np.where(e + n >= rows_min, _woe(e, n, E, N), 0.0)
+    rare = (e + n) < rows_min
+    if rare.any() and float(e[rare].sum() + n[rare].sum()) >= rows_min:
+        woe[rare] = float(_woe(e[rare].sum(), n[rare].sum(), E, N))
+    return woe
+
+
 class Scorecard(PointsModelMixin, ClassifierMixin, BaseEstimator):
     """Logistic scorecard with monotone bins and points to double the odds.
 
@@ -164,9 +197,9 @@ class Scorecard(PointsModelMixin, ClassifierMixin, BaseEstimator):
         log-odds (coefficient times the standard deviation of its WoE) first, and the regression
         refitted, until at most this many remain.
     min_bin_rows : int, default=30
-        Least (weighted) rows behind any points: a category, or the missing values of a feature,
-        with fewer rows gets the average (WoE 0, so 0 points before normalisation) instead of
-        points set from a handful of people.
+        Least (weighted) rows behind any points: categories with fewer rows are pooled into one
+        level, *other*, and that level, or the missing values of a feature, with fewer rows gets
+        the average (WoE 0) instead of points set from a handful of people.
 
     Attributes
     ----------
@@ -259,13 +292,16 @@ class Scorecard(PointsModelMixin, ClassifierMixin, BaseEstimator):
         E, N = float(w1.sum()), float(w0.sum())
         allowed = _resolve_features("allowed_features", self.allowed_features, cols.names)
         allowed = list(range(len(cols.names))) if allowed is None else allowed
-        explicit = resolve_monotone(self.monotone, cols.names, cols.kinds)
+        rows_min = max(float(self.min_bin_rows), 1e-12)
+        levels = {j: read_levels(cols.arrays[j], cols.names[j], w, min_rows=rows_min, min_share=0.0)
+                  for j in allowed if cols.kinds[j] == "categorical"}
+        explicit = resolve_monotone(self.monotone, cols.names, cols.kinds,
+                                    frozenset(j for j, lv in levels.items() if lv.ordinal))
         listed = set()
         if self.monotone:
             listed = set(_resolve_features("monotone", list(self.monotone), cols.names) or [])
         tables: list[FactorTable] = []
         woe_cols: list[np.ndarray] = []
-        rows_min = max(float(self.min_bin_rows), 1e-12)
         for j in allowed:
             col = cols.arrays[j]
             if cols.kinds[j] == "numeric":
@@ -297,14 +333,16 @@ class Scorecard(PointsModelMixin, ClassifierMixin, BaseEstimator):
                 tables[-1].missing_points = woe_missing  # type: ignore[assignment]  # WoE until scaled
                 woe_cols.append(np.where(miss, woe_missing, woe[idx]))
             else:
-                codes, cats, miss = _factorise(col, cols.names[j])
+                lv = levels[j]
+                codes, cats, miss = lv.codes, lv.categories, lv.codes < 0
                 if len(cats) < 2:
                     continue
-                e = np.bincount(codes[~miss], weights=w1[~miss], minlength=len(cats))
-                n = np.bincount(codes[~miss], weights=w0[~miss], minlength=len(cats))
-                woe = np.where(e + n >= rows_min, _woe(e, n, E, N), 0.0)
+                woe = _categorical_woe(lv, w1, w0, E, N, rows_min, int(explicit[j]))
                 woe_missing = float(_woe(w1[miss].sum(), w0[miss].sum(), E, N)) if w[miss].sum() >= rows_min else 0.0
-                tables.append(FactorTable(cols.names[j], j, "categorical", woe, categories=list(cats)))
+                order = [int(i) for i in lv.order] if lv.ordinal else list(range(len(cats)))
+                tables.append(FactorTable(cols.names[j], j, "categorical", woe[order], categories=[cats[i] for i in order],
+                                          monotone=int(explicit[j]) if lv.ordinal else 0,
+                                          reference=order.index(lv.reference)))
                 tables[-1].missing_points = woe_missing  # type: ignore[assignment]
                 woe_cols.append(np.where(miss, woe_missing, np.append(woe, 0.0)[codes]))
         coef: dict[str, float] = {}
@@ -347,7 +385,7 @@ class Scorecard(PointsModelMixin, ClassifierMixin, BaseEstimator):
         shift = centre_intercept(a, b)
         intercept = shift
         for t in tables:
-            intercept += t.shift_to_zero_min()
+            intercept += t.normalise()
         self.intercept_ = int(intercept)
         self.calibration_ = Calibration(slope=a, offset=b - a * shift)
         self.effective_pdo_ = float(math.log(2.0) / a)
