@@ -12,7 +12,13 @@ the output directory:
   ``panel-month1.html`` (the pack for the meeting) and ``panel-month1-ranked.csv`` (the
   full ranked list), then three panel decisions recorded in ``decisions.jsonl``;
 * month 2: the list run again with the people the panel included as the current cohort,
-  the previous selection and the decision log: ``panel-month2.html``.
+  the previous selection and the decision log: ``panel-month2.html``;
+* the IOM operating model: ``panel-cohorts.html`` (and ``selection-cohorts.json``), the same
+  list under the several-cohort policy ``iom-fixed-flex-free`` (Fixed, Flex and Free cohorts,
+  each with its own rules, places and ranking scorer), and ``panel-house.html`` with
+  ``select-house.txt``, IOM house beds allocated under ``iom-house-places`` with the current
+  residents (``house-current.csv``, the occupancy form: person, cohort, start, expected end)
+  so the run says how many beds free up by the meeting and in each of the next three months.
 
 Dates are fixed so every run writes the same files. This module is a script: it prints where
 each file is.
@@ -46,6 +52,17 @@ GENERATED_1: Final = "2026-01-09T09:00:00+00:00"
 MEETING_2: Final = "2026-02-09"
 GENERATED_2: Final = "2026-02-06T09:00:00+00:00"
 CHAIR: Final = "Demo panel chair"
+COHORTS_POLICY: Final = "iom-fixed-flex-free"
+HOUSE_POLICY: Final = "iom-house-places"
+#: IOM house residents at the first meeting: (start date, expected end date or "" for "about four
+#: months", the policy's usual stay). They are not in the referral list: their beds are taken.
+HOUSE_RESIDENTS: Final = (
+    ("2025-08-18", "2025-12-19"), ("2025-09-01", ""), ("2025-09-15", "2026-01-09"), ("2025-09-29", "2026-01-30"),
+    ("2025-10-06", ""), ("2025-10-20", "2026-02-20"), ("2025-11-03", "2026-03-06"), ("2025-11-10", ""),
+    ("2025-11-24", "2026-03-27"), ("2025-12-01", "2026-04-03"), ("2025-12-08", ""), ("2025-12-15", "2026-04-17"),
+    ("2026-01-05", "2026-05-08"), ("2026-01-05", "2026-05-08"), ("2026-01-06", ""), ("2026-01-07", "2026-05-11"),
+    ("2026-01-08", "2026-05-12"),
+)
 
 
 def _run(argv: list[str]) -> str:
@@ -56,6 +73,26 @@ def _run(argv: list[str]) -> str:
     if status != 0:
         raise SystemExit(f"demo step failed ({status}): iomscore {' '.join(argv)}\n{err.getvalue()}")
     return out.getvalue()
+
+
+def _operating_model(out: Path, ref: Path) -> list[tuple[str, Path]]:
+    """The several-cohort policy and the IOM house allocation, on the same synthetic list."""
+    sel, pack = out / "selection-cohorts.json", out / "panel-cohorts.html"
+    _run(["panel", str(ref), "--policy", COHORTS_POLICY, "--reserves", "3", "--panel-name", "Demo IOM panel",
+          "--title", "IOM panel pack: Fixed, Flex and Free cohorts", "--out", str(pack), "--meeting-date", MEETING_1,
+          "--generated-at", GENERATED_1, "--save-selection", str(sel), "--run-log-time", GENERATED_1])
+    current = out / "house-current.csv"
+    rows = [f"HOUSE-{k:02d},,{start},{end}" for k, (start, end) in enumerate(HOUSE_RESIDENTS, start=1)]
+    current.write_text("person_id,cohort,start_date,expected_end_date\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    house, listing = out / "panel-house.html", out / "select-house.txt"
+    places = ["--policy", HOUSE_POLICY, "--current-cohort", str(current), "--meeting-date", MEETING_1]
+    _run(["panel", str(ref), *places, "--reserves", "3", "--panel-name", "Demo IOM panel",
+          "--title", "IOM house places", "--out", str(house), "--generated-at", GENERATED_1,
+          "--run-log-time", GENERATED_1])
+    _run(["select", str(ref), *places, "--out", str(listing), "--run-log-time", GENERATED_1])
+    return [("several cohorts (Fixed, Flex, Free): the pack", pack), ("several cohorts: the selection", sel),
+            ("IOM house residents (occupancy form)", current), ("IOM house places: the pack", house),
+            ("IOM house places: beds freeing up, the selection", listing)]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -132,6 +169,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     card = out / "card-iom-priority.md"
     _run(["card", "iom-priority", "-o", str(card)])
     written += [("month 1 selection rates by group (iomscore audit)", audit), ("model card (iomscore card)", card)]
+    written += _operating_model(out, ref)
     runs = out / "runs.txt"
     runs.write_text(_run(["runs", str(out / "iomscore-runs.jsonl")]), encoding="utf-8")
     written += [("run log (hash-chained: every score, select and panel run)", out / "iomscore-runs.jsonl"),

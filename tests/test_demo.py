@@ -29,11 +29,20 @@ def test_demo_runs_the_whole_path_deterministically(tmp_path: Path, monkeypatch:
                      "panel-month1.html", "panel-month1-ranked.csv", "decisions.jsonl", "decisions.txt",
                      "panel-month2.html", "selection-month2.json", "iomscore-runs.jsonl", "runs.txt",
                      "outcomes.csv", "learned-points.json", "learned-points.report.md", "scores-learned-points.csv",
-                     "audit-month1.md", "card-iom-priority.md"):
+                     "audit-month1.md", "card-iom-priority.md", "panel-cohorts.html", "panel-cohorts-ranked.csv",
+                     "selection-cohorts.json", "house-current.csv", "panel-house.html", "panel-house-ranked.csv",
+                     "select-house.txt"):
         assert files.get(expected), expected
-        assert os.path.join("out", expected) in printed or expected.endswith("month2.json")
+        assert (os.path.join("out", expected) in printed or expected.endswith("month2.json")
+                or expected.endswith("-ranked.csv") and expected.startswith(("panel-cohorts", "panel-house")))
     assert b"hash chain verified" in files["decisions.txt"]
-    assert b"4 records, hash chain verified" in files["runs.txt"]  # two scores, two packs
+    assert b"7 records, hash chain verified" in files["runs.txt"]  # two scores, four packs, one select
     assert b"Selection rates by group" in files["audit-month1.md"] and b"ATRS tier 2" in files["card-iom-priority.md"]
     assert files["decisions.jsonl"].count(b"\n") == 3
     assert b"Demo panel chair" in files["panel-month2.html"]
+    # the operating model: several cohorts named per person, per-cohort sums that add up, beds turning over
+    cohorts = files["panel-cohorts-ranked.csv"].decode().splitlines()
+    assert cohorts[0].split(",")[4] == "cohort" and {"fixed", "flex", "free"} <= {r.split(",")[4] for r in cohorts[1:]}
+    assert b"DOES NOT ADD UP" not in files["panel-cohorts.html"] and b'data-total="fixed.candidates"' in files["panel-cohorts.html"]
+    assert b'id="turnover"' in files["panel-house.html"] and b'id="leavers"' in files["panel-house.html"]
+    assert b"free at 2026-01-12" in files["select-house.txt"]
