@@ -1,142 +1,116 @@
-"""When would they leave: the earliest date, with no new offence on record, at which a score drops.
+"""When would they leave the cohort: the scoring engine with a policy's entry rules.
 
-:func:`leaves_after` moves every person's assessment date forward one calendar month at a time
-(up to ``max_months``) with their record otherwise unchanged (no new offence, no new custody:
-the months added are months at risk, "if not in custody"), re-scores the whole batch as arrays at
-each step (ages advance with the date, custody already recorded stays excluded from time at
-risk), and reports for each person the first month at which the score falls below ``threshold``
-or, without a threshold, the band falls below the band at the starting date. Only people not yet
-resolved are re-scored at each step; nothing loops over people in Python.
+:func:`leaves_after` is the public entry point. Without a policy it is the engine of
+:mod:`iomscore.scoring._leaves` (score below a threshold, or the band drops); with a policy the
+person leaves when they no longer meet the entry rules (the core rules, or an enabled flex rule)
+of their cohort, re-evaluated on the features at each later assessment date as arrays, the
+same rules :func:`iomscore.cohort.select_cohort` applies (routing and de-selection are not
+entry rules and are left out).
 """
 
 from __future__ import annotations
 
-import dataclasses
-import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
 
+from ..features._engine import FeatureFrame
 from ..schema._batch import ReferralBatch
 from ..schema._table import ReferralTable
+from ..scoring._leaves import DEFAULT_MAX_MONTHS, LeavesAfter, add_months
+from ..scoring._leaves import leaves_after as _engine
+from ..scoring._result import ScoreBatch
+from ._policy import SelectionPolicy, load_policy
+from ._select import _eligibility
 
 __all__ = ["DEFAULT_MAX_MONTHS", "LeavesAfter", "add_months", "leaves_after"]
 
-#: How far ahead :func:`leaves_after` looks by default (36 months at risk).
-DEFAULT_MAX_MONTHS: Final = 36
-_BAD_MONTHS: Final = "max_months must be a whole number from 1 to 120, not {value!r}"
+_UNKNOWN_COHORT: Final = "policy {policy!r} has no cohort {name!r} (cohorts: {known})"
+_COHORTS_LENGTH: Final = "cohort gives {got} names for {n} people; give one name (or None) per person"
 
 
-def add_months(days: npt.ArrayLike, months: int | npt.ArrayLike) -> npt.NDArray[np.int64]:
-    """Days since 1970-01-01 moved forward by whole calendar months (the day clamped to the month).
+def _entry_rules(policy: SelectionPolicy, cohort: str | Sequence[str | None] | None, n: int) -> tuple[Any, str]:
+    cohorts = policy.cohort_list()
+    names = [c.name for c in cohorts]
+    wanted: list[str | None]
+    if cohort is None or isinstance(cohort, str):
+        wanted = [None] * n if cohort is None else [cohort] * n
+    else:
+        wanted = list(cohort)
+        if len(wanted) != n:
+            raise ValueError(_COHORTS_LENGTH.format(got=len(wanted), n=n))
+    for w in set(wanted) - {None}:
+        if w not in names:
+            raise ValueError(_UNKNOWN_COHORT.format(policy=policy.name, name=w, known=", ".join(names)))
+    # -1: any of the cohorts; else the position of the person's cohort
+    index = np.array([-1 if w is None else names.index(w) for w in wanted], dtype=np.int64)
+    features = tuple(dict.fromkeys(f for c in cohorts for f in c.features))
 
-    Examples
-    --------
-    >>> import datetime as dt
-    >>> import numpy as np
-    >>> d = (dt.date(2025, 1, 31) - dt.date(1970, 1, 1)).days
-    >>> [str(np.datetime64(int(x), "D")) for x in add_months([d, d], [1, 13])]
-    ['2025-02-28', '2026-02-28']
-    """
-    day = np.asarray(days, dtype=np.int64).astype("datetime64[D]")
-    month = day.astype("datetime64[M]")
-    dom = (day - month.astype("datetime64[D]")).astype(np.int64)
-    target = month + np.asarray(months, dtype=np.int64)
-    last = ((target + 1).astype("datetime64[D]") - target.astype("datetime64[D]")).astype(np.int64) - 1
-    return (target.astype("datetime64[D]") + np.minimum(dom, last)).astype(np.int64)
+    def rule(sub: ReferralBatch, scored: ScoreBatch, rows: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+        values = FeatureFrame(sub)
+        frame = {name: np.asarray(values[name], dtype=np.float64) for name in features}
+        eligible = np.stack([_eligibility(c, frame, sub.n).eligible for c in cohorts])
+        mine = index[rows]
+        met = np.where(mine < 0, eligible.any(axis=0), eligible[np.maximum(mine, 0), np.arange(sub.n)])
+        return ~met
 
-
-@dataclass(frozen=True)
-class LeavesAfter:
-    """Per person: months at risk until the score drops (``NaN``: not within ``max_months``)."""
-
-    person_id: npt.NDArray[Any]
-    months: npt.NDArray[np.float64]
-    day: npt.NDArray[np.int64]  # days since 1970-01-01, -1 where not within max_months
-    score_then: npt.NDArray[np.float64]
-    band_then: npt.NDArray[Any]
-    rule: str
-    max_months: int
-
-    def for_person(self, i: int) -> dict[str, Any] | None:
-        """``{"months_at_risk", "date", "score", "band", "rule"}`` for row ``i``, or ``None``.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> r = LeavesAfter(np.array(["P1"]), np.array([7.0]), np.array([20635]), np.array([5.0]),
-        ...     np.array(["low"], dtype=object), "score below 6", 36)
-        >>> r.for_person(0)["date"], r.for_person(0)["months_at_risk"]
-        ('2026-07-01', 7)
-        """
-        if np.isnan(self.months[i]):
-            return None
-        date = dt.date(1970, 1, 1) + dt.timedelta(days=int(self.day[i]))
-        return {"months_at_risk": int(self.months[i]), "date": date.isoformat(), "score": float(self.score_then[i]),
-                "band": None if self.band_then[i] is None else str(self.band_then[i]), "rule": self.rule}
-
-    def sentence(self, i: int) -> str:
-        """Plain English, e.g. ``"below the entry threshold after 7 more offence-free months at risk, ..."``."""
-        found = self.for_person(i)
-        if found is None:
-            return f"{self.rule}: not within {self.max_months} more offence-free months at risk"
-        return (f"{self.rule} after {found['months_at_risk']} more offence-free months at risk, "
-                f"on {found['date']} if not in custody")
-
-
-def _shifted(batch: ReferralBatch, rows: npt.NDArray[np.int64], months: int) -> ReferralBatch:
-    sub = batch.take(rows)
-    return dataclasses.replace(sub, assessment_day=add_months(sub.assessment_day, months).astype(
-        sub.assessment_day.dtype))
-
-
-def _ranks(bands: Any, order: dict[str, int] | None) -> npt.NDArray[np.int64]:
-    """Each band's position in ``order`` (-1 where unknown), looked up once per distinct band."""
-    labels = np.asarray(bands, dtype=object).astype(str)
-    if order is None or labels.size == 0:
-        return np.full(labels.size, -1, dtype=np.int64)
-    uniq, inverse = np.unique(labels, return_inverse=True)
-    lut = np.array([order.get(str(u), -1) for u in uniq], dtype=np.int64)
-    return lut[inverse]
-
-
-def _band_order(scorer: Any) -> dict[str, int] | None:
-    spec = getattr(scorer, "spec", None)
-    bands = getattr(spec, "bands", None)
-    if bands:
-        return {b.name: i for i, b in enumerate(bands)}
-    return None
+    if len(cohorts) == 1 or (cohort is not None and isinstance(cohort, str)):
+        title = cohorts[names.index(cohort)].title if isinstance(cohort, str) else cohorts[0].title
+        text = f"no longer meets the entry rules of {title}"
+    elif cohort is None:
+        text = f"no longer meets the entry rules of any cohort of {policy.title}"
+    else:
+        text = "no longer meets the entry rules of their cohort"
+    return rule, text
 
 
 def leaves_after(
     referrals: ReferralTable | ReferralBatch,
     scorer: Any = None,
     *,
+    policy: SelectionPolicy | str | Path | None = None,
+    cohort: str | Sequence[str | None] | None = None,
     threshold: float | None = None,
     max_months: int = DEFAULT_MAX_MONTHS,
     band_order: Sequence[str] | None = None,
 ) -> LeavesAfter:
-    """For every person, the earliest offence-free month at risk at which their score drops.
+    """For every person, the earliest offence-free month at risk at which they would leave.
+
+    The assessment date moves forward a calendar month at a time with the record otherwise
+    unchanged (no new offence, no new custody: the months added are months at risk, "if not
+    in custody"); ages advance; custody already recorded stays excluded from time at risk. Each
+    step re-scores (and, with a policy, re-evaluates the entry rules of) only the people not
+    yet resolved, as arrays. Works for any scorer.
 
     Parameters
     ----------
     referrals : ReferralTable or ReferralBatch
     scorer : str, Path or Scorer, optional
         Default :data:`iomscore.DEFAULT_SCORER`.
+    policy : SelectionPolicy, str or Path, optional
+        The person leaves when they no longer meet the policy's entry rules (core rules, or an
+        enabled flex rule).
+    cohort : str or sequence of (str or None), optional
+        With a several-cohort policy: whose entry rules, one cohort for everyone or one name per
+        person (``None``: any of the cohorts, the default).
     threshold : float, optional
-        The entry rule: the score falls *below* it. Without it, the band falls below the band
-        at the assessment date (band order from the spec, or ``band_order``, lowest first;
-        otherwise bands are ordered by the lowest score seen in each).
+        The entry threshold: the person leaves when the score falls *below* it (with a policy
+        too: whichever comes first).
     max_months : int
-        How many months ahead to look.
+        How many months ahead to look (default 36).
+    band_order : sequence of str, optional
+        Without a policy or threshold the rule is "the band drops": band names, lowest first
+        (default: the spec's bands).
 
     Returns
     -------
     LeavesAfter
-        ``months[i]`` is 0 when the rule already holds at the assessment date.
+        ``months[i]`` (``NaN``: not within ``max_months``; 0: the rule holds already), the
+        date, and the score and band then; ``for_person(i)`` gives the ``"leaves_after"``
+        object of :func:`iomscore.explain` and ``sentence(i)`` the plain-English line.
 
     Examples
     --------
@@ -144,46 +118,16 @@ def leaves_after(
     >>> r = iomscore.Referral(person_id="P1", assessment_date="2025-06-01", date_of_birth="1990-02-01",
     ...     sanctions=[{"offence_date": "2025-02-01", "sanction_date": "2025-03-01",
     ...                 "offence_group": "burglary_domestic", "disposal": "community_order"}])
-    >>> out = leaves_after(iomscore.ReferralTable.from_referrals([r]), threshold=4)
-    >>> out.sentence(0)
-    'score below 4 after 20 more offence-free months at risk, on 2027-02-01 if not in custody'
+    >>> table = iomscore.ReferralTable.from_referrals([r])
+    >>> leaves_after(table, threshold=4).sentence(0)
+    'below the entry threshold of 4 after 20 more offence-free months at risk, on 2027-02-01 if not in custody'
+    >>> leaves_after(table, policy="neighbourhood-crime-cohort").for_person(0)["date"]
+    '2027-02-01'
     """
-    from ..scoring import DEFAULT_SCORER, get_scorer, score_batch
-
-    if not isinstance(max_months, int) or isinstance(max_months, bool) or not 1 <= max_months <= 120:
-        raise ValueError(_BAD_MONTHS.format(value=max_months))
     batch = referrals.batch if isinstance(referrals, ReferralTable) else referrals
-    s = get_scorer(DEFAULT_SCORER if scorer is None else scorer)
-    n = batch.n
-    months = np.full(n, np.nan)
-    day = np.full(n, -1, dtype=np.int64)
-    score_then = np.full(n, np.nan)
-    band_then = np.full(n, None, dtype=object)
-    start = score_batch(batch, s)
-    start_ok = start.ok if start.error is not None else np.ones(n, dtype=bool)
-    order = {name: i for i, name in enumerate(band_order)} if band_order else _band_order(s)
-    if threshold is None and order is None:
-        bands = np.asarray(start.band, dtype=object)
-        seen = sorted({(float(np.min(start.score[bands == b])), str(b)) for b in set(bands[start_ok].tolist())})
-        order = {b: i for i, (_, b) in enumerate(seen)}
-    start_rank = _ranks(start.band, order)
-    rule = f"score below {threshold:g}" if threshold is not None else "band lower than at the assessment date"
-    pending = np.flatnonzero(start_ok)
-    for m in range(max_months + 1):
-        if pending.size == 0:
-            break
-        sub = _shifted(batch, pending, m)
-        scored = score_batch(sub, s)
-        ok = scored.ok if scored.error is not None else np.ones(pending.size, dtype=bool)
-        if threshold is not None:
-            hit = ok & (scored.score < threshold)
-        else:
-            rank = _ranks(scored.band, order)
-            hit = ok & (rank >= 0) & (rank < start_rank[pending])
-        rows = pending[hit]
-        months[rows] = m
-        day[rows] = sub.assessment_day[hit]
-        score_then[rows] = scored.score[hit]
-        band_then[rows] = np.asarray(scored.band, dtype=object)[hit]
-        pending = pending[~hit]
-    return LeavesAfter(np.asarray(batch.person_id), months, day, score_then, band_then, rule, max_months)
+    if policy is None:
+        return _engine(batch, scorer, threshold=threshold, max_months=max_months, band_order=band_order)
+    rules = policy if isinstance(policy, SelectionPolicy) else load_policy(policy)
+    rule, text = _entry_rules(rules, cohort, batch.n)
+    return _engine(batch, scorer, threshold=threshold, max_months=max_months, band_order=band_order,
+                   rule=rule, rule_text=text)

@@ -33,7 +33,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from .._errors import IomscoreError
-from ._leaves import add_months
+from ..scoring._leaves import add_months
 
 __all__ = [
     "OCCUPANCY_COLUMNS",

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import metadata
-from typing import Any, Final, Literal, TypeVar
+from typing import Any, Final, Literal, Protocol, TypeVar
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -107,9 +107,10 @@ class ScoreResult(_Frozen):
     model: ModelIdentity
     warnings: tuple[str, ...] = ()
 
-    def explain(self, format: Literal["text", "markdown", "json"] = "text") -> str:
+    def explain(self, format: Literal["text", "markdown", "json"] = "text", *,
+                leaves_after: LeavesLookup | None = None) -> str:
         """Render the breakdown for a panel (see :func:`iomscore.explain`)."""
-        return explain(self, format=format)
+        return explain(self, format=format, leaves_after=leaves_after)
 
 
 def format_part_value(value: float, unit: str) -> str:
@@ -642,6 +643,17 @@ __all__ += ["combine_codes", "empty_warnings", "float_codes", "object_array", "p
 _BAD_FORMAT: Final = "format must be 'text', 'markdown' or 'json', not {format!r}"
 
 
+class LeavesLookup(Protocol):
+    """What :func:`explain` needs of :class:`iomscore.cohort.LeavesAfter` (kept here as a protocol:
+    the engine scores, so it sits above this module)."""
+
+    def index(self, person_id: str) -> int: ...
+
+    def for_person(self, i: int) -> dict[str, Any] | None: ...
+
+    def sentence(self, i: int) -> str: ...
+
+
 def _probabilities(result: ScoreResult) -> str:
     if not result.probabilities:
         return ""
@@ -654,8 +666,15 @@ def _score_text(result: ScoreResult) -> str:
     return f"{result.score:.1f}%"
 
 
-def explain(result: ScoreResult, format: Literal["text", "markdown", "json"] = "text") -> str:
+def explain(result: ScoreResult, format: Literal["text", "markdown", "json"] = "text", *,
+            leaves_after: LeavesLookup | None = None) -> str:
     """The breakdown of ``result``, largest contribution first, with the reason for each part.
+
+    With ``leaves_after`` (a :class:`iomscore.cohort.LeavesAfter` that includes the person),
+    the output also says when they would leave: a line in text and Markdown, and in JSON a
+    ``"leaves_after"`` object (``months_at_risk``, ``date``, ``score``, ``band``, ``rule``) or
+    ``null`` when the rule does not hold within the months looked ahead; without it the JSON
+    has no ``"leaves_after"`` key.
 
     Examples
     --------
@@ -666,11 +685,22 @@ def explain(result: ScoreResult, format: Literal["text", "markdown", "json"] = "
     ...     "disposal": "community_order"}])
     >>> print(iomscore.explain(iomscore.score(r)).splitlines()[0])  # doctest: +ELLIPSIS
     P1: ... points, band ... (iom-priority ...)
+    >>> from iomscore.cohort import leaves_after
+    >>> table = iomscore.ReferralTable.from_referrals([r])
+    >>> print(iomscore.explain(iomscore.score(r), leaves_after=leaves_after(table, threshold=4)).splitlines()[-1])
+      leaves: below the entry threshold of 4 after 20 more offence-free months at risk, on 2027-02-01 if not in custody
     """
     ordered = sorted(result.breakdown, key=lambda p: -p.value)
     model = f"{result.model.name} {result.model.version}"
+    leaves: tuple[dict[str, Any] | None, str] | None = None
+    if leaves_after is not None:
+        i = leaves_after.index(result.person_id)
+        leaves = (leaves_after.for_person(i), leaves_after.sentence(i))
     if format == "json":
-        return json.dumps(result.model_dump(mode="json"), indent=2, ensure_ascii=False)
+        data = result.model_dump(mode="json")
+        if leaves is not None:
+            data["leaves_after"] = leaves[0]
+        return json.dumps(data, indent=2, ensure_ascii=False)
     probs = _probabilities(result)
     if format == "text":
         lines = [f"{result.person_id}: {_score_text(result)}, band {result.band} ({model})"]
@@ -681,6 +711,8 @@ def explain(result: ScoreResult, format: Literal["text", "markdown", "json"] = "
         for w in result.warnings:
             lines.append(f"  warning: {w}")
         lines.append(f"  model sha256: {result.model.sha256}")
+        if leaves is not None:
+            lines.append(f"  leaves: {leaves[1]}")
         return "\n".join(lines)
     if format == "markdown":
         lines = [
@@ -697,5 +729,7 @@ def explain(result: ScoreResult, format: Literal["text", "markdown", "json"] = "
         lines.append(f"| **{_score_text(result)}** | **Total** | |")
         if result.warnings:
             lines += ["", *[f"- Warning: {w}" for w in result.warnings]]
+        if leaves is not None:
+            lines += ["", f"**When would they leave:** {leaves[1]}."]
         return "\n".join(lines)
     raise ValueError(_BAD_FORMAT.format(format=format))

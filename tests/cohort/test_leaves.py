@@ -8,12 +8,15 @@ time, and starting k months later gives the same date, k months sooner.
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import numpy as np
-from hypothesis import assume, given
+import pytest
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import iomscore
+import iomscore.cohort
 from iomscore.cohort._leaves import add_months, leaves_after
 from iomscore.scoring import get_scorer, score_batch
 from iomscore.testing import referrals
@@ -72,4 +75,117 @@ def test_band_rule_and_sentence() -> None:
     out = leaves_after(iomscore.ReferralTable.from_referrals([r]))
     start = score_batch(iomscore.ReferralTable.from_referrals([r]), SCORER)
     assert out.months[0] > 0 and out.band_then[0] != start.band[0]
-    assert "band lower than at the assessment date after" in out.sentence(0) and "if not in custody" in out.sentence(0)
+    assert out.sentence(0).startswith(f"band lower than {start.band[0]} after ") and "if not in custody" in out.sentence(0)
+
+
+# --- with a policy: the entry rules, re-evaluated as select_cohort evaluates them --------------
+
+POLICY = iomscore.cohort.load_policy()
+few = st.lists(referrals(min_sanctions=1, max_sanctions=5), min_size=1, max_size=4, unique_by=lambda r: r.person_id)
+
+
+def _eligible(table, months):
+    shifted = dataclasses.replace(table, batch=_at(table.batch, months))
+    sel = iomscore.cohort.select_cohort(shifted, score_batch(shifted.batch, SCORER), POLICY)
+    return np.array([d.eligible for d in sel.decisions])
+
+
+@settings(max_examples=25, deadline=None)
+@given(few)
+def test_with_a_policy_the_date_is_the_first_at_which_select_cohort_finds_them_not_eligible(refs) -> None:
+    table = iomscore.ReferralTable.from_referrals(refs)
+    out = leaves_after(table, SCORER, policy=POLICY, max_months=30)
+    assert out.rule == "no longer meets the entry rules of IOM neighbourhood-crime cohort"
+    found = ~np.isnan(out.months)
+    for i in np.flatnonzero(found):
+        m = int(out.months[i])
+        one = table.take(np.array([i]))
+        assert not _eligible(one, m)[0]
+        if m > 0:
+            assert _eligible(one, m - 1)[0]
+    for i in np.flatnonzero(~found):
+        assert _eligible(table.take(np.array([i])), 30)[0]
+
+
+def test_a_policy_and_a_threshold_leave_at_whichever_comes_first() -> None:
+    r = iomscore.Referral(person_id="P1", assessment_date="2025-06-01", date_of_birth="1990-02-01",
+                          sanctions=[{"offence_date": "2025-02-01", "sanction_date": "2025-03-01",
+                                      "offence_group": "burglary_domestic", "disposal": "community_order"}])
+    table = iomscore.ReferralTable.from_referrals([r])
+    by_policy, by_threshold = leaves_after(table, policy=POLICY), leaves_after(table, threshold=8)
+    both = leaves_after(table, policy=POLICY, threshold=8)
+    assert both.months[0] == min(by_policy.months[0], by_threshold.months[0])
+    assert both.rule == f"{by_policy.rule} or below the entry threshold of 8"
+
+
+def test_a_cohort_that_the_policy_does_not_have_is_refused() -> None:
+    table = iomscore.ReferralTable.from_referrals([iomscore.Referral(
+        person_id="P1", assessment_date="2025-06-01", date_of_birth="1990-02-01")])
+    with pytest.raises(ValueError, match="has no cohort 'nope'"):
+        leaves_after(table, policy=POLICY, cohort="nope")
+    with pytest.raises(ValueError, match="one name"):
+        leaves_after(table, policy=POLICY, cohort=["a", "b"])
+
+
+@settings(max_examples=20, deadline=None)
+@given(people, st.integers(5, 60))
+def test_any_scorer_ogrs3_consistent_with_rescoring_as_ages_advance(refs, threshold) -> None:
+    ogrs3 = get_scorer("ogrs3")
+    batch = iomscore.ReferralTable.from_referrals(refs).batch
+    out = leaves_after(batch, ogrs3, threshold=threshold, max_months=24)
+    for i in np.flatnonzero(~np.isnan(out.months)):
+        m, one = int(out.months[i]), batch.take(np.array([i]))
+        assert score_batch(_at(one, m), ogrs3).score[0] < threshold
+        if m > 0:
+            assert score_batch(_at(one, m - 1), ogrs3).score[0] >= threshold
+
+
+def test_explain_carries_leaves_after_in_text_markdown_and_json() -> None:
+    r = iomscore.Referral(person_id="P1", assessment_date="2025-06-01", date_of_birth="1990-02-01",
+                          sanctions=[{"offence_date": "2025-02-01", "sanction_date": "2025-03-01",
+                                      "offence_group": "burglary_domestic", "disposal": "community_order"}])
+    table = iomscore.ReferralTable.from_referrals([r])
+    result = iomscore.score(r)
+    found = leaves_after(table, threshold=4)
+    data = json.loads(iomscore.explain(result, format="json", leaves_after=found))
+    assert data["leaves_after"] == {"months_at_risk": 20, "date": "2027-02-01", "score": data["leaves_after"]["score"],
+                                    "band": data["leaves_after"]["band"], "rule": "below the entry threshold of 4"}
+    assert data["leaves_after"]["score"] < 4
+    never = leaves_after(table, threshold=-1, max_months=6)
+    assert json.loads(iomscore.explain(result, format="json", leaves_after=never))["leaves_after"] is None
+    assert "leaves_after" not in json.loads(iomscore.explain(result, format="json"))
+    text = iomscore.explain(result, leaves_after=found)
+    assert text.endswith("leaves: below the entry threshold of 4 after 20 more offence-free months at risk, "
+                         "on 2027-02-01 if not in custody")
+    assert "**When would they leave:** below the entry threshold of 4 after 20" in result.explain(
+        format="markdown", leaves_after=found)
+    assert "not within 6 more offence-free months" in iomscore.explain(result, leaves_after=never)
+    with pytest.raises(KeyError):
+        iomscore.explain(result.model_copy(update={"person_id": "P2"}), leaves_after=found)
+
+
+def test_the_explain_command_says_when_they_would_leave(tmp_path, capsys) -> None:
+    from iomscore import cli
+
+    r = iomscore.Referral(person_id="P1", assessment_date="2025-06-01", date_of_birth="1990-02-01",
+                          sanctions=[{"offence_date": "2025-02-01", "sanction_date": "2025-03-01",
+                                      "offence_group": "burglary_domestic", "disposal": "community_order"}])
+    path = tmp_path / "r.jsonl"
+    path.write_text(r.model_dump_json() + "\n", encoding="utf-8")
+    expect = {
+        (): leaves_after(iomscore.ReferralTable.from_referrals([r])).sentence(0),
+        ("--threshold", "4"): "below the entry threshold of 4 after 20 more offence-free months at risk, "
+                              "on 2027-02-01 if not in custody",
+        ("--policy", "neighbourhood-crime-cohort"): "no longer meets the entry rules of IOM neighbourhood-crime "
+                                                    "cohort after 20 more offence-free months at risk, on 2027-02-01 "
+                                                    "if not in custody",
+    }
+    for extra, sentence in expect.items():
+        assert cli.main(["explain", str(path), "--person", "P1", *extra]) == 0
+        assert capsys.readouterr().out.splitlines()[-1] == f"  leaves: {sentence}"
+    assert cli.main(["explain", str(path), "--person", "P1", "--format", "json", "--threshold", "4"]) == 0
+    assert json.loads(capsys.readouterr().out)["leaves_after"]["date"] == "2027-02-01"
+    assert cli.main(["explain", str(path), "--person", "P1", "--no-leaves"]) == 0
+    assert "leaves:" not in capsys.readouterr().out
+    assert cli.main(["explain", str(path), "--person", "P1", "--max-months", "0"]) != 0
+    assert "max_months must be" in capsys.readouterr().err
