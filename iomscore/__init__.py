@@ -32,6 +32,7 @@ from .schema._referral import (
     Sanction,
     SanctionSummary,
     SeriousHarm,
+    Supervision,
 )
 from .schema._table import ReferralTable
 from .schema._taxonomy import OffenceTaxonomy, offence_taxonomy
@@ -74,6 +75,7 @@ __all__ = [
     "ScoringError",
     "SeriousHarm",
     "SpecError",
+    "Supervision",
     "__version__",
     "available_scorers",
     "explain",

@@ -18,6 +18,7 @@ from . import (
     explain,
     info,
     learn,
+    needs,
     runs,
     score,
     select,
@@ -30,7 +31,7 @@ from ._common import EXIT_ERROR, CliError, err
 __all__ = ["build_parser", "main"]
 
 #: Subcommand modules in the order ``iomscore --help`` lists them.
-_COMMANDS = (score, explain, select, panel_command, decide, runs, audit, drift, card, info, synth, check, learn, spec)
+_COMMANDS = (score, explain, select, panel_command, needs, decide, runs, audit, drift, card, info, synth, check, learn, spec)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -43,6 +43,7 @@ from ._decisions import (
     override_rates,
     selection_rates,
 )
+from ._demand import PathwayCount, PathwayDemand, pathway_demand
 from ._diff import PartChange, PersonChange, RunDiff, diff_runs
 from ._leaves import LeavesAfter, leaves_after
 from ._places import (
@@ -86,6 +87,8 @@ __all__ = [
     "OccupancyError",
     "OverrideReport",
     "PartChange",
+    "PathwayCount",
+    "PathwayDemand",
     "PersonChange",
     "Placement",
     "PlacesForecast",
@@ -99,6 +102,7 @@ __all__ = [
     "leaves_after",
     "load_policy",
     "override_rates",
+    "pathway_demand",
     "read_occupancy",
     "select_cohort",
     "selection_rates",

@@ -54,6 +54,7 @@ from ..io._atomic import write_text_atomic
 from ..schema._table import ReferralTable
 from ._cards import CARD_CSS, DECISION_CLASS, CardInput, render_card
 from ._csv import ranked_csv_path, ranked_csv_text
+from ._demand import demand_section
 from ._format import e, fmt_score, parse_date
 from ._history import AT_RISK_MONTHS, assessment_dates, person_records
 from ._places import cohort_figures, cohort_reserves, cohort_roles, turnover_section
@@ -739,6 +740,7 @@ def _build(
     body.append(_list_table(listed, roles, recorded, carded))
     body.append("<h2>Fairness summary: selection rates by group</h2>")
     body.append(_fairness(rates, characteristics))
+    body.append(demand_section(s))
 
     # --- cards -----------------------------------------------------------------------------
     for d in carded_list:

@@ -33,6 +33,7 @@ from ._referral import (
     Sanction,
     SanctionSummary,
     SeriousHarm,
+    Supervision,
 )
 from ._rules import Violations, check_batch
 from ._table import ReferralTable
@@ -77,6 +78,7 @@ __all__ = [
     "SanctionSummary",
     "SeriousHarm",
     "SeriousHarmColumns",
+    "Supervision",
     "Violations",
     "check_batch",
     "date_to_day",

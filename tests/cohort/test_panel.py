@@ -112,6 +112,10 @@ def test_page_structure_and_card_modes() -> None:
     assert _page(cards="candidates").count('<section class="card"') == 3
     assert _page(cards="all").count('<section class="card"') == 4
     assert _page(cards="none").count('<section class="card"') == 0
+    # one pathway-demand chart of the people selected; the rest is one breakdown chart per card
+    demand = re.search(r'<h2 id="pathway-demand">.*?</svg>', page, flags=re.DOTALL)
+    assert demand is not None and demand.group(0).count("<svg") == 1
+    page = page.replace(demand.group(0), "")
     assert page.count("<svg") == 3
     assert 'id="summary"' in page and 'id="ranked"' in page and 'id="capacity-line"' in page
     for label in ("Accommodation", "Drugs and alcohol", "Attitudes, thinking and behaviour"):
