@@ -29,6 +29,14 @@ def _text_columns(path: str | os.PathLike[str]) -> tuple[dict[str, Any], int]:
         table = pq.read_table(path)
     except (pa.ArrowException, OSError) as exc:
         raise MissingColumnsError(_NOT_PARQUET.format(path=path, error=exc)) from None
+    return text_columns(table, path), table.num_rows
+
+
+def text_columns(table: Any, path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Every column of a Parquet table (or record batch) as trimmed Arrow text, nulls as ``""``."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     cols: dict[str, Any] = {}
     for name in table.column_names:
         col = table.column(name)
@@ -43,7 +51,7 @@ def _text_columns(path: str | os.PathLike[str]) -> tuple[dict[str, Any], int]:
             # a column iomscore does not read (ignored with a warning): its type does not matter
             col = pa.nulls(table.num_rows, pa.string())
         cols[name] = pc.utf8_trim_whitespace(pc.fill_null(col, ""))
-    return cols, table.num_rows
+    return cols
 
 
 def read_parquet(

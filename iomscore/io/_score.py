@@ -5,11 +5,14 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import os
+import tempfile
 from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 
@@ -24,8 +27,8 @@ from ._jsonl import read_jsonl
 from ._parquet import read_parquet
 from ._write import format_from_suffix, write_rejects, write_scores
 
-__all__ = ["COUNTS_FORMAT", "ScoreRun", "counts_path", "read_referrals", "score_files", "score_read", "sibling_tables",
-           "write_counts"]
+__all__ = ["COUNTS_FORMAT", "ScoreRun", "counts_path", "read_referrals", "score_files", "score_read", "score_to_files",
+           "sibling_tables", "write_counts"]
 
 logger = logging.getLogger("iomscore.io")
 
@@ -34,6 +37,7 @@ ORPHANS_LINE: Final = "also rejected {n} sanction or custody row(s) that match n
 #: ``format`` of a counts file (:func:`write_counts`).
 COUNTS_FORMAT: Final = "iomscore.counts/1"
 _JSONL_WITH_TABLES: Final = "JSON Lines input holds sanctions inside each referral; do not pass a sanctions file"
+_BAD_WORKERS: Final = "workers must be at least 1 (got {workers})"
 
 
 def sibling_tables(path: str | os.PathLike[str]) -> tuple[Path | None, Path | None]:
@@ -201,6 +205,9 @@ def score_files(
     >>> run.counts_line
     'read 50 = scored 50 + rejected 0'
     """
+    if chunk_size is None and progress is None:  # (the partitioned driver: the same bytes)
+        return score_to_files(input, output, sanctions=sanctions, custody=custody, scorer=scorer, rejects=rejects,
+                              input_format=input_format, output_format=output_format, top=top)
     result = read_referrals(input, sanctions, custody, format=input_format)
     run = score_read(result, scorer, chunk_size=chunk_size, progress=progress)
     with staged([output, rejects]) as (out, rej):  # both written, then both renamed
@@ -209,3 +216,165 @@ def score_files(
         if rej is not None:
             write_rejects(rej, run.rejects, format=format_from_suffix(rejects or ""))
     return run
+
+
+def _empty_scores(s: Scorer) -> ScoreBatch:
+    return ScoreBatch(score=np.zeros(0), band=np.zeros(0, dtype=object), probabilities={}, part_names=(),
+                      part_labels=(), part_values=np.zeros((0, 0)), part_reasons=(), model=s.identity,
+                      person_id=np.zeros(0, dtype=object))
+
+
+def _work_root(output: Path) -> str | None:
+    """Where the spill directory goes: beside the output when writable, else ``TMPDIR``."""
+    parent = output.resolve().parent
+    return str(parent) if os.access(parent, os.W_OK) else None
+
+
+def score_to_files(
+    input: str | os.PathLike[str],
+    output: str | os.PathLike[str],
+    *,
+    sanctions: str | os.PathLike[str] | None = None,
+    custody: str | os.PathLike[str] | None = None,
+    scorer: str | Path | Scorer = DEFAULT_SCORER,
+    rejects: str | os.PathLike[str] | None = None,
+    counts: str | os.PathLike[str] | None = None,
+    input_format: str | None = None,
+    output_format: str | None = None,
+    top: int = 3,
+    workers: int = 1,
+    executor: Executor | None = None,
+    partitions: int | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> ScoreRun:
+    """Read, score and write a referral list partition by partition, in flat memory.
+
+    The same bytes whatever ``workers``, ``executor`` or ``partitions`` (see
+    :mod:`iomscore.io._stream`): the scored rows in the order of the referrals file, the
+    rejects (when ``rejects`` is given) and the counts file (when ``counts`` is given), all
+    written and then renamed together.
+
+    Parameters
+    ----------
+    workers : int
+        Worker processes scoring partitions side by side (1: this process).
+    executor : concurrent.futures.Executor, optional
+        Where to run the partitions instead (for instance a Dask ``Client.get_executor()``);
+        its workers must see the spill directory, made beside ``output``.
+    partitions : int, optional
+        How many partitions to make (default: one per 48 MB of input; inputs under 64 MB are
+        read whole unless this is given).
+    progress : callable, optional
+        ``progress(stage, done, total)`` for the stages ``"reading"`` (bytes), ``"scoring"``
+        (partitions) and ``"writing"`` (rows).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from iomscore import synth
+    >>> from iomscore.io import write_referrals_csv
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> write_referrals_csv(synth.generate(40, seed=2), d / "r.csv", d / "r-sanctions.csv")
+    >>> one = score_to_files(d / "r.csv", d / "a.csv", sanctions=d / "r-sanctions.csv", scorer="iom-priority")
+    >>> four = score_to_files(d / "r.csv", d / "b.csv", sanctions=d / "r-sanctions.csv", scorer="iom-priority",
+    ...                       partitions=4)
+    >>> (d / "a.csv").read_bytes() == (d / "b.csv").read_bytes(), four.counts_line
+    (True, 'read 40 = scored 40 + rejected 0')
+    """
+    from . import _columns as C
+    from . import _stream as S
+
+    if workers < 1:
+        raise ValueError(_BAD_WORKERS.format(workers=workers))
+    output = Path(output)
+    fmt_in = input_format or format_from_suffix(input, default="")
+    fmt_out = output_format or format_from_suffix(output)
+    s = get_scorer(scorer)
+    spec: str | Path | Scorer = scorer if isinstance(scorer, str | Path) else s
+    paths = [Path(input), None if sanctions is None else Path(sanctions), None if custody is None else Path(custody)]
+    size = sum(p.stat().st_size for p in paths if p is not None and p.is_file())
+    stream = fmt_in in ("csv", "parquet") and C.HAVE_ARROW and (partitions is not None or size >= S.IN_MEMORY_BYTES)
+    n_parts = partitions or max(1, math.ceil(size / S.PARTITION_BYTES))
+    with tempfile.TemporaryDirectory(prefix=".iomscore-spill-", dir=_work_root(output)) as work:
+        outputs: list[S.PartitionOutput] | None = None
+        if stream:
+            try:
+                tables = S.spill(paths, fmt_in, Path(work), n_parts, progress)
+                outputs = _run_partitions(tables, spec, fmt_out, top, work, workers, executor, progress)
+            except S.CannotStream as exc:
+                logger.info("reading the input whole: %s", exc)
+                outputs = None
+        if outputs is None:
+            result = read_referrals(input, sanctions, custody, format=input_format)
+            if progress is not None:
+                progress("reading", size, size)
+            outputs = [S._render(result, s, fmt_out, top, Path(work))]
+            if progress is not None:
+                progress("scoring", 1, 1)
+        merged = S.StreamCounts()
+        for o in outputs:
+            merged.add(o.counts)
+        all_rejects = S.merge_rejects(outputs)
+        scored = sum(int(o.rows.size) for o in outputs)
+        empty = read_csv_empty(str(input))
+        empty.counts = merged.read
+        read = merged.read.referral_rows
+        run = ScoreRun(read=read, scored=scored, rejected=read - scored, scores=_empty_scores(s),
+                       rejects=all_rejects, input=empty)
+        with staged([output, rejects, counts]) as (out, rej, cnt):  # all written, then all renamed
+            assert out is not None
+            S.write_merged(out, outputs, fmt_out, progress)
+            files = {"scores": (output, out)}
+            if rej is not None:
+                assert rejects is not None
+                write_rejects(rej, all_rejects, format=format_from_suffix(rejects))
+                files["rejects"] = (Path(rejects), rej)
+            if cnt is not None:
+                write_counts(cnt, run, files)
+    logger.info("%s", run.counts_line)
+    return run
+
+
+def read_csv_empty(source: str) -> ReadResult:
+    """An empty read (no referrals) naming ``source``: the carrier of a partitioned run's counts."""
+    from ._tables import build_table
+
+    z = np.zeros(0, dtype=object)
+    return build_table({"person_id": z, "assessment_date": z, "date_of_birth": z}, 0, source,
+                       np.zeros(0, np.int64))
+
+
+def _run_partitions(tables: Any, scorer: str | Path | Scorer, fmt: str, top: int, work: str, workers: int,
+                    executor: Executor | None, progress: Callable[[str, int, int], None] | None) -> list[Any]:
+    """The kernel over every spilled partition: here, in a process pool, or on ``executor``."""
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from functools import partial
+    from multiprocessing import get_context
+
+    from . import _stream as S
+
+    n = tables.partitions
+    task = partial(S.score_spilled, tables, scorer=scorer, fmt=fmt, top=top, out_dir=work)
+    if progress is not None:
+        progress("scoring", 0, n)
+    if executor is None and workers == 1:
+        outputs = []
+        for p in range(n):
+            outputs.append(task(p))
+            if progress is not None:
+                progress("scoring", p + 1, n)
+        return outputs
+    own = executor is None
+    pool: Executor = executor if executor is not None else ProcessPoolExecutor(
+        max_workers=min(workers, n), mp_context=get_context("forkserver"))
+    try:
+        futures = {pool.submit(task, p): p for p in range(n)}
+        done: dict[int, Any] = {}
+        for f in as_completed(futures):
+            done[futures[f]] = f.result()
+            if progress is not None:
+                progress("scoring", len(done), n)
+    finally:
+        if own:
+            pool.shutdown(cancel_futures=True)
+    return [done[p] for p in range(n)]
