@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from ..cohort import CohortSelection, Occupancy
     from ..io import ScoreRun
 
-__all__ = ["add_selection_arguments", "current_cohort", "run_selection", "selection_inputs"]
+__all__ = ["add_selection_arguments", "anchor_decision_log", "current_cohort", "run_selection", "selection_inputs"]
 
 
 def current_cohort(value: str | None) -> list[str] | Occupancy:
@@ -71,6 +71,19 @@ def add_selection_arguments(p: argparse.ArgumentParser) -> None:
                    "says how many places free up by the meeting date and in each of the next three months")
 
 
+def anchor_decision_log(selection: CohortSelection, log_path: str) -> CohortSelection:
+    """The selection with the decision log's anchor recorded in it (printed on stderr).
+
+    The log must verify; decisions later made on this selection are appended only to a log
+    that still holds this record, and ``iomscore decisions LOG --verify --selection`` checks it.
+    """
+    from ..cohort import DecisionLog
+
+    held = DecisionLog(log_path).anchor()
+    sys.stderr.write(f"decision log {log_path}: {held.records} record(s), anchor {held} (recorded in the selection)\n")
+    return selection.model_copy(update={"decision_log": held})
+
+
 def run_selection(args: argparse.Namespace) -> tuple[CohortSelection, ScoreRun]:
     """Read the list (rejects listed on stderr), score it and select under the policy."""
     from ..cohort import select_cohort
@@ -87,6 +100,8 @@ def run_selection(args: argparse.Namespace) -> tuple[CohortSelection, ScoreRun]:
     if run.orphans_line:
         sys.stderr.write(f"{run.orphans_line}\n")
     sys.stderr.write(f"{run.counts_line}\n")
+    if getattr(args, "decisions", None):
+        selection = anchor_decision_log(selection, args.decisions)
     note_run(args, run=run, selection=selection, outputs={"rejects": args.rejects})
     return selection, run
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import sys
 from collections.abc import Sequence
@@ -30,6 +31,13 @@ from ._common import EXIT_ERROR, CliError, err
 
 __all__ = ["build_parser", "main"]
 
+#: Options naming a spec or policy: a command with one also takes --allow-unhashed.
+_MODEL_OPTIONS = ("scorer", "policy")
+ALLOW_UNHASHED_HELP = (
+    "load a spec or policy file that records no sha256 (one you wrote yourself); shipped names and "
+    "recorded hashes are still checked"
+)
+
 #: Subcommand modules in the order ``iomscore --help`` lists them.
 _COMMANDS = (score, explain, select, panel_command, needs, decide, runs, audit, drift, card, info, synth, check, learn, spec)
 
@@ -48,6 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in _COMMANDS:
         module.register(sub)
+    for command in sub.choices.values():
+        if any(a.dest in _MODEL_OPTIONS for a in command._actions):
+            command.add_argument("--allow-unhashed", action="store_true", help=ALLOW_UNHASHED_HELP)
     return parser
 
 
@@ -66,8 +77,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if getattr(args, "func", None) is None:
             parser.print_help(sys.stderr)
             return EXIT_ERROR
+        from ..scoring._spec import allowing_unhashed
+
+        unhashed = allowing_unhashed() if getattr(args, "allow_unhashed", False) else contextlib.nullcontext()
         try:
-            return runs.record_run(args, int(args.func(args)))  # the run log, after the outputs
+            with unhashed:
+                return runs.record_run(args, int(args.func(args)))  # the run log, after the outputs
         except (CliError, IomscoreError, OSError, ValueError, KeyError, ImportError) as exc:
             err(str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc))
             return EXIT_ERROR

@@ -2,10 +2,15 @@
 
 ``decide`` appends one decision to the hash-chained decision log
 (:class:`iomscore.cohort.DecisionLog`), against a selection saved by ``iomscore select
---format json --out`` or ``iomscore panel --save-selection``. ``decisions`` lists the log,
-verifies its hash chain (exit 1 naming the first line that breaks it) and prints override
-rates overall and, given ``--referrals``, by group of each protected characteristic, counted
-by the same engine as the panel pack's selection rates (:func:`iomscore.fairness.group_rates`).
+--format json --out`` or ``iomscore panel --save-selection``, and prints the log's new anchor
+(``N:SHA256``: its record count and last record's hash) to keep outside the log. It refuses
+a log that does not verify, or that no longer holds the anchor the selection recorded.
+``decisions`` lists the log, verifies its hash chain (exit 1 naming the first line that breaks
+it) and prints override rates overall and, given ``--referrals``, by group of each protected
+characteristic, counted by the same engine as the panel pack's selection rates
+(:func:`iomscore.fairness.group_rates`). ``decisions --verify`` only verifies: the chain, and
+the log against an anchor (``--anchor N:SHA256``, or the one a ``--selection`` recorded).
+CSV text cells are neutralised against formula injection (:mod:`iomscore.io._text`).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import sys
 from pathlib import Path
 from typing import Any, Final
 
+from ..io._text import neutralise
 from ._common import EXIT_NOTHING_SCORED, EXIT_OK, CliError, err, print_rejects, read_input
 
 __all__ = ["register"]
@@ -44,6 +50,21 @@ NAIVE_TIME: Final = "--at {value!r} has no time zone; give an offset, e.g. 2025-
 LOG_BROKEN_BEFORE: Final = "{message}; nothing was recorded (check the log with 'iomscore decisions {path}')"
 NOT_VERIFIED: Final = "{message}; the decision log does not verify"
 RECORDED: Final = "recorded in {log}: {person} {decision} ({direction}) by {by}, {panel}, at {at}"
+ANCHOR_LINE: Final = (
+    "decision log {log}: {records} record(s), anchor {anchor} (keep it outside the log; "
+    "'iomscore decisions {log} --verify --anchor {anchor}' checks nothing up to it changed)"
+)
+VERIFIED: Final = "decision log {log}: {records} record(s), hash chain verified; anchor now {anchor}"
+VERIFIED_AGAINST: Final = "verified against the anchor {held}{source}: nothing up to record {upto} changed"
+AFTER_ANCHOR: Final = (
+    "{after} record(s) after the anchor (records {first}-{last}) are not covered by it: check them "
+    "against the panel's own record"
+)
+NO_ANCHOR_IN_SELECTION: Final = (
+    "the selection {path} records no decision-log anchor (it was saved without --decisions); "
+    "give --anchor N:SHA256 instead"
+)
+ANCHOR_AND_SELECTION: Final = "give --anchor or --selection to verify against, not both"
 NO_GROUPS: Final = (
     "Override rates by group need the people's protected characteristics: give --referrals FILE."
 )
@@ -78,8 +99,16 @@ def _load_selection(path_text: str) -> Any:
     path = Path(path_text)
     if not path.is_file():
         raise CliError(NO_SELECTION.format(path=path))
+    from ..cohort import SelectionError
+
     try:
         return CohortSelection.load(path)
+    except SelectionError as exc:
+        raise CliError(str(exc)) from None
+    except UnicodeDecodeError:
+        raise CliError(BAD_SELECTION.format(path=path, problem="not UTF-8 text")) from None
+    except RecursionError:
+        raise CliError(BAD_SELECTION.format(path=path, problem="nested too deep")) from None
     except json.JSONDecodeError as exc:
         raise CliError(BAD_SELECTION.format(path=path, problem=f"not JSON ({exc.msg}, line {exc.lineno})")) from None
     except ValidationError as exc:
@@ -126,12 +155,13 @@ def run_decide(args: argparse.Namespace) -> int:
         raise CliError(UNKNOWN_PERSON.format(person=person, path=args.selection, count=len(selection)))
     log = DecisionLog(args.log)
     try:
-        log.entries()  # never append to a log that no longer verifies
+        log.entries()  # never append to a log that does not verify (record checks again, locked)
+        entry = log.record(
+            selection, person, args.decision, panel=panel, decided_by=decided_by, reason=reason, decided_at=at
+        )
     except DecisionLogError as exc:
         raise CliError(LOG_BROKEN_BEFORE.format(message=exc, path=args.log)) from None
-    entry = log.record(
-        selection, person, args.decision, panel=panel, decided_by=decided_by, reason=reason, decided_at=at
-    )
+    held = log.anchor()
     sys.stdout.write(
         RECORDED.format(
             log=args.log,
@@ -142,6 +172,8 @@ def run_decide(args: argparse.Namespace) -> int:
             panel=entry.panel,
             at=entry.decided_at.isoformat(),
         )
+        + "\n"
+        + ANCHOR_LINE.format(log=args.log, records=held.records, anchor=held)
         + "\n"
     )
     return EXIT_OK
@@ -158,8 +190,10 @@ def _recorded_characteristics(report: Any) -> list[str]:
     return [n for n in names if any(g.group != NOT_RECORDED for g in report.groups(n))]
 
 
-def _text(path: str, entries: Any, report: Any, names: list[str] | None, undecided: int | None) -> str:
-    lines = [f"decision log {path}: {len(entries)} decision(s), hash chain verified"]
+def _text(path: str, entries: Any, report: Any, names: list[str] | None, undecided: int | None,
+          anchor: Any = None) -> str:
+    head = f"decision log {path}: {len(entries)} decision(s), hash chain verified"
+    lines = [head + (f"; anchor {anchor}" if anchor is not None else "")]
     for i, e in enumerate(entries, start=1):
         lines.append(
             f"{i:>4}  {e.person_id:<16} {e.decision:<8} {e.direction:<30} "
@@ -186,13 +220,15 @@ def _text(path: str, entries: Any, report: Any, names: list[str] | None, undecid
     return "\n".join(lines) + "\n"
 
 
-def _json(path: str, entries: Any, report: Any, names: list[str] | None, undecided: int | None) -> str:
+def _json(path: str, entries: Any, report: Any, names: list[str] | None, undecided: int | None,
+          anchor: Any = None) -> str:
     data = report.to_dict()
     data["by_group"] = [g for g in data["by_group"] if names and g["characteristic"] in names]
     data["formatted"] = report.formatted()
     out = {
         "log": path,
         "verified": True,
+        "anchor": None if anchor is None else str(anchor),
         "decisions": [e.model_dump(mode="json") | {"is_override": e.is_override} for e in entries],
         "undecided": undecided,
         "override_rates": data,
@@ -200,7 +236,8 @@ def _json(path: str, entries: Any, report: Any, names: list[str] | None, undecid
     return json.dumps(out, indent=2, ensure_ascii=False) + "\n"
 
 
-def _csv(path: str, entries: Any, report: Any, names: list[str] | None, undecided: int | None) -> str:
+def _csv(path: str, entries: Any, report: Any, names: list[str] | None, undecided: int | None,
+         anchor: Any = None) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(_CSV_COLUMNS)
@@ -208,17 +245,17 @@ def _csv(path: str, entries: Any, report: Any, names: list[str] | None, undecide
         w.writerow(
             [
                 i,
-                e.person_id,
+                neutralise(e.person_id),
                 e.decision,
-                e.recommendation,
+                neutralise(e.recommendation),
                 e.recommended_action,
                 "yes" if e.is_override else "no",
                 e.decided_at.isoformat(),
-                e.decided_by,
-                e.panel,
-                e.reason,
+                neutralise(e.decided_by),
+                neutralise(e.panel),
+                neutralise(e.reason),
                 "" if e.score is None else e.score,
-                e.band or "",
+                neutralise(e.band or ""),
                 e.selection_sha256,
             ]
         )
@@ -236,13 +273,15 @@ def run_decisions(args: argparse.Namespace) -> int:
     if not path.is_file():
         raise CliError(NO_LOG.format(path=path))
     selection = _load_selection(args.selection) if args.selection else None
+    if args.verify:
+        return _verify(path, args, selection)
     table = None
     if args.referrals:
         result = read_input(args, "referrals")
         print_rejects(result.rejects)
         table = result.table
     try:
-        entries = DecisionLog(path).entries()
+        entries, anchor, _ = DecisionLog(path).verify(args.anchor)
     except DecisionLogError as exc:
         err(NOT_VERIFIED.format(message=exc))
         return EXIT_NOTHING_SCORED
@@ -253,9 +292,42 @@ def run_decisions(args: argparse.Namespace) -> int:
         undecided = sum(d.person_id not in decided for d in selection.decisions)
     report = override_rates(entries, table, min_group_size=args.min_group_size)
     names = None if table is None else _recorded_characteristics(report)
-    sys.stdout.write(_RENDER[args.format](str(path), entries, report, names, undecided))
+    sys.stdout.write(_RENDER[args.format](str(path), entries, report, names, undecided, anchor))
     return EXIT_OK
 
+
+def _verify(path: Path, args: argparse.Namespace, selection: Any) -> int:
+    """``decisions --verify``: the chain, and the log against an anchor; exit 1 if it fails."""
+    from ..cohort import DecisionLog, DecisionLogError
+
+    if args.anchor and selection is not None:
+        raise CliError(ANCHOR_AND_SELECTION)
+    held: Any = args.anchor
+    source = ""
+    if selection is not None:
+        held = selection.decision_log
+        if held is None:
+            raise CliError(NO_ANCHOR_IN_SELECTION.format(path=args.selection))
+        source = f" recorded in {args.selection}"
+    try:
+        _, now, after = DecisionLog(path).verify(held)
+    except DecisionLogError as exc:
+        err(NOT_VERIFIED.format(message=exc))
+        return EXIT_NOTHING_SCORED
+    records = int(now.records or 0)
+    lines = [VERIFIED.format(log=path, records=records, anchor=now)]
+    if held is not None:
+        upto = records - after
+        lines.append(VERIFIED_AGAINST.format(held=held, source=source, upto=upto))
+        if after:
+            lines.append(AFTER_ANCHOR.format(after=after, first=upto + 1, last=records))
+    if args.format == "json":
+        out = {"log": str(path), "verified": True, "records": records, "anchor": str(now),
+               "verified_against": None if held is None else str(held), "after_anchor": after}
+        sys.stdout.write(json.dumps(out, indent=2) + "\n")
+    else:
+        sys.stdout.write("\n".join(lines) + "\n")
+    return EXIT_OK
 
 def _positive(text: str) -> int:
     try:
@@ -312,7 +384,14 @@ def register(subparsers: Any) -> None:
     )
     q.add_argument("log", metavar="LOG", help="decision log (.jsonl)")
     q.add_argument("--selection", default=None, metavar="SELECTION.json",
-                   help="only the decisions made on this selection")
+                   help="only the decisions made on this selection (with --verify: verify against the "
+                   "decision-log anchor it recorded)")
+    q.add_argument("--verify", action="store_true",
+                   help="only verify the log: its hash chain and, with --anchor or --selection, that nothing "
+                   "up to the anchor changed (exit 1 if not)")
+    q.add_argument("--anchor", default=None, metavar="N:SHA256",
+                   help="an anchor printed by 'iomscore decide' or recorded in a selection: the log must still "
+                   "hold that record (the last line edited, lines removed or the log rewritten fail)")
     q.add_argument("--referrals", default=None, metavar="FILE",
                    help="the referral list, for override rates by protected characteristic and sex")
     q.add_argument("--format", choices=tuple(_RENDER), default="text",

@@ -11,6 +11,7 @@ from ..io._atomic import write_text_atomic
 from ..panel import CARD_MODES
 from ._cohort import add_selection_arguments, run_selection, selection_inputs
 from ._common import EXIT_NOTHING_SCORED, EXIT_OK, CliError, check_outputs, file_name
+from .decide import _load_selection
 from .runs import add_run_log_arguments, note_run
 
 __all__ = ["register", "run"]
@@ -47,14 +48,14 @@ def _reserves(value: str) -> int:
 
 def run(args: argparse.Namespace) -> int:
     """Select, then write the pack (and the selection JSON for next month's ``--previous``)."""
-    from ..cohort import CohortSelection, DecisionLog
+    from ..cohort import DecisionLog
     from ..panel import ranked_csv_path, write_panel
 
     stamp = generated_at(args.generated_at)
     check_outputs(selection_inputs(args), [("--out", args.out), ("the ranked list", ranked_csv_path(args.out)),
                                            ("--save-selection", args.save_selection), ("--rejects", args.rejects)])
     selection, scored = run_selection(args)
-    previous = CohortSelection.load(args.previous) if args.previous else None
+    previous = _load_selection(args.previous) if args.previous else None  # its recorded sha256 checked
     decisions = None
     if args.decisions:
         # decisions on this run, else the latest decision the panel took on the previous run
@@ -94,7 +95,9 @@ def register(sub: Any) -> None:
     add_selection_arguments(p)
     p.add_argument("--out", default="panel-pack.html", type=file_name, help="HTML file to write (default: %(default)s)")
     p.add_argument("--previous", default=None, help="the previous run's selection JSON, to show what changed")
-    p.add_argument("--decisions", default=None, help="decision log (.jsonl) whose decisions on this run to show")
+    p.add_argument("--decisions", default=None,
+                   help="decision log (.jsonl) whose decisions on this run to show; its anchor is recorded "
+                   "in the saved selection")
     p.add_argument("--save-selection", default=None, type=file_name,
                    help="also write this run's selection JSON (for the next --previous and for iomscore decide)")
     p.add_argument("--title", default="IOM panel pack")

@@ -120,5 +120,8 @@ def register(sub: Any) -> None:
                    "(default: the latest assessment date in the list)")
     p.add_argument("--format", choices=("text", "json", "csv"), default="text")
     p.add_argument("--out", default=None, type=file_name, help="write to this file instead of standard output")
+    p.add_argument("--decisions", default=None, metavar="LOG",
+                   help="the decision log this run's decisions go to: its anchor (records and last hash) is "
+                   "recorded in the selection, so a log rewritten later is refused by 'iomscore decide'")
     add_run_log_arguments(p, always=True)
     p.set_defaults(func=run)

@@ -9,7 +9,14 @@ the :class:`~iomscore.cohort.CohortSelection` is frozen, and the log only copies
 
 Each line also carries ``prev_sha256``, the sha256 of the line before it (64 zeros for the
 first), so :meth:`DecisionLog.entries` detects a line edited, removed or reordered after it
-was written.
+was written. The chain cannot see what happens at its end (the last line edited, the last
+lines removed, the file emptied, a line appended or the whole log rewritten with a recomputed
+chain), so the log is *anchored* outside itself: :meth:`DecisionLog.anchor` gives the record
+count and the last record's sha256 (:class:`iomscore._chain.Anchor`, printed ``N:SHA256``),
+which a saved selection records (``decision_log``) and the command line prints after every
+decision; :meth:`DecisionLog.verify` checks the log against one. :meth:`DecisionLog.record`
+refuses to append to a log that does not verify, or that no longer holds the anchor recorded
+in the selection the decision is made on.
 
 An *override* is a panel decision that differs from the action the recommendation
 corresponds to (:data:`~iomscore.cohort.RECOMMENDED_ACTION`): for example including someone
@@ -27,7 +34,10 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .._chain import GENESIS as _GENESIS
+from .._chain import Anchor, AnchorError
+from .._chain import anchor as _anchor
 from .._chain import append as _append
+from .._chain import check_anchor as _check_anchor
 from .._chain import dumps as _dumps
 from .._chain import walk as _walk
 from .._errors import IomscoreError
@@ -61,6 +71,11 @@ _BAD_TIME: Final = "decided_at {value!r} is not an ISO 8601 time; give e.g. 2025
 _FIELD_ERROR: Final = "{field}: {message}"
 _NOT_IN_SELECTION: Final = "person_id {person!r} is not in this selection; decisions are recorded against a recommendation"
 _BAD_LINE: Final = "decision log {path}, line {line}: {error}"
+_ANCHOR_LOST: Final = "decision log {path} does not verify against the anchor {anchor}: {problem}"
+_SELECTION_ANCHOR: Final = (
+    "decision log {path} does not hold the anchor {anchor} recorded in the selection decided on: {problem}; "
+    "nothing was recorded"
+)
 _BROKEN_CHAIN: Final = (
     "decision log {path}, line {line}: prev_sha256 does not match the line before it; the log "
     "was edited, reordered or truncated after it was written"
@@ -233,7 +248,8 @@ class DecisionLog:
         ------
         DecisionLogError
             On a blank reason, a time that is not ISO 8601 or has no zone, or a person not in
-            the selection; the message is one line naming the field.
+            the selection (one line naming the field); when the log does not verify, or does
+            not hold the anchor the selection recorded (``decision_log``); nothing is written.
         """
         try:
             d = selection.get(person_id)
@@ -262,11 +278,57 @@ class DecisionLog:
             )
         except ValidationError as exc:
             raise DecisionLogError(_one_line(exc)) from None
-        return _append(
-            self.path,
-            lambda prev: entry.model_copy(update={"prev_sha256": prev}),
-            lambda e: _dumps(_line(e)),
-        )
+        held = getattr(selection, "decision_log", None)
+
+        def make(prev: str) -> LogEntry:
+            # Under the log's lock: never append to a log that does not verify, nor to one that
+            # lost the anchor the selection recorded when it was saved.
+            self.entries()
+            if held is not None:
+                try:
+                    _check_anchor(self.path, held)
+                except AnchorError as exc:
+                    raise DecisionLogError(_SELECTION_ANCHOR.format(path=self.path, anchor=held, problem=exc)) from None
+            return entry.model_copy(update={"prev_sha256": prev})
+
+        return _append(self.path, make, lambda e: _dumps(_line(e)))
+
+    def anchor(self) -> Anchor:
+        """The log's anchor now (its records and the last one's sha256), after verifying it.
+
+        Keep it outside the log (a saved selection records it; ``iomscore decide`` prints it)
+        and give it to :meth:`verify` later.
+        """
+        self.entries()
+        return _anchor(self.path)
+
+    def verify(self, anchor: Anchor | str | None = None) -> tuple[tuple[LogEntry, ...], Anchor, int]:
+        """``(entries, anchor now, records after the given anchor)``, or :class:`DecisionLogError`.
+
+        The chain is verified line by line; with ``anchor`` (an :class:`~iomscore._chain.Anchor`
+        or its text ``N:SHA256``) the log must still hold that record at that position, which
+        catches the last line edited, lines removed from the end, an emptied log and a rewrite
+        with a recomputed chain. Records after the anchor are counted, not judged: compare
+        them with the panel's own record.
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> log = DecisionLog(pathlib.Path(tempfile.mkdtemp()) / "decisions.jsonl")
+        >>> entries, now, after = log.verify("0:" + "0" * 64)
+        >>> len(entries), str(now) == "0:" + "0" * 64, after
+        (0, True, 0)
+        """
+        entries = self.entries()
+        now = _anchor(self.path)
+        if anchor is None:
+            return entries, now, 0
+        try:
+            held = Anchor.parse(anchor) if isinstance(anchor, str) else anchor
+            after = _check_anchor(self.path, held)
+        except AnchorError as exc:
+            raise DecisionLogError(_ANCHOR_LOST.format(path=self.path, anchor=anchor, problem=exc)) from None
+        return entries, now, after
 
     def entries(self) -> tuple[LogEntry, ...]:
         """Every entry, in file order, validated (each line and the hash chain).

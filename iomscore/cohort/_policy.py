@@ -50,15 +50,15 @@ import math
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Annotated, Any, Final, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .._errors import IomscoreError
 from ..features._engine import FEATURES
 from ..schema._vocabulary import MAPPA_CATEGORIES, MAPPA_LEVELS, NOT_RECORDED, ROSH_LEVELS
-from ..scoring._spec import HashedDocument, read_hashed
+from ..scoring._spec import HashedDocument, check_template, names_a_file, read_hashed
 
 __all__ = [
     "DEFAULT_POLICY",
@@ -93,6 +93,10 @@ _FORM: Final = (
     "and 'tie_break' of one cohort, not both; {problem}"
 )
 _DUPLICATE_COHORT: Final = "cohort names must be unique within a policy; {name!r} appears twice"
+_NOT_SHIPPED: Final = (
+    "no shipped policy named {name!r} (shipped: {known}); a name never reads a file from the working "
+    "directory: to use a policy file, give its path, e.g. ./{name}.json"
+)
 _DUPLICATE_COHORT_RULE: Final = "rule names must be unique within cohort {cohort!r}; {name!r} appears twice"
 #: Fields left out of the hashed content when they have their default, so a policy written before
 #: they existed keeps its sha256.
@@ -142,8 +146,8 @@ class Condition(_Frozen):
     feature: str
     op: Operator
     value: float
-    met: str
-    not_met: str
+    met: Annotated[str, AfterValidator(lambda t: check_template(t, "condition"))]
+    not_met: Annotated[str, AfterValidator(lambda t: check_template(t, "condition"))]
     missing: Literal["fail", "pass"] = "fail"
 
     @field_validator("feature")
@@ -207,7 +211,8 @@ class RoutingRule(_Frozen):
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     field: Literal["rosh_level", "mappa_level", "mappa_category"]
     values: tuple[str | int, ...] = Field(min_length=1)
-    reason: str = Field(description="Plain English; may use {value}")
+    reason: Annotated[str, AfterValidator(lambda t: check_template(t, "routing")),
+                      Field(description="Plain English; may use {value}")]
     rationale: str = ""
 
     @model_validator(mode="after")
@@ -497,24 +502,43 @@ def _shipped(name: str) -> Path | None:
     return None
 
 
-def load_policy(path: str | Path | None = None) -> SelectionPolicy:
+def _shipped_names() -> list[str]:
+    found: set[str] = set()
+    for base in (Path(__file__).resolve().parents[2] / "models" / "policies",):
+        if base.is_dir():
+            found.update(p.stem for p in base.glob("*.json"))
+    try:
+        wheel = resources.files("iomscore") / "_shipped_models" / "policies"
+        if wheel.is_dir():
+            found.update(Path(str(p)).stem for p in wheel.iterdir() if str(p).endswith(".json"))
+    except (ModuleNotFoundError, FileNotFoundError):  # pragma: no cover - no wheel copy
+        pass
+    return sorted(found)
+
+
+def load_policy(path: str | Path | None = None, *, allow_unhashed: bool = False) -> SelectionPolicy:
     """Read and validate a selection policy.
 
     Parameters
     ----------
     path : str or Path, optional
-        A ``.json`` file, or the name of a shipped policy. Default: the shipped
-        ``neighbourhood-crime-cohort`` policy.
+        A file path (a :class:`~pathlib.Path`, or text with a ``/`` or ending ``.json``), or
+        the name of a shipped policy. A name never reads a file of that name in the working
+        directory. Default: the shipped ``neighbourhood-crime-cohort`` policy.
+    allow_unhashed : bool, default False
+        Let a policy file that records no ``sha256`` load (you wrote it and know what it holds).
 
     Returns
     -------
     SelectionPolicy
-        With ``sha256`` set. If the file records a ``sha256`` it must match the content.
+        With ``sha256`` set. The file must record a ``sha256`` matching its content, and a
+        policy with a shipped name must be the shipped policy (its pinned hash).
 
     Raises
     ------
     PolicyError
-        When the file cannot be parsed, is invalid, or its recorded hash does not match.
+        When the file does not exist, cannot be parsed, is invalid, was edited after it was
+        hashed, records no hash (without ``allow_unhashed``), or claims a shipped name.
 
     Examples
     --------
@@ -523,10 +547,11 @@ def load_policy(path: str | Path | None = None) -> SelectionPolicy:
     """
     if path is None:
         path = DEFAULT_POLICY
-    p = Path(path)
-    if not p.exists():
-        shipped = _shipped(str(path))
+    if names_a_file(path):
+        p = Path(path)
+    else:
+        shipped = _shipped(str(path)) if str(path) and not str(path).startswith(".") else None
         if shipped is None:
-            raise PolicyError(_NOT_FOUND.format(path=str(path), name=str(path)))
+            raise PolicyError(_NOT_SHIPPED.format(name=str(path), known=", ".join(_shipped_names())))
         p = shipped
-    return read_hashed(p, SelectionPolicy, "policy", PolicyError)
+    return read_hashed(p, SelectionPolicy, "policy", PolicyError, allow_unhashed=allow_unhashed)

@@ -46,6 +46,7 @@ from typing import Any, Final, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from .._chain import Anchor
 from .._errors import IomscoreError
 from ..features._engine import FEATURES, FeatureFrame
 from ..schema._batch import MISSING_DAY, SeriousHarmColumns
@@ -136,6 +137,16 @@ _HELD: Final = (
 _LEAVING: Final = (
     "{count} occupant(s) expected to leave by {date} do not hold a place at the meeting: {people}"
 )
+
+_SELECTION_EDITED: Final = (
+    "selection {source}: recorded sha256 {recorded} does not match its content ({actual}); the file was "
+    "edited after it was saved, so its scores and decisions cannot be trusted"
+)
+_SELECTION_NO_HASH: Final = (
+    "selection {source} records no sha256: it was not written by iomscore (to_json, 'select --format json', "
+    "'panel --save-selection'), or the hash was removed"
+)
+_SELECTION_NOT_OBJECT: Final = "selection {source}: not a JSON object (the file holds a JSON {type}), so not a saved selection"
 
 _NEED_NAMES: Final = dict(zip(range(-1, 3), NEED_LEVELS))
 _TOP_REASONS: Final = 3
@@ -229,6 +240,9 @@ class CohortSelection(_Frozen):
     warnings: tuple[str, ...] = ()
     cohorts: tuple[CohortInfo, ...] = ()
     turnover: PlacesForecast | None = None
+    #: Where the decision log stood when this selection was made (``--decisions``): decisions
+    #: made on it are appended only to a log that still holds this record.
+    decision_log: Anchor | None = None
 
     def __len__(self) -> int:
         return len(self.decisions)
@@ -460,15 +474,29 @@ class CohortSelection(_Frozen):
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> CohortSelection:
-        """Rebuild a selection saved with :meth:`to_dict` (e.g. the previous panel run)."""
+    def from_dict(cls, data: Mapping[str, Any], *, source: str = "data") -> CohortSelection:
+        """Rebuild a selection saved with :meth:`to_dict` (e.g. the previous panel run).
+
+        A recorded ``sha256`` must match the content (:class:`SelectionError` otherwise), so an
+        edited selection never shows a score or a change that did not happen.
+        """
+        if not isinstance(data, Mapping):
+            raise SelectionError(_SELECTION_NOT_OBJECT.format(source=source, type=type(data).__name__))
         body = {k: v for k, v in data.items() if k not in ("summary", "sha256")}
-        return cls.model_validate(body)
+        selection = cls.model_validate(body)
+        recorded = data.get("sha256")
+        if recorded is not None and recorded != selection.sha256:
+            raise SelectionError(_SELECTION_EDITED.format(source=source, recorded=recorded, actual=selection.sha256))
+        return selection
 
     @classmethod
     def load(cls, path: str | Path) -> CohortSelection:
-        """Read a selection written with :meth:`to_json`."""
-        return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+        """Read a selection written with :meth:`to_json`; it must record its sha256, and match it."""
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        selection = cls.from_dict(data, source=str(path))
+        if "sha256" not in data:
+            raise SelectionError(_SELECTION_NO_HASH.format(source=path))
+        return selection
 
     def to_frame(self) -> Any:
         """A pandas DataFrame: one row per person (requires pandas)."""
@@ -508,6 +536,8 @@ def _omit_new_fields(data: dict[str, Any]) -> None:
         data.pop("cohorts", None)
     if data.get("turnover") is None:
         data.pop("turnover", None)
+    if data.get("decision_log") is None:
+        data.pop("decision_log", None)
 
 
 # --- the hash of a selection, streamed ------------------------------------------------------

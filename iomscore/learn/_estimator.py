@@ -63,6 +63,10 @@ ERR_UNTRUSTED: Final = (
     "refusing to load {path}: joblib/pickle files run code when loaded. Pass trusted=True only "
     "for a file you or your organisation produced, together with its expected sha256."
 )
+ERR_TRUSTED_TYPE: Final = (
+    "refusing to load {path}: trusted must be the bool True or False, not {value!r} (a string such "
+    "as 'no' would otherwise read as true)"
+)
 ERR_NO_HASH: Final = "refusing to load {path}: trusted=True also needs sha256=<the hash recorded when it was saved>"
 ERR_HASH_MISMATCH: Final = (
     "refusing to load {path}: its sha256 is {actual} but {expected} was expected; the file is "
@@ -635,10 +639,14 @@ class EstimatorScorer(ClassifierMixin, BaseEstimator):
         ------
         PermissionError
             Not trusted, no hash given, or the hash does not match.
+        TypeError
+            ``trusted`` is not a bool (``trusted="no"`` is refused, not read as true).
         """
+        if not isinstance(trusted, bool):
+            raise TypeError(ERR_TRUSTED_TYPE.format(path=path, value=trusted))
         if not trusted:
             raise PermissionError(ERR_UNTRUSTED.format(path=path))
-        if not sha256:
+        if not isinstance(sha256, str) or not sha256:
             raise PermissionError(ERR_NO_HASH.format(path=path))
         data = Path(path).read_bytes()
         actual = hashlib.sha256(data).hexdigest()

@@ -113,7 +113,10 @@ class PointsScorer:
     Parameters
     ----------
     spec : PointsSpec or path
-        The spec, or the path of a JSON/TOML spec file (its recorded sha256 is checked).
+        The spec, or the path of a JSON/TOML spec file (its recorded sha256 and, for a shipped
+        name, its pin are checked: :func:`~iomscore.load_spec`).
+    allow_unhashed : bool, default False
+        Let a spec file that records no sha256 load (you wrote it and know what it holds).
 
     Examples
     --------
@@ -126,9 +129,9 @@ class PointsScorer:
     True
     """
 
-    def __init__(self, spec: PointsSpec | str | Path) -> None:
+    def __init__(self, spec: PointsSpec | str | Path, *, allow_unhashed: bool = False) -> None:
         if not isinstance(spec, PointsSpec):
-            spec = load_spec(spec)
+            spec = load_spec(spec, allow_unhashed=allow_unhashed)
         elif spec.sha256 is None:
             spec = spec.with_sha256()
         self.spec = spec

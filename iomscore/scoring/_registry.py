@@ -9,6 +9,13 @@ file is reloaded (or refused, if its recorded hash no longer matches its content
 registered with :func:`register_scorer` and entry points are made by their factory on every
 call, as before. The cache is guarded by a lock and safe to use from many threads; the
 scorers it hands out are shared, and iomscore's own scorers hold no per-call state.
+
+Names and paths: a name (text with no ``/`` that does not end in ``.json``/``.toml``) resolves
+only to a built-in, a shipped spec, a registered scorer or an entry point, never to a file in
+the working directory; anything else is a spec path. Shipped names cannot be taken over:
+:func:`register_scorer` refuses them, and a spec file claiming one must hash to its pin
+(:mod:`iomscore.scoring._pins`). A spec file that records no sha256 loads only with
+``allow_unhashed=True`` (a cached one too).
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from ._ogrs3 import OGRS3
 from ._ogrs4 import OASYS_STATIC_SCORERS, OASysStaticPredictor
 from ._points import PointsScorer
 from ._protocol import Scorer
+from ._spec import SpecError, names_a_file, unhashed_allowed
 
 __all__ = ["ENTRY_POINT_GROUP", "available_scorers", "get_scorer", "register_scorer", "shipped_models_dir"]
 
@@ -35,12 +43,15 @@ ENTRY_POINT_GROUP: Final = "iomscore.scorers"
 _UNKNOWN_SCORER: Final = "unknown scorer {name!r}: not a built-in ({known}), not an entry point in {group!r}, and not a spec file"
 
 _NO_SPEC_FILE: Final = "spec file does not exist: {path}"
+_SHIPPED_NAME: Final = "cannot register a scorer as {name!r}: that name is iomscore's own (built-in or shipped)"
+_NAME_HINT: Final = "; to use a spec file, give its path (e.g. ./{name}.json)"
 
 _registered: dict[str, Callable[[], Scorer]] = {}
 #: What identifies a spec file's content on disk without reading it.
 _FileKey = tuple[int, int, int, int]
-#: Spec scorers by resolved path: the file key they were read with, and the scorer.
-_spec_cache: dict[str, tuple[_FileKey, PointsScorer]] = {}
+#: Spec scorers by resolved path: the file key they were read with, the scorer, and whether the
+#: file recorded no sha256 (then only a caller allowing unhashed files gets it).
+_spec_cache: dict[str, tuple[_FileKey, PointsScorer, bool]] = {}
 #: Built-in scorers by name, made once.
 _builtin_cache: dict[str, Scorer] = {}
 _cache_lock: Final = threading.Lock()
@@ -52,7 +63,13 @@ _BUILT_INS: Final[dict[str, Callable[[], Scorer]]] = {
 
 
 def register_scorer(name: str, factory: Callable[[], Scorer]) -> None:
-    """Make ``factory()`` available as ``get_scorer(name)`` in this process."""
+    """Make ``factory()`` available as ``get_scorer(name)`` in this process.
+
+    Raises ``ValueError`` for a name iomscore itself uses (a built-in or shipped scorer): a
+    registered scorer never replaces the reviewed one.
+    """
+    if name in _BUILT_INS or name in _shipped_specs():
+        raise ValueError(_SHIPPED_NAME.format(name=name))
     _registered[name] = factory
 
 
@@ -96,8 +113,11 @@ def available_scorers() -> list[str]:
     return sorted(names)
 
 
-def get_scorer(name_or_path: str | Path | Scorer) -> Scorer:
+def get_scorer(name_or_path: str | Path | Scorer, *, allow_unhashed: bool = False) -> Scorer:
     """A scorer by name (built-in, shipped spec, registered, entry point) or spec file path.
+
+    ``allow_unhashed=True`` lets a spec file that records no sha256 load (see
+    :func:`~iomscore.load_spec`); a name never reads a file from the working directory.
 
     Examples
     --------
@@ -107,7 +127,13 @@ def get_scorer(name_or_path: str | Path | Scorer) -> Scorer:
     """
     if not isinstance(name_or_path, (str, Path)):
         return name_or_path
+    allowed = unhashed_allowed(allow_unhashed)
     key = str(name_or_path)
+    if names_a_file(name_or_path):
+        path = Path(name_or_path)
+        if not path.is_file():
+            raise KeyError(_NO_SPEC_FILE.format(path=path))
+        return _spec_scorer(path, allowed)
     if key in _BUILT_INS:
         with _cache_lock:
             cached = _builtin_cache.get(key)
@@ -124,13 +150,9 @@ def get_scorer(name_or_path: str | Path | Scorer) -> Scorer:
         obj = eps[key].load()
         # An entry point names a scorer object, or a class or factory that makes one.
         return obj if hasattr(obj, "score_features") and not isinstance(obj, type) else obj()
-    path = Path(key)
-    if path.suffix.lower() in {".json", ".toml"}:
-        if not path.is_file():
-            raise KeyError(_NO_SPEC_FILE.format(path=path))
-        return _spec_scorer(path)
     raise KeyError(
         _UNKNOWN_SCORER.format(name=key, known=", ".join(sorted({*_BUILT_INS, *shipped})), group=ENTRY_POINT_GROUP)
+        + _NAME_HINT.format(name=key)
     )
 
 
@@ -139,7 +161,7 @@ def _file_key(path: Path) -> _FileKey:
     return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
 
 
-def _spec_scorer(path: Path) -> PointsScorer:
+def _spec_scorer(path: Path, allow_unhashed: bool = False) -> PointsScorer:
     """The scorer of the spec file at ``path``, read again only when the file has changed.
 
     A changed file (another size, modification time or inode: an edit, or a file replaced by
@@ -151,14 +173,22 @@ def _spec_scorer(path: Path) -> PointsScorer:
     key = _file_key(path)
     with _cache_lock:
         entry = _spec_cache.get(resolved)
-        if entry is not None and entry[0] == key:
-            return entry[1]
-    scorer = PointsScorer(path)  # outside the lock: loading may take a while, and may raise
+    if entry is not None and entry[0] == key:
+        if entry[2] and not allow_unhashed:
+            PointsScorer(path)  # raises the same SpecError as a first load would
+        return entry[1]
+    # outside the lock: loading may take a while, and may raise
+    try:
+        scorer, unhashed = PointsScorer(path), False
+    except SpecError:
+        if not allow_unhashed:
+            raise
+        scorer, unhashed = PointsScorer(path, allow_unhashed=True), True
     with _cache_lock:
         entry = _spec_cache.get(resolved)
         if entry is not None and entry[1].identity.sha256 == scorer.identity.sha256:
             scorer = entry[1]
-        _spec_cache[resolved] = (key, scorer)
+        _spec_cache[resolved] = (key, scorer, unhashed)
     return scorer
 
 

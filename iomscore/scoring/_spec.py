@@ -7,21 +7,54 @@ an optional probability table maps every possible total to a probability.
 
 The identity of a spec is the sha256 of its canonical JSON (sorted keys, no whitespace, the
 ``sha256`` field itself left out), so any edit, however small, gives a new hash.
+
+Loading a spec or policy file (:func:`read_hashed`) is strict, so an edited model cannot pass
+as the reviewed one:
+
+- the file must record its ``sha256`` and the content must hash to it ("edited after it was
+  hashed" otherwise); a file that records none loads only when the caller says so
+  (``allow_unhashed=True``; ``--allow-unhashed`` on the command line);
+- a document whose ``name`` is a shipped one must hash to the shipped pin
+  (:mod:`iomscore.scoring._pins`): a shipped file re-hashed after an edit, or another file
+  claiming a shipped name, is refused whatever hash it records;
+- reason and condition texts are *templates* of a closed language (:func:`check_template`):
+  literal text with ``{field}`` placeholders from a fixed set per kind of text
+  (:data:`TEMPLATE_FIELDS`), ``{{`` and ``}}`` for braces, at most
+  :data:`MAX_TEMPLATE_LENGTH` characters; no attribute, index, conversion or format spec. They
+  are checked when the document is validated, with an error naming the field;
+- numbers are bounded (points within :data:`MAX_POINTS`, bin edges within
+  :data:`MAX_NUMBER`, finite) and nesting at most :data:`MAX_DEPTH` deep, so a hostile file is a
+  one-line :class:`SpecError`, never a traceback.
 """
 
 from __future__ import annotations
 
+import bisect
+import contextlib
+import contextvars
 import hashlib
 import itertools
 import json
 import math
+import string
 import tomllib
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Final, Literal, Self, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from .._errors import IomscoreError
+from ..schema._parse import error_path
+from . import _pins
 
 __all__ = [
     "Band",
@@ -32,6 +65,7 @@ __all__ = [
     "ProbabilityTable",
     "SpecError",
     "canonical_json",
+    "check_template",
     "load_spec",
     "read_hashed",
     "spec_sha256",
@@ -42,8 +76,50 @@ SPEC_FORMAT: Final = "iomscore.points/1"
 _BINS_NOT_CONTIGUOUS: Final = "factor {factor!r}: numeric bins must be contiguous and ordered; bin {i} starts at {got} but the previous bin ends at {expected}"
 _MIXED_BINS: Final = "factor {factor!r}: a factor's bins are either all numeric (lower/upper) or all categorical (equals)"
 _HASH_MISMATCH: Final = "{kind} {path}: recorded sha256 {recorded} does not match its content ({actual}); the file was edited after it was hashed"
+_EDITED_INVALID: Final = (
+    "{kind} {path}: recorded sha256 {recorded} does not match its content; the file was edited after "
+    "it was hashed (and is no longer valid: {error})"
+)
+_NO_HASH: Final = (
+    "{kind} {path} records no sha256, so nothing shows it is the reviewed file; load it only if you "
+    "wrote it: allow_unhashed=True in Python, --allow-unhashed on the command line"
+)
+_NOT_PINNED: Final = (
+    "{kind} {path} claims the shipped name {name!r} but its sha256 {actual} is not the shipped one "
+    "({pinned}); a shipped {kind} cannot be edited or replaced: give yours another name"
+)
 _CANNOT_PARSE: Final = "{kind} {path}: cannot parse: {error}"
 _INVALID: Final = "{kind} {path}: {error}"
+_NOT_OBJECT: Final = "{kind} {path}: not a JSON object (the file holds a {type})"
+_TOO_DEEP: Final = "{kind} {path}: nested more than {limit} levels deep"
+_NO_FILE: Final = "{kind} file does not exist: {path}"
+_NOT_BOOL: Final = "allow_unhashed must be True or False, not {value!r}"
+
+#: At most this many points for one bin, a factor's missing value, or the base points.
+MAX_POINTS: Final = 1_000_000
+#: Bin and band edges lie within +-this (and are finite).
+MAX_NUMBER: Final = 1e15
+#: A spec or policy nested deeper than this is refused before it is validated.
+MAX_DEPTH: Final = 32
+#: At most this many characters in a reason or condition template.
+MAX_TEMPLATE_LENGTH: Final = 500
+#: The placeholders each kind of template may use.
+TEMPLATE_FIELDS: Final[Mapping[str, tuple[str, ...]]] = {
+    "reason": ("value", "points", "label"),  # a bin's reason, a factor's missing_reason
+    "text": (),  # the base points reason: printed as written
+    "condition": ("value", "threshold"),  # a policy condition's met / not_met
+    "routing": ("value",),  # a routing rule's reason
+}
+_TEMPLATE_TOO_LONG: Final = "template is {length} characters long; at most {limit} are allowed"
+_TEMPLATE_BAD_FIELD: Final = "template {text!r} uses {{{field}}}; {kind} text may use only {allowed}"
+_TEMPLATE_FORMAT: Final = (
+    "template {text!r} uses {placeholder!r}: placeholders are plain {{name}}, with no format spec, "
+    "conversion, attribute or index"
+)
+_TEMPLATE_BRACES: Final = "template {text!r}: {error} (write {{{{ and }}}} for a literal brace)"
+_NUMBER_BOUND: Final = "must be a finite number within +-{limit:g}, not {value!r}"
+
+_allow_unhashed: contextvars.ContextVar[bool] = contextvars.ContextVar("iomscore_allow_unhashed", default=False)
 
 
 D = TypeVar("D", bound="HashedDocument")
@@ -51,6 +127,67 @@ D = TypeVar("D", bound="HashedDocument")
 
 class SpecError(IomscoreError, ValueError):
     """A points spec is invalid, or its recorded hash does not match its content."""
+
+
+def check_template(text: str, kind: str) -> str:
+    """Check a reason or condition template against the closed template language.
+
+    A template is literal text with ``{name}`` placeholders, ``name`` one of
+    ``TEMPLATE_FIELDS[kind]``; ``{{`` and ``}}`` print a brace. Nothing else is allowed: no
+    ``{value.attr}``, ``{value[0]}``, ``{value!r}`` or ``{value:>99999}``, and at most
+    :data:`MAX_TEMPLATE_LENGTH` characters. Returns ``text``; raises ``ValueError`` naming the
+    placeholder.
+
+    Examples
+    --------
+    >>> check_template("{value} proven offences", "reason")
+    '{value} proven offences'
+    >>> check_template("{nope} offences", "reason")
+    Traceback (most recent call last):
+    ...
+    ValueError: template '{nope} offences' uses {nope}; reason text may use only {value}, {points}, {label}
+    """
+    allowed = TEMPLATE_FIELDS[kind]
+    if len(text) > MAX_TEMPLATE_LENGTH:
+        raise ValueError(_TEMPLATE_TOO_LONG.format(length=len(text), limit=MAX_TEMPLATE_LENGTH))
+    try:
+        parts = list(string.Formatter().parse(text))
+    except ValueError as exc:
+        raise ValueError(_TEMPLATE_BRACES.format(text=text, error=exc)) from None
+    for _, field, spec, conversion in parts:
+        if field is None:
+            continue
+        if spec or conversion is not None or not field.isidentifier():
+            placeholder = "{" + field + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "") + "}"
+            raise ValueError(_TEMPLATE_FORMAT.format(text=text, placeholder=placeholder))
+        if field not in allowed:
+            names = ", ".join("{" + a + "}" for a in allowed) if allowed else "no placeholders"
+            raise ValueError(_TEMPLATE_BAD_FIELD.format(text=text, field=field, kind=kind, allowed=names))
+    return text
+
+
+def _template(kind: str) -> AfterValidator:
+    return AfterValidator(lambda text: check_template(text, kind))
+
+
+ReasonTemplate = Annotated[str, _template("reason")]
+PlainText = Annotated[str, _template("text")]
+
+
+def _bounded(value: Any) -> Any:
+    if value is not None and (not math.isfinite(float(value)) or abs(value) > MAX_NUMBER):
+        raise ValueError(_NUMBER_BOUND.format(limit=MAX_NUMBER, value=value))
+    return value
+
+
+def _float_ok(value: Any) -> Any:
+    try:
+        return _bounded(value)
+    except OverflowError:  # an integer too large for a float
+        raise ValueError(_NUMBER_BOUND.format(limit=MAX_NUMBER, value=value)) from None
+
+
+Points = Annotated[int, Field(ge=-MAX_POINTS, le=MAX_POINTS)]
 
 
 class _Frozen(BaseModel):
@@ -85,6 +222,7 @@ class HashedDocument(_Frozen):
 
 
 Number = float | int
+Edge = Annotated[Number | None, AfterValidator(_float_ok)]
 
 
 class Bin(_Frozen):
@@ -96,11 +234,11 @@ class Bin(_Frozen):
     ``"{value} proven offences in the last 12 months at risk"``.
     """
 
-    lower: Number | None = None
-    upper: Number | None = None
+    lower: Edge = None
+    upper: Edge = None
     equals: str | int | bool | None = None
-    points: int
-    reason: str
+    points: Points
+    reason: ReasonTemplate
 
     @model_validator(mode="after")
     def _check_interval(self) -> Bin:
@@ -122,8 +260,8 @@ class Factor(_Frozen):
     feature: str
     label: str
     bins: tuple[Bin, ...] = Field(min_length=1)
-    missing_points: int = 0
-    missing_reason: str = "{label}: not recorded"
+    missing_points: Points = 0
+    missing_reason: ReasonTemplate = "{label}: not recorded"
     monotone: Literal["increasing", "decreasing"] | None = None
     rationale: str = ""
 
@@ -187,8 +325,8 @@ class Band(_Frozen):
     """A band of the total: ``lower <= total < upper`` (``None`` unbounded)."""
 
     name: str
-    lower: Number | None = None
-    upper: Number | None = None
+    lower: Edge = None
+    upper: Edge = None
     description: str = ""
 
 
@@ -197,7 +335,7 @@ class ProbabilityTable(_Frozen):
 
     outcome: str = Field(description="What the probability is of, e.g. 'proven reoffending within 2 years'")
     key: str = Field(default="p", description="Key in ScoreResult.probabilities, e.g. '2y'")
-    totals: tuple[int, ...]
+    totals: tuple[Points, ...]
     probabilities: tuple[float, ...]
 
     @model_validator(mode="after")
@@ -233,8 +371,8 @@ class PointsSpec(HashedDocument):
     title: str
     description: str = ""
     direction: Literal["higher total = higher priority"] = "higher total = higher priority"
-    intercept: int = Field(default=0, description="Base points everyone starts with")
-    intercept_reason: str = "Base points"
+    intercept: Points = Field(default=0, description="Base points everyone starts with")
+    intercept_reason: PlainText = "Base points"
     factors: tuple[Factor, ...] = Field(min_length=1)
     bands: tuple[Band, ...] = Field(min_length=1)
     probability: ProbabilityTable | None = None
@@ -260,9 +398,14 @@ class PointsSpec(HashedDocument):
         if previous is not None:
             raise ValueError("the last band must have upper=null")
         if self.probability is not None:
-            missing = sorted(set(range(self.min_total, self.max_total + 1)) - set(self.probability.totals))
-            if missing:
-                raise ValueError(f"the probability table has no entry for totals {missing[:10]}")
+            # Totals are strictly increasing integers, so the range is covered when the table
+            # holds max - min + 1 totals within it (no set of the range: a wide one is costly).
+            lo, hi, totals = self.min_total, self.max_total, self.probability.totals
+            within = bisect.bisect_right(totals, hi) - bisect.bisect_left(totals, lo)
+            if within != hi - lo + 1:
+                have = set(totals)
+                missing = [t for t in itertools.islice(range(lo, hi + 1), 10_000) if t not in have][:10]
+                raise ValueError(f"the probability table has no entry for totals {missing}")
         return self
 
     @property
@@ -421,31 +564,148 @@ def spec_sha256(content: Any) -> str:
     return hashlib.sha256(canonical_json(content).encode("utf-8")).hexdigest()
 
 
-def read_hashed(path: Path, model: type[D], kind: str, error: type[ValueError]) -> D:
-    """Read a JSON (or TOML) document, validate it with ``model`` and check its recorded hash.
+def names_a_file(value: str | Path) -> bool:
+    """Whether a ``--scorer``/``--policy`` value is a file path rather than a name.
 
-    Errors are raised as ``error`` with messages starting ``"{kind} {path}: "``. The returned
-    document has ``sha256`` set to the hash of its content.
+    A path is a :class:`~pathlib.Path`, or text with a directory separator or ending in
+    ``.json``/``.toml``. Anything else is a name, which resolves only to what iomscore ships or
+    registers, never to a file of that name in the working directory.
+
+    Examples
+    --------
+    >>> names_a_file("neighbourhood-crime-cohort"), names_a_file("./neighbourhood-crime-cohort")
+    (False, True)
+    >>> names_a_file("my-policy.json")
+    True
     """
-    raw = path.read_bytes()
+    if isinstance(value, Path):
+        return True
+    return "/" in value or "\\" in value or value.lower().endswith((".json", ".toml"))
+
+
+@contextlib.contextmanager
+def allowing_unhashed() -> Iterator[None]:
+    """Within this block, spec and policy files that record no sha256 load (the CLI's
+    ``--allow-unhashed``). Pins and recorded hashes are still checked."""
+    token = _allow_unhashed.set(True)
+    try:
+        yield
+    finally:
+        _allow_unhashed.reset(token)
+
+
+def unhashed_allowed(allow_unhashed: bool = False) -> bool:
+    """Whether a file without a sha256 may load: the caller's keyword, or :func:`allowing_unhashed`."""
+    if not isinstance(allow_unhashed, bool):
+        raise TypeError(_NOT_BOOL.format(value=allow_unhashed))
+    return allow_unhashed or _allow_unhashed.get()
+
+
+def _depth_exceeds(data: Any, limit: int) -> bool:
+    """Whether ``data`` (parsed JSON/TOML) nests deeper than ``limit`` (no recursion)."""
+    stack: list[tuple[Any, int]] = [(data, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            children: Any = value.values()
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        if depth >= limit:
+            return True
+        stack.extend((c, depth + 1) for c in children)
+    return False
+
+
+def _first_problem(exc: ValidationError) -> str:
+    """The first problem of a pydantic error as one line: ``field.path: message (and N more)``."""
+    errors = exc.errors(include_url=False)
+    first = errors[0]
+    where = error_path(tuple(first["loc"]))
+    message = str(first["msg"]).removeprefix("Value error, ")
+    more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
+    return (f"{where}: {message}" if where else message) + more
+
+
+def _raw_matches(data: dict[str, Any], recorded: str) -> bool:
+    """Whether the file's own content (as written by ``to_json``) hashes to ``recorded``."""
+    try:
+        return spec_sha256({k: v for k, v in data.items() if k != "sha256"}) == recorded
+    except (ValueError, TypeError, RecursionError):
+        return False
+
+
+def read_hashed(
+    path: Path, model: type[D], kind: str, error: type[ValueError], *, allow_unhashed: bool = False
+) -> D:
+    """Read a JSON (or TOML) document, validate it with ``model`` and check its hash and pin.
+
+    Errors are raised as ``error`` with one-line messages starting ``"{kind} {path}"``. The
+    file must record a ``sha256`` that matches its content, unless ``allow_unhashed`` (or
+    :func:`allowing_unhashed`) lets a file that records none load; a document whose name is
+    pinned (:mod:`iomscore.scoring._pins`) must hash to its pin whatever it records. The
+    returned document has ``sha256`` set to the hash of its content.
+    """
+    allowed = unhashed_allowed(allow_unhashed)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise error(_NO_FILE.format(kind=kind, path=path)) from None
+    except IsADirectoryError:
+        raise error(_INVALID.format(kind=kind, path=path, error="is a directory, not a file")) from None
     try:
         data = tomllib.loads(raw.decode("utf-8")) if path.suffix.lower() == ".toml" else json.loads(raw)
+    except RecursionError:
+        raise error(_TOO_DEEP.format(kind=kind, path=path, limit=MAX_DEPTH)) from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise error(_CANNOT_PARSE.format(kind=kind, path=path, error=exc)) from exc
+    if not isinstance(data, dict):
+        raise error(_NOT_OBJECT.format(kind=kind, path=path, type=type(data).__name__))
+    if _depth_exceeds(data, MAX_DEPTH):
+        raise error(_TOO_DEEP.format(kind=kind, path=path, limit=MAX_DEPTH))
+    recorded = data.get("sha256")
     try:
         doc = model.model_validate(data)
-    except ValueError as exc:
-        raise error(_INVALID.format(kind=kind, path=path, error=exc)) from exc
-    actual = doc.compute_sha256()
+    except ValidationError as exc:
+        if isinstance(recorded, str) and not _raw_matches(data, recorded):
+            raise error(_EDITED_INVALID.format(kind=kind, path=path, recorded=recorded,
+                                               error=_first_problem(exc))) from None
+        raise error(_INVALID.format(kind=kind, path=path, error=_first_problem(exc))) from None
+    except (ValueError, TypeError, OverflowError, RecursionError) as exc:
+        raise error(_INVALID.format(kind=kind, path=path, error=exc)) from None
+    try:
+        actual = doc.compute_sha256()
+    except (ValueError, TypeError, RecursionError) as exc:  # e.g. a provenance value JSON cannot write
+        raise error(_INVALID.format(kind=kind, path=path, error=exc)) from None
     if doc.sha256 is not None and doc.sha256 != actual:
         raise error(_HASH_MISMATCH.format(kind=kind, path=path, recorded=doc.sha256, actual=actual))
+    name = getattr(doc, "name", None)
+    pin = _pins.pinned(kind, name) if isinstance(name, str) else None
+    if pin is not None and pin != actual:
+        raise error(_NOT_PINNED.format(kind=kind, path=path, name=name, actual=actual, pinned=pin))
+    if doc.sha256 is None and pin is None and not allowed:
+        raise error(_NO_HASH.format(kind=kind, path=path))
     return doc.model_copy(update={"sha256": actual})
 
 
-def load_spec(path: str | Path) -> PointsSpec:
+def load_spec(path: str | Path, *, allow_unhashed: bool = False) -> PointsSpec:
     """Read and validate a points spec from a ``.json`` or ``.toml`` file.
 
-    If the file records a ``sha256`` it must match the content; otherwise loading fails, so a
-    spec edited by hand cannot pass as the reviewed one.
+    The file must record a ``sha256`` matching its content, so a spec edited by hand cannot
+    pass as the reviewed one; a spec with a shipped name must be the shipped spec (its pinned
+    hash). A spec that records no hash loads only with ``allow_unhashed=True``.
+
+    Raises
+    ------
+    SpecError
+        One line naming the file: it does not exist, cannot be parsed, is invalid (naming the
+        field), was edited after it was hashed, records no hash, or claims a shipped name.
+
+    Examples
+    --------
+    >>> from iomscore.scoring._registry import shipped_models_dir
+    >>> load_spec(shipped_models_dir() / "iom-priority.json").name
+    'iom-priority'
     """
-    return read_hashed(Path(path), PointsSpec, "spec", SpecError)
+    return read_hashed(Path(path), PointsSpec, "spec", SpecError, allow_unhashed=allow_unhashed)

@@ -61,11 +61,13 @@ def test_select_decide_decisions_round_trip(run_files, capsys) -> None:
     people = _people(run_files)
     chosen = [(people[0][0], "include"), (people[1][0], "exclude"), (people[7][0], "include"),
               (people[9][0], "defer"), (people[0][0], "defer")]
-    for pid, decision in chosen:
+    for n, (pid, decision) in enumerate(chosen, start=1):
         assert _decide(run_files, pid, decision, reason=f"because {pid}", panel="North IOM panel") == 0
-        line = capsys.readouterr().out
-        assert line.count("\n") == 1 and line.startswith(f"recorded in {run_files['log']}: {pid} {decision} (")
+        line, anchor_line = capsys.readouterr().out.splitlines()
+        assert line.startswith(f"recorded in {run_files['log']}: {pid} {decision} (")
         assert "North IOM panel" in line and WHEN in line
+        assert str(DecisionLog(run_files["log"]).anchor()) in anchor_line  # the new anchor, to keep
+        assert anchor_line.startswith(f"decision log {run_files['log']}: {n} record(s), anchor {n}:")
     entries = DecisionLog(run_files["log"]).entries()
     assert [(e.person_id, e.decision, e.reason) for e in entries] == [(p, d, f"because {p}") for p, d in chosen]
 

@@ -33,9 +33,15 @@ def test_file_edited_after_hashing_does_not_load(tmp_path: Path) -> None:
     p.write_text(json.dumps(data), encoding="utf-8")
     with pytest.raises(PolicyError, match="does not match its content"):
         load_policy(p)
-    del data["sha256"]
+    del data["sha256"]  # deleting the hash no longer switches the check off: the name is pinned
     p.write_text(json.dumps(data), encoding="utf-8")
-    assert load_policy(p).capacity.places == 25
+    with pytest.raises(PolicyError, match="claims the shipped name 'neighbourhood-crime-cohort'"):
+        load_policy(p, allow_unhashed=True)
+    data["name"] = "local-variant"  # under a name of its own, and only when the caller says so
+    p.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(PolicyError, match="records no sha256.*allow_unhashed=True.*--allow-unhashed"):
+        load_policy(p)
+    assert load_policy(p, allow_unhashed=True).capacity.places == 25
 
 
 def test_to_json_round_trips() -> None:
@@ -85,5 +91,5 @@ def test_with_capacity_rehashes() -> None:
 
 
 def test_missing_policy_name_is_an_error() -> None:
-    with pytest.raises(PolicyError, match="no policy file"):
+    with pytest.raises(PolicyError, match="no shipped policy named 'no-such-policy'.*give its path"):
         load_policy("no-such-policy")

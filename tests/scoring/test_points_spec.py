@@ -103,7 +103,9 @@ def test_toml_specs_load(tmp_path: Path) -> None:
         '[[factors.bins]]\nlower = 1\npoints = 1\nreason = "some"\n'
         '[[bands]]\nname = "all"\n'
     )
-    scorer = iomscore.get_scorer(str(path))
+    with pytest.raises(iomscore.SpecError, match="records no sha256.*allow_unhashed=True"):
+        iomscore.get_scorer(str(path))
+    scorer = iomscore.get_scorer(str(path), allow_unhashed=True)
     assert scorer.identity.name == "t"
 
 

@@ -33,9 +33,9 @@ def reads(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Path]]:
     seen: list[Path] = []
     original = _spec.read_hashed
 
-    def counting(path: Path, *args: Any) -> Any:
+    def counting(path: Path, *args: Any, **kwargs: Any) -> Any:
         seen.append(Path(path))
-        return original(path, *args)
+        return original(path, *args, **kwargs)
 
     monkeypatch.setattr(_spec, "read_hashed", counting)
     yield seen
