@@ -66,8 +66,10 @@ def ordinal_key(text: str) -> tuple[float, float] | None:
 
     Examples
     --------
-    >>> ordinal_key("18-22"), ordinal_key("10 or more"), ordinal_key("< 5"), ordinal_key("25+")
-    ((18.0, 22.0), (10.0, inf), (-inf, 5.0), (25.0, inf))
+    >>> ordinal_key("18-22"), ordinal_key("10 or more"), ordinal_key("25+"), ordinal_key("5 or fewer")
+    ((18.0, 22.0), (10.0, inf), (25.0, inf), (-inf, 5.0))
+    >>> ordinal_key("< 5") < ordinal_key("5 or fewer") < ordinal_key("5-9")  # "< 5" stops short of 5
+    True
     >>> ordinal_key("Burglary") is None
     True
     """

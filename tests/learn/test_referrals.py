@@ -294,3 +294,47 @@ def test_not_recorded_is_a_level_of_its_own(tmp_path: Path) -> None:
     path.write_text(spec.to_json(), encoding="utf-8")
     cols = {"district": district, "age": age}
     np.testing.assert_array_equal(iomscore.get_scorer(str(path)).points(cols), clf.decision_function(X))
+
+
+def test_learned_scorers_select_and_render_like_iom_priority(
+    learned, table: iomscore.ReferralTable, outcomes: pd.DataFrame, tmp_path: Path,  # type: ignore[no-untyped-def]
+) -> None:
+    """The issue's "done when": a learned spec and an EstimatorScorer go through scoring, cohort
+    selection and the panel pack exactly as iom-priority does."""
+    from iomscore.cohort import select_cohort
+    from iomscore.panel import render_panel
+
+    path = tmp_path / "learned.json"
+    path.write_text(learned.spec.to_json(), encoding="utf-8")
+    scorers = {
+        "iom-priority": iomscore.get_scorer("iom-priority"),
+        "learned spec": iomscore.get_scorer(str(path)),
+        "estimator": _estimator(table, outcomes, LogisticRegression(max_iter=500)),
+    }
+    for what, scorer in scorers.items():
+        batch = iomscore.score_batch(table, scorer)
+        selection = select_cohort(table, batch, capacity=20)
+        assert len(selection.selected) == 20, what
+        chosen = set(selection.selected)
+        order = np.argsort(-np.asarray(batch.score, dtype=np.float64), kind="stable")
+        assert chosen & {str(p) for p in np.asarray(batch.person_id)[order[:40]]}, what  # highest scores come first
+        page = render_panel(selection, table=table, scorer=scorer, generated_at="2026-01-09T09:00:00Z",
+                            meeting_date="2026-01-12")
+        assert page.startswith("<!DOCTYPE html>") or page.lstrip().lower().startswith("<!doctype html"), what
+        ident = scorer.identity
+        assert f"{ident.name} {ident.version}" in page and ident.sha256[:12] in page, what  # the model that scored
+
+
+def test_cli_select_and_panel_with_a_learned_spec(learned, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
+    refs = tmp_path / "refs.jsonl"
+    assert main(["synth", "-n", "300", "--seed", "5", "-o", str(refs)]) == 0
+    spec = tmp_path / "learned.json"
+    spec.write_text(learned.spec.to_json(), encoding="utf-8")
+    assert main(["score", str(refs), "--scorer", str(spec), "-o", str(tmp_path / "scores.csv")]) == 0
+    assert main(["select", str(refs), "--scorer", str(spec), "--capacity", "20", "--format", "json",
+                 "--out", str(tmp_path / "sel.json")]) == 0
+    assert main(["panel", str(refs), "--scorer", str(spec), "--capacity", "20", "--out", str(tmp_path / "p.html"),
+                 "--generated-at", "2026-01-09T09:00:00Z", "--meeting-date", "2026-01-12"]) == 0
+    page = (tmp_path / "p.html").read_text(encoding="utf-8")
+    sha = learned.spec.with_sha256().sha256
+    assert sha is not None and f"{learned.spec.name} {learned.spec.version}" in page and sha[:12] in page
