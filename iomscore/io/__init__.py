@@ -37,7 +37,20 @@ Two-table CSV (``.csv``), as case-management exports have it
                                   ``first_sanction_date``, ``current_conviction_date``,
                                   ``current_offence_group`` (taxonomy code),
                                   ``caution_only`` (true/false, optional)
+    ``supervision_status``        ``licence``, ``post_sentence_supervision``,
+                                  ``community_order``, ``suspended_sentence_order``,
+                                  ``none`` (no statutory supervision) or empty (not
+                                  recorded); ``supervision.status`` in JSON
+    ``supervision_start_date``,   ``YYYY-MM-DD`` or empty; only with a statutory status,
+    ``supervision_end_date``      the end not before the start
+    ``release_date``              ``YYYY-MM-DD`` or empty: expected or actual release from
+                                  the custody for the current offence (not before it)
+    ``agreed_to_engage``          true/false or empty (not recorded)
     ============================  ====================================================
+
+    The last five are the referral facts for eligibility and planning: policies read them
+    (features ``statutory_supervision``, ``supervision_months_remaining``,
+    ``weeks_until_release``, ``agreed_to_engage``); no shipped reoffending scorer does.
 
     ``sanctions.csv``, one row per proven offence: ``person_id``, ``offence_date``,
     ``sanction_date``, ``offence_group`` (a code of :func:`iomscore.offence_taxonomy`),
@@ -127,6 +140,7 @@ from ._common import (
     referral_field_path,
 )
 from ._csv import read_csv
+from ._frames import FrameRejectsError, read_frames
 from ._jsonl import read_jsonl
 from ._parquet import read_parquet
 from ._score import ScoreRun, read_referrals, score_files, score_read, sibling_tables
@@ -148,6 +162,7 @@ __all__ = [
     "REFERRAL_COLUMNS",
     "REJECT_COLUMNS",
     "SANCTION_COLUMNS",
+    "FrameRejectsError",
     "MissingColumnsError",
     "ReadCounts",
     "ReadResult",
@@ -155,6 +170,7 @@ __all__ = [
     "ScoreRun",
     "format_from_suffix",
     "read_csv",
+    "read_frames",
     "read_jsonl",
     "read_parquet",
     "read_referrals",

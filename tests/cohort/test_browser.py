@@ -170,7 +170,7 @@ def test_layout_fits_an_a4_page_and_charts_are_visible(pack: tuple[Path, int], t
     assert result["sheets"] == len(_sheets_in(page))
     assert result["scrollWidth"] <= result["clientWidth"], result
     assert result["wide"] == [], result["wide"]
-    assert len(result["charts"]) == n_cards
+    assert len(result["charts"]) == n_cards + page.count('<svg class="chart demand"') == n_cards + 1
     for chart in result["charts"]:
         assert chart["visible"] and chart["w"] > 100 and chart["h"] > 10, chart
         assert chart["right"] <= result["clientWidth"] + 1, chart
