@@ -265,6 +265,7 @@ PUBLIC = {
         "Scorecard",
         "feature_frame",
         "learn",
+        "ordinal_key",
         "outcome_target",
         "read_outcomes"
     ],

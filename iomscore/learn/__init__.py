@@ -9,10 +9,13 @@
   calibrated probabilities, additive per-person explanations and hash-checked persistence.
 - :func:`learn`: a points table learned from a team's own referrals and outcomes, over
   iomscore's own features, as a spec that scores referrals like ``iom-priority``.
+- :func:`ordinal_key`: how a categorical level reads as ordered values (``"18-22"``,
+  ``"10 or more"``), which the points models use to recognise ordinal text.
 """
 
 from .._public import set_module
 from ._estimator import EstimatorScorer, Explanation
+from ._levels import ordinal_key
 from ._points import PointsClassifier
 from ._referrals import (
     DEFAULT_FEATURES,
@@ -37,6 +40,7 @@ __all__ = [
     "Scorecard",
     "feature_frame",
     "learn",
+    "ordinal_key",
     "outcome_target",
     "read_outcomes",
 ]

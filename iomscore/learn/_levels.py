@@ -64,8 +64,20 @@ _TINY: Final = 1e-9
 def ordinal_key(text: str) -> tuple[float, float] | None:
     """The values a level names, as ``(low, high)``, or None if it does not read as one.
 
+    Parameters
+    ----------
+    text : str
+        A category as written.
+
+    Returns
+    -------
+    tuple of (float, float) or None
+        The lowest and highest value it names (``-inf``/``inf`` when open; a strict bound such
+        as ``"< 5"`` stops just short of 5), or None when the text is not a number or a range.
+
     Examples
     --------
+    >>> from iomscore.learn import ordinal_key
     >>> ordinal_key("18-22"), ordinal_key("10 or more"), ordinal_key("25+"), ordinal_key("5 or fewer")
     ((18.0, 22.0), (10.0, inf), (25.0, inf), (-inf, 5.0))
     >>> ordinal_key("< 5") < ordinal_key("5 or fewer") < ordinal_key("5-9")  # "< 5" stops short of 5
