@@ -20,7 +20,7 @@ FLOORS: tuple[tuple[str, ...], ...] = (
     ("features", "fairness"),         # -> features; group rates for audits and panels
     ("scoring",),                     # -> scorer -> result
     ("io", "learn", "testing", "monitoring"),  # batch jobs, learned scorers, the property kit, run log and drift
-    ("cohort", "evaluation", "synth"),  # -> selection
+    ("cohort", "evaluation", "synth", "dask"),  # -> selection; the batch kernel on Dask
     ("panel", "_contract"),           # -> pack; the JSON Schemas of every model above
     ("iomscore",),                    # the public face
     ("cli",),                         # the one command line

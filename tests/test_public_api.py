@@ -21,6 +21,7 @@ PUBLIC = {
         "FeatureFrame",
         "IomscoreError",
         "ModelIdentity",
+        "OASysAssessment",
         "OGRS3",
         "OffenceTaxonomy",
         "PATHWAYS",
@@ -63,6 +64,7 @@ PUBLIC = {
         "NEED_LABELS",
         "NEED_LEVELS",
         "NOT_RECORDED",
+        "OASysAssessment",
         "ONGOING_DAY",
         "OffenceTaxonomy",
         "PATHWAYS",
@@ -120,6 +122,7 @@ PUBLIC = {
     ],
     "iomscore.io": [
         "CUSTODY_COLUMNS",
+        "FrameRejectsError",
         "MissingColumnsError",
         "REFERRAL_COLUMNS",
         "REJECT_COLUMNS",
@@ -130,6 +133,7 @@ PUBLIC = {
         "ScoreRun",
         "format_from_suffix",
         "read_csv",
+        "read_frames",
         "read_jsonl",
         "read_parquet",
         "read_referrals",
@@ -145,6 +149,7 @@ PUBLIC = {
         "write_rejects",
         "write_scores"
     ],
+    "iomscore.dask": ["DaskScores", "score"],
     "iomscore.cohort": [
         "Cohort",
         "CohortInfo",
@@ -243,6 +248,7 @@ PUBLIC = {
         "custody_periods",
         "declares_offence_monotone",
         "edge_case_referrals",
+        "oasys_assessments",
         "offence_groups",
         "pathway_needs",
         "points_specs",

@@ -29,6 +29,6 @@ def dask_executor(workers: int = 1, scheduler: str | None = None) -> Iterator[Ex
         with Client(scheduler) as client:
             yield client.get_executor()
         return
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0",
                       silence_logs=40) as cluster, Client(cluster) as client:
         yield client.get_executor()

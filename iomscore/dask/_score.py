@@ -172,7 +172,7 @@ def score(
     if partitions is None:
         partitions = referrals.npartitions if isinstance(referrals, dd.DataFrame) else \
             max(1, -(-len(referrals) // PARTITION_ROWS))
-    spec = scorer if isinstance(scorer, str | Path) else scorer
+    spec = scorer
     tables = [_prepare(t, partitions, first_row, name) if t is not None else None
               for t, name in zip((referrals, sanctions, custody), ("referrals", "sanctions", "custody"))]
     delayed = [t.to_delayed() if t is not None else [None] * partitions for t in tables]

@@ -10,21 +10,21 @@ import os
 import tempfile
 from collections.abc import Callable
 from concurrent.futures import Executor
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
 import numpy as np
 
-from ..scoring._api import DEFAULT_SCORER, score_batch
+from ..scoring._api import DEFAULT_SCORER
 from ..scoring._protocol import Scorer
 from ..scoring._registry import get_scorer
 from ..scoring._result import ScoreBatch
 from ._atomic import staged, write_text_atomic
-from ._common import NOT_SCORED, ReadResult, Reject
+from ._common import ReadResult
 from ._csv import read_csv
 from ._jsonl import read_jsonl
 from ._parquet import read_parquet
+from ._run import ScoreRun, score_read
 from ._write import format_from_suffix, write_rejects, write_scores
 
 __all__ = ["COUNTS_FORMAT", "ScoreRun", "counts_path", "read_referrals", "score_files", "score_read", "score_to_files",
@@ -33,7 +33,6 @@ __all__ = ["COUNTS_FORMAT", "ScoreRun", "counts_path", "read_referrals", "score_
 logger = logging.getLogger("iomscore.io")
 
 _BAD_INPUT_FORMAT: Final = "cannot tell the format of {path}: use a .jsonl, .csv or .parquet name or pass format="
-ORPHANS_LINE: Final = "also rejected {n} sanction or custody row(s) that match no referral (see the rejects)"
 #: ``format`` of a counts file (:func:`write_counts`).
 COUNTS_FORMAT: Final = "iomscore.counts/1"
 _JSONL_WITH_TABLES: Final = "JSON Lines input holds sanctions inside each referral; do not pass a sanctions file"
@@ -78,37 +77,6 @@ def read_referrals(
     raise ValueError(_BAD_INPUT_FORMAT.format(path=path))
 
 
-@dataclass
-class ScoreRun:
-    """Outcome of a batch job. ``read == scored + rejected`` always holds."""
-
-    read: int
-    scored: int
-    rejected: int
-    scores: ScoreBatch
-    rejects: list[Reject] = field(default_factory=list)
-    input: ReadResult | None = None
-
-    @property
-    def orphans(self) -> int:
-        """Sanction and custody rows naming no referral (each in the rejects)."""
-        if self.input is None:
-            return 0
-        return self.input.counts.orphan_sanction_rows + self.input.counts.orphan_custody_rows
-
-    @property
-    def counts_line(self) -> str:
-        return f"read {self.read} = scored {self.scored} + rejected {self.rejected}"
-
-    @property
-    def orphans_line(self) -> str:
-        """The line that counts orphan rows (``""`` when there are none): they are not
-        referrals, so ``counts_line`` does not count them, but they are in the rejects."""
-        if not self.orphans:
-            return ""
-        return ORPHANS_LINE.format(n=self.orphans)
-
-
 def counts_path(output: str | os.PathLike[str]) -> Path:
     """The counts file beside a scores file: ``<stem>-counts.json``.
 
@@ -146,36 +114,6 @@ def write_counts(path: str | os.PathLike[str], run: ScoreRun, files: dict[str, t
         "files": {role: {"path": str(name), "sha256": _sha256(real)} for role, (name, real) in files.items()},
     }
     write_text_atomic(path, json.dumps(doc, indent=2, sort_keys=True) + "\n")
-
-
-def score_read(
-    result: ReadResult,
-    scorer: str | Path | Scorer = DEFAULT_SCORER,
-    *,
-    chunk_size: int | None = None,
-    progress: Callable[[int, int], None] | None = None,
-) -> ScoreRun:
-    """Score the valid referrals of ``result``; rows the scorer refuses become rejects."""
-    s = get_scorer(scorer)
-    if result.table.n == 0:  # nothing valid to score (scorers need at least one row)
-        scores = ScoreBatch(score=np.zeros(0), band=np.zeros(0, dtype=object), probabilities={}, part_names=(),
-                            part_labels=(), part_values=np.zeros((0, 0)), part_reasons=(), model=s.identity,
-                            person_id=np.zeros(0, dtype=object))
-    else:
-        scores = score_batch(result.table, s, chunk_size=chunk_size, progress=progress)
-    rejects = list(result.rejects)
-    if scores.error is not None:
-        for i in np.flatnonzero(~scores.ok).tolist():
-            row = int(result.rows[i])
-            rejects.append(Reject(result.source, row, str(scores.person_id[i]) if scores.person_id is not None else "",
-                                  "", NOT_SCORED.format(scorer=s.identity.name, reason=scores.error[i]), row))
-        rejects.sort(key=lambda r: (r.referral_row if r.referral_row is not None else 1 << 62,
-                                    0 if r.referral_row is not None else 1, r.source, r.row))
-    scored = int(scores.ok.sum())
-    read = result.counts.referral_rows
-    run = ScoreRun(read=read, scored=scored, rejected=read - scored, scores=scores, rejects=rejects, input=result)
-    logger.info("%s", run.counts_line)
-    return run
 
 
 def score_files(

@@ -180,7 +180,7 @@ class PartitionOutput:
 
 def _render(result: ReadResult, scorer: str | Path | Scorer, fmt: str, top: int, work: Path) -> PartitionOutput:
     """Score a read partition and render its output rows."""
-    from ._score import score_read
+    from ._run import score_read
     from ._write import write_scores
 
     run = score_read(result, scorer)
@@ -347,7 +347,7 @@ def _parquet_batches(path: Path, tell: Callable[[int], None]) -> Iterator[tuple[
         if batch.num_rows:
             try:
                 cols = text_columns(batch, path)
-            except Exception as exc:  # (the whole-file reader says what is wrong)
+            except (ValueError, C.pa.ArrowException) as exc:  # (the whole-file reader says what is wrong)
                 raise CannotStream(str(exc)) from None
             yield cols, records + 1
         records += batch.num_rows
@@ -511,7 +511,7 @@ class _Body:
         if self.path is None:
             return bytes(self.out.body[start:stop])
         if self._file is None:
-            self._file = open(self.path, "rb")
+            self._file = open(self.path, "rb")  # noqa: SIM115 (closed by close(), after the merge)
         self._file.seek(start)
         return bytes(self._file.read(stop - start))
 
@@ -548,9 +548,7 @@ def write_merged(path: Path, outputs: Sequence[PartitionOutput], fmt: str, progr
     order = np.argsort(rows, kind="stable")
     total = int(rows.size)
     bodies = [_Body(o) for o in scored]
-    schema = None
-    if fmt == "parquet":
-        schema = _parquet_schema(outputs)
+    schema: Any = _parquet_schema(outputs) if fmt == "parquet" else None
     try:
         with open(path, "wb") as f:
             if fmt == "parquet":

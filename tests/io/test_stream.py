@@ -78,7 +78,7 @@ def test_other_output_formats(lists: dict[str, Path], tmp_path: Path, fmt: str) 
     many = _run(lists["bad"], tmp_path / f"b.{fmt}", partitions=5, workers=2)
     assert one == many
     if fmt == "parquet":
-        whole, _ = _in_memory(lists["bad"], tmp_path / "w.parquet", fmt)
+        _in_memory(lists["bad"], tmp_path / "w.parquet", fmt)
         assert pq.read_table(tmp_path / "a.parquet").equals(pq.read_table(tmp_path / "w.parquet"))
     else:
         assert one == _in_memory(lists["bad"], tmp_path / "w.jsonl", fmt)[0]
