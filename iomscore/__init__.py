@@ -26,6 +26,7 @@ from .schema._batch import ReferralBatch
 from .schema._parse import ReferralError, parse_referral
 from .schema._referral import (
     CustodyPeriod,
+    OASysAssessment,
     PathwayNeeds,
     ProtectedCharacteristics,
     Referral,
@@ -58,6 +59,7 @@ __all__ = [
     "FeatureFrame",
     "IomscoreError",
     "ModelIdentity",
+    "OASysAssessment",
     "OffenceTaxonomy",
     "PathwayNeeds",
     "PointsScorer",

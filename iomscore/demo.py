@@ -13,6 +13,10 @@ the output directory:
   full ranked list), then three panel decisions recorded in ``decisions.jsonl``;
 * month 2: the list run again with the people the panel included as the current cohort,
   the previous selection and the decision log: ``panel-month2.html``;
+* accountability: ``referrals-month2.csv`` (a second month drawn with another seed),
+  ``drift-month2.md`` / ``.html`` (``iomscore drift`` from month 1 to month 2) and
+  ``audit-outcomes.md`` (``iomscore audit`` of the iom-priority scores against the synthetic
+  outcomes at the capacity, by ethnicity and sex);
 * the IOM operating model: ``panel-cohorts.html`` (and ``selection-cohorts.json``), the same
   list under the several-cohort policy ``iom-fixed-flex-free`` (Fixed, Flex and Free cohorts,
   each with its own rules, places and ranking scorer), and ``panel-house.html`` with
@@ -93,6 +97,23 @@ def _operating_model(out: Path, ref: Path) -> list[tuple[str, Path]]:
     return [("several cohorts (Fixed, Flex, Free): the pack", pack), ("several cohorts: the selection", sel),
             ("IOM house residents (occupancy form)", current), ("IOM house places: the pack", house),
             ("IOM house places: beds freeing up, the selection", listing)]
+
+
+def _accountability(out: Path, ref: Path, outcomes: Path, args: argparse.Namespace) -> list[tuple[str, Path]]:
+    """Drift from month 1 to a month-2 referral list drawn with another seed, and the outcome audit."""
+    month2 = synth.generate(args.n, args.seed + 1, bad_fraction=BAD_FRACTION, id_prefix="M")
+    ref2, san2, cus2 = synth.default_paths(out / "referrals-month2.csv")
+    synth.write_csv(month2, ref2, san2, cus2, bad_fraction=BAD_FRACTION, seed=args.seed + 1)
+    drift_md, drift_html = out / "drift-month2.md", out / "drift-month2.html"
+    for fmt, path in (("markdown", drift_md), ("html", drift_html)):
+        _run(["drift", str(ref), str(ref2), "--format", fmt, "-o", str(path)])
+    audit = out / "audit-outcomes.md"
+    _run(["audit", str(out / "scores-iom-priority.csv"), "--outcomes", str(outcomes), "--referrals", str(ref),
+          "--by", "ethnicity,sex", "--capacity", str(CAPACITY), "-o", str(audit)])
+    return [("month 2 referral list (another seed)", ref2),
+            ("drift, month 1 -> month 2 (iomscore drift; PSI per feature, score and band)", drift_md),
+            ("the same drift report as HTML (with its chart)", drift_html),
+            ("outcome audit at capacity by ethnicity and sex (iomscore audit)", audit)]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -186,6 +207,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 ("points table learned from them", learned),
                 ("its cross-validated report (against OGRS3, iom-priority)", out / "learned-points.report.md"),
                 ("learned-table scores", learned_scores)]
+    written += _accountability(out, ref, outcomes, args)
 
     width = max(len(label) for label, _ in written)
     print(f"iomscore demo: {args.n} synthetic referrals (seed {args.seed}) in {out}/")

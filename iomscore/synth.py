@@ -78,7 +78,7 @@ import numpy as np
 from .schema._batch import MISSING_DAY, ONGOING_DAY, ReferralBatch, SeriousHarmColumns, date_to_day
 from .schema._table import ReferralTable
 from .schema._taxonomy import offence_taxonomy
-from .schema._vocabulary import DISPOSALS, PATHWAYS, SUPERVISION_STATUSES
+from .schema._vocabulary import DISPOSALS, OASYS_COLUMNS, PATHWAYS, SUPERVISION_STATUSES
 
 __all__ = [
     "OUTCOME_MODEL",
@@ -161,6 +161,7 @@ def generate(
     bad_fraction: float = 0.0,
     summary_fraction: float = 0.02,
     id_prefix: str = "P",
+    oasys_fraction: float = 0.0,
 ) -> ReferralTable:
     """Draw ``n`` synthetic referrals (see the module docstring for what shaped them).
 
@@ -177,6 +178,10 @@ def generate(
         Share of referrals given as a sanction summary instead of a sanction list.
     id_prefix : str
         Prefix of the ``person_id`` values (``P0000001``, ...).
+    oasys_fraction : float
+        Share of referrals given OASys assessment answers (:class:`~iomscore.OASysAssessment`,
+        read by ``ogp2``, ``ovp2`` and ``snsv-dynamic``), drawn from a stream of their own so
+        every other column is the same as with the default 0 (no answers).
 
     Returns
     -------
@@ -187,6 +192,9 @@ def generate(
     >>> t1, t2 = generate(50, seed=1), generate(50, seed=1)
     >>> bool((t1.batch.offence_day == t2.batch.offence_day).all())
     True
+    >>> t3 = generate(50, seed=1, oasys_fraction=0.5)
+    >>> bool((t3.batch.offence_day == t1.batch.offence_day).all()), 10 < int(t3.batch.oasys_present.sum()) < 40
+    (True, True)
     """
     rng = np.random.default_rng(seed)
     tax = offence_taxonomy()
@@ -309,6 +317,7 @@ def generate(
         supervision_end_day=facts["supervision_end_day"],
         release_day=facts["release_day"],
         agreed_to_engage=facts["agreed_to_engage"],
+        **_draw_oasys(np.random.default_rng([seed, 3]), n, needs, oasys_fraction),
     )
     harm = SeriousHarmColumns(rosh_level=rosh, mappa_category=mappa_cat, mappa_level=mappa_lvl)
     protected = {
@@ -384,6 +393,47 @@ def _draw_facts(
         "release_day": release_day.astype(np.int32),
         "agreed_to_engage": agreed.astype(np.int8),
     }
+
+
+def _draw_oasys(rng: np.random.Generator, n: int, needs: np.ndarray, fraction: float) -> dict[str, np.ndarray]:
+    """OASys answers for about ``fraction`` of the people, leaning on their pathway needs
+    (accommodation, employment, drugs and alcohol, attitudes); none when ``fraction`` is 0."""
+    if fraction <= 0:
+        return {}
+    present = rng.random(n) < fraction
+    k = len(OASYS_COLUMNS)
+    answers = np.full((n, k), -1, dtype=np.int8)
+    need = np.maximum(needs, 0).astype(np.int64)  # -1 not assessed counts as no need here
+
+    def col(name: str) -> int:
+        return OASYS_COLUMNS.index(name)
+
+    def problem(base: np.ndarray) -> np.ndarray:
+        return np.clip(base + rng.integers(-1, 2, n), 0, 2)
+
+    p = {name: PATHWAYS.index(name) for name in PATHWAYS}
+    drugs = need[:, p["drugs_alcohol"]]
+    attitudes = need[:, p["attitudes_thinking_behaviour"]]
+    answers[:, col("weapon")] = rng.random(n) < 0.12
+    answers[:, col("accommodation")] = problem(need[:, p["accommodation"]])
+    answers[:, col("unemployed")] = rng.random(n) < 0.35 + 0.25 * need[:, p["education_training_employment"]]
+    answers[:, col("partner_relationship")] = problem(need[:, p["children_families"]])
+    answers[:, col("domestic_abuse")] = rng.random(n) < 0.15
+    answers[:, col("relationship_status")] = rng.choice(3, n, p=[0.3, 0.25, 0.45])
+    answers[:, col("regular_activities")] = problem(attitudes)
+    answers[:, col("drug_motivation")] = np.where(drugs > 0, rng.integers(0, 3, n), 0)
+    answers[:, col("alcohol_current")] = problem(drugs // 2)
+    answers[:, col("alcohol_binge")] = problem(drugs // 2)
+    answers[:, col("impulsivity")] = problem(attitudes)
+    answers[:, col("temper")] = problem(attitudes // 2)
+    answers[:, col("procriminal_attitudes")] = problem(attitudes)
+    for j, name in enumerate(OASYS_COLUMNS):
+        if name.startswith("drug_") and name != "drug_motivation":
+            answers[:, j] = rng.random(n) < 0.06 + 0.12 * drugs
+        elif name.startswith("previous_"):
+            answers[:, j] = rng.random(n) < 0.03
+    answers[~present] = -1
+    return {"oasys": answers, "oasys_present": present}
 
 
 def _draw_harm(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

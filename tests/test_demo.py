@@ -31,7 +31,8 @@ def test_demo_runs_the_whole_path_deterministically(tmp_path: Path, monkeypatch:
                      "outcomes.csv", "learned-points.json", "learned-points.report.md", "scores-learned-points.csv",
                      "audit-month1.md", "card-iom-priority.md", "panel-cohorts.html", "panel-cohorts-ranked.csv",
                      "selection-cohorts.json", "house-current.csv", "panel-house.html", "panel-house-ranked.csv",
-                     "select-house.txt"):
+                     "select-house.txt", "referrals-month2.csv", "drift-month2.md", "drift-month2.html",
+                     "audit-outcomes.md"):
         assert files.get(expected), expected
         assert (os.path.join("out", expected) in printed or expected.endswith("month2.json")
                 or expected.endswith("-ranked.csv") and expected.startswith(("panel-cohorts", "panel-house")))
@@ -39,6 +40,11 @@ def test_demo_runs_the_whole_path_deterministically(tmp_path: Path, monkeypatch:
     assert b"7 records, hash chain verified" in files["runs.txt"]  # two scores, four packs, one select
     assert b"Selection rates by group" in files["audit-month1.md"] and b"ATRS tier 2" in files["card-iom-priority.md"]
     assert files["decisions.jsonl"].count(b"\n") == 3
+    # accountability: drift between two months that differ, the outcome audit at capacity, leaving dates
+    assert b"referrals.csv -> " in files["drift-month2.md"] and b"variables shifted" in files["drift-month2.md"]
+    assert b"<svg" in files["drift-month2.html"] and b"Error rates at capacity: the top 20" in files["audit-outcomes.md"]
+    assert files["panel-month1.html"].count(b'<p class="leaves">') >= 20
+    assert files["referrals-month2.csv"] != files["referrals.csv"]
     assert b"Demo panel chair" in files["panel-month2.html"]
     # the operating model: several cohorts named per person, per-cohort sums that add up, beds turning over
     cohorts = files["panel-cohorts-ranked.csv"].decode().splitlines()

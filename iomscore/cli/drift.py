@@ -15,7 +15,7 @@ from typing import Any, Final
 
 from ._common import EXIT_OK, NO_INPUT, CliError, emit, file_name
 
-__all__ = ["input_kind", "register", "run"]
+__all__ = ["drift_against", "input_kind", "register", "run"]
 
 MIXED: Final = "{baseline} is {a} and {current} is {b}: compare two referral lists or two score files"
 
@@ -53,6 +53,31 @@ def input_kind(path: str | Path) -> str:
     """
     columns = _first_record(Path(path))
     return "scores" if {"person_id", "score"} <= columns and "assessment_date" not in columns else "referrals"
+
+
+def drift_against(baseline: str | Path, table: Any, scores: Any, scorer: Any, current_label: str) -> Any:
+    """The :class:`~iomscore.monitoring.DriftReport` of a run's referrals (``table``, scored as
+    ``scores`` by ``scorer``) against ``baseline``, a referral list or a score file (detected).
+
+    A baseline referral list is compared feature by feature, score and band; a baseline score
+    file by score and band only (it has no features).
+    """
+    import numpy as np
+
+    from ..monitoring import drift, drift_referrals
+    from ._scorefile import read_score_file, referral_table
+
+    path = Path(baseline)
+    if not path.is_file():
+        raise CliError(NO_INPUT.format(path=path))
+    if input_kind(path) == "scores":
+        frame = read_score_file(path)
+        ok = scores.ok if scores.error is not None else np.ones(len(scores.score), dtype=bool)
+        now = {"score": np.where(ok, scores.score, np.nan), "band": np.asarray(scores.band, dtype=object)}
+        return drift({"score": frame["score"].to_numpy(float), "band": frame["band"].to_numpy(object)}, now,
+                     baseline_label=str(baseline), current_label=current_label)
+    return drift_referrals(referral_table(str(path)), table, scorer, baseline_label=str(baseline),
+                           current_label=current_label)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -55,6 +55,12 @@ def run(args: argparse.Namespace) -> int:
     check_outputs(selection_inputs(args), [("--out", args.out), ("the ranked list", ranked_csv_path(args.out)),
                                            ("--save-selection", args.save_selection), ("--rejects", args.rejects)])
     selection, scored = run_selection(args)
+    drift_line = None
+    if args.baseline and scored.input is not None:
+        from .drift import drift_against
+
+        drift_line = drift_against(args.baseline, scored.input.table, scored.scores, args.scorer,
+                                   args.referrals).summary()
     previous = _load_selection(args.previous) if args.previous else None  # its recorded sha256 checked
     decisions = None
     if args.decisions:
@@ -76,6 +82,9 @@ def run(args: argparse.Namespace) -> int:
         reserves=args.reserves,
         read_counts=scored.input.counts if scored.input is not None else None,
         rejects=scored.rejects,
+        policy=args.policy,  # the cards say when each person would no longer meet its entry rules
+        scorer=args.scorer,
+        drift=drift_line,
     )
     if args.save_selection:
         write_text_atomic(args.save_selection, selection.to_json())
@@ -108,6 +117,9 @@ def register(sub: Any) -> None:
     p.add_argument("--cards", choices=CARD_MODES, default="meeting",
                    help="whose cards the pack carries: the meeting's (selected, reserves, de-selection "
                    "reviews and routed people; the default), every candidate, everyone, or none")
+    p.add_argument("--baseline", default=None,
+                   help="an earlier referral list or score file: the pack carries a one-line drift note against it "
+                   "(iomscore drift for the full report)")
     p.add_argument("--reserves", type=_reserves, default=5,
                    help="cards for the next N people in rank below the capacity line (default %(default)s)")
     add_run_log_arguments(p, always=True)

@@ -156,7 +156,8 @@ def _inputs(args: argparse.Namespace, run: Any) -> list[dict[str, Any]]:
         if custody:
             found.append(_file("custody", custody, None if counts is None else counts.custody_rows))
     for role, option in (("scorer spec", "scorer"), ("policy", "policy"), ("current cohort", "current_cohort"),
-                         ("previous selection", "previous"), ("decision log", "decisions")):
+                         ("previous selection", "previous"), ("decision log", "decisions"),
+                         ("drift baseline", "baseline")):
         value = getattr(args, option, None)
         if value:
             found.append(_file(role, value))

@@ -16,7 +16,8 @@ def run(args: argparse.Namespace) -> int:
     from .. import synth
     from ..io import format_from_suffix
 
-    table = synth.generate(args.n, args.seed, bad_fraction=args.bad_fraction)
+    table = synth.generate(args.n, args.seed, bad_fraction=args.bad_fraction,
+                           oasys_fraction=getattr(args, "oasys_fraction", 0.0))
     fmt = args.format or format_from_suffix(args.output)
     if fmt == "jsonl":
         synth.write_jsonl(table, args.output)
@@ -40,6 +41,9 @@ def register(sub: Any) -> None:
                    help="OUTPUT.jsonl, or OUTPUT.csv (+ OUTPUT-sanctions.csv, OUTPUT-custody.csv)")
     p.add_argument("--format", choices=("csv", "jsonl"), help="override the output suffix")
     p.add_argument("--bad-fraction", type=float, default=0.0, help="share of deliberately invalid rows")
+    p.add_argument("--oasys-fraction", type=float, default=0.0, metavar="F",
+                   help="share of people given OASys assessment answers (oasys_* columns, read by ogp2, ovp2 and "
+                   "snsv-dynamic); default 0: the output is as without the option")
     p.add_argument("--outcomes", metavar="OUTCOMES.csv",
                    help="also write seeded reoffending outcomes drawn from the documented generating model "
                    "(iomscore.synth.OUTCOME_MODEL)")

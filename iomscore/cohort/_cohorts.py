@@ -173,7 +173,35 @@ def select_cohort(
     ('score', '16')
     """
     inp = _inputs(referrals, results, policy, current_cohort, capacity, features, as_of)
-    return select_several(inp) if inp.policy.several else _select_one(inp)
+    selection = select_several(inp) if inp.policy.several else _select_one(inp)
+    return _with_shown_scores(selection, inp)
+
+
+#: How a card names the scores of the built-in scorers shown side by side.
+SCORE_LABELS: Final = {"ogrs3": "OGRS3", "ogrs4g": "OGRS4/G", "ogrs4v": "OGRS4/V", "snsv": "SNSV",
+                       "ogp2": "OGP2", "ovp2": "OVP2", "snsv-dynamic": "SNSV dynamic"}
+
+
+def _with_shown_scores(selection: CohortSelection, inp: _Inputs) -> CohortSelection:
+    """The policy's ``show_scores``: each scorer's score and band for every decision (in the
+    selection's order, which is the table's), computed on the same referrals. Shown only."""
+    from ._select import ShownScores
+
+    names = inp.policy.show_scores
+    if not names:
+        return selection
+    ranking = {m.sha256 for m in (selection.model, *(c.model for c in selection.cohorts)) if m is not None}
+    shown = []
+    for name in names:
+        scorer = get_scorer(name)
+        batch = score_batch(inp.table, scorer)
+        ok = batch.ok
+        score = [float(v) if o else None for v, o in zip(np.asarray(batch.score).tolist(), ok.tolist())]
+        band = [str(b) if o and b else None for b, o in zip(np.asarray(batch.band, dtype=object).tolist(), ok.tolist())]
+        shown.append(ShownScores(
+            scorer=name, label=SCORE_LABELS.get(name, scorer.identity.name), model=scorer.identity,
+            unit=str(batch.unit), ranks=scorer.identity.sha256 in ranking, score=tuple(score), band=tuple(band)))
+    return selection.model_copy(update={"shown_scores": tuple(shown)})
 
 
 def select_several(inp: _Inputs) -> CohortSelection:

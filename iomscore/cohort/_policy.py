@@ -37,6 +37,11 @@ its ``cohorts``, see below):
     Routing stays policy-wide. A policy has either ``cohorts`` or the top-level
     ``eligibility``, ``capacity`` and ``tie_break`` (today's one-cohort form, which
     :meth:`SelectionPolicy.cohort_list` models as one cohort named after the policy).
+``show_scores`` (optional)
+    Scorer names whose scores every card shows side by side, each with its band, and a line
+    saying which one ranks (for example ``["ogrs3", "ogrs4g"]``: the OGRS3 an IOM spreadsheet
+    quotes beside the OGRS4/G probation colleagues see in OASys). They are shown, never used to
+    select; a policy without them keeps its sha256.
 
 Each rule has one or more conditions ``feature op value`` (features from
 :data:`iomscore.FEATURES`) combined with ``all`` or ``any``, and plain-English text for when
@@ -88,6 +93,10 @@ _ROUTING_TOO_NARROW: Final = (
 )
 _DUPLICATE_RULE: Final = "rule names must be unique within a policy; {name!r} appears twice"
 _NOT_FOUND: Final = "no policy file {path!r} and no shipped policy named {name!r}"
+_NOT_SHIPPED: Final = (
+    "no shipped policy named {name!r} (shipped: {known}); a name never reads a file from the working "
+    "directory: to use a policy file, give its path, e.g. ./{name}.json"
+)
 _FORM: Final = (
     "a policy has either 'cohorts' (several named cohorts) or the top-level 'eligibility', 'capacity' "
     "and 'tie_break' of one cohort, not both; {problem}"
@@ -388,6 +397,9 @@ class SelectionPolicy(HashedDocument):
             _check_tie_break(self.tie_break)
         return self
 
+        if len(set(self.show_scores)) != len(self.show_scores):
+            dup = next(n for n in self.show_scores if self.show_scores.count(n) > 1)
+            raise ValueError(_SHOW_SCORES_DUPLICATE.format(name=dup))
     def content(self) -> dict[str, Any]:
         """The policy as plain JSON data without ``sha256``; fields added since the one-cohort
         form are left out at their default (and a several-cohort policy has no top-level

@@ -215,6 +215,23 @@ class CohortInfo(_Frozen):
 
 
 class CohortSelection(_Frozen):
+class ShownScores(_Frozen):
+    """One scorer's scores shown on the cards beside the ranking one (policy ``show_scores``).
+
+    ``score`` and ``band`` hold one value per decision, in the selection's order (``None``
+    where the scorer could not score the person); ``ranks`` is True for the scorer whose score
+    ranks the cohort. Shown only: these scores never change a decision.
+    """
+
+    scorer: str
+    label: str
+    model: ModelIdentity
+    unit: str
+    ranks: bool
+    score: tuple[float | None, ...]
+    band: tuple[str | None, ...]
+
+
     """The outcome of :func:`select_cohort`: one :class:`Decision` per referral, in input order.
 
     Examples
@@ -540,6 +557,8 @@ def _omit_new_fields(data: dict[str, Any]) -> None:
         data.pop("decision_log", None)
 
 
+    if not data.get("shown_scores"):
+        data.pop("shown_scores", None)
 # --- the hash of a selection, streamed ------------------------------------------------------
 
 

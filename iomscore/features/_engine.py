@@ -50,6 +50,8 @@ from ..schema._taxonomy import ho_code_arrays, offence_taxonomy
 from ..schema._vocabulary import (
     CAUTION_DISPOSALS,
     DISPOSALS,
+    OASYS_COLUMNS,
+    OASYS_ITEMS,
     PATHWAYS,
     STATUTORY_SUPERVISION,
     SUPERVISION_STATUSES,
@@ -734,6 +736,32 @@ def f_agreed_to_engage(f: FeatureFrame) -> np.ndarray:
     return agreed
 
 
+def _oasys(column: str) -> Callable[[FeatureFrame], np.ndarray]:
+    j = OASYS_COLUMNS.index(column)
+
+    def compute(f: FeatureFrame) -> np.ndarray:
+        answers = f.batch._col("oasys")
+        code = answers[:, j].astype(np.float64)
+        code[answers[:, j] < 0] = np.nan
+        return code
+
+    return compute
+
+
+def _oasys_description(column: str) -> str:
+    if column in OASYS_ITEMS:
+        question, label, kind = OASYS_ITEMS[column]
+        codes = {"yes_no": "1 yes, 0 no", "problem": "problem score 0, 1 or 2",
+                 "relationship": "0 living together, 1 not living together, 2 no relationship",
+                 "motivation": "0 full, 1 partial, 2 none"}[kind]
+        return f"OASys {question}, {label}: {codes}; not recorded when not answered or without an assessment"
+    if column.startswith("drug_"):
+        return (f"OASys drugs ever misused: {column[5:].replace('_', ' ')}, 1 yes, 0 no; not recorded without an "
+                "assessment")
+    return (f"OASys R1.2 previous offence: {column[9:].replace('_', ' ')}, 1 yes, 0 no; not recorded without an "
+            "assessment")
+
+
 def _sex(f: FeatureFrame) -> np.ndarray:
     s = f.batch.sex.astype(np.float64)
     s[s < 0] = np.nan
@@ -827,6 +855,9 @@ _DEFS: list[FeatureDef] = [
                    _need(p))
         for p in PATHWAYS
     ],
+    FeatureDef("oasys_assessed", "flag", "1 when the referral carries OASys assessment answers, 0 when not",
+               lambda f: f.batch._col("oasys_present").astype(np.float64)),
+    *[FeatureDef(f"oasys_{c}", "code", _oasys_description(c), _oasys(c)) for c in OASYS_COLUMNS],
     FeatureDef("needs_significant", "pathways", "Pathways with a significant need", _need_count(2)),
     FeatureDef("needs_some", "pathways", "Pathways with some need", _need_count(1)),
     FeatureDef("needs_not_assessed", "pathways", "Pathways not assessed", _need_count(-1)),

@@ -8,7 +8,7 @@ from typing import Final
 import numpy as np
 
 from ..schema._table import ReferralTable
-from ..schema._vocabulary import PATHWAYS, PROTECTED_FIELDS
+from ..schema._vocabulary import OASYS_COLUMNS, PATHWAYS, PROTECTED_FIELDS
 
 __all__ = [
     "CUSTODY_COLUMNS",
@@ -34,6 +34,16 @@ SUMMARY_COLUMNS: Final = (
     "current_offence_group",
     "caution_only",
 )
+#: Summary columns the OASys v4 predictors read (optional; written only when a table has them).
+V4_SUMMARY_COLUMNS: Final = (
+    "violent_sanctions",
+    "age_at_first_sanction",
+    "followup_start_date",
+    "current_offence_code",
+)
+#: The OASys assessment answers (:class:`~iomscore.OASysAssessment`), one column each, named as
+#: the features: ``oasys_accommodation`` ..., ``oasys_drug_<name>``, ``oasys_previous_<name>``.
+OASYS_CSV_COLUMNS: Final = tuple(f"oasys_{c}" for c in OASYS_COLUMNS)
 #: The referral facts for eligibility and planning (supervision, release, agreement to engage).
 FACT_COLUMNS: Final = (
     "supervision_status",
@@ -50,10 +60,13 @@ REFERRAL_COLUMNS: Final = (
     *PROTECTED_FIELDS,
     *SUMMARY_COLUMNS,
     *FACT_COLUMNS,
+    *V4_SUMMARY_COLUMNS,
+    *OASYS_CSV_COLUMNS,
 )
 #: sanctions.csv columns; the first five are required.
 REQUIRED_SANCTION: Final = ("person_id", "offence_date", "sanction_date", "offence_group", "disposal")
-SANCTION_COLUMNS: Final = (*REQUIRED_SANCTION, "custody_days", "occasion_id", "current")
+#: ``offence_group`` may be left out (column or value) where ``offence_code`` gives a Home Office code.
+SANCTION_COLUMNS: Final = (*REQUIRED_SANCTION, "custody_days", "occasion_id", "current", "offence_code")
 #: custody.csv columns: one row per custody period; an empty ``end`` means still in custody.
 REQUIRED_CUSTODY: Final = ("person_id", "start")
 CUSTODY_COLUMNS: Final = ("person_id", "start", "end")
@@ -69,6 +82,11 @@ DUPLICATE_PERSON: Final = "person_id {person!r} appears on {count} referral rows
 ORPHAN_SANCTION: Final = "no referral row has person_id {person!r}"
 ORPHAN_CUSTODY: Final = "no referral row has person_id {person!r}"
 SUMMARY_INCOMPLETE: Final = "required when previous_sanctions is given"
+#: first_sanction_date is not needed when age_at_first_sanction is given, nor
+#: current_offence_group when current_offence_code is (as in :class:`~iomscore.SanctionSummary`).
+SUMMARY_ALTERNATIVE: Final = {"first_sanction_date": "age_at_first_sanction",
+                              "current_offence_group": "current_offence_code"}
+BAD_AGE: Final = "invalid value {value!r}: expected a whole number of years from 0 to 120"
 SUMMARY_WITHOUT_COUNT: Final = "given without previous_sanctions (the summary needs all four facts)"
 MALFORMED_ROW: Final = "malformed CSV row: {found} fields where the header has {expected}"
 MALFORMED_HISTORY: Final = "a row of this person's history is malformed ({source} row {row})"
@@ -84,6 +102,8 @@ def referral_field_path(column: str) -> str:
     'needs.accommodation'
     >>> referral_field_path("rosh_level")
     'serious_harm.rosh_level'
+    >>> referral_field_path("oasys_accommodation"), referral_field_path("oasys_drug_spice")
+    ('oasys.accommodation', 'oasys.drugs_misused')
     >>> referral_field_path("supervision_end_date")
     'supervision.end_date'
     """
@@ -93,8 +113,14 @@ def referral_field_path(column: str) -> str:
         return f"serious_harm.{column}"
     if column in PROTECTED_FIELDS:
         return f"protected.{column}"
-    if column == "current_offence_group" or column in SUMMARY_COLUMNS:
+    if column == "current_offence_group" or column in SUMMARY_COLUMNS or column in V4_SUMMARY_COLUMNS:
         return f"sanction_summary.{column}"
+    if column.startswith("oasys_drug_") and column != "oasys_drug_motivation":
+        return "oasys.drugs_misused"
+    if column.startswith("oasys_previous_"):
+        return "oasys.previous_offences"
+    if column.startswith("oasys_"):
+        return f"oasys.{column[6:]}"
     if column.startswith("supervision_"):
         return f"supervision.{column[12:]}"
     return column

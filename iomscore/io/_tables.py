@@ -49,6 +49,7 @@ from ._common import (
     NEED_COLUMNS,
     ORPHAN_CUSTODY,
     ORPHAN_SANCTION,
+    SUMMARY_ALTERNATIVE,
     SUMMARY_INCOMPLETE,
     SUMMARY_WITHOUT_COUNT,
     UNKNOWN_GROUP,
@@ -57,6 +58,7 @@ from ._common import (
     Reject,
     referral_field_path,
 )
+from ._v4columns import ho_codes, oasys_columns, summary_v4_columns
 
 __all__ = ["MissingColumnsError", "build_table"]
 
@@ -145,7 +147,7 @@ def build_table(
     rrow = np.asarray(referral_rows, dtype=np.int64)
     add_ref = _referral_errors(err, referral_source, rrow)
     cols = _referral_columns(referrals, n, err, add_ref, referral_source, rrow)
-    summary = _summary_columns(referrals, n, add_ref)
+    summary = _summary_columns(referrals, n, add_ref, referral_source)
 
     rejects: list[Reject] = list(extra_rejects or [])
     counts = ReadCounts(referral_rows=n + extra_referral_rows, sanction_rows=m + extra_sanction_rows,
@@ -186,14 +188,16 @@ def _check_columns(referrals: Mapping[str, Any], referral_source: str, sanctions
     """Required columns present (else :class:`MissingColumnsError`); unknown ones logged."""
     _require(referrals, ("person_id", "assessment_date", "date_of_birth"), referral_source)
     if sanctions is not None:
-        _require(sanctions, ("person_id", "offence_date", "sanction_date", "offence_group", "disposal"),
+        group_or_code = () if "offence_code" in sanctions else ("offence_group",)
+        _require(sanctions, ("person_id", "offence_date", "sanction_date", *group_or_code, "disposal"),
                  sanction_source)
     if custody is not None:
         _require(custody, ("person_id", "start"), custody_source)
     for source, cols, known in [
         (referral_source, referrals, set(_referral_known())),
         (sanction_source, sanctions or {}, {"person_id", "offence_date", "sanction_date", "offence_group",
-                                            "disposal", "custody_days", "occasion_id", "current"}),
+                                            "disposal", "custody_days", "occasion_id", "current",
+                                            "offence_code"}),
         (custody_source, custody or {}, {"person_id", "start", "end"}),
     ]:
         extra = sorted(set(cols) - known)
@@ -284,8 +288,14 @@ def _fact_columns(referrals: Mapping[str, Any], n: int, add_ref: _AddRef,
     return out
 
 
-def _summary_columns(referrals: Mapping[str, Any], n: int, add_ref: _AddRef) -> dict[str, np.ndarray]:
-    """The sanction summary: all four facts or none, with a reject for every bad value."""
+def _summary_columns(referrals: Mapping[str, Any], n: int, add_ref: _AddRef,
+                     referral_source: str = "") -> dict[str, np.ndarray]:
+    """The sanction summary: all four facts or none, with a reject for every bad value.
+
+    ``first_sanction_date`` may be left empty when ``age_at_first_sanction`` is given, and
+    ``current_offence_group`` when ``current_offence_code`` is (its group is then the code's),
+    as :class:`~iomscore.SanctionSummary` accepts. The OASys answers are read here too.
+    """
     tax = offence_taxonomy()
     s_prev = np.full(n, -1, dtype=np.int64)
     s_first = np.full(n, MISSING_DAY, dtype=np.int32)
@@ -302,7 +312,9 @@ def _summary_columns(referrals: Mapping[str, Any], n: int, add_ref: _AddRef) -> 
     for name in ("first_sanction_date", "current_conviction_date", "current_offence_group"):
         col = referrals.get(name)
         col_empty = np.ones(n, dtype=bool) if col is None else C.empty(col)
-        add_ref(np.flatnonzero(has & col_empty), name, lambda i: SUMMARY_INCOMPLETE)
+        other = referrals.get(SUMMARY_ALTERNATIVE.get(name, ""))
+        given_other = np.zeros(n, dtype=bool) if other is None else ~C.empty(other)
+        add_ref(np.flatnonzero(has & col_empty & ~given_other), name, lambda i: SUMMARY_INCOMPLETE)
         add_ref(np.flatnonzero(~has & ~col_empty), name, lambda i: SUMMARY_WITHOUT_COUNT)
         if col is None:
             continue
@@ -323,7 +335,11 @@ def _summary_columns(referrals: Mapping[str, Any], n: int, add_ref: _AddRef) -> 
         add_ref(np.flatnonzero(bad), "caution_only", lambda i: BAD_BOOL.format(value=C.value_at(col, i)))
         add_ref(np.flatnonzero(~has & ~C.empty(col)), "caution_only", lambda i: SUMMARY_WITHOUT_COUNT)
     s_prev = np.where(has, s_prev, -1)
-    return {"previous": s_prev, "first": s_first, "conviction": s_conv, "group": s_group, "caution": s_caution}
+    v4 = summary_v4_columns(referrals, n, add_ref, has, referral_source, SUMMARY_WITHOUT_COUNT)
+    s_group = np.where((s_group < 0) & (v4["ho_group"] >= 0), v4["ho_group"], s_group)  # group from the code
+    oasys, oasys_present = oasys_columns(referrals, n, add_ref)
+    return {"previous": s_prev, "first": s_first, "conviction": s_conv, "group": s_group, "caution": s_caution,
+            **v4, "oasys": oasys, "oasys_present": oasys_present}
 
 
 def _poison(err: _Errors, person_id: np.ndarray, poisoned: list[tuple[str, str, int]]) -> None:
@@ -369,6 +385,13 @@ def _assemble(keep: np.ndarray, cols: Mapping[str, Any], summary: Mapping[str, n
         summary_conviction_day=summary["conviction"][kept],
         summary_group=summary["group"][kept],
         summary_caution_only=summary["caution"][kept],
+        summary_violent=summary["violent"][kept],
+        summary_age_first=summary["age_first"][kept],
+        summary_followup_day=summary["followup"][kept],
+        summary_ho_code=summary["ho_code"][kept],
+        ho_code=s.ho_code[s_sel],
+        oasys=summary["oasys"][kept],
+        oasys_present=summary["oasys_present"][kept],
         occasion_labels=s.labels,
         **{name: values[kept] for name, values in cols["facts"].items()},
     )
@@ -522,13 +545,14 @@ class _Sanctions:
     position: np.ndarray
     rows: np.ndarray
     labels: dict[int, str]
+    ho_code: np.ndarray
 
     @classmethod
     def empty(cls) -> _Sanctions:
         z = np.zeros(0, dtype=np.int64)
         return cls(person=z, offence=z.astype(np.int32), sanction=z.astype(np.int32), group=z.astype(np.int16),
                    disposal=z.astype(np.int8), custody_days=z.astype(np.int32), occasion=z,
-                   current=z.astype(bool), position=z.astype(np.int32), rows=z, labels={})
+                   current=z.astype(bool), position=z.astype(np.int32), rows=z, labels={}, ho_code=z.astype(np.int32))
 
 
 def _positions(person: np.ndarray, attached: np.ndarray) -> np.ndarray:
@@ -595,13 +619,15 @@ def _read_sanctions(
 ) -> _Sanctions:
     rows = np.arange(2, m + 2, dtype=np.int64) if rows is None else np.asarray(rows, dtype=np.int64)
     tax = offence_taxonomy()
-    gcol, dcol = cols["offence_group"], cols["disposal"]
+    gcol, dcol = cols.get("offence_group"), cols["disposal"]
     ccol, cur_col = cols.get("custody_days"), cols.get("current")
     got = _run_all(m, {
         "person": lambda: index_of(cols["person_id"]),
         "offence": lambda: C.dates(cols["offence_date"]),
         "sanction": lambda: C.dates(cols["sanction_date"]),
-        "group": lambda: (C.encode(gcol, tax.codes), C.empty(gcol)),
+        "group": lambda: ((np.full(m, -1, np.int32), np.ones(m, bool)) if gcol is None
+                          else (C.encode(gcol, tax.codes), C.empty(gcol))),
+        "code": lambda: ho_codes(cols.get("offence_code"), m, source),
         "disposal": lambda: (C.encode(dcol, DISPOSALS), C.empty(dcol)),
         "custody_days": lambda: None if ccol is None else C.counts(ccol),
         "current": lambda: None if cur_col is None else _bool(cur_col),
@@ -619,9 +645,12 @@ def _read_sanctions(
         problems.append((is_empty, name, lambda r: MISSING_VALUE))
         problems.append((bad, name, lambda r, col=col: BAD_DATE.format(value=C.value_at(col, r))))  # type: ignore[misc]
     group, g_empty = got["group"]
-    problems.append((g_empty, "offence_group", lambda r: MISSING_VALUE))
+    ho = got["code"]
+    problems.append((g_empty & ho.empty, "offence_group", lambda r: MISSING_VALUE))
     problems.append(((group < 0) & ~g_empty, "offence_group",
                      lambda r: UNKNOWN_GROUP.format(value=C.value_at(gcol, r))))
+    problems.append((ho.bad, "offence_code", ho.message))
+    group = np.where(g_empty & (ho.group >= 0), ho.group, group)  # the group of the Home Office code
     disposal, d_empty = got["disposal"]
     problems.append((d_empty, "disposal", lambda r: MISSING_VALUE))
     problems.append(((disposal < 0) & ~d_empty, "disposal",
@@ -666,7 +695,7 @@ def _read_sanctions(
     return _Sanctions(
         person=person[sel], offence=offence[sel], sanction=sanction[sel], group=group[sel].astype(np.int16),
         disposal=disposal[sel].astype(np.int8), custody_days=cdays[sel].astype(np.int32), occasion=occasion[sel],
-        current=current[sel], position=position[sel], rows=rows[sel], labels=labels,
+        current=current[sel], position=position[sel], rows=rows[sel], labels=labels, ho_code=ho.code[sel],
     )
 
 

@@ -52,6 +52,7 @@ from ._text import (
     write_csv_rows,
     write_lines,
 )
+from ._v4columns import v4_referral_json, v4_referral_text, v4_sanction_text
 
 __all__ = [
     "REJECT_COLUMNS",
@@ -115,6 +116,7 @@ def _referral_text(table: ReferralTable) -> dict[str, np.ndarray]:
     cols["supervision_end_date"] = date_text(b._col("supervision_end_day"))
     cols["release_date"] = date_text(b._col("release_day"))
     cols["agreed_to_engage"] = _choice_text(b._col("agreed_to_engage"), ("false", "true"))
+    cols.update(v4_referral_text(table))  # the OASys v4 summary fields and answers, when any
     assert tuple(cols) == REFERRAL_COLUMNS[: len(cols)] and set(SUMMARY_COLUMNS) <= set(cols)
     return cols
 
@@ -144,6 +146,7 @@ def _sanction_text(table: ReferralTable) -> dict[str, np.ndarray]:
         "custody_days": int_text(cdays, cdays < 0),
         "occasion_id": occasion_id,
         "current": np.where(b.current[order], "true", "").astype(object),
+        **v4_sanction_text(table, order),
     }
 
 
@@ -222,6 +225,8 @@ def write_referrals_jsonl(table: ReferralTable, path: str | os.PathLike[str]) ->
                     s["occasion_id"] = san["occasion_id"][r]
                 if san["current"][r]:
                     s["current"] = True
+                if san.get("offence_code") is not None and san["offence_code"][r]:
+                    s["offence_code"] = san["offence_code"][r]
                 sanctions.append(s)
             if sanctions:
                 doc["sanctions"] = sanctions
@@ -233,6 +238,14 @@ def write_referrals_jsonl(table: ReferralTable, path: str | os.PathLike[str]) ->
                     "current_offence_group": ref["current_offence_group"][i],
                     "caution_only": ref["caution_only"][i] == "true",
                 }
+            v4_summary, oasys = v4_referral_json(ref, i)
+            if "sanction_summary" in doc:
+                doc["sanction_summary"].update(v4_summary)
+                for key in ("first_sanction_date", "current_offence_group"):  # may stand in for each other
+                    if not doc["sanction_summary"][key]:
+                        del doc["sanction_summary"][key]
+            if oasys is not None:
+                doc["oasys"] = oasys
             custody = [{"start": cus["start"][r], "end": cus["end"][r] or None}
                        for r in range(int(c_off[i]), int(c_off[i + 1]))]
             if custody:

@@ -18,11 +18,15 @@ belongs to a card, and which.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final
+
+import numpy as np
 
 from ..cohort._decisions import LogEntry
+from ..cohort._leaves import leaves_after
+from ..cohort._policy import SelectionPolicy
 from ..cohort._select import (
     DESELECTION,
     NOT_ELIGIBLE,
@@ -32,6 +36,7 @@ from ..cohort._select import (
     SELECTED,
     Decision,
 )
+from ..schema._table import ReferralTable
 from ..schema._vocabulary import NEED_LABELS, PATHWAY_LABELS, PATHWAYS
 from ..scoring._result import format_part_value
 from ._fit import text_lines
@@ -41,7 +46,7 @@ from ._svg import ROW as CHART_ROW
 from ._svg import WIDTH as CHART_WIDTH
 from ._svg import breakdown_chart
 
-__all__ = ["CARD_CSS", "LAYOUT", "CardInput", "render_card"]
+__all__ = ["CARD_CSS", "LAYOUT", "CardInput", "leaves_lines", "render_card"]
 
 #: Heights in CSS pixels (96 per inch) that the card style sheet fixes, and the room on a
 #: sheet. A sheet is 262 mm high (the A4 page less its 14 mm margins is 269 mm).
@@ -67,6 +72,8 @@ DECISION_CLASS: Final = {
     NOT_SCORED: "notscored",
 }
 _MAX_RECORDED_REASON: Final = 600
+#: The heading of the card's when-would-they-leave line.
+LEAVES_TITLE: Final = "When would they leave (no new offence on record)"
 
 CARD_CSS: Final = """
 .card, .card-cont { break-before: page; page-break-before: always; break-inside: avoid;
@@ -92,6 +99,7 @@ CARD_CSS: Final = """
 .card .decision-box { flex: none; margin-top: 6px; }
 .more { color: #333; font-style: italic; }
 .parts { margin: 2px 0; }
+.leaves { margin: 4px 0; padding: 2px 6px; border-left: 4px solid #2e7d32; background: #f1f8f2; }
 """
 
 
@@ -107,6 +115,8 @@ class CardInput:
     ranking: Sequence[tuple[str, str]] = ()
     boundary: str | None = None
     flags: Sequence[str] = ()
+    #: When would they leave (:func:`leaves_lines`): one sentence, or None for no line.
+    leaves: str | None = None
 
 
 _CARD_WIDTH: Final = 186 / 25.4 * 96 - 2 * 10 - 2  # page width less the card's padding and border
@@ -326,6 +336,10 @@ def render_card(card: CardInput) -> str:
             ranking_body += f"<br><b>At the capacity line:</b> {e(card.boundary)}"
             fixed += _text_height("At the capacity line: " + card.boundary, _CARD_WIDTH - 16)
         ranking_html = f'<p class="{cls}">{ranking_body}</p>'
+    leaves_html = ""
+    if card.leaves:
+        leaves_html = f'<p class="leaves"><b>{LEAVES_TITLE}:</b> {e(card.leaves)}.</p>'
+        fixed += _text_height(f"{LEAVES_TITLE}: {card.leaves}.", _CARD_WIDTH - 16) + 8
 
     chart = breakdown_chart(d.breakdown, d.unit, title=f"Score breakdown for {pid}")
     fixed += LAYOUT["h3"] + _chart_height(d)
@@ -391,6 +405,7 @@ def render_card(card: CardInput) -> str:
         headline,
         block(flags),
         ranking_html,
+        leaves_html,
         block(reasons),
         "<h3>Score breakdown</h3>",
         chart,
@@ -416,3 +431,22 @@ def render_card(card: CardInput) -> str:
             f'<p class="small">The decision box is on card page 1.</p>{rendered}</div>{end}</section>'
         )
     return "\n".join(out)
+
+
+def leaves_lines(
+    policy: SelectionPolicy, scorer: Any, table: ReferralTable, rows: Mapping[str, int], people: Sequence[Decision]
+) -> dict[str, str]:
+    """When each scored person in ``people`` would no longer meet the entry rules of their cohort.
+
+    One :func:`iomscore.cohort.leaves_after` call over the rows of ``table`` for these people
+    (re-scored as arrays a month at a time), not one per person; people not scored get no line.
+    A several-cohort policy uses each person's cohort (any cohort where they have none).
+    """
+    scored = [d for d in people if d.score is not None]
+    if not scored:
+        return {}
+    names = {c.name for c in policy.cohort_list()}
+    cohort = [d.cohort if d.cohort in names else None for d in scored] if policy.several else None
+    found = leaves_after(table.take(np.asarray([rows[d.person_id] for d in scored], dtype=np.int64)), scorer,
+                         policy=policy, cohort=cohort)
+    return {d.person_id: found.sentence(k) for k, d in enumerate(scored)}

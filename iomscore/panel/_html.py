@@ -39,6 +39,7 @@ from ..cohort._decisions import (
     selection_rates,
 )
 from ..cohort._diff import RunDiff, diff_runs
+from ..cohort._policy import SelectionPolicy, load_policy
 from ..cohort._select import (
     DESELECTION,
     NOT_ELIGIBLE,
@@ -52,7 +53,7 @@ from ..cohort._select import (
 from ..fairness._rates import format_rate
 from ..io._atomic import write_text_atomic
 from ..schema._table import ReferralTable
-from ._cards import CARD_CSS, DECISION_CLASS, CardInput, render_card
+from ._cards import CARD_CSS, DECISION_CLASS, CardInput, leaves_lines, render_card
 from ._csv import ranked_csv_path, ranked_csv_text
 from ._demand import demand_section
 from ._format import e, fmt_score, parse_date
@@ -591,6 +592,9 @@ def _build(
     ranked_csv: bool,
     min_group_size: int,
     csv_name: str | None,
+    policy: SelectionPolicy | str | Path | None = None,
+    scorer: Any = None,
+    drift: str | None = None,
 ) -> _Pack:
     if cards not in CARD_MODES:
         raise ValueError(_BAD_CARDS.format(value=cards))
@@ -702,6 +706,8 @@ def _build(
         "referred to MAPPA / review and never selected on a reoffending score alone.</p>"
     )
     body.append(f'<p class="explain" id="at-risk">{_AT_RISK_TEXT}</p>')
+    if drift:
+        body.append(f'<p class="explain drift" id="drift"><b>Drift against the baseline:</b> {e(drift)}</p>')
     body.append("<h2>Summary</h2>")
     body.append(f'<div id="summary">{_summary(s, read_counts, rejects, late, meeting, len(reserve_list), len(carded_list))}'
                 f"{cohort_figures(s)}</div>")
@@ -743,6 +749,10 @@ def _build(
     body.append(demand_section(s))
 
     # --- cards -----------------------------------------------------------------------------
+    leaves: dict[str, str] = {}
+    if policy is not None and table is not None and carded_list:
+        rules = policy if isinstance(policy, SelectionPolicy) else load_policy(policy)
+        leaves = leaves_lines(rules, scorer, table, row_of, carded_list)
     for d in carded_list:
         change = diff.for_person(d.person_id) if diff is not None else None
         flags = []
@@ -763,6 +773,7 @@ def _build(
                     ranking=ranking.get(d.person_id, ()),
                     boundary=boundary or None,
                     flags=flags,
+                    leaves=leaves.get(d.person_id),
                 )
             )
         )
@@ -806,6 +817,9 @@ def render_panel(
     rejects: Sequence[Reject] = (),
     ranked_csv: bool = True,
     min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
+    policy: SelectionPolicy | str | Path | None = None,
+    scorer: Any = None,
+    drift: str | None = None,
 ) -> str:
     """The panel pack as one self-contained HTML document.
 
@@ -858,6 +872,15 @@ def render_panel(
         ``False``: the full ranked list is printed at the end of the pack.
     min_group_size : int
         Groups smaller than this are flagged in the fairness summary.
+    policy : SelectionPolicy, str or Path, optional
+        The selection's policy: each card of a scored person then says when, with no new
+        offence on record, they would no longer meet its entry rules
+        (:func:`~iomscore.cohort.leaves_after`, computed once for the people carded).
+    scorer : str, Path or Scorer, optional
+        The scorer for that (default :data:`iomscore.DEFAULT_SCORER`).
+    drift : str, optional
+        One line on drift against a baseline (:meth:`iomscore.monitoring.DriftReport.summary`),
+        shown under the header.
 
     Returns
     -------
@@ -883,6 +906,7 @@ def render_panel(
         rates=rates, decisions=decisions, title=title, panel=panel, meeting_date=meeting_date,
         generated_at=generated_at, cards=cards, reserves=reserves, read_counts=read_counts, rejects=rejects,
         ranked_csv=ranked_csv, min_group_size=min_group_size, csv_name=None,
+        policy=policy, scorer=scorer, drift=drift,
     ).html
 
 
@@ -907,6 +931,9 @@ def write_panel(
     rejects: Sequence[Reject] = (),
     ranked_csv: bool = True,
     min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
+    policy: SelectionPolicy | str | Path | None = None,
+    scorer: Any = None,
+    drift: str | None = None,
 ) -> Path:
     """Write :func:`render_panel` to ``path`` (UTF-8) and the ranked list beside it; return ``path``.
 
@@ -936,6 +963,7 @@ def write_panel(
         rates=rates, decisions=decisions, title=title, panel=panel, meeting_date=meeting_date,
         generated_at=generated_at, cards=cards, reserves=reserves, read_counts=read_counts, rejects=rejects,
         ranked_csv=ranked_csv, min_group_size=min_group_size, csv_name=csv_path.name,
+        policy=policy, scorer=scorer, drift=drift,
     )
     if pack.csv is not None:
         write_text_atomic(csv_path, pack.csv)

@@ -27,6 +27,7 @@ from ._batch import (
 from ._parse import ReferralError, parse_referral
 from ._referral import (
     CustodyPeriod,
+    OASysAssessment,
     PathwayNeeds,
     ProtectedCharacteristics,
     Referral,
@@ -67,6 +68,7 @@ __all__ = [
     "PROTECTED_FIELDS",
     "ROSH_LEVELS",
     "CustodyPeriod",
+    "OASysAssessment",
     "OffenceTaxonomy",
     "PathwayNeeds",
     "ProtectedCharacteristics",

@@ -22,7 +22,7 @@ from typing import Final
 
 import numpy as np
 
-from ._vocabulary import PATHWAYS
+from ._vocabulary import OASYS_COLUMNS, PATHWAYS
 
 __all__ = [
     "MISSING_DAY",
@@ -117,6 +117,10 @@ class ReferralBatch:
     supervision_end_day: np.ndarray | None = None  # int32, MISSING_DAY where not given
     release_day: np.ndarray | None = None  # int32 expected or actual release, MISSING_DAY where not given
     agreed_to_engage: np.ndarray | None = None  # int8: 1 yes, 0 no, -1 not recorded
+    #: OASys assessment answers, int8 (n, len(OASYS_COLUMNS)): the code of each answer, -1 where
+    #: not answered or where the referral has no assessment (see ``oasys_present``).
+    oasys: np.ndarray | None = None
+    oasys_present: np.ndarray | None = None  # bool: the referral carries an OASys assessment
 
     def __post_init__(self) -> None:
         n = int(self.person_id.shape[0])
@@ -133,6 +137,11 @@ class ReferralBatch:
             object.__setattr__(
                 self, name, np.full(size, fill, dtype=dtype) if value is None else np.asarray(value, dtype=dtype)
             )
+        k = len(OASYS_COLUMNS)
+        answers = np.full((n, k), -1, dtype=np.int8) if self.oasys is None else np.asarray(self.oasys, np.int8)
+        object.__setattr__(self, "oasys", answers.reshape(n, k))
+        present = np.zeros(n, dtype=bool) if self.oasys_present is None else np.asarray(self.oasys_present, bool)
+        object.__setattr__(self, "oasys_present", present)
 
     @property
     def n(self) -> int:
@@ -189,6 +198,8 @@ class ReferralBatch:
             summary_ho_code=self._col("summary_ho_code")[rows],
             ho_code=self._col("ho_code")[s_idx],
             **{name: self._col(name)[rows] for name in FACT_FIELDS},
+            oasys=self._col("oasys")[rows],
+            oasys_present=self._col("oasys_present")[rows],
         )
 
     def _col(self, name: str) -> np.ndarray:
@@ -233,6 +244,8 @@ class ReferralBatch:
         supervision_end_day: np.ndarray | None = None,
         release_day: np.ndarray | None = None,
         agreed_to_engage: np.ndarray | None = None,
+        oasys: np.ndarray | None = None,
+        oasys_present: np.ndarray | None = None,
     ) -> ReferralBatch:
         """Build a batch from flat arrays in any order (sanctions and custody are sorted here).
 
@@ -298,6 +311,8 @@ class ReferralBatch:
             supervision_end_day=supervision_end_day,
             release_day=release_day,
             agreed_to_engage=agreed_to_engage,
+            oasys=oasys,
+            oasys_present=oasys_present,
         )
 
 

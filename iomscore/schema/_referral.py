@@ -29,16 +29,27 @@ from ._rules import check_batch
 from ._taxonomy import OffenceCodeError, offence_taxonomy
 from ._vocabulary import (
     DISPOSAL_CODES,
+    DRUG_MOTIVATIONS,
     NEED_CODES,
+    OASYS_COLUMNS,
+    OASYS_DRUGS,
+    OASYS_ITEMS,
+    OASYS_PREVIOUS_OFFENCES,
     PATHWAYS,
     PROTECTED_FIELDS,
+    RELATIONSHIP_STATUSES,
     ROSH_LEVELS,
     SEX_CODES,
     SUPERVISION_STATUSES,
     Disposal,
+    DrugMotivation,
     MappaCategory,
     MappaLevel,
     NeedLevel,
+    OASysDrug,
+    OASysPreviousOffence,
+    ProblemScore,
+    RelationshipStatus,
     RoshLevel,
     Sex,
     SupervisionStatus,
@@ -46,6 +57,7 @@ from ._vocabulary import (
 
 __all__ = [
     "CustodyPeriod",
+    "OASysAssessment",
     "PathwayNeeds",
     "ProtectedCharacteristics",
     "Referral",
@@ -258,6 +270,82 @@ class Supervision(_Frozen):
     )
 
 
+class OASysAssessment(_Frozen):
+    """Answers of an OASys assessment that the dynamic OASys v4 predictors read.
+
+    These are OASys questions (sections 2 to 12, the drugs ever misused and the R1.2 previous
+    offences), not the seven resettlement pathway needs. ``ogp2``, ``ovp2`` and
+    ``snsv-dynamic`` read them; a referral without an assessment, or without an answer a
+    predictor needs, is scored by the static predictor instead, with a warning saying so.
+    Problem scores are 0 (no problems), 1 (some) or 2 (significant); ``None`` is not answered.
+    Drugs not listed in ``drugs_misused`` and offences not listed in ``previous_offences`` count
+    as no (as the MoJ service reads them); an unanswered 8.8 counts as 0 (full motivation).
+
+    Examples
+    --------
+    >>> a = OASysAssessment(accommodation=1, unemployed=True, relationship_status="no_relationship",
+    ...                     drugs_misused=["cannabis", "heroin", "cannabis"])
+    >>> a.drugs_misused
+    ('heroin', 'cannabis')
+    """
+
+    weapon: bool | None = Field(default=None, description="2.2: the current offence involved carrying or using a weapon")
+    accommodation: ProblemScore | None = Field(default=None, description="3.4: suitability of accommodation (0-2)")
+    unemployed: bool | None = Field(default=None, description="4.2: unemployed, or will be on release")
+    partner_relationship: ProblemScore | None = Field(
+        default=None, description="6.4: current relationship with partner (0-2)"
+    )
+    domestic_abuse: bool | None = Field(default=None, description="6.7: evidence of domestic abuse (perpetrator)")
+    relationship_status: RelationshipStatus | None = Field(
+        default=None, description="6.8: living_together, not_living_together or no_relationship"
+    )
+    regular_activities: ProblemScore | None = Field(
+        default=None, description="7.2: regular activities encourage offending (0-2)"
+    )
+    drug_motivation: DrugMotivation | None = Field(
+        default=None, description="8.8: motivation to tackle drug misuse (full, partial, none)"
+    )
+    alcohol_current: ProblemScore | None = Field(default=None, description="9.1: current use of alcohol (0-2)")
+    alcohol_binge: ProblemScore | None = Field(default=None, description="9.2: binge drinking (0-2)")
+    impulsivity: ProblemScore | None = Field(default=None, description="11.2: impulsivity (0-2)")
+    temper: ProblemScore | None = Field(default=None, description="11.4: temper control (0-2)")
+    procriminal_attitudes: ProblemScore | None = Field(
+        default=None, description="12.1: pro-criminal attitudes (0-2)"
+    )
+    drugs_misused: tuple[OASysDrug, ...] = Field(default=(), description="Drugs ever misused (section 8)")
+    previous_offences: tuple[OASysPreviousOffence, ...] = Field(
+        default=(), description="R1.2 previous offences (serious violence, weapons, arson ...)"
+    )
+
+    @field_validator("drugs_misused", "previous_offences")
+    @classmethod
+    def _canonical(cls, values: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        order = OASYS_DRUGS if info.field_name == "drugs_misused" else OASYS_PREVIOUS_OFFENCES
+        present = set(values)
+        return tuple(v for v in order if v in present)
+
+
+def oasys_codes(a: OASysAssessment | None) -> list[int]:
+    """The array form of an assessment: one code per ``OASYS_COLUMNS`` entry (-1 not answered)."""
+    if a is None:
+        return [-1] * len(OASYS_COLUMNS)
+    out: list[int] = []
+    for name, (_, _, kind) in OASYS_ITEMS.items():
+        value = getattr(a, name)
+        if value is None:
+            out.append(-1)
+        elif kind == "relationship":
+            out.append(RELATIONSHIP_STATUSES.index(value))
+        elif kind == "motivation":
+            out.append(DRUG_MOTIVATIONS.index(value))
+        else:
+            out.append(int(value))
+    drugs, previous = set(a.drugs_misused), set(a.previous_offences)
+    out += [int(d in drugs) for d in OASYS_DRUGS]
+    out += [int(o in previous) for o in OASYS_PREVIOUS_OFFENCES]
+    return out
+
+
 class SeriousHarm(_Frozen):
     """Risk of serious harm and MAPPA status. Routes people; never raises a reoffending score."""
 
@@ -314,6 +402,9 @@ class Referral(_Frozen):
         default=None,
         description="Whether the person has agreed to engage with IOM (what makes a non-statutory case possible); "
         "not recorded when absent",
+    )
+    oasys: OASysAssessment | None = Field(
+        default=None, description="OASys assessment answers (read by the dynamic OASys v4 predictors)"
     )
     serious_harm: SeriousHarm = SeriousHarm()
     protected: ProtectedCharacteristics = ProtectedCharacteristics()
@@ -435,6 +526,8 @@ def referral_columns(
             [-1 if r.agreed_to_engage is None else int(r.agreed_to_engage) for r in refs], dtype=np.int8
         ),
         occasion_labels={int(OCCASION_ID_BASE) + v: k for k, v in labels.items()},
+        oasys=np.array([oasys_codes(r.oasys) for r in refs], dtype=np.int8).reshape(n, len(OASYS_COLUMNS)),
+        oasys_present=np.array([r.oasys is not None for r in refs], dtype=bool),
     )
     harm = SeriousHarmColumns(
         rosh_level=np.array(

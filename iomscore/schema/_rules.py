@@ -179,6 +179,7 @@ _NONE_CODE: Final = SUPERVISION_STATUSES.index("none")
 
 def _fact_rules(batch: ReferralBatch, v: Violations) -> None:
     """Rules on the referral facts: supervision dates, release date.
+    _oasys_rules(batch, v)
 
     An agreement to engage alongside statutory supervision is not a violation: IOM teams record
     it for people on licence or orders too (it shapes how they are worked with).
@@ -285,6 +286,39 @@ def _occasion_date_conflicts(batch: ReferralBatch, person: np.ndarray) -> np.nda
     explicit = batch.occasion >= (np.int64(1) << 40)
     bad = np.zeros(person.size, dtype=bool)
     if not explicit.any():
+_OASYS_OUT_OF_RANGE: Final = "invalid OASys answer code {code}: expected {lo} to {hi} (or not answered)"
+_OASYS_WITHOUT_ASSESSMENT: Final = "OASys answers given for a referral without an OASys assessment"
+
+
+def _oasys_field(column: str) -> str:
+    """Field path of an ``OASYS_COLUMNS`` entry, as on :class:`~iomscore.OASysAssessment`."""
+    if column.startswith("drug_"):
+        return "oasys.drugs_misused"
+    if column.startswith("previous_"):
+        return "oasys.previous_offences"
+    return f"oasys.{column}"
+
+
+def _oasys_rules(batch: ReferralBatch, v: Violations) -> None:
+    """Answer codes within each item's range; answers only on referrals with an assessment."""
+    from ._vocabulary import OASYS_COLUMNS, OASYS_ITEMS
+
+    answers = batch.oasys
+    present = batch.oasys_present
+    if answers is None or present is None or not answers.size:
+        return
+    stray = ~present & (answers >= 0).any(axis=1)
+    rows = np.flatnonzero(stray)
+    v.add(rows, ["oasys"] * rows.size, [_OASYS_WITHOUT_ASSESSMENT] * rows.size)
+    for j, column in enumerate(OASYS_COLUMNS):
+        kind = OASYS_ITEMS[column][2] if column in OASYS_ITEMS else "yes_no"
+        hi = 1 if kind == "yes_no" else 2
+        col = answers[:, j]
+        rows = np.flatnonzero((col < -1) | (col > hi))
+        v.add(rows, [_oasys_field(column)] * rows.size,
+              [_OASYS_OUT_OF_RANGE.format(code=int(col[r]), lo=0, hi=hi) for r in rows])
+
+
         return bad
     idx = np.flatnonzero(explicit)
     order = idx[np.lexsort((batch.sanction_day[idx], batch.occasion[idx], person[idx]))]

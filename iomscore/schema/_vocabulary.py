@@ -24,6 +24,7 @@ __all__ = [
     "DISPOSALS",
     "DISPOSAL_CODES",
     "DISPOSAL_LABELS",
+    "DRUG_MOTIVATIONS",
     "FIRST_DAY",
     "GROUP_ACTUARIAL_CATEGORY",
     "HO_MAPPING_STATUSES",
@@ -35,9 +36,16 @@ __all__ = [
     "NEED_LABELS",
     "NEED_LEVELS",
     "NOT_RECORDED",
+    "OASYS_COLUMNS",
+    "OASYS_DRUGS",
+    "OASYS_ITEMS",
+    "OASYS_OTHER_DRUG_GROUP",
+    "OASYS_PREVIOUS_OFFENCES",
+    "OASYS_PREVIOUS_OFFENCE_LABELS",
     "PATHWAYS",
     "PATHWAY_LABELS",
     "PROTECTED_FIELDS",
+    "RELATIONSHIP_STATUSES",
     "ROSH_LEVELS",
     "SEXES",
     "SEX_CODES",
@@ -46,9 +54,14 @@ __all__ = [
     "SUPERVISION_STATUSES",
     "Decision",
     "Disposal",
+    "DrugMotivation",
     "MappaCategory",
     "MappaLevel",
     "NeedLevel",
+    "OASysDrug",
+    "OASysPreviousOffence",
+    "ProblemScore",
+    "RelationshipStatus",
     "RoshLevel",
     "Sex",
     "SupervisionStatus",
@@ -305,3 +318,85 @@ GROUP_ACTUARIAL_CATEGORY: Final = {
 #: a category changed at f0c8151 (the current category is used, with a warning); or removed at
 #: f0c8151 (the earlier 414ce2a category is used, with a warning).
 HO_MAPPING_STATUSES: Final = ("current", "recategorised_at_f0c8151", "removed_at_f0c8151")
+
+# --- OASys assessment answers (the dynamic OASys v4 predictors OGP2, OVP2, SNSV dynamic) ---
+#: An OASys problem score: 0 no problems, 1 some problems, 2 significant problems.
+ProblemScore = Literal[0, 1, 2]
+RelationshipStatus = Literal["living_together", "not_living_together", "no_relationship"]
+#: OASys 6.8 answers in code order (code = position; the MoJ answers 1, 2 and 3).
+RELATIONSHIP_STATUSES: Final[tuple[str, ...]] = RelationshipStatus.__args__  # type: ignore[attr-defined]
+DrugMotivation = Literal["full", "partial", "none"]
+#: OASys 8.8 answers in code order; the code is the value the predictors multiply (0, 1, 2).
+DRUG_MOTIVATIONS: Final[tuple[str, ...]] = DrugMotivation.__args__  # type: ignore[attr-defined]
+OASysDrug = Literal[
+    "heroin",
+    "methadone",
+    "other_opiates",
+    "crack_cocaine",
+    "powder_cocaine",
+    "misused_prescribed",
+    "benzodiazepines",
+    "cannabis",
+    "steroids",
+    "other_drugs",
+    "ketamine",
+    "spice",
+    "hallucinogens",
+    "solvents",
+    "amphetamines",
+    "ecstasy",
+]
+#: Drugs ever misused (OASys section 8), in code order. Methadone means not prescribed;
+#: amphetamines and ecstasy are recorded but enter none of the predictors.
+OASYS_DRUGS: Final[tuple[str, ...]] = OASysDrug.__args__  # type: ignore[attr-defined]
+#: The drugs counted once, together, as the predictors' "other drugs" item.
+OASYS_OTHER_DRUG_GROUP: Final = frozenset({"other_drugs", "ketamine", "spice", "hallucinogens", "solvents"})
+OASysPreviousOffence = Literal[
+    "homicide",
+    "wounding_gbh",
+    "kidnapping",
+    "firearms",
+    "robbery",
+    "aggravated_burglary",
+    "weapon",
+    "criminal_damage_life",
+    "arson",
+]
+#: OASys R1.2 previous offences (read by SNSV dynamic), in code order.
+OASYS_PREVIOUS_OFFENCES: Final[tuple[str, ...]] = OASysPreviousOffence.__args__  # type: ignore[attr-defined]
+OASYS_PREVIOUS_OFFENCE_LABELS: Final = {
+    "homicide": "murder, attempted murder, threat or conspiracy to murder, or manslaughter",
+    "wounding_gbh": "wounding or GBH",
+    "kidnapping": "kidnapping or false imprisonment",
+    "firearms": "possession of a firearm with intent",
+    "robbery": "robbery",
+    "aggravated_burglary": "aggravated burglary",
+    "weapon": "an offence involving possession or use of a weapon",
+    "criminal_damage_life": "criminal damage with intent to endanger life",
+    "arson": "arson",
+}
+#: The single-answer OASys items: field of :class:`~iomscore.OASysAssessment` -> (OASys
+#: question, label, kind). Kinds: ``"yes_no"`` (0/1), ``"problem"`` (0/1/2), ``"relationship"``
+#: (RELATIONSHIP_STATUSES code), ``"motivation"`` (DRUG_MOTIVATIONS code).
+OASYS_ITEMS: Final = {
+    "weapon": ("2.2", "current offence involved carrying or using a weapon", "yes_no"),
+    "accommodation": ("3.4", "suitability of accommodation", "problem"),
+    "unemployed": ("4.2", "unemployed, or will be on release", "yes_no"),
+    "partner_relationship": ("6.4", "current relationship with partner", "problem"),
+    "domestic_abuse": ("6.7", "evidence of domestic abuse (perpetrator)", "yes_no"),
+    "relationship_status": ("6.8", "relationship status", "relationship"),
+    "regular_activities": ("7.2", "regular activities encourage offending", "problem"),
+    "drug_motivation": ("8.8", "motivation to tackle drug misuse", "motivation"),
+    "alcohol_current": ("9.1", "current use of alcohol is a problem", "problem"),
+    "alcohol_binge": ("9.2", "binge drinking or excessive use of alcohol", "problem"),
+    "impulsivity": ("11.2", "impulsivity", "problem"),
+    "temper": ("11.4", "temper control", "problem"),
+    "procriminal_attitudes": ("12.1", "pro-criminal attitudes", "problem"),
+}
+#: Columns of the array form of an assessment (``ReferralBatch.oasys``): the single items,
+#: then one 0/1 column per drug (``drug_<name>``) and per R1.2 offence (``previous_<name>``).
+OASYS_COLUMNS: Final = (
+    *OASYS_ITEMS,
+    *(f"drug_{d}" for d in OASYS_DRUGS),
+    *(f"previous_{o}" for o in OASYS_PREVIOUS_OFFENCES),
+)

@@ -41,13 +41,26 @@ from ..schema._taxonomy import ho_code_arrays
 from ..schema._vocabulary import (
     ACTUARIAL_CATEGORIES,
     ACTUARIAL_CATEGORY_LABELS,
+    DRUG_MOTIVATIONS,
     HO_MAPPING_STATUSES,
+    OASYS_COLUMNS,
+    OASYS_ITEMS,
+    OASYS_OTHER_DRUG_GROUP,
+    OASYS_PREVIOUS_OFFENCE_LABELS,
+    RELATIONSHIP_STATUSES,
 )
 from ._ogrs3 import _logistic, _shapley
 from ._result import ModelIdentity, ScoreBatch, empty_warnings, render_unique
 from ._spec import spec_sha256
 
-__all__ = ["OASYS_STATIC_SCORERS", "OASysStaticPredictor", "hmpps_percent", "oasys_coefficients"]
+__all__ = [
+    "OASYS_DYNAMIC_SCORERS",
+    "OASYS_STATIC_SCORERS",
+    "OASysDynamicPredictor",
+    "OASysStaticPredictor",
+    "hmpps_percent",
+    "oasys_coefficients",
+]
 
 #: Scorer name -> (predictor key in the coefficient file, plain name).
 OASYS_STATIC_SCORERS: Final = {
@@ -302,13 +315,15 @@ class OASysStaticPredictor:
             (np.isnan(sex), lambda r: _NO_SEX.format(name=self.name)),
         ]
         for bad, message in checks:
-            for r in np.flatnonzero(bad & ok):
-                error[r] = message(int(r))
-            ok &= ~bad
+            new = bad & ok
+            if new.any():  # messages rendered once per distinct row content, not per row
+                for r in np.flatnonzero(new):
+                    error[r] = message(int(r))
+                ok &= ~bad
         clean = {
             "sex": np.where(ok, sex, 0.0), "age": np.where(ok, age, 30.0), "career": np.where(ok, career, 0.0),
             "n": np.where(ok, n, 1.0), "v": np.where(ok, v, 0.0), "ofm": np.where(ok, ofm, 0.0),
-            "category": np.where(ok, category, 0.0), "code": code,
+            "category": np.where(ok, category, 0.0), "code": code, "ok": ok,
         }
         return clean, error
 
@@ -325,7 +340,7 @@ class OASysStaticPredictor:
         base = np.full(rows, 100.0 * float(_logistic(np.asarray(start))))
         parts = np.column_stack([base, 100.0 * _shapley(start, parts_logit - self._reference)])
         parts[:, 0] += score - parts.sum(axis=1)
-        bad = np.asarray([e is not None for e in error], dtype=bool)
+        bad = ~x["ok"]
         p2[bad] = np.nan
         score[bad] = np.nan
         parts[bad] = 0.0
@@ -368,10 +383,21 @@ class OASysStaticPredictor:
         status = np.where(has, arrays.status[idx], 0)
         removed = HO_MAPPING_STATUSES.index("removed_at_f0c8151")
         changed = HO_MAPPING_STATUSES.index("recategorised_at_f0c8151")
-        for r in np.flatnonzero((status == removed) | (status == changed)):
+        rows = np.flatnonzero((status == removed) | (status == changed))
+        if not rows.size:
+            return out
+
+        def text(j: int) -> tuple[str, ...]:
+            r = int(rows[j])
             template = _CODE_REMOVED if status[r] == removed else _CODE_RECATEGORISED
             category = ACTUARIAL_CATEGORY_LABELS[ACTUARIAL_CATEGORIES[int(arrays.category[idx[r]])]]
-            out[r] = (template.format(code=f"{idx[r]:05d}", category=category),)
+            return (template.format(code=f"{idx[r]:05d}", category=category),)
+
+        # one tuple per distinct code, spread over its rows
+        codes, first, inverse = np.unique(idx[rows], return_index=True, return_inverse=True)
+        texts = np.empty(codes.size, dtype=object)
+        texts[:] = [text(int(j)) for j in first]
+        out[rows] = texts[inverse.reshape(-1)]
         return out
 
     def _reasons(self, x: Mapping[str, np.ndarray], bad: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -412,3 +438,277 @@ class OASysStaticPredictor:
 
         parts.append(render_unique(category * 200_000 + code + 1, offence))
         return tuple(parts)
+
+
+#: Dynamic scorer name -> (the static predictor it falls back to, plain name).
+OASYS_DYNAMIC_SCORERS: Final = {
+    "ogp2": ("ogrs4g", "OGP2 (All Reoffending Predictor, dynamic)"),
+    "ovp2": ("ogrs4v", "OVP2 (Violent Reoffending Predictor, dynamic)"),
+    "snsv-dynamic": ("snsv", "SNSV dynamic (Serious Violent Reoffending Predictor, dynamic)"),
+}
+_LIVING_TOGETHER: Final = float(RELATIONSHIP_STATUSES.index("living_together"))
+_OTHER_DRUG_COLUMNS: Final = tuple(f"drug_{d}" for d in sorted(OASYS_OTHER_DRUG_GROUP))
+
+
+def _item(column: str, times: float = 1.0) -> tuple[tuple[str, ...], tuple[str, ...], Any]:
+    return (column,), (column,), lambda a: times * a[column]
+
+
+#: Each dynamic term of the coefficient file: (the answers it needs, the columns it reads, its
+#: value from the answers). 4.2 enters as 2 when yes; 6.8 as a flag when living together; 8.8
+#: unanswered as 0, and the drugs and R1.2 offences not listed as no, as the MoJ service does.
+_DYNAMIC_TERMS: Final[dict[str, tuple[tuple[str, ...], tuple[str, ...], Any]]] = {
+    "CARRY_OR_USE_WEAPON": _item("weapon"),
+    "ACCOMMODATION_SUITABILITY": _item("accommodation"),
+    "UNEMPLOYED": _item("unemployed", 2.0),
+    "LIVE_IN_RELATIONSHIP": (("relationship_status",), ("relationship_status",),
+                             lambda a: (a["relationship_status"] == _LIVING_TOGETHER).astype(np.float64)),
+    "RELATIONSHIP_QUALITY": _item("partner_relationship"),
+    "QUALITY_OF_LIVE_IN_RELATIONSHIP": (
+        ("partner_relationship", "relationship_status"), ("partner_relationship", "relationship_status"),
+        lambda a: a["partner_relationship"] * (a["relationship_status"] == _LIVING_TOGETHER)),
+    "DOMESTIC_ABUSE": _item("domestic_abuse"),
+    "ACTIVITIES_ENCOURAGE_OFFENDING": _item("regular_activities"),
+    "MOTIVATION_TO_TACKLE_DRUG_MISUSE": ((), ("drug_motivation",), lambda a: a["drug_motivation"]),
+    "CHRONIC_DRINKING": _item("alcohol_current"),
+    "BINGE_DRINKING": _item("alcohol_binge"),
+    "IMPULSIVITY": _item("impulsivity"),
+    "TEMPER": _item("temper"),
+    "PRO_CRIMINAL_ATTITUDE": _item("procriminal_attitudes"),
+    **{term: ((), (f"drug_{drug}",), lambda a, c=f"drug_{drug}": a[c]) for term, drug in (
+        ("HEROIN", "heroin"), ("METHADONE", "methadone"), ("OTHER_OPIATE", "other_opiates"),
+        ("CRACK_COCAINE", "crack_cocaine"), ("POWDER_COCAINE", "powder_cocaine"),
+        ("PRESCRIPTION_DRUG_MISUSE", "misused_prescribed"), ("BENZODIAZEPINES", "benzodiazepines"),
+        ("CANNABIS", "cannabis"), ("STEROIDS", "steroids"))},
+    "OTHER_DRUGS": ((), _OTHER_DRUG_COLUMNS,
+                    lambda a: np.max(np.column_stack([a[c] for c in _OTHER_DRUG_COLUMNS]), axis=1)),
+    **{term: ((), (f"previous_{o}",), lambda a, c=f"previous_{o}": a[c]) for term, o in (
+        ("PAST_HOMICIDE_OFFENCE", "homicide"), ("PAST_GBH_OFFENCE", "wounding_gbh"),
+        ("PAST_KIDNAPPING_OFFENCE", "kidnapping"), ("PAST_FIREARMS_OFFENCE", "firearms"),
+        ("PAST_ROBBERY_OFFENCE", "robbery"), ("PAST_AGGRAVATED_BURGLARY_OFFENCE", "aggravated_burglary"),
+        ("PAST_WEAPON_OFFENCE", "weapon"), ("PAST_CRIMINAL_DAMAGE_OFFENCE", "criminal_damage_life"),
+        ("PAST_ARSON_OFFENCE", "arson"))},
+}
+#: The answers of the breakdown's reference person: no problems anywhere, employed, not in a
+#: relationship, fully motivated, no drugs misused, no R1.2 offences (dynamic part 0).
+REFERENCE_ANSWERS_TEXT: Final = (
+    "; OASys answers: no problems, employed, not in a relationship, no drugs misused, no R1.2 offences"
+)
+_NO_ASSESSMENT: Final = "no OASys assessment on the referral: scored by {static} instead of {name}"
+_MISSING_ANSWERS: Final = "OASys answers not given ({items}): scored by {static} instead of {name}"
+_UNMAPPED_TERM: Final = "coefficient file term {term!r} of {name} has no reading in iomscore"
+
+
+class OASysDynamicPredictor(OASysStaticPredictor):
+    """An OASys v4 dynamic predictor: ``ogp2``, ``ovp2`` or ``snsv-dynamic``.
+
+    The static predictor's items (with the dynamic model's own coefficients) plus the OASys
+    assessment answers of :class:`iomscore.OASysAssessment`. A referral without an assessment,
+    or without an answer the predictor needs, is scored by the static predictor (``ogrs4g``,
+    ``ogrs4v``, ``snsv``), as the MoJ service does, with a warning saying so. Bands are the
+    static predictor's (the cut-offs are the same). The breakdown adds one part, the OASys
+    answers, to the static parts; its reason names the answers that add most.
+
+    Examples
+    --------
+    >>> import iomscore
+    >>> r = iomscore.Referral(person_id="A", assessment_date="2025-10-03",
+    ...     date_of_birth="1970-06-07", sex="male",
+    ...     sanction_summary={"previous_sanctions": 1, "age_at_first_sanction": 18,
+    ...                       "violent_sanctions": 2, "current_conviction_date": "1997-06-07",
+    ...                       "followup_start_date": "1998-05-18", "current_offence_code": "07111"},
+    ...     oasys={"weapon": True, "accommodation": 1, "unemployed": False, "partner_relationship": 2,
+    ...            "domestic_abuse": True, "relationship_status": "not_living_together",
+    ...            "regular_activities": 0, "drug_motivation": "none", "alcohol_current": 0,
+    ...            "alcohol_binge": 0, "impulsivity": 1, "temper": 2, "procriminal_attitudes": 0})
+    >>> result = iomscore.score(r, scorer="ogp2")
+    >>> result.score, result.band
+    (9.2, 'low')
+    >>> iomscore.score(r.model_copy(update={"oasys": None}), scorer="ogp2").warnings
+    ('no OASys assessment on the referral: scored by OGRS4/G instead of OGP2',)
+    """
+
+    def __init__(self, name: str = "ogp2") -> None:
+        if name not in OASYS_DYNAMIC_SCORERS:
+            raise KeyError(f"unknown OASys dynamic predictor {name!r}; one of {sorted(OASYS_DYNAMIC_SCORERS)}")
+        static_name = OASYS_DYNAMIC_SCORERS[name][0]
+        self.name = name
+        self._static = OASysStaticPredictor(static_name)
+        doc = oasys_coefficients()
+        entry = doc["predictors"][name]
+        self._model = _model(entry)
+        self._violence = self._model.violent_offset is not None
+        self._reference = self._static_reference()
+        static_terms = set(doc["predictors"][static_name]["terms"]) | {
+            "OFFENCE_FREE_MONTHS_CUBIC", "OFFENCE_FREE_MONTHS_QUARTIC", "AAI_CUBIC_MALE", "AAI_QUARTIC_MALE"}
+        terms = []
+        for term, value in self._model.terms.items():
+            if term in static_terms:
+                continue
+            if term not in _DYNAMIC_TERMS:
+                raise ValueError(_UNMAPPED_TERM.format(term=term, name=name))
+            needs, reads, fn = _DYNAMIC_TERMS[term]
+            terms.append((term, value, needs, reads, fn))
+        self._terms = tuple(terms)
+        self._needs = tuple(c for c in OASYS_ITEMS if any(c in t[2] for t in terms))
+        self._reads = tuple(c for c in OASYS_COLUMNS if any(c in t[3] for t in terms))
+        self._identity = ModelIdentity(
+            name=name,
+            version=self.version,
+            sha256=spec_sha256({
+                "name": name,
+                "version": self.version,
+                "coefficients": entry,
+                "static_fallback": {"name": static_name, "sha256": self._static.identity.sha256},
+                "source": doc["source"],
+                "breakdown_reference": REFERENCE_PERSON,
+                "breakdown_reference_answers": REFERENCE_ANSWERS_TEXT,
+            }),
+            kind="oasys-dynamic",
+        )
+
+    def _static_reference(self) -> np.ndarray:
+        ref = REFERENCE_PERSON
+        return _parts(
+            self._model, np.array([ref["sex"]]), np.array([float(ref["age_at_followup_start"])]),
+            np.array([float(ref["career_years"])]), np.array([float(ref["total_sanctions"])]),
+            np.array([float(ref["violent_sanctions"])]), np.array([float(ref["offence_free_months"])]),
+            np.array([ACTUARIAL_CATEGORIES.index(str(ref["actuarial_category"]))]),
+        )[0]
+
+    @property
+    def features(self) -> tuple[str, ...]:
+        return (*self._static.features, "oasys_assessed", *(f"oasys_{c}" for c in self._reads))
+
+    def __repr__(self) -> str:
+        return f"OASysDynamicPredictor({self.name!r})"
+
+    def _answers(self, features: Mapping[str, np.ndarray]) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+        """(answers with the MoJ defaults filled, assessed, bitmask of the needed answers missing)."""
+        assessed = np.asarray(features["oasys_assessed"], dtype=np.float64) == 1.0
+        raw = {c: np.asarray(features[f"oasys_{c}"], dtype=np.float64) for c in self._reads}
+        missing = np.zeros(assessed.shape[0], dtype=np.int64)
+        for bit, c in enumerate(self._needs):
+            missing |= np.isnan(raw[c]).astype(np.int64) << bit
+        filled = {c: np.nan_to_num(v, nan=0.0) for c, v in raw.items()}
+        return filled, assessed, missing
+
+    def score_features(self, features: Mapping[str, np.ndarray]) -> ScoreBatch:
+        static = self._static.score_features(features)
+        x, _ = self._inputs(features)
+        answers, assessed, missing = self._answers(features)
+        rows = assessed.shape[0]
+        static_error = np.full(rows, None, dtype=object) if static.error is None else static.error
+        bad = np.fromiter((e is not None for e in static_error), dtype=np.bool_, count=rows)
+        dynamic = assessed & (missing == 0) & np.logical_not(bad)
+        m = self._model
+        values = np.column_stack([coef * np.asarray(fn(answers), dtype=np.float64)
+                                  for _, coef, _, _, fn in self._terms])
+        answer_logit = np.where(dynamic, values.sum(axis=1), 0.0)
+        parts_logit = np.column_stack([
+            _parts(m, x["sex"], x["age"], x["career"], x["n"], x["v"], x["ofm"], x["category"]), answer_logit])
+        reference = np.r_[self._reference, 0.0]
+        constant = m.t("TWO_YEAR_CONSTANT")
+        p2 = np.array(static.probabilities["2y"], dtype=np.float64)
+        score = np.array(static.score, dtype=np.float64)
+        parts = np.zeros((rows, parts_logit.shape[1] + 1))
+        parts[:, :-1] = static.part_values
+        band = np.array(static.band, dtype=object)
+        if dynamic.any():
+            d = parts_logit[dynamic]
+            p_dyn = _logistic(constant + d.sum(axis=1))
+            s_dyn = hmpps_percent(p_dyn)
+            start = constant + float(reference.sum())
+            values_d = np.column_stack([np.full(d.shape[0], 100.0 * float(_logistic(np.asarray(start)))),
+                                        100.0 * _shapley(start, d - reference)])
+            values_d[:, 0] += s_dyn - values_d.sum(axis=1)
+            p2[dynamic], score[dynamic], parts[dynamic] = p_dyn, s_dyn, values_d
+            names = np.asarray(BAND_NAMES, dtype=object)
+            band[dynamic] = names[np.searchsorted(m.cuts, s_dyn, side="right")]
+        part_names = (*static.part_names, "oasys_answers")
+        labels = (f"{self._label()} starting point", *static.part_labels[1:],
+                  "OASys assessment answers (sections 2-12, drugs)")
+        return ScoreBatch(
+            score=score,
+            band=band,
+            probabilities={"2y": p2},
+            part_names=part_names,
+            part_labels=labels,
+            part_values=parts,
+            part_reasons=self._dynamic_reasons(static, dynamic, answers, values, assessed),
+            model=self._identity,
+            unit="percentage points",
+            baseline_part="starting_point",
+            warnings=self._fallback_warnings(
+                empty_warnings(rows) if static.warnings is None else static.warnings, dynamic, assessed, missing, bad),
+            error=static_error,
+        )
+
+    def _fallback_warnings(self, warnings: np.ndarray, dynamic: np.ndarray, assessed: np.ndarray,
+                           missing: np.ndarray, bad: np.ndarray) -> np.ndarray:
+        out = np.array(warnings, dtype=object)
+        fallback = ~dynamic & ~bad
+        if not fallback.any():
+            return out
+        static, name = self._static._label(), self._label()
+
+        def text(r: int) -> str:
+            if not assessed[r]:
+                return _NO_ASSESSMENT.format(static=static, name=name)
+            items = ", ".join(f"{OASYS_ITEMS[c][0]} {OASYS_ITEMS[c][1]}" for bit, c in enumerate(self._needs)
+                              if missing[r] >> bit & 1)
+            return _MISSING_ANSWERS.format(items=items, static=static, name=name)
+
+        key = np.where(assessed, missing + 1, 0)
+        idx = np.flatnonzero(fallback)
+        texts = render_unique(key[idx], lambda j: text(int(idx[j])))
+        for j, r in enumerate(idx.tolist()):
+            out[r] = (*out[r], texts[j])
+        return out
+
+    def _dynamic_reasons(self, static: ScoreBatch, dynamic: np.ndarray, answers: Mapping[str, np.ndarray],
+                         values: np.ndarray, assessed: np.ndarray) -> tuple[np.ndarray, ...]:
+        rows = dynamic.shape[0]
+        reasons = [np.array(r, dtype=object) for r in static.part_reasons]
+        reasons[0] = np.where(dynamic, reasons[0] + REFERENCE_ANSWERS_TEXT, reasons[0])
+        last = np.full(rows, "Not scored on OASys answers (the static predictor was used)", dtype=object)
+        if dynamic.any():
+            # The three answers that add most to the log-odds (ties by term order), as one key.
+            top = np.argsort(-values, axis=1, kind="stable")[:, :3]
+            shown = np.take_along_axis(values, top, axis=1) > 0
+            width = len(self._terms) + 1
+            key = np.where(shown, top + 1, 0) @ (width ** np.arange(3))
+
+            def render(r: int) -> str:
+                names = [self._term_text(self._terms[int(t)][0], answers, r)
+                         for t, s in zip(top[r], shown[r]) if s]
+                if not names:
+                    return "OASys answers: nothing that adds to the likelihood"
+                return "OASys answers adding most: " + "; ".join(names)
+
+            idx = np.flatnonzero(dynamic)
+            last[idx] = render_unique(key[idx] * 4 + 0, lambda j: render(int(idx[j])))
+        reasons.append(last)
+        return tuple(reasons)
+
+    @staticmethod
+    def _term_text(term: str, answers: Mapping[str, np.ndarray], r: int) -> str:
+        if term.startswith("PAST_"):
+            column = _DYNAMIC_TERMS[term][1][0]
+            return f"previous {OASYS_PREVIOUS_OFFENCE_LABELS[column[9:]]} (R1.2)"
+        if term == "OTHER_DRUGS":
+            return "misused other drugs (ketamine, spice, hallucinogens, solvents or other)"
+        column = _DYNAMIC_TERMS[term][1][0]
+        if column not in OASYS_ITEMS:  # a drug ever misused
+            return f"misused {column[5:].replace('_', ' ')}"
+        question, label, kind = OASYS_ITEMS[column]
+        value = int(answers[column][r])
+        if term == "LIVE_IN_RELATIONSHIP":
+            return f"{question} living with a partner"
+        if term == "QUALITY_OF_LIVE_IN_RELATIONSHIP":
+            return f"6.4 relationship with the partner they live with: problem score {int(answers['partner_relationship'][r])}"
+        if kind == "yes_no":
+            return f"{question} {label}"
+        if kind == "motivation":
+            return f"{question} {label}: {DRUG_MOTIVATIONS[value]}"
+        return f"{question} {label}: problem score {value}"

@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from ..features._engine import FEATURES
 from ..schema._referral import (
     CustodyPeriod,
+    OASysAssessment,
     PathwayNeeds,
     ProtectedCharacteristics,
     Referral,
@@ -39,6 +40,9 @@ from ..schema._vocabulary import (
     MAPPA_LEVELS,
     MIN_AGE,
     NEED_LEVELS,
+    OASYS_DRUGS,
+    OASYS_ITEMS,
+    OASYS_PREVIOUS_OFFENCES,
     PATHWAYS,
     ROSH_LEVELS,
     SUPERVISION_STATUSES,
@@ -54,6 +58,7 @@ __all__ = [
     "assessment_dates",
     "custody_periods",
     "edge_case_referrals",
+    "oasys_assessments",
     "offence_groups",
     "pathway_needs",
     "points_specs",
@@ -295,6 +300,42 @@ def referral_facts(referral: Referral | None = None) -> st.SearchStrategy[dict[s
     return _draw_facts(referral)
 
 
+_OASYS_VALUES: Final = {
+    "yes_no": st.booleans(),
+    "problem": st.sampled_from((0, 1, 2)),
+    "relationship": st.sampled_from(("living_together", "not_living_together", "no_relationship")),
+    "motivation": st.sampled_from(("full", "partial", "none")),
+}
+
+
+@st.composite
+def _draw_oasys(draw: st.DrawFn, complete: bool) -> OASysAssessment:
+    answers: dict[str, Any] = {}
+    for name, (_, _, kind) in OASYS_ITEMS.items():
+        if complete or _between(draw, 0, 9) != 9:  # about one answer in ten left out
+            answers[name] = draw(_OASYS_VALUES[kind])
+    answers["drugs_misused"] = draw(st.lists(st.sampled_from(OASYS_DRUGS), max_size=4))
+    answers["previous_offences"] = draw(st.lists(st.sampled_from(OASYS_PREVIOUS_OFFENCES), max_size=3))
+    return OASysAssessment(**answers)
+
+
+def oasys_assessments(*, complete: bool = False) -> st.SearchStrategy[OASysAssessment]:
+    """OASys assessment answers (:class:`~iomscore.OASysAssessment`).
+
+    With ``complete``, every single-answer item is answered; otherwise about one in ten is left
+    out (so the dynamic predictors sometimes fall back to the static ones). Up to four drugs
+    misused and three R1.2 previous offences.
+
+    Examples
+    --------
+    >>> from hypothesis import find
+    >>> a = find(oasys_assessments(complete=True), lambda a: a.temper == 2)
+    >>> a.temper, a.accommodation is not None
+    (2, True)
+    """
+    return _draw_oasys(complete)
+
+
 def _draw_sanctions(
     draw: st.DrawFn,
     assessment_date: dt.date,
@@ -505,6 +546,7 @@ def _referral(
     with_protected: bool,
     with_serious_harm: bool,
     sex: st.SearchStrategy[str | None],
+    with_oasys: bool | None = False,
 ) -> Referral:
     assess = draw(_ASSESS)
     a = _day(assess)
@@ -529,6 +571,8 @@ def _referral(
         needs=draw(_NEEDS),
         serious_harm=draw(_HARM) if with_serious_harm else SeriousHarm(),
         protected=draw(_PROTECTED) if with_protected else ProtectedCharacteristics(),
+        # drawn only when asked for, so the default examples are those of earlier versions
+        oasys=draw(_draw_oasys(False)) if with_oasys or (with_oasys is None and _between(draw, 0, 3) == 3) else None,
     )
 
 
@@ -542,6 +586,7 @@ def referrals(
     with_serious_harm: bool = True,
     sex: st.SearchStrategy[str | None] | None = None,
     edge_cases: bool = True,
+    with_oasys: bool | None = False,
 ) -> st.SearchStrategy[Referral]:
     """Valid :class:`~iomscore.Referral` objects.
 
@@ -560,6 +605,9 @@ def referrals(
     edge_cases : bool
         Also generate, about one time in eight, the awkward referrals of
         :func:`edge_case_referrals` (which ignore the other knobs).
+    with_oasys : bool or None
+        OASys assessment answers (:func:`oasys_assessments`): ``False`` (default) never,
+        ``True`` always, ``None`` one in four.
 
     Examples
     --------
@@ -573,7 +621,7 @@ def referrals(
     if not 0 <= min_sanctions <= max_sanctions:
         raise ValueError(_BAD_SIZE.format(lo=min_sanctions, hi=max_sanctions))
     normal = _referral(min_sanctions, max_sanctions, with_custody, with_summary, with_protected,
-                       with_serious_harm, _sexes if sex is None else sex)
+                       with_serious_harm, _sexes if sex is None else sex, with_oasys)
     if not edge_cases:
         return normal
     return _with_edge_cases(normal, edge_case_referrals())
