@@ -54,6 +54,7 @@ def run(args: argparse.Namespace) -> int:
     stamp = generated_at(args.generated_at)
     check_outputs(selection_inputs(args), [("--out", args.out), ("the ranked list", ranked_csv_path(args.out)),
                                            ("--save-selection", args.save_selection), ("--rejects", args.rejects)])
+    previous = _load_selection(args.previous) if args.previous else None  # its recorded sha256 checked, first
     selection, scored = run_selection(args)
     drift_line = None
     if args.baseline and scored.input is not None:
@@ -61,7 +62,6 @@ def run(args: argparse.Namespace) -> int:
 
         drift_line = drift_against(args.baseline, scored.input.table, scored.scores, args.scorer,
                                    args.referrals).summary()
-    previous = _load_selection(args.previous) if args.previous else None  # its recorded sha256 checked
     decisions = None
     if args.decisions:
         # decisions on this run, else the latest decision the panel took on the previous run
