@@ -2,9 +2,9 @@
 
 :func:`leaves_after` moves every person's assessment date forward one calendar month at a time
 (up to ``max_months``) with their record otherwise unchanged (no new offence, no new custody:
-the months added are months at risk, "if not in custody"), re-scores the batch as arrays at
-each step (ages advance with the date, custody already recorded stays excluded from time at
-risk), and reports for each person the first month at which the score falls below
+the months added are months at risk, "if not in custody"; a custody period still running ends
+at the assessment date, :func:`moved_forward`), re-scores the batch as arrays at each step
+(ages advance with the date, custody already recorded stays excluded from time at risk), and reports for each person the first month at which the score falls below
 ``threshold`` or, without a threshold, the band falls below the band at the starting date. A
 caller may add its own rule over the re-scored arrays (:func:`iomscore.cohort.leaves_after`
 adds a policy's entry rules). Only people not yet resolved are re-scored at each step; nothing
@@ -32,7 +32,7 @@ from ._registry import get_scorer
 from ._result import ScoreBatch
 
 __all__ = ["BAND_RULE", "DEFAULT_MAX_MONTHS", "LeaveRule", "LeavesAfter", "add_months", "leaves_after",
-           "threshold_rule"]
+           "moved_forward", "threshold_rule"]
 
 #: How far ahead :func:`leaves_after` looks by default (36 months at risk).
 DEFAULT_MAX_MONTHS: Final = 36
@@ -159,10 +159,34 @@ class LeavesAfter:
         return [self.sentence(i) for i in range(len(self))]
 
 
+def moved_forward(batch: ReferralBatch, months: int | npt.ArrayLike) -> ReferralBatch:
+    """``batch`` assessed ``months`` calendar months later, with no new offence and out of custody.
+
+    Custody on record until the assessment date stays (excluded from time at risk); a period
+    still running (or ending after the assessment date) ends at the assessment date: the
+    months added are months at risk, "if not in custody".
+
+    Examples
+    --------
+    >>> import iomscore
+    >>> r = iomscore.Referral(person_id="P1", assessment_date="2025-06-01", date_of_birth="1990-02-01",
+    ...     custody=[{"start": "2025-01-01"}])
+    >>> later = moved_forward(iomscore.ReferralTable.from_referrals([r]).batch, 3)
+    >>> [str(np.datetime64(int(d), "D")) for d in (later.assessment_day[0], later.custody_end[0])]
+    ['2025-09-01', '2025-06-01']
+    """
+    start = batch.assessment_day.astype(np.int64)
+    changes: dict[str, Any] = {"assessment_day": add_months(start, months).astype(batch.assessment_day.dtype)}
+    if batch.custody_end.size:
+        own = start[batch.custody_person]
+        end = batch.custody_end.astype(np.int64)
+        capped = np.where(end > own, np.maximum(own, batch.custody_start.astype(np.int64)), end)
+        changes["custody_end"] = capped.astype(batch.custody_end.dtype)
+    return dataclasses.replace(batch, **changes)
+
+
 def _shifted(batch: ReferralBatch, rows: npt.NDArray[np.int64], months: int) -> ReferralBatch:
-    sub = batch.take(rows)
-    return dataclasses.replace(sub, assessment_day=add_months(sub.assessment_day, months).astype(
-        sub.assessment_day.dtype))
+    return moved_forward(batch.take(rows), months)
 
 
 def _ranks(bands: Any, order: dict[str, int] | None) -> npt.NDArray[np.int64]:

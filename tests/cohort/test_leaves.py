@@ -19,6 +19,7 @@ import iomscore
 import iomscore.cohort
 from iomscore.cohort._leaves import add_months, leaves_after
 from iomscore.scoring import get_scorer, score_batch
+from iomscore.scoring._leaves import moved_forward
 from iomscore.testing import referrals
 
 SCORER = get_scorer("iom-priority")
@@ -26,9 +27,8 @@ people = st.lists(referrals(min_sanctions=1, max_sanctions=6), min_size=1, max_s
                   unique_by=lambda r: r.person_id)
 
 
-def _at(batch, months):
-    return dataclasses.replace(batch, assessment_day=add_months(batch.assessment_day, months).astype(
-        batch.assessment_day.dtype))
+def _at(batch, months):  # the counterfactual record: assessed later, no new offence, out of custody
+    return moved_forward(batch, months)
 
 
 @given(people, st.integers(1, 20))
@@ -189,3 +189,20 @@ def test_the_explain_command_says_when_they_would_leave(tmp_path, capsys) -> Non
     assert "leaves:" not in capsys.readouterr().out
     assert cli.main(["explain", str(path), "--person", "P1", "--max-months", "0"]) != 0
     assert "max_months must be" in capsys.readouterr().err
+
+
+def test_custody_still_running_ends_at_the_assessment_date_and_time_at_risk_starts_then() -> None:
+    sanction = {"offence_date": "2025-02-01", "sanction_date": "2025-03-01", "offence_group": "burglary_domestic",
+                "disposal": "custody"}
+    ongoing = iomscore.Referral(person_id="P1", assessment_date="2025-06-01", date_of_birth="1990-02-01",
+                                sanctions=[sanction], custody=[{"start": "2025-03-01"}])
+    ended = ongoing.model_copy(update={"person_id": "P2", "custody": (
+        iomscore.CustodyPeriod(start="2025-03-01", end="2025-06-01"),)})
+    plain = shifted_only = iomscore.ReferralTable.from_referrals([ongoing, ended])
+    out = leaves_after(plain, policy=POLICY)
+    assert not np.isnan(out.months[0]) and out.months[0] == out.months[1] and out.day[0] == out.day[1]
+    # moving only the assessment date would keep them in custody (no time at risk) for ever
+    kept = dataclasses.replace(shifted_only.batch, assessment_day=add_months(shifted_only.batch.assessment_day, 36)
+                               .astype(shifted_only.batch.assessment_day.dtype))
+    assert iomscore.FeatureFrame(kept)["neighbourhood_offences_24m_at_risk"][0] == 1
+    assert iomscore.FeatureFrame(moved_forward(plain.batch, 36))["neighbourhood_offences_24m_at_risk"][0] == 0
