@@ -76,6 +76,8 @@ def unique_representatives(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """
     keys = np.asarray(keys).reshape(-1)
     n = keys.size
+    if n == 1:  # one referral: nothing to group (the single-score path)
+        return np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64)
     if n and keys.dtype.kind in "iu":
         lo, hi = int(keys.min()), int(keys.max())
         if lo >= 0 and hi < 4 * n + (1 << 16):

@@ -140,6 +140,7 @@ from ._common import (
     referral_field_path,
 )
 from ._csv import read_csv
+from ._frames import FrameRejectsError, read_frames
 from ._jsonl import read_jsonl
 from ._parquet import read_parquet
 from ._score import ScoreRun, read_referrals, score_files, score_read, sibling_tables
@@ -161,6 +162,7 @@ __all__ = [
     "REFERRAL_COLUMNS",
     "REJECT_COLUMNS",
     "SANCTION_COLUMNS",
+    "FrameRejectsError",
     "MissingColumnsError",
     "ReadCounts",
     "ReadResult",
@@ -168,6 +170,7 @@ __all__ = [
     "ScoreRun",
     "format_from_suffix",
     "read_csv",
+    "read_frames",
     "read_jsonl",
     "read_parquet",
     "read_referrals",

@@ -60,8 +60,11 @@ def problems_of(error: ValidationError) -> list[tuple[str, str]]:
     for e in error.errors(include_url=False):
         message = str(e["msg"]).removeprefix("Value error, ")
         field = error_path(tuple(e["loc"]))
-        if not field and ": " in message:
-            field, message = message.split(": ", 1)
+        if not field and ": " in message:  # the cross-field rules: one "field: message" a line
+            for line in message.splitlines():
+                path, _, text = line.partition(": ")
+                out.append((path, text) if text else ("", line))
+            continue
         out.append((field, message))
     return out
 

@@ -414,9 +414,9 @@ class Referral(_Frozen):
         context: Any = info.context
         if isinstance(context, dict) and context.get("skip_rules"):
             return self
-        v = check_batch(referral_columns([self])[0])
-        if v.mask[0]:
-            raise ValueError(f"{v.field[0]}: {v.message[0]}")
+        v = check_batch(referral_columns([self])[0], every=True)
+        if v.mask[0]:  # every rule broken, one "field: message" a line (problems_of splits them)
+            raise ValueError("\n".join(f"{f}: {m}" for f, m in (v.every or {}).get(0, [(v.field[0], v.message[0])])))
         return self
 
 

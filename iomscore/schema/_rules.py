@@ -53,16 +53,23 @@ _RELEASE_BEFORE_OFFENCE: Final = "release date {release} is before the offence d
 
 
 class Violations:
-    """The first rule each referral breaks: a boolean mask and, for those rows, field and message."""
+    """The first rule each referral breaks: a boolean mask and, for those rows, field and message.
 
-    def __init__(self, n: int) -> None:
+    With ``every=True``, ``every[row]`` also lists each ``(field, message)`` the referral
+    breaks, in rule order (the typed API reports them all; batch rejects keep the first).
+    """
+
+    def __init__(self, n: int, every: bool = False) -> None:
         self.mask = np.zeros(n, dtype=bool)
         self.field = np.full(n, None, dtype=object)
         self.message = np.full(n, None, dtype=object)
+        self.every: dict[int, list[tuple[str, str]]] | None = {} if every else None
 
     def add(self, rows: np.ndarray, fields: list[str], messages: list[str]) -> None:
         """Record violations for ``rows`` unless those referrals already broke an earlier rule."""
         for row, f, msg in zip(rows.tolist(), fields, messages):
+            if self.every is not None:
+                self.every.setdefault(row, []).append((f, msg))
             if not self.mask[row]:
                 self.mask[row] = True
                 self.field[row] = f
@@ -90,14 +97,15 @@ def _first_per_person(person: np.ndarray, pos: np.ndarray, bad: np.ndarray) -> n
     return idx[keep]
 
 
-def check_batch(batch: ReferralBatch) -> Violations:
+def check_batch(batch: ReferralBatch, every: bool = False) -> Violations:
     """Check every cross-field rule over the whole batch.
 
     Returns the first violation of each referral, in a fixed rule order (referral, then
     sanctions, custody and summary), naming the field as a path such as
-    ``sanctions[2].offence_date``, where 2 is the position in the referral's input list.
+    ``sanctions[2].offence_date``, where 2 is the position in the referral's input list;
+    with ``every=True``, also every violation of each referral (``Violations.every``).
     """
-    v = Violations(batch.n)
+    v = Violations(batch.n, every=every)
     a = batch.assessment_day
     b = batch.birth_day
 

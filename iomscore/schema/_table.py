@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import importlib
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any, Literal
 
 import numpy as np
 
 from ._batch import ReferralBatch, SeriousHarmColumns
 from ._referral import Referral, referral_columns
 
-__all__ = ["ReferralTable"]
+__all__ = ["ReferralTable", "register_frame_reader"]
+
+#: :func:`iomscore.io._frames.table_from_frames`, registered when :mod:`iomscore.io` is
+#: imported: the reader lives on the io floor, which this floor must not import.
+_frame_reader: Callable[..., ReferralTable] | None = None
+
+
+def register_frame_reader(reader: Callable[..., ReferralTable]) -> None:
+    """Install the function behind :meth:`ReferralTable.from_frames` (iomscore.io does)."""
+    global _frame_reader
+    _frame_reader = reader
 
 
 @dataclass(frozen=True, eq=False)
@@ -52,3 +64,33 @@ class ReferralTable:
         1
         """
         return cls(*referral_columns(list(referrals)))
+
+    @classmethod
+    def from_frames(cls, referrals: Any, sanctions: Any = None, custody: Any = None, *,
+                    on_reject: Literal["raise", "drop"] = "raise") -> ReferralTable:
+        """The two-table form from pandas DataFrames or Arrow tables, validated as the CSV reader does.
+
+        Columns as in the CSV form (``iomscore.io.REFERRAL_COLUMNS``, ``SANCTION_COLUMNS``,
+        ``CUSTODY_COLUMNS``), as text or typed (dates, numbers, booleans). A row the CSV
+        reader would reject is rejected for the same reason; with ``on_reject="raise"`` (the
+        default) any reject raises ``iomscore.io.FrameRejectsError`` naming the first, with
+        the table, rejects and counts in its ``result``; with ``"drop"`` the valid referrals
+        are returned and the rejects logged. :func:`iomscore.io.read_frames` gives the
+        rejects and counts directly. Needs pyarrow (and pandas for DataFrames).
+
+        Examples
+        --------
+        >>> import pandas as pd, iomscore
+        >>> people = pd.DataFrame({"person_id": ["A"], "assessment_date": ["2025-06-01"],
+        ...     "date_of_birth": ["1990-01-01"]})
+        >>> sanctions = pd.DataFrame({"person_id": ["A"], "offence_date": [pd.Timestamp("2025-01-01")],
+        ...     "sanction_date": [pd.Timestamp("2025-02-01")], "offence_group": ["shop_theft"],
+        ...     "disposal": ["fine"]})
+        >>> table = iomscore.ReferralTable.from_frames(people, sanctions)
+        >>> table.n, iomscore.score_batch(table).result(0).person_id
+        (1, 'A')
+        """
+        if _frame_reader is None:
+            importlib.import_module("iomscore.io")  # registers the reader (see register_frame_reader)
+        assert _frame_reader is not None
+        return _frame_reader(referrals, sanctions, custody, on_reject=on_reject)

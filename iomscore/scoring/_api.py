@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Final, overload
 
@@ -21,6 +21,10 @@ __all__ = ["DEFAULT_SCORER", "score", "score_batch"]
 
 DEFAULT_SCORER: Final = "iom-priority"
 _NOT_REFERRAL: Final = "item {i} is a {type}, not an iomscore.Referral (use Referral.model_validate)"
+_NOT_REFERRALS: Final = (
+    "score() takes an iomscore.Referral or a list of them, not a {type}: validate a mapping with "
+    "iomscore.parse_referral(data) (errors with field paths), or give JSON text to iomscore.score_json"
+)
 _UNKNOWN_FEATURES: Final = "scorer {name!r} reads {features}, which the feature engine does not define"
 _NOT_SCORED: Final = "referral {person!r} could not be scored by {scorer!r}: {reason}"
 
@@ -115,6 +119,8 @@ def score(
     >>> result.person_id, result.score == sum(p.value for p in result.breakdown)
     ('P1', True)
     """
+    if isinstance(referrals, (Mapping, str, bytes)):
+        raise TypeError(_NOT_REFERRALS.format(type=type(referrals).__name__))
     single = isinstance(referrals, Referral)
     raw: list[object] = [referrals] if isinstance(referrals, Referral) else list(referrals)
     items: list[Referral] = []
@@ -129,5 +135,8 @@ def score(
             raise ScoringError(
                 _NOT_SCORED.format(person=items[row].person_id, scorer=s.identity.name, reason=batch.error[row])
             )
+    if len(items) == 1:  # one referral: its row directly, without the batch's pattern tables
+        one = batch.result(0)
+        return one if single else [one]
     results = batch.results()
     return results[0] if single else results

@@ -29,6 +29,7 @@ from importlib import metadata, resources
 from pathlib import Path
 from typing import Final
 
+from .._errors import IomscoreError
 from ._ogrs3 import OGRS3
 from ._ogrs4 import OASYS_STATIC_SCORERS, OASysStaticPredictor
 from ._points import PointsScorer
@@ -51,6 +52,28 @@ _registered: dict[str, Callable[[], Scorer]] = {}
 _FileKey = tuple[int, int, int, int]
 #: Spec scorers by resolved path: the file key they were read with, the scorer, and whether the
 #: file recorded no sha256 (then only a caller allowing unhashed files gets it).
+
+
+class UnknownScorerError(IomscoreError, KeyError):
+    """No scorer has this name (or no spec file this path); the message names those there are.
+
+    A :class:`KeyError` as well, so code that caught one before still does; ``str()`` is the
+    message itself (not quoted as a ``KeyError``'s key would be).
+
+    Examples
+    --------
+    >>> import iomscore
+    >>> try:
+    ...     iomscore.get_scorer("no-such-scorer")
+    ... except iomscore.IomscoreError as exc:
+    ...     print(str(exc)[:42], isinstance(exc, KeyError))
+    unknown scorer 'no-such-scorer': not a bui True
+    """
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
 _spec_cache: dict[str, tuple[_FileKey, PointsScorer, bool]] = {}
 #: Built-in scorers by name, made once.
 _builtin_cache: dict[str, Scorer] = {}
@@ -132,7 +155,7 @@ def get_scorer(name_or_path: str | Path | Scorer, *, allow_unhashed: bool = Fals
     if names_a_file(name_or_path):
         path = Path(name_or_path)
         if not path.is_file():
-            raise KeyError(_NO_SPEC_FILE.format(path=path))
+            raise UnknownScorerError(_NO_SPEC_FILE.format(path=path))
         return _spec_scorer(path, allowed)
     if key in _BUILT_INS:
         with _cache_lock:
@@ -150,7 +173,7 @@ def get_scorer(name_or_path: str | Path | Scorer, *, allow_unhashed: bool = Fals
         obj = eps[key].load()
         # An entry point names a scorer object, or a class or factory that makes one.
         return obj if hasattr(obj, "score_features") and not isinstance(obj, type) else obj()
-    raise KeyError(
+    raise UnknownScorerError(
         _UNKNOWN_SCORER.format(name=key, known=", ".join(sorted({*_BUILT_INS, *shipped})), group=ENTRY_POINT_GROUP)
         + _NAME_HINT.format(name=key)
     )
