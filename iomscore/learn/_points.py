@@ -363,11 +363,15 @@ class PointsClassifier(PointsModelMixin, ClassifierMixin, BaseEstimator):
         Smallest and largest points an item may carry (``low <= 0 <= high``).
     monotone : dict or None, default=None
         ``{feature: "increasing" | "decreasing"}`` (or +1/-1); the feature's points then never
-        go down (up) as its value grows. Numeric features only.
+        go down (up) as its value grows. Numeric features, and categorical columns whose levels
+        all read as ordered values (``"18-22"``, ``"10 or more"``: :func:`~iomscore.learn.ordinal_key`).
     allowed_features : sequence of str or int, or None, default=None
         Columns the model may use (names for a DataFrame, else positions); others are ignored.
     categorical_features : sequence of str or int, or None, default=None
-        Columns to treat as categories even if numeric (strings and bools always are).
+        Columns to treat as categories even if numeric (strings and bools always are). A
+        category column is read as a person would score it: "not recorded" a level of its own,
+        rare categories merged into *other*, nominal levels grouped by outcome rate, ordinal
+        text in its order, the most common category 0 points (see ``min_level_rows``).
     max_thresholds : int, default=24
         Most candidate thresholds per numeric feature (values seen in the data, spread by
         quantile).
