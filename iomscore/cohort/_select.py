@@ -76,6 +76,7 @@ __all__ = [
     "CohortSelection",
     "Decision",
     "SelectionError",
+    "ShownScores",
 ]
 
 SELECTED: Final = "selected"
@@ -214,7 +215,6 @@ class CohortInfo(_Frozen):
     placed_later: int = Field(default=0, description="Ranked here over capacity, then placed in a later cohort")
 
 
-class CohortSelection(_Frozen):
 class ShownScores(_Frozen):
     """One scorer's scores shown on the cards beside the ranking one (policy ``show_scores``).
 
@@ -232,6 +232,7 @@ class ShownScores(_Frozen):
     band: tuple[str | None, ...]
 
 
+class CohortSelection(_Frozen):
     """The outcome of :func:`select_cohort`: one :class:`Decision` per referral, in input order.
 
     Examples
@@ -260,6 +261,7 @@ class ShownScores(_Frozen):
     #: Where the decision log stood when this selection was made (``--decisions``): decisions
     #: made on it are appended only to a log that still holds this record.
     decision_log: Anchor | None = None
+    shown_scores: tuple[ShownScores, ...] = ()
 
     def __len__(self) -> int:
         return len(self.decisions)
@@ -555,10 +557,10 @@ def _omit_new_fields(data: dict[str, Any]) -> None:
         data.pop("turnover", None)
     if data.get("decision_log") is None:
         data.pop("decision_log", None)
-
-
     if not data.get("shown_scores"):
         data.pop("shown_scores", None)
+
+
 # --- the hash of a selection, streamed ------------------------------------------------------
 
 

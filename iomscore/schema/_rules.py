@@ -179,6 +179,7 @@ def check_batch(batch: ReferralBatch, every: bool = False) -> Violations:
         rows = np.flatnonzero(bad)
         v.add(rows, [f"sanction_summary.{name}"] * rows.size, [message(r) for r in rows])
     _fact_rules(batch, v)
+    _oasys_rules(batch, v)
     return v
 
 
@@ -187,7 +188,6 @@ _NONE_CODE: Final = SUPERVISION_STATUSES.index("none")
 
 def _fact_rules(batch: ReferralBatch, v: Violations) -> None:
     """Rules on the referral facts: supervision dates, release date.
-    _oasys_rules(batch, v)
 
     An agreement to engage alongside statutory supervision is not a violation: IOM teams record
     it for people on licence or orders too (it shapes how they are worked with).
@@ -286,14 +286,6 @@ def _oasys_summary_rules(
     ]
 
 
-_CUSTODY_CODE: Final = 7  # index of "custody" in DISPOSALS; checked in tests
-
-
-def _occasion_date_conflicts(batch: ReferralBatch, person: np.ndarray) -> np.ndarray:
-    """Rows whose explicit occasion is shared with a row of another sanction date."""
-    explicit = batch.occasion >= (np.int64(1) << 40)
-    bad = np.zeros(person.size, dtype=bool)
-    if not explicit.any():
 _OASYS_OUT_OF_RANGE: Final = "invalid OASys answer code {code}: expected {lo} to {hi} (or not answered)"
 _OASYS_WITHOUT_ASSESSMENT: Final = "OASys answers given for a referral without an OASys assessment"
 
@@ -327,6 +319,14 @@ def _oasys_rules(batch: ReferralBatch, v: Violations) -> None:
               [_OASYS_OUT_OF_RANGE.format(code=int(col[r]), lo=0, hi=hi) for r in rows])
 
 
+_CUSTODY_CODE: Final = 7  # index of "custody" in DISPOSALS; checked in tests
+
+
+def _occasion_date_conflicts(batch: ReferralBatch, person: np.ndarray) -> np.ndarray:
+    """Rows whose explicit occasion is shared with a row of another sanction date."""
+    explicit = batch.occasion >= (np.int64(1) << 40)
+    bad = np.zeros(person.size, dtype=bool)
+    if not explicit.any():
         return bad
     idx = np.flatnonzero(explicit)
     order = idx[np.lexsort((batch.sanction_day[idx], batch.occasion[idx], person[idx]))]
