@@ -102,14 +102,11 @@ _FORM: Final = (
     "and 'tie_break' of one cohort, not both; {problem}"
 )
 _DUPLICATE_COHORT: Final = "cohort names must be unique within a policy; {name!r} appears twice"
-_NOT_SHIPPED: Final = (
-    "no shipped policy named {name!r} (shipped: {known}); a name never reads a file from the working "
-    "directory: to use a policy file, give its path, e.g. ./{name}.json"
-)
 _DUPLICATE_COHORT_RULE: Final = "rule names must be unique within cohort {cohort!r}; {name!r} appears twice"
 #: Fields left out of the hashed content when they have their default, so a policy written before
 #: they existed keeps its sha256.
-_OMIT_WHEN_DEFAULT: Final = ("cohorts",)
+_OMIT_WHEN_DEFAULT: Final = ("cohorts", "show_scores")
+_SHOW_SCORES_DUPLICATE: Final = "show_scores lists {name!r} twice"
 _CAPACITY_FORM: Final = (
     "policy {name!r} has several cohorts: give the places as {{cohort name: places}}, not one number"
 )
@@ -362,6 +359,11 @@ class SelectionPolicy(HashedDocument):
     deselection: tuple[Rule, ...] = ()
     tie_break: tuple[TieBreakKey, ...] = ()
     cohorts: tuple[Cohort, ...] = ()
+    show_scores: tuple[Annotated[str, Field(min_length=1)], ...] = Field(
+        default=(),
+        description="Scorers whose scores each card shows side by side with their bands (e.g. ['ogrs3', "
+        "'ogrs4g']), with a line saying which one ranks; they never change the selection",
+    )
     provenance: dict[str, Any] = Field(default_factory=dict)
 
     @model_validator(mode="after")
@@ -395,11 +397,11 @@ class SelectionPolicy(HashedDocument):
             raise ValueError(_ROUTING_TOO_NARROW.format(missing=", ".join(missing)))
         if not self.cohorts:
             _check_tie_break(self.tie_break)
-        return self
-
         if len(set(self.show_scores)) != len(self.show_scores):
             dup = next(n for n in self.show_scores if self.show_scores.count(n) > 1)
             raise ValueError(_SHOW_SCORES_DUPLICATE.format(name=dup))
+        return self
+
     def content(self) -> dict[str, Any]:
         """The policy as plain JSON data without ``sha256``; fields added since the one-cohort
         form are left out at their default (and a several-cohort policy has no top-level

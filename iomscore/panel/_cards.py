@@ -100,6 +100,7 @@ CARD_CSS: Final = """
 .more { color: #333; font-style: italic; }
 .parts { margin: 2px 0; }
 .leaves { margin: 4px 0; padding: 2px 6px; border-left: 4px solid #2e7d32; background: #f1f8f2; }
+.shown { background: #f7f7f7; border-left: 4px solid #666; padding: 2px 6px; margin: 4px 0; }
 """
 
 
@@ -117,6 +118,10 @@ class CardInput:
     flags: Sequence[str] = ()
     #: When would they leave (:func:`leaves_lines`): one sentence, or None for no line.
     leaves: str | None = None
+    #: Scores shown side by side (policy ``show_scores``): (label, score text, band, ranks),
+    #: and the name of the scorer that ranks (for the line saying which one does).
+    shown_scores: Sequence[tuple[str, str, str | None, bool]] = ()
+    ranked_by: str = ""
 
 
 _CARD_WIDTH: Final = 186 / 25.4 * 96 - 2 * 10 - 2  # page width less the card's padding and border
@@ -140,6 +145,26 @@ class _List:
     close: str
     items: list[tuple[str, float]] = field(default_factory=list)
     head: float = 0.0  # height of the heading and wrapper (table header) on each sheet
+
+
+def _shown_scores(card: CardInput) -> tuple[str, float]:
+    """The scores shown side by side, with their bands, and which one ranks; its height."""
+    if not card.shown_scores:
+        return "", 0.0
+    items, texts = [], []
+    for label, score, band, _ in card.shown_scores:
+        items.append(f"{e(label)} <b>{e(score)}</b>" + (f", band <b>{e(band)}</b>" if band else ""))
+        texts.append(f"{label} {score}" + (f", band {band}" if band else ""))
+    ranking = [label for label, _, _, ranks in card.shown_scores if ranks]
+    if ranking:
+        line = f"{ranking[0]} ranks this cohort; the others are shown for comparison and change no decision."
+    else:
+        line = (f"None of these ranks this cohort ({card.ranked_by or 'another scorer'} does); they are shown "
+                "for comparison and change no decision.")
+    text = "Scores side by side: " + " · ".join(texts) + ". " + line
+    html = (f'<p class="shown"><b>Scores side by side:</b> {" &middot; ".join(items)}.<br>'
+            f'<span class="ranks">{e(line)}</span></p>')
+    return html, _text_height(text, _CARD_WIDTH - 16) + LAYOUT["line"] + 8
 
 
 def _badge(decision: str) -> str:
@@ -340,6 +365,8 @@ def render_card(card: CardInput) -> str:
     if card.leaves:
         leaves_html = f'<p class="leaves"><b>{LEAVES_TITLE}:</b> {e(card.leaves)}.</p>'
         fixed += _text_height(f"{LEAVES_TITLE}: {card.leaves}.", _CARD_WIDTH - 16) + 8
+    shown_html, shown_h = _shown_scores(card)
+    fixed += shown_h
 
     chart = breakdown_chart(d.breakdown, d.unit, title=f"Score breakdown for {pid}")
     fixed += LAYOUT["h3"] + _chart_height(d)
@@ -403,6 +430,7 @@ def render_card(card: CardInput) -> str:
     body = [
         f"<h2>{e(pid)}</h2>",
         headline,
+        shown_html,
         block(flags),
         ranking_html,
         leaves_html,

@@ -148,6 +148,25 @@ class _Pack:
     csv: str | None
 
 
+def _shown_scores(s: CohortSelection) -> dict[str, list[tuple[str, str, str | None, bool]]]:
+    """Per person: (label, score text, band, ranks) of each of the policy's ``show_scores``."""
+    out: dict[str, list[tuple[str, str, str | None, bool]]] = {}
+    if not s.shown_scores:
+        return out
+    for i, d in enumerate(s.decisions):
+        rows = out[d.person_id] = []
+        for shown in s.shown_scores:
+            value = shown.score[i]
+            if value is None:
+                text = "not scored"
+            elif shown.unit == "points":
+                text = f"{value:g}"
+            else:
+                text = f"{value:.2f}%"
+            rows.append((shown.label, text, shown.band[i], shown.ranks))
+    return out
+
+
 def _badge(decision: str) -> str:
     return f'<span class="badge {DECISION_CLASS.get(decision, "")}">{e(decision)}</span>'
 
@@ -753,6 +772,7 @@ def _build(
     if policy is not None and table is not None and carded_list:
         rules = policy if isinstance(policy, SelectionPolicy) else load_policy(policy)
         leaves = leaves_lines(rules, scorer, table, row_of, carded_list)
+    shown = _shown_scores(s)
     for d in carded_list:
         change = diff.for_person(d.person_id) if diff is not None else None
         flags = []
@@ -774,6 +794,8 @@ def _build(
                     boundary=boundary or None,
                     flags=flags,
                     leaves=leaves.get(d.person_id),
+                    shown_scores=shown.get(d.person_id, ()),
+                    ranked_by=s.model.name if s.model is not None else "",
                 )
             )
         )

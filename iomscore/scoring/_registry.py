@@ -31,7 +31,12 @@ from typing import Final
 
 from .._errors import IomscoreError
 from ._ogrs3 import OGRS3
-from ._ogrs4 import OASYS_STATIC_SCORERS, OASysStaticPredictor
+from ._ogrs4 import (
+    OASYS_DYNAMIC_SCORERS,
+    OASYS_STATIC_SCORERS,
+    OASysDynamicPredictor,
+    OASysStaticPredictor,
+)
 from ._points import PointsScorer
 from ._protocol import Scorer
 from ._spec import SpecError, names_a_file, unhashed_allowed
@@ -47,11 +52,6 @@ _NO_SPEC_FILE: Final = "spec file does not exist: {path}"
 _SHIPPED_NAME: Final = "cannot register a scorer as {name!r}: that name is iomscore's own (built-in or shipped)"
 _NAME_HINT: Final = "; to use a spec file, give its path (e.g. ./{name}.json)"
 
-_registered: dict[str, Callable[[], Scorer]] = {}
-#: What identifies a spec file's content on disk without reading it.
-_FileKey = tuple[int, int, int, int]
-#: Spec scorers by resolved path: the file key they were read with, the scorer, and whether the
-#: file recorded no sha256 (then only a caller allowing unhashed files gets it).
 
 
 class UnknownScorerError(IomscoreError, KeyError):
@@ -74,14 +74,20 @@ class UnknownScorerError(IomscoreError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
+_registered: dict[str, Callable[[], Scorer]] = {}
+#: What identifies a spec file's content on disk without reading it.
+_FileKey = tuple[int, int, int, int]
+#: Spec scorers by resolved path: the file key they were read with, the scorer, and whether the
+#: file recorded no sha256 (then only a caller allowing unhashed files gets it).
 _spec_cache: dict[str, tuple[_FileKey, PointsScorer, bool]] = {}
 #: Built-in scorers by name, made once.
 _builtin_cache: dict[str, Scorer] = {}
 _cache_lock: Final = threading.Lock()
-#: Built-in scorers that are not points specs: OGRS3 and the OASys v4 static predictors.
+#: Built-in scorers that are not points specs: OGRS3 and the OASys v4 static and dynamic predictors.
 _BUILT_INS: Final[dict[str, Callable[[], Scorer]]] = {
     "ogrs3": OGRS3,
     **{name: (lambda name=name: OASysStaticPredictor(name)) for name in OASYS_STATIC_SCORERS},  # type: ignore[misc]
+    **{name: (lambda name=name: OASysDynamicPredictor(name)) for name in OASYS_DYNAMIC_SCORERS},  # type: ignore[misc]
 }
 
 
