@@ -415,18 +415,21 @@ def pathway_demand(
 
 def _group_rows(needs: np.ndarray, groups: Mapping[str, np.ndarray], by: Sequence[str],
                 min_group_size: int) -> list[PathwayCount]:
-    """The rows by group: one :func:`group_rates` per pathway (significant need counted, some
-    need and not assessed as its extra counts), so groups are those of every iomscore rate."""
-    per_pathway = [
-        group_rates(needs[:, k] == 2, groups, characteristics=by, min_group_size=min_group_size,
-                    extra={"some": needs[:, k] == 1, "not_assessed": needs[:, k] == -1})
-        for k in range(len(PATHWAYS))
-    ]
+    """The rows by group, from one :func:`group_rates` over every characteristic (each label
+    normalised once): everyone counted, and each pathway's some need, significant need and not
+    assessed as its extra counts, so the groups are those of every iomscore rate."""
+    extra: dict[str, np.ndarray] = {}
+    for k, p in enumerate(PATHWAYS):
+        extra[f"some:{p}"] = needs[:, k] == 1
+        extra[f"significant:{p}"] = needs[:, k] == 2
+        extra[f"not_assessed:{p}"] = needs[:, k] == -1
+    rates = group_rates(np.ones(needs.shape[0], dtype=bool), groups, characteristics=by,
+                        min_group_size=min_group_size, extra=extra)
     out: list[PathwayCount] = []
-    for j, g in enumerate(per_pathway[0].rows):
-        for k, p in enumerate(PATHWAYS):
-            r = per_pathway[k].rows[j]
-            out.append(PathwayCount(pathway=p, label=PATHWAY_LABELS[p], people=r.n, some_need=r.count_of("some"),
-                                    significant_need=r.count, not_assessed=r.count_of("not_assessed"),
-                                    characteristic=g.characteristic, group=g.group, small=r.small))
+    for g in rates.rows:
+        counts = dict(g.extra)
+        out += [PathwayCount(pathway=p, label=PATHWAY_LABELS[p], people=g.n, some_need=counts[f"some:{p}"],
+                             significant_need=counts[f"significant:{p}"], not_assessed=counts[f"not_assessed:{p}"],
+                             characteristic=g.characteristic, group=g.group, small=g.small)
+                for p in PATHWAYS]
     return out
