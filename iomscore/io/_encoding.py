@@ -46,7 +46,31 @@ def raw_bytes(path: str | os.PathLike[str]) -> bytes:
 
 
 def is_utf8(data: bytes) -> bool:
-    """Whether ``data`` is valid UTF-8 (checked in blocks, without building the text)."""
+    r"""Whether ``data`` is valid UTF-8 (without building the text).
+
+    With pyarrow, its UTF-8 validation of the bytes in place (about 9x faster than decoding:
+    ``benchmarks/bench_read.py``); otherwise decoded in blocks. Both refuse the same bytes
+    (surrogates, overlong forms, code points above U+10FFFF, a sequence cut at the end).
+
+    Examples
+    --------
+    >>> is_utf8("café".encode()), is_utf8(b"caf\xe9"), is_utf8(b"\xed\xa0\x80")
+    (True, False, False)
+    """
+    try:
+        import pyarrow as pa
+    except ImportError:  # pragma: no cover - pyarrow is optional
+        return _is_utf8_decoding(data)
+    offsets = pa.py_buffer((0).to_bytes(8, "little") + len(data).to_bytes(8, "little"))  # one value: the file
+    text = pa.Array.from_buffers(pa.large_string(), 1, [None, offsets, pa.py_buffer(data)])
+    try:
+        text.validate(full=True)
+    except pa.ArrowInvalid:
+        return False
+    return True
+
+
+def _is_utf8_decoding(data: bytes) -> bool:
     decoder = codecs.getincrementaldecoder("utf-8")()
     view = memoryview(data)
     try:
