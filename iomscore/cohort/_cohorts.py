@@ -253,20 +253,34 @@ def select_several(inp: _Inputs) -> CohortSelection:
     for k, run in enumerate(runs):
         mine = assigned == k
         rank = np.where(mine & run.ranking.candidate, run.ranking.rank, rank)
+    # eligible for a cohort whose ranking scorer cannot score them, and a candidate nowhere:
+    # not scored, in that cohort (e.g. OGRS3 needs sex recorded, iom-priority does not)
+    unscored_in = np.full(n, -1, dtype=np.int64)
+    for k in reversed(range(len(runs))):
+        r = runs[k]
+        hit = r.eligibility.eligible & ~r.scores.ok & ~routing.routed & ((own < 0) | (own == k))
+        unscored_in = np.where(hit, k, unscored_in)
+    unscored = (unscored_in >= 0) & ~candidate_any & ~deselected & ok
+    errors = list(scores.errors)
+    for i in np.flatnonzero(unscored).tolist():
+        run = runs[int(unscored_in[i])]
+        errors[i] = f"{run.scores.errors[i]} (the score that ranks {run.cohort.title})"
+    assigned = np.where(unscored, unscored_in, assigned)
+    ok = ok & ~unscored
     combined = _Ranking(candidate_any, rank, placed, int(candidate_any.sum()))
     decision = _decide(ok, routing.routed, deselected, combined)
     # routed and unscored people are in no cohort; their reasons come from their own cohort,
     # else the first they meet the entry rules of, else the first
     in_cohort = np.isin(decision, [_CODE[SELECTED], _CODE[OVER_CAPACITY], _CODE["de-selection review"]]) | (
         (decision == _CODE[NOT_ELIGIBLE]) & (own >= 0)
-    )
+    ) | unscored
     first_eligible = np.full(n, -1, dtype=np.int64)
     for k in reversed(range(len(runs))):
         first_eligible = np.where(runs[k].eligibility.eligible, k, first_eligible)
     reason_from = np.where(in_cohort, assigned, np.where(own >= 0, own, np.maximum(first_eligible, 0)))
     cohort_of = np.where(in_cohort, assigned, -1)
 
-    reasons = _compose_reasons(runs, decision, cohort_of, reason_from, scores, routing, members)
+    reasons = _compose_reasons(runs, decision, cohort_of, reason_from, errors, routing, members)
     names = np.asarray(DECISIONS, dtype=object)[decision]
     actions = np.asarray([RECOMMENDED_ACTION[d] for d in DECISIONS], dtype=object)[decision]
     cohort_names = object_array([None, *(c.name for c in cohorts)])[cohort_of + 1]
@@ -274,35 +288,34 @@ def select_several(inp: _Inputs) -> CohortSelection:
     # per-person columns from the cohort whose scores and rules describe them
     src = np.where(cohort_of >= 0, cohort_of, -1)
     score = np.where(ok, scores.score, np.nan)
-    band, unit = list(scores.band), list(scores.unit)
+    band, unit = object_array(list(scores.band)), object_array(list(scores.unit))
     breakdown, score_reasons, score_warnings = scores.breakdown.copy(), scores.score_reasons.copy(), scores.warnings.copy()
     eligible = np.zeros(n, dtype=bool)
     for run in runs:
         eligible |= run.eligibility.eligible
-    eligible_by: list[str | None] = [None] * n
-    firsts = [run.eligibility.eligible_by() for run in runs]
-    for i, k in enumerate(np.where(first_eligible >= 0, first_eligible, -1).tolist()):
-        if k >= 0:
-            eligible_by[i] = firsts[k][i]
+    firsts = [object_array(run.eligibility.eligible_by()) for run in runs]
+    by = object_array([None] * n)
+    for k in reversed(range(len(runs))):
+        by = np.where(first_eligible == k, firsts[k], by)
     tie_break = object_array([()] * n)
     for k, run in enumerate(runs):
         mine = src == k
         if not mine.any():
             continue
         eligible = np.where(mine, run.eligibility.eligible, eligible)
-        by_k = firsts[k]
-        for i in np.flatnonzero(mine).tolist():
-            eligible_by[i] = by_k[i]
+        by = np.where(mine, firsts[k], by)
         if run.scores is not scores:
-            rows = np.flatnonzero(mine & run.scores.ok)
-            score[rows] = run.scores.score[rows]
-            for i in rows.tolist():
-                band[i], unit[i] = run.scores.band[i], run.scores.unit[i]
-            breakdown[rows] = run.scores.breakdown[rows]
-            score_reasons[rows] = run.scores.score_reasons[rows]
-            score_warnings[rows] = run.scores.warnings[rows]
+            rows = mine & run.scores.ok
+            score = np.where(rows, run.scores.score, score)
+            band = np.where(rows, object_array(list(run.scores.band)), band)
+            unit = np.where(rows, object_array(list(run.scores.unit)), unit)
+            breakdown = np.where(rows, run.scores.breakdown, breakdown)
+            score_reasons = np.where(rows, run.scores.score_reasons, score_reasons)
+            score_warnings = np.where(rows, run.scores.warnings, score_warnings)
         shown = mine & run.ranking.candidate
         tie_break = np.where(shown, _tie_breaks(run.cohort, run.values, id_list, shown), tie_break)
+    eligible_by = by.tolist()
+    band_list = band.tolist()
 
     score_list = [float(v) if o else None for v, o in zip(score.tolist(), ok.tolist())]
     decisions = _assemble(
@@ -318,8 +331,8 @@ def select_several(inp: _Inputs) -> CohortSelection:
             "current_member": (own >= 0).tolist(),
             "rank": [int(r) if c else None for r, c in zip(rank.tolist(), candidate_any.tolist())],
             "score": score_list,
-            "band": [b if o else None for b, o in zip(band, ok.tolist())],
-            "unit": unit,
+            "band": [b if o else None for b, o in zip(band_list, ok.tolist())],
+            "unit": unit.tolist(),
             "breakdown": breakdown.tolist(),
             "score_reasons": score_reasons.tolist(),
             "warnings": score_warnings.tolist(),
@@ -353,7 +366,7 @@ def _compose_reasons(
     decision: np.ndarray,
     cohort_of: np.ndarray,
     reason_from: np.ndarray,
-    scores: _Scores,
+    errors: list[str | None],
     routing: _Routing,
     members: Mapping[str, np.ndarray],
 ) -> list[tuple[str, ...]]:
@@ -365,7 +378,7 @@ def _compose_reasons(
         c = run.cohort
         mine = cohort_of == k
         view = _Ranking(run.ranking.candidate & mine, run.ranking.rank, run.ranking.selected, run.ranking.count)
-        facts = _Facts(run.frame, decision, members[c.name], scores.errors, run.eligibility,
+        facts = _Facts(run.frame, decision, members[c.name], errors, run.eligibility,
                        routing, run.deselection)
         per.append(_reasons(facts, view, run.places, where=f" in {c.title}", prefix=f"{c.title}: "))
     nowhere = (decision == _CODE[NOT_ELIGIBLE]) & (cohort_of < 0)

@@ -134,8 +134,12 @@ def test_several_cohorts_do_not_depend_on_input_order_and_place_everyone_once(ca
     assert s["eligible"] == s["eligible_candidates"] + s["eligible_routed"] + s["eligible_deselection"] + s[
         "eligible_not_scored"]
     for d in sel.decisions:
-        assert (d.cohort is not None) == (d.decision in ("selected", "eligible - over capacity", "de-selection review")
-                                          or d.current_member and d.decision == "not eligible")
+        if d.decision in ("selected", "eligible - over capacity", "de-selection review"):
+            assert d.cohort is not None
+        if d.decision == "not eligible" and not d.current_member:
+            assert d.cohort is None and not d.eligible
+        if d.decision == "not scored" and d.cohort is not None:  # its cohort's ranking scorer could not score them
+            assert d.eligible and d.score is None and "the score that ranks" in d.reasons[0]
         assert d.decision != "refer to MAPPA / review" or d.cohort is None  # routing is policy-wide
 
 
