@@ -317,7 +317,7 @@ def generate(
         supervision_end_day=facts["supervision_end_day"],
         release_day=facts["release_day"],
         agreed_to_engage=facts["agreed_to_engage"],
-        **_draw_oasys(np.random.default_rng([seed, 3]), n, needs, oasys_fraction),
+        **_draw_oasys(np.random.default_rng([seed, 3]), n, needs, oasys_fraction),  # type: ignore[arg-type]
     )
     harm = SeriousHarmColumns(rosh_level=rosh, mappa_category=mappa_cat, mappa_level=mappa_lvl)
     protected = {
