@@ -130,7 +130,10 @@ def score_files(
     progress: Callable[[int, int], None] | None = None,
     top: int = 3,
 ) -> ScoreRun:
-    """Read ``input``, score it, write ``output`` (and ``rejects`` when given).
+    """Read ``input`` whole, score it, write ``output`` (and ``rejects`` when given).
+
+    The returned run holds every score (``run.scores``). For a list too large to hold in
+    memory, :func:`score_to_files` writes the same bytes partition by partition.
 
     Examples
     --------
@@ -143,9 +146,6 @@ def score_files(
     >>> run.counts_line
     'read 50 = scored 50 + rejected 0'
     """
-    if chunk_size is None and progress is None:  # (the partitioned driver: the same bytes)
-        return score_to_files(input, output, sanctions=sanctions, custody=custody, scorer=scorer, rejects=rejects,
-                              input_format=input_format, output_format=output_format, top=top)
     result = read_referrals(input, sanctions, custody, format=input_format)
     run = score_read(result, scorer, chunk_size=chunk_size, progress=progress)
     with staged([output, rejects]) as (out, rej):  # both written, then both renamed
@@ -163,9 +163,12 @@ def _empty_scores(s: Scorer) -> ScoreBatch:
 
 
 def _work_root(output: Path) -> str | None:
-    """Where the spill directory goes: beside the output when writable, else ``TMPDIR``."""
+    """Where the spill directory goes: beside the output when that is a writable directory
+    for files (not, say, ``/dev`` for ``/dev/stdout``), else ``TMPDIR``."""
+    if output.exists() and not output.is_file():
+        return None
     parent = output.resolve().parent
-    return str(parent) if os.access(parent, os.W_OK) else None
+    return str(parent) if parent.is_dir() and os.access(parent, os.W_OK) and parent != Path("/dev") else None
 
 
 def score_to_files(
@@ -233,7 +236,7 @@ def score_to_files(
     size = sum(p.stat().st_size for p in paths if p is not None and p.is_file())
     stream = fmt_in in ("csv", "parquet") and C.HAVE_ARROW and (partitions is not None or size >= S.IN_MEMORY_BYTES)
     n_parts = partitions or max(1, math.ceil(size / S.PARTITION_BYTES))
-    with tempfile.TemporaryDirectory(prefix=".iomscore-spill-", dir=_work_root(output)) as work:
+    with tempfile.TemporaryDirectory(prefix=".iomscore-spill-", dir=_work_root(output) if stream else None) as work:
         outputs: list[S.PartitionOutput] | None = None
         if stream:
             try:

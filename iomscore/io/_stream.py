@@ -39,6 +39,7 @@ import numpy as np
 
 from ..scoring._protocol import Scorer
 from . import _columns as C
+from ._atomic import atomic_open
 from ._common import ReadCounts, ReadResult, Reject
 from ._tables import build_table
 
@@ -550,7 +551,7 @@ def write_merged(path: Path, outputs: Sequence[PartitionOutput], fmt: str, progr
     bodies = [_Body(o) for o in scored]
     schema: Any = _parquet_schema(outputs) if fmt == "parquet" else None
     try:
-        with open(path, "wb") as f:
+        with atomic_open(path, "wb") as f:
             if fmt == "parquet":
                 import pyarrow.parquet as pq
 
