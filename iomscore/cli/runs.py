@@ -45,6 +45,9 @@ BAD_CUTOFF: Final = "--remove-before {value!r} is not a date (YYYY-MM-DD) or an 
 NOT_VERIFIED: Final = "{message}; the run log does not verify"
 VERIFIED: Final = "run log {path}: {n} record{s}, hash chain verified"
 LAST_LINE: Final = "last record sha256 {sha256} (note it elsewhere: removing the last record is what a chain cannot show)"
+ANCHOR_NOW: Final = "anchor {anchor} ('iomscore runs {path} --anchor {anchor}' later checks nothing up to it changed)"
+ANCHOR_OK: Final = "verified against the anchor {held}: nothing up to record {upto} changed; {after} record(s) after it"
+ANCHOR_LOST: Final = "run log {path} does not verify against the anchor {held}: {problem}"
 CHECKPOINT_LINE: Final = (
     "retention: {removed} earlier record{s} removed (before {before}); their sha256 are kept in the "
     "checkpoint, the first kept record chains to it"
@@ -266,6 +269,8 @@ def _cutoff(value: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """List (and optionally prune) a run log; exit 1 when it does not verify."""
+    from .._chain import Anchor, AnchorError, check_anchor
+    from .._chain import anchor as chain_anchor
     from ..monitoring import RunLog, RunLogError
 
     log = RunLog(args.log)
@@ -281,6 +286,14 @@ def run(args: argparse.Namespace) -> int:
                 n = int(checkpoint["removed"])
                 notes.append(REMOVED.format(n=n, s="" if n == 1 else "s", before=checkpoint["before"]))
         records = log.records()
+        now = chain_anchor(log.path, checkpoints=True)
+        if args.anchor:
+            held = Anchor.parse(args.anchor)
+            after = check_anchor(log.path, held, checkpoints=True)
+            notes.append(ANCHOR_OK.format(held=held, upto=int(now.records or 0) - after, after=after))
+    except AnchorError as exc:
+        err(NOT_VERIFIED.format(message=ANCHOR_LOST.format(path=log.path, held=args.anchor, problem=exc)))
+        return EXIT_NOTHING_SCORED
     except RunLogError as exc:
         err(NOT_VERIFIED.format(message=exc))
         return EXIT_NOTHING_SCORED
@@ -295,6 +308,7 @@ def run(args: argparse.Namespace) -> int:
     lines.extend(_line(r) for r in records)
     if records:
         lines.append(LAST_LINE.format(sha256=records[-1].sha256))
+    lines.append(ANCHOR_NOW.format(anchor=now, path=log.path))
     sys.stdout.write("\n".join(lines) + "\n")
     return EXIT_OK
 
@@ -318,6 +332,9 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("log", metavar="LOG", help=f"run log (.jsonl), e.g. {DEFAULT_RUN_LOG}")
     p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--anchor", default=None, metavar="N:SHA256",
+                   help="an anchor printed by an earlier 'iomscore runs': exit 1 unless the log still holds that "
+                   "record (records pruned since count)")
     p.add_argument("--remove-before", type=_cutoff, default=None, metavar="DATE",
                    help="retention: remove the records of runs before DATE (YYYY-MM-DD, UTC midnight, or a "
                    "time with a zone), keeping a checkpoint with their sha256 so the log still verifies")

@@ -193,3 +193,22 @@ def test_an_unknown_key_in_a_reason_template_is_a_clear_error(files: dict[str, P
     line = _error(capsys)
     assert code == 2 and line != "iomscore: error: nope"
     assert str(spec) in line and "factors[0].bins[1].reason" in line and "{nope}" in line
+
+
+# --- the run log: the same anchor, pruned records counted --------------------------------------
+
+
+def test_the_run_log_verifies_against_an_anchor(files: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    log = files["dir"] / "runs.jsonl"
+    for when in ("2025-05-01T09:00:00+00:00", "2025-06-01T09:00:00+00:00", "2025-07-01T09:00:00+00:00"):
+        assert run(["select", str(files["refs"]), "--format", "json", "--out", str(files["dir"] / "s.json"),
+                    "--run-log", str(log), "--run-log-time", when]) == 0
+    capsys.readouterr()
+    assert run(["runs", str(log)]) == 0
+    anchor = capsys.readouterr().out.split("\nanchor ")[1].split(" ")[0]
+    assert anchor.startswith("3:")
+    assert run(["runs", str(log), "--remove-before", "2025-06-15", "--anchor", anchor]) == 0  # pruned, still holds
+    assert "nothing up to record 3 changed" in capsys.readouterr().out
+    log.write_bytes(b"".join(log.read_bytes().splitlines(keepends=True)[:-1]))  # the last record removed
+    assert run(["runs", str(log), "--anchor", anchor]) == 1
+    assert "does not verify against the anchor" in _error(capsys)
