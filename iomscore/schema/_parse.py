@@ -73,7 +73,7 @@ def parse_referral(data: str | bytes | Mapping[str, Any], *, record: str | None 
     """Validate one referral from JSON text or a mapping.
 
     Raises :class:`ReferralError` naming the record (its ``person_id`` when readable, else
-    ``record``) and every field at fault.
+    ``record``) and every field at fault, including every cross-field rule the referral breaks.
 
     Examples
     --------
@@ -81,7 +81,7 @@ def parse_referral(data: str | bytes | Mapping[str, Any], *, record: str | None 
     ...                 "date_of_birth": "2030-01-01"})
     Traceback (most recent call last):
     ...
-    iomscore.ReferralError: referral P9: date_of_birth: date of birth 2030-01-01 is after the assessment date 2025-01-01
+    iomscore.ReferralError: referral P9: date_of_birth: date of birth 2030-01-01 is after the assessment date 2025-01-01; date_of_birth: the person is -5 at the assessment date; people under 10 cannot be referred
     """
     raw: Any = data
     if isinstance(data, (str, bytes)):
