@@ -231,3 +231,22 @@ def test_from_frames_rejects_a_bad_row_with_the_csv_reason() -> None:
     assert {(r.person_id, r.source) for r in result.rejects} == {("A", "sanctions"), ("B", "referrals")}
     with pytest.raises(TypeError, match="expected a pandas DataFrame or an Arrow table"):
         io.read_frames([REFERRAL])
+
+
+@pytest.mark.parametrize("scorer", ["iom-priority", "ogrs3"])
+def test_json_lines_records_are_the_score_result_json(scorer: str) -> None:
+    """Byte for byte, for awkward person ids too (quotes, backslashes, '","', NUL, non-ASCII)."""
+    import numpy as np
+
+    from iomscore.io import score_records
+
+    batch = iomscore.score_batch(synth.generate(40, seed=11), scorer)
+    odd = np.array(['a","b', "x\\", '"', "é\u2028", "\x00", '","', "=1+1", *[f"P{i}" for i in range(33)]], dtype=object)
+    batch = batch.with_person_id(odd, batch.assessment_day)
+    rows = np.flatnonzero(batch.ok)
+    records = score_records(batch)
+    assert len(records) == rows.size > 30
+    assert records == [batch.result(int(i)).model_dump_json() for i in rows]
+    top = score_records(batch, top=2)
+    assert all(len(json.loads(t)["reasons"]) <= 2 for t in top)
+    assert [json.loads(t)["reasons"] for t in top] == [list(batch.result(int(i)).reasons[:2]) for i in rows]
