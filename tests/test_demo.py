@@ -45,6 +45,17 @@ def test_demo_runs_the_whole_path_deterministically(tmp_path: Path, monkeypatch:
     assert b"<svg" in files["drift-month2.html"] and b"Error rates at capacity: the top 20" in files["audit-outcomes.md"]
     assert files["panel-month1.html"].count(b'<p class="leaves">') >= 20
     assert files["referrals-month2.csv"] != files["referrals.csv"]
+    # the demo's run log verifies, and an edited, deleted or appended record is reported (exit 1)
+    from iomscore import cli
+
+    lines = files["iomscore-runs.jsonl"].decode().splitlines(keepends=True)
+    tampered = {"as written": lines, "edited": [lines[0].replace('"exit_status": 0', '"exit_status": 3'), *lines[1:]],
+                "deleted": lines[:1] + lines[2:], "appended": [*lines, lines[-1]]}
+    assert tampered["edited"] != lines
+    for name, content in tampered.items():
+        log = tmp_path / f"runs-{name}.jsonl"
+        log.write_text("".join(content), encoding="utf-8")
+        assert cli.main(["runs", str(log)]) == (0 if name == "as written" else 1), name
     assert b"Demo panel chair" in files["panel-month2.html"]
     # the operating model: several cohorts named per person, per-cohort sums that add up, beds turning over
     cohorts = files["panel-cohorts-ranked.csv"].decode().splitlines()

@@ -146,8 +146,10 @@ def pack(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
     )
     page = render_panel(
         current, previous=previous, groups=table2, panel="Test panel", meeting_date="2025-06-03",
-        generated_at=STAMP,
+        generated_at=STAMP, policy="neighbourhood-crime-cohort",  # each card: when they would leave
+        drift="Drift May -> June: 1 of 12 variables shifted (0 significantly); largest PSI 0.120, score.",
     )
+    assert page.count('<p class="leaves">') > 0 and 'id="drift"' in page
     path = tmp / "pack.html"
     path.write_text(page, encoding="utf-8")
     return path, page.count('<section class="card"')
