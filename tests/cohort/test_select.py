@@ -425,6 +425,10 @@ def _canonical_sha256(sel: CohortSelection) -> str:
         del data["cohorts"]
     if data["turnover"] is None:
         del data["turnover"]
+    if data.get("decision_log") is None:  # fields left out when empty, so older selections keep their sha256
+        data.pop("decision_log", None)
+    if not data.get("shown_scores"):
+        data.pop("shown_scores", None)
     return spec_sha256(data)
 
 
