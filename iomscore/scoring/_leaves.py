@@ -233,8 +233,8 @@ def leaves_after(
     max_months : int
         How many months ahead to look.
     band_order : sequence of str, optional
-        Band names, lowest first, for the band rule (default: the spec's bands; otherwise
-        bands are ordered by the lowest score seen in each).
+        Band names, lowest first, for the band rule (default: the spec's bands; otherwise, as
+        bands are score ranges, the band has dropped when it differs at a lower score).
     rule, rule_text : optional
         A rule of the caller's over the re-scored arrays (:data:`LeaveRule`) and its words; the
         person has left when it or the threshold holds. With neither ``threshold`` nor
@@ -272,11 +272,8 @@ def leaves_after(
     band_now[~start_ok] = None
     by_band = threshold is None and rule is None
     order = {name: i for i, name in enumerate(band_order)} if band_order else _band_order(s)
-    if by_band and order is None:
-        bands = np.asarray(start.band, dtype=object)
-        seen = sorted({(float(np.min(start.score[bands == b])), str(b)) for b in set(bands[start_ok].tolist())})
-        order = {b: i for i, (_, b) in enumerate(seen)}
     start_rank = _ranks(start.band, order) if by_band else np.zeros(n, dtype=np.int64)
+    start_band = np.asarray(start.band, dtype=object).astype(str)
     words = [w for w in (rule_text if rule is not None else None,
                          threshold_rule(threshold) if threshold is not None else None) if w]
     text = " or ".join(words) if words else BAND_RULE
@@ -287,9 +284,12 @@ def leaves_after(
         sub = _shifted(batch, pending, m)
         scored = score_batch(sub, s)
         ok = _ok(scored, pending.size)
-        if by_band:
+        if by_band and order is not None:
             rank = _ranks(scored.band, order)
             hit = ok & (rank >= 0) & (rank < start_rank[pending])
+        elif by_band:  # no declared band order: bands are score ranges, so a band left for lower scores
+            now = np.asarray(scored.band, dtype=object).astype(str)
+            hit = ok & (now != start_band[pending]) & (scored.score < start.score[pending])
         else:
             hit = np.zeros(pending.size, dtype=bool)
             if threshold is not None:

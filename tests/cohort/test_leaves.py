@@ -206,3 +206,30 @@ def test_custody_still_running_ends_at_the_assessment_date_and_time_at_risk_star
                                .astype(shifted_only.batch.assessment_day.dtype))
     assert iomscore.FeatureFrame(kept)["neighbourhood_offences_24m_at_risk"][0] == 1
     assert iomscore.FeatureFrame(moved_forward(plain.batch, 36))["neighbourhood_offences_24m_at_risk"][0] == 0
+
+
+@settings(max_examples=20, deadline=None)
+@given(people)
+def test_the_band_rule_without_a_declared_band_order_is_a_band_left_for_lower_scores(refs) -> None:
+    ogrs3 = get_scorer("ogrs3")  # bands are probability ranges; the scorer declares no points-spec bands
+    batch = iomscore.ReferralTable.from_referrals(refs).batch
+    out, start = leaves_after(batch, ogrs3, max_months=24), score_batch(batch, ogrs3)
+    for i in np.flatnonzero(~np.isnan(out.months)):
+        m, one = int(out.months[i]), batch.take(np.array([i]))
+        then = score_batch(_at(one, m), ogrs3)
+        assert m > 0 and then.band[0] != start.band[i] and then.score[0] < start.score[i]
+        before = score_batch(_at(one, m - 1), ogrs3)
+        assert before.band[0] == start.band[i] or before.score[0] >= start.score[i]
+        assert out.sentence(int(i)).startswith(f"band lower than {start.band[i]} after {m} more")
+
+
+def test_one_person_in_a_high_ogrs3_band_gets_a_date() -> None:
+    sanctions = [{"offence_date": f"2025-0{k}-01", "sanction_date": f"2025-0{k}-15", "offence_group": "shop_theft",
+                  "disposal": "fine"} for k in range(1, 6)]
+    r = iomscore.Referral(person_id="P1", assessment_date="2025-06-01", date_of_birth="2003-02-01", sex="male",
+                          sanctions=sanctions)
+    table = iomscore.ReferralTable.from_referrals([r])
+    start = score_batch(table, get_scorer("ogrs3"))
+    assert start.band[0] in ("high", "very high")
+    out = leaves_after(table, "ogrs3")
+    assert not np.isnan(out.months[0]) and out.band_then[0] != start.band[0]
