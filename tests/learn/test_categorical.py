@@ -220,7 +220,7 @@ def test_determinism(data: tuple[pd.DataFrame, np.ndarray]) -> None:
 SMALL = _frame(n=900, seed=7)
 
 
-@settings(max_examples=12, deadline=None)
+@settings(max_examples=8, deadline=None)
 @given(names=st.permutations([f"n{k}" for k in range(len(EFFECTS) + len(RARE))]))
 def test_relabelling_levels_does_not_change_predictions(names: list[str]) -> None:
     X, y = SMALL
@@ -234,7 +234,7 @@ def test_relabelling_levels_does_not_change_predictions(names: list[str]) -> Non
     assert _table(b, "district")[b.categorical_levels_["district"]["reference"]] == 0
 
 
-@settings(max_examples=12, deadline=None)
+@settings(max_examples=8, deadline=None)
 @given(seed=st.integers(0, 2**16), n_rare=st.integers(2, 3), label=st.sampled_from(["other", "zz", "r0"]))
 def test_merging_rare_levels_by_hand_changes_nothing(seed: int, n_rare: int, label: str) -> None:
     """Merging the rare levels into one yourself gives the same bins for the common levels (the
