@@ -21,7 +21,6 @@ _KNOWN: Final = frozenset({*REFERRAL_COLUMNS, *SANCTION_COLUMNS, *CUSTODY_COLUMN
 def _text_columns(path: str | os.PathLike[str]) -> tuple[dict[str, Any], int]:
     try:
         import pyarrow as pa
-        import pyarrow.compute as pc
         import pyarrow.parquet as pq
     except ImportError as exc:  # pragma: no cover
         raise ImportError(_NO_ARROW) from exc

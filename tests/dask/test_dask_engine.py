@@ -9,11 +9,11 @@ import pytest
 pytest.importorskip("dask.dataframe")
 distributed = pytest.importorskip("distributed")
 
-import dask  # noqa: E402
-import pandas as pd  # noqa: E402
+import dask
+import pandas as pd
 
-import iomscore.dask  # noqa: E402
-from iomscore import cli, synth  # noqa: E402
+import iomscore.dask
+from iomscore import cli, synth
 
 SCORER = "iom-priority"
 
