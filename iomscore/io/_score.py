@@ -234,8 +234,9 @@ def score_to_files(
     spec: str | Path | Scorer = scorer if isinstance(scorer, str | Path) else s
     paths = [Path(input), None if sanctions is None else Path(sanctions), None if custody is None else Path(custody)]
     size = sum(p.stat().st_size for p in paths if p is not None and p.is_file())
-    stream = fmt_in in ("csv", "parquet") and C.HAVE_ARROW and (partitions is not None or size >= S.IN_MEMORY_BYTES)
-    n_parts = partitions or max(1, math.ceil(size / S.PARTITION_BYTES))
+    volume = S.text_volume(paths) if fmt_in == "parquet" and C.HAVE_ARROW else size  # (as CSV text would be)
+    stream = fmt_in in ("csv", "parquet") and C.HAVE_ARROW and (partitions is not None or volume >= S.IN_MEMORY_BYTES)
+    n_parts = partitions or max(1, math.ceil(volume / S.PARTITION_BYTES))
     with tempfile.TemporaryDirectory(prefix=".iomscore-spill-", dir=_work_root(output) if stream else None) as work:
         outputs: list[S.PartitionOutput] | None = None
         if stream:

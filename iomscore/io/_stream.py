@@ -331,6 +331,23 @@ def _csv_batches(path: Path, tell: Callable[[int], None]) -> Iterator[tuple[dict
         raise CannotStream(_NOT_GROUPED.format(path=path, lines=counter.lines, records=records))
 
 
+def text_volume(paths: Sequence[Path | None]) -> int:
+    """About how many bytes the Parquet tables would take as CSV text (eight bytes a cell),
+    which is what a partition's memory follows; the file sizes when unreadable."""
+    import pyarrow.parquet as pq
+
+    total = 0
+    for p in paths:
+        if p is None or not p.is_file():
+            continue
+        try:
+            meta = pq.ParquetFile(str(p)).metadata
+            total += 8 * meta.num_rows * meta.num_columns
+        except (C.pa.ArrowException, OSError):
+            total += p.stat().st_size
+    return total
+
+
 def _parquet_batches(path: Path, tell: Callable[[int], None]) -> Iterator[tuple[dict[str, Any], int]]:
     pa = C.pa
     import pyarrow.parquet as pq
