@@ -236,7 +236,9 @@ def score_to_files(
     size = sum(p.stat().st_size for p in paths if p is not None and p.is_file())
     volume = S.text_volume(paths) if fmt_in == "parquet" and C.HAVE_ARROW else size  # (as CSV text would be)
     stream = fmt_in in ("csv", "parquet") and C.HAVE_ARROW and (partitions is not None or volume >= S.IN_MEMORY_BYTES)
-    n_parts = partitions or max(1, math.ceil(volume / S.PARTITION_BYTES))
+    # (side by side, partitions half as large: the processes together stay within the same memory)
+    target = S.PARTITION_BYTES if workers == 1 and executor is None else S.PARTITION_BYTES // 2
+    n_parts = partitions or max(1, math.ceil(volume / target))
     with tempfile.TemporaryDirectory(prefix=".iomscore-spill-", dir=_work_root(output) if stream else None) as work:
         outputs: list[S.PartitionOutput] | None = None
         if stream:
