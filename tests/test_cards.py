@@ -60,7 +60,9 @@ def test_html_cards_are_escaped_and_self_contained(tmp_path: Path, capsys) -> No
     path = tmp_path / "hostile.json"
     path.write_text(json.dumps(spec), encoding="utf-8")
     out = tmp_path / "card.html"
-    assert cli.main(["card", str(path), "--format", "html", "-o", str(out)]) == 0
+    assert cli.main(["card", str(path), "--format", "html", "-o", str(out)]) == 2  # records no sha256
+    assert "--allow-unhashed" in capsys.readouterr().err
+    assert cli.main(["card", str(path), "--format", "html", "-o", str(out), "--allow-unhashed"]) == 0
     page = out.read_text(encoding="utf-8")
     assert "<script" not in page and "<img" not in page and "<b>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in page and 'class="blank"' in page
