@@ -50,6 +50,13 @@ def test_the_command_line_block_runs_in_order(tmp_path: Path) -> None:
         assert done.returncode == 0, f"{command}\n{done.stderr[-2000:]}"
         assert "Traceback" not in done.stderr, command
     assert (tmp_path / "learned.report.md").is_file() and (tmp_path / "iom-priority-card.md").is_file()
+    for command in _commands("## The IOM operating model"):
+        done = subprocess.run(command, shell=True, cwd=tmp_path, env=env, capture_output=True, text=True,
+                              timeout=300, check=False)
+        assert done.returncode == 0, f"{command}\n{done.stderr[-2000:]}"
+        assert "Traceback" not in done.stderr, command
+    assert (tmp_path / "panel-drift.html").is_file() and (tmp_path / "ogp2.csv").is_file()
+    assert (tmp_path / "scores-w2.csv").read_bytes() == (tmp_path / "scores.csv").read_bytes()
     assert "hash chain verified" in subprocess.run(
         [str(BIN / "iomscore"), "decisions", "decisions.jsonl"], cwd=tmp_path, capture_output=True, text=True,
         check=True).stdout
