@@ -77,9 +77,37 @@ def empty(col: Column) -> np.ndarray:
     return np.fromiter((not v for v in col), dtype=bool, count=col.shape[0])
 
 
+def _edges_plain(arr: Any) -> bool:
+    """True when every non-empty value of a string Array starts and ends with a printable
+    ASCII byte other than space (so no value has whitespace to trim): two bytes a value."""
+    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        return False
+    n = len(arr)
+    if n == 0:
+        return True
+    bufs = arr.buffers()
+    if bufs[2] is None:
+        return True
+    dtype = np.int64 if pa.types.is_large_string(arr.type) else np.int32
+    offsets: np.ndarray = np.frombuffer(bufs[1], dtype=dtype)[arr.offset:arr.offset + n + 1]
+    data = np.frombuffer(bufs[2], dtype=np.uint8)
+    if data.size == 0:
+        return True
+    starts, ends = offsets[:-1], offsets[1:]
+    # (an empty value -- or a null slot, which only makes this stricter -- reads a neighbour)
+    first, last = data.take(starts, mode="clip"), data.take(ends - 1, mode="clip")
+    plain = ((first - np.uint8(0x21)) < np.uint8(0x5E)) & ((last - np.uint8(0x21)) < np.uint8(0x5E))
+    return bool((plain | (starts == ends)).all())
+
+
 def strip(col: Column) -> Column:
     """The values with leading and trailing whitespace removed (the rule of every reader)."""
     if is_arrow(col):
+        # Whitespace starts and ends with a byte below 0x21 or above 0x7E in UTF-8; when no
+        # value has one at either end, trimming would give the same values: skip the kernel.
+        chunks = col.chunks if hasattr(col, "chunks") else [col]
+        if all(_edges_plain(c) for c in chunks):
+            return col
         return pc.utf8_trim_whitespace(col)
     return np.array([v.strip() for v in col.tolist()], dtype=object)
 

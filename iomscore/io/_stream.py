@@ -79,7 +79,7 @@ def _powers(n: int) -> tuple[np.ndarray, np.ndarray]:
     """``R**j`` and ``R**-j`` (mod 2**64) for ``j < n`` (kept for the next batch)."""
     if _POWERS and _POWERS[0][0].size >= n:
         return _POWERS[0]
-    size = max(n, 1 << 20)
+    size = max(2 * n, 1 << 20)  # (room to grow, so batches of rising size do not each recompute)
     with np.errstate(over="ignore"):
         power = np.full(size, _R, dtype=np.uint64)
         power[0] = 1
@@ -291,8 +291,9 @@ class _LineCount(threading.Thread):
             while block := f.read(_BLOCK):
                 size += len(block)
                 nl += block.count(b"\n")
-                cr += block.count(b"\r")
-                crlf += block.count(b"\r\n") + (1 if last == b"\r" and block[:1] == b"\n" else 0)
+                c = block.count(b"\r")
+                cr += c
+                crlf += (block.count(b"\r\n") if c else 0) + (1 if last == b"\r" and block[:1] == b"\n" else 0)
                 last = block[-1:]
         if cr != crlf:
             return
