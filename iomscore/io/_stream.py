@@ -124,6 +124,16 @@ def person_partition(person_id: Any, partitions: int) -> np.ndarray:
             col = pc.utf8_rtrim(col, characters="\x00")
     if n == 0 or partitions <= 1:
         return np.zeros(n, dtype=np.uint16)
+    if 2 * len(pc.unique(col.slice(0, 4096))) < min(n, 4096):  # repeated ids (sanctions):
+        encoded = pc.dictionary_encode(col)  # hash each distinct id once (the same hashes)
+        distinct = _hash(encoded.dictionary) % np.uint64(partitions)
+        return distinct.astype(np.uint16)[C._np(encoded.indices)]
+    return (_hash(col) % np.uint64(partitions)).astype(np.uint16)
+
+
+def _hash(col: Any) -> np.ndarray:
+    """The 64-bit hash of each value of a large_string Array without nulls."""
+    n = len(col)
     bufs = col.buffers()
     offsets = np.frombuffer(bufs[1], dtype=np.int64)[col.offset:col.offset + n + 1]
     lo, hi = int(offsets[0]), int(offsets[-1])
@@ -141,7 +151,7 @@ def person_partition(person_id: Any, partitions: int) -> np.ndarray:
             h ^= h >> np.uint64(31)
             h *= np.uint64(0x9E3779B97F4A7C15)
             h ^= h >> np.uint64(29)
-    return (h % np.uint64(partitions)).astype(np.uint16)
+    return h
 
 
 # --- the kernel ------------------------------------------------------------------------
