@@ -18,6 +18,7 @@ True
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from ._errors import IomscoreError
 from ._public import set_module
@@ -36,6 +37,7 @@ from .schema._referral import (
     Supervision,
 )
 from .schema._table import ReferralTable
+from .schema._table import register_frame_reader as _register_frame_reader
 from .schema._taxonomy import OffenceTaxonomy, offence_taxonomy
 from .schema._vocabulary import PATHWAYS
 from .scoring._api import DEFAULT_SCORER, ScoringError, score, score_batch
@@ -92,5 +94,16 @@ __all__ = [
 ]
 
 logging.getLogger("iomscore").addHandler(logging.NullHandler())
+
+
+def _read_frames(*args: Any, **kwargs: Any) -> ReferralTable:
+    # ReferralTable.from_frames validates through the io floor's reader, imported on first use
+    # so that `import iomscore` does not load the readers (or pyarrow).
+    from .io._frames import table_from_frames
+
+    return table_from_frames(*args, **kwargs)
+
+
+_register_frame_reader(_read_frames)
 
 set_module(globals(), __all__, __name__)

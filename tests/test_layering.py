@@ -15,7 +15,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "iomscore"
 
 #: Rooms of the house by floor, bottom first: a room may import only from lower floors.
 FLOORS: tuple[tuple[str, ...], ...] = (
-    ("_errors", "_public", "_arrays", "_chain"),  # the hash chain shared by the decision and run logs
+    ("_errors", "_public", "_arrays", "_chain", "_pandas"),  # the hash chain shared by the decision and run logs
     ("schema",),                      # referral -> columns
     ("features", "fairness"),         # -> features; group rates for audits and panels
     ("scoring",),                     # -> scorer -> result

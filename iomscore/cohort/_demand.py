@@ -216,7 +216,7 @@ class PathwayDemand:
         >>> frame.loc[frame.pathway == "health", ["people", "significant_need", "not_assessed"]].values.tolist()
         [[1, 1, 0]]
         """
-        from ..features._frames import require_pandas
+        from .._pandas import require_pandas
 
         pd = require_pandas("PathwayDemand.to_frame()")
         return pd.DataFrame(self._records(), columns=list(COLUMNS))

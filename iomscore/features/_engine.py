@@ -183,7 +183,7 @@ class FeatureFrame(Mapping[str, np.ndarray]):
         >>> frame.columns.tolist(), frame["offences_12m_at_risk"].tolist()
         (['person_id', 'offences_12m_at_risk', 'total_sanctions'], [1.0])
         """
-        from ._frames import require_pandas
+        from .._pandas import require_pandas
 
         pd = require_pandas("FeatureFrame.to_frame()")
         names = self.keys() if features is None else list(features)

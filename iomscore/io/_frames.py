@@ -18,7 +18,6 @@ from typing import Any, Final, Literal
 import numpy as np
 
 from .._errors import IomscoreError
-from ..schema import _table
 from ..schema._table import ReferralTable
 from ._common import ReadResult
 from ._parquet import text_columns
@@ -114,6 +113,3 @@ def table_from_frames(referrals: Any, sanctions: Any = None, custody: Any = None
                                                      read=result.counts.referral_rows, first=first), result)
         logger.warning(_DROPPED, result.counts.rejected, result.counts.referral_rows, first)
     return result.table
-
-
-_table.register_frame_reader(table_from_frames)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 import numpy as np
 
@@ -14,9 +13,14 @@ from ._referral import Referral, referral_columns
 
 __all__ = ["ReferralTable", "register_frame_reader"]
 
-#: :func:`iomscore.io._frames.table_from_frames`, registered when :mod:`iomscore.io` is
-#: imported: the reader lives on the io floor, which this floor must not import.
+#: The reader behind :meth:`ReferralTable.from_frames` (:func:`iomscore.io._frames.table_from_frames`),
+#: installed by the package's ``__init__`` (which runs before any submodule): the reader lives on
+#: the io floor, which this floor must not import.
 _frame_reader: Callable[..., ReferralTable] | None = None
+
+
+#: Raised only if the package's ``__init__`` did not install the reader (it always does).
+NO_FRAME_READER: Final = "ReferralTable.from_frames has no reader installed; import iomscore first"
 
 
 def register_frame_reader(reader: Callable[..., ReferralTable]) -> None:
@@ -91,6 +95,5 @@ class ReferralTable:
         (1, 'A')
         """
         if _frame_reader is None:
-            importlib.import_module("iomscore.io")  # registers the reader (see register_frame_reader)
-        assert _frame_reader is not None
+            raise RuntimeError(NO_FRAME_READER)
         return _frame_reader(referrals, sanctions, custody, on_reject=on_reject)

@@ -328,7 +328,7 @@ class ScoreBatch:
         >>> bool((frame.filter(like="part_").sum(axis=1) - frame["score"]).abs().max() < 1e-9)
         True
         """
-        from ..features._frames import require_pandas
+        from .._pandas import require_pandas
 
         pd = require_pandas("ScoreBatch.to_frame()")
         n = len(self)
