@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import io
 import logging
 import os
 import shutil
@@ -42,6 +43,7 @@ from . import _columns as C
 from ._atomic import atomic_open
 from ._common import ReadCounts, ReadResult, Reject
 from ._tables import build_table
+from ._text import write_lines as _write_lines
 
 __all__ = [
     "PartitionOutput",
@@ -192,10 +194,15 @@ class PartitionOutput:
 def _render(result: ReadResult, scorer: str | Path | Scorer, fmt: str, top: int, work: Path) -> PartitionOutput:
     """Score a read partition and render its output rows."""
     from ._run import score_read
-    from ._write import write_scores
+    from ._write import csv_arrow_columns, write_scores
 
     run = score_read(result, scorer)
     rows = np.asarray(result.rows, dtype=np.int64)[run.scores.ok] if len(run.scores) else np.zeros(0, np.int64)
+    built = csv_arrow_columns(run.scores, None, top) if fmt == "csv" and C.HAVE_ARROW else None
+    if built is not None:  # the bytes write_scores would write, built in memory (no file round trip)
+        sink = io.BytesIO()
+        _write_lines(sink, built[0], built[1])
+        return _lines_output(sink.getvalue(), fmt, rows, run, result.counts)
     fd, name = tempfile.mkstemp(prefix="part-", suffix=f".{fmt}", dir=work)
     os.close(fd)
     path = Path(name)
@@ -206,19 +213,22 @@ def _render(result: ReadResult, scorer: str | Path | Scorer, fmt: str, top: int,
 
             body: Any = pq.read_table(path).combine_chunks()
             header, ends = b"", np.zeros(0, np.int64)
-        else:
-            data = path.read_bytes()
-            header = b""
-            if fmt == "csv":
-                cut = data.index(b"\n") + 1
-                header, data = data[:cut], data[cut:]
-            ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10).astype(np.int64) + 1
-            if ends.size != rows.size:
-                raise CannotStream(f"{ends.size} output lines for {rows.size} rows")
-            body = data
+            return PartitionOutput(rows, header, body, ends, run.rejects, result.counts, run.scores.model)
+        return _lines_output(path.read_bytes(), fmt, rows, run, result.counts)
     finally:
         path.unlink(missing_ok=True)
-    return PartitionOutput(rows, header, body, ends, run.rejects, result.counts, run.scores.model)
+
+
+def _lines_output(data: bytes, fmt: str, rows: np.ndarray, run: Any, counts: ReadCounts) -> PartitionOutput:
+    """The kernel's output of a CSV or JSON Lines file's bytes (one line a row)."""
+    header = b""
+    if fmt == "csv":
+        cut = data.index(b"\n") + 1
+        header, data = data[:cut], data[cut:]
+    ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10).astype(np.int64) + 1
+    if ends.size != rows.size:
+        raise CannotStream(f"{ends.size} output lines for {rows.size} rows")
+    return PartitionOutput(rows, header, data, ends, run.rejects, counts, run.scores.model)
 
 
 def score_partition(

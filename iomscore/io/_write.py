@@ -530,6 +530,18 @@ def _write_scores_csv_arrow(path: str | os.PathLike[str], scores: ScoreBatch, ro
     """:func:`write_scores` to CSV with every column built in Arrow; the same bytes as
     :func:`score_columns` + :func:`write_csv_rows`. None when a column holds a value Arrow
     cannot take as text (the caller then uses the object path)."""
+    built = csv_arrow_columns(scores, rows, top)
+    if built is None:
+        return None
+    header, columns, n = built
+    with atomic_open(path, "wb") as f:
+        write_lines(f, header, columns)
+    return n
+
+
+def csv_arrow_columns(scores: ScoreBatch, rows: np.ndarray | None, top: int) -> tuple[list[str], list[Any], int] | None:
+    """(header, ready Arrow text columns for :func:`~iomscore.io._text.write_lines`, rows) of
+    the scores CSV; None when a column holds a value Arrow cannot take as text."""
     pa, pc = C.pa, C.pc
     idx = np.flatnonzero(scores.ok) if rows is None else np.asarray(rows)
     n = int(idx.size)
@@ -541,9 +553,7 @@ def _write_scores_csv_arrow(path: str | os.PathLike[str], scores: ScoreBatch, ro
                   *(f"reason_{t}" for t in range(1, top + 1)), "model_name", "model_version", "model_sha256",
                   "warnings"]
         if n == 0:
-            with atomic_open(path, "wb") as f:
-                write_lines(f, header, [])
-            return 0
+            return header, [], 0
         if scores.person_id is None:
             pid: Any = pa.scalar("", pa.large_string())
         else:
@@ -568,9 +578,7 @@ def _write_scores_csv_arrow(path: str | os.PathLike[str], scores: ScoreBatch, ro
             columns.append(quote_arrow(neutralise_arrow(joined.cast(pa.large_string()))))
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         return None
-    with atomic_open(path, "wb") as f:
-        write_lines(f, header, columns)
-    return n
+    return header, columns, n
 
 
 def _json_floats(values: np.ndarray) -> list[str]:

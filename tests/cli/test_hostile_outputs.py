@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -91,6 +93,17 @@ def test_a_failed_run_leaves_no_partial_file_and_no_current_looking_output(
 
     monkeypatch.setattr(w, "write_lines", half)
     monkeypatch.setattr(w, "write_csv_rows", half)
+    import iomscore.io._stream as st  # the scoring kernel renders in memory: the file is written at the merge
+
+    real_open = st.atomic_open
+
+    @contextlib.contextmanager
+    def half_open(path: object, *args: object, **kwargs: object) -> Iterator[object]:
+        with real_open(path, *args, **kwargs) as f:  # type: ignore[arg-type]
+            half(f, None)
+            yield f
+
+    monkeypatch.setattr(st, "atomic_open", half_open)
     assert cli.main(["score", str(ref), "-o", str(out)]) == 2
     err = capsys.readouterr().err
     assert f"cannot write {out}" in err or "cannot write" in err and str(tmp_path) in err
