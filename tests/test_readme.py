@@ -36,25 +36,21 @@ def test_the_readme_shows_the_whole_path() -> None:
         assert verb in verbs
 
 
-def test_the_command_line_block_runs_in_order(tmp_path: Path) -> None:
+def _run_block(heading: str, cwd: Path) -> None:
     env = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
-    for command in _commands():
-        done = subprocess.run(command, shell=True, cwd=tmp_path, env=env, capture_output=True, text=True,
+    for command in _commands(heading):
+        done = subprocess.run(command, shell=True, cwd=cwd, env=env, capture_output=True, text=True,
                               timeout=300, check=False)
         assert done.returncode == 0, f"{command}\n{done.stderr[-2000:]}"
         assert "Traceback" not in done.stderr, command
+
+
+def test_the_command_line_block_runs_in_order(tmp_path: Path) -> None:
+    _run_block("## The command line", tmp_path)
     assert (tmp_path / "panel.html").is_file() and (tmp_path / "panel-next.html").is_file()
-    for command in _commands("## Learning from your own referrals"):
-        done = subprocess.run(command, shell=True, cwd=tmp_path, env=env, capture_output=True, text=True,
-                              timeout=300, check=False)
-        assert done.returncode == 0, f"{command}\n{done.stderr[-2000:]}"
-        assert "Traceback" not in done.stderr, command
+    _run_block("## Learning from your own referrals", tmp_path)
     assert (tmp_path / "learned.report.md").is_file() and (tmp_path / "iom-priority-card.md").is_file()
-    for command in _commands("## The IOM operating model"):
-        done = subprocess.run(command, shell=True, cwd=tmp_path, env=env, capture_output=True, text=True,
-                              timeout=300, check=False)
-        assert done.returncode == 0, f"{command}\n{done.stderr[-2000:]}"
-        assert "Traceback" not in done.stderr, command
+    _run_block("## The IOM operating model", tmp_path)
     assert (tmp_path / "panel-drift.html").is_file() and (tmp_path / "ogp2.csv").is_file()
     assert (tmp_path / "scores-w2.csv").read_bytes() == (tmp_path / "scores.csv").read_bytes()
     assert "hash chain verified" in subprocess.run(
