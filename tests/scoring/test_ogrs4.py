@@ -7,11 +7,11 @@ years come from iomscore's own date code and are compared with the intermediate 
 
 from __future__ import annotations
 
-import csv
 import math
 
 import numpy as np
 import pytest
+from ogrs4_reference import assert_reproduces, calculable_mask, read_cases
 
 import iomscore
 from iomscore.features import FeatureFrame
@@ -41,11 +41,7 @@ def _referral(row: dict[str, str]) -> iomscore.Referral:
 
 @pytest.fixture(scope="module")
 def rows(require_data) -> list[dict[str, str]]:  # type: ignore[no-untyped-def]
-    path = require_data("ogrs4/reference-cases.csv")
-    with path.open(encoding="utf-8", newline="") as fh:
-        out = list(csv.DictReader(fh))
-    assert len(out) == 10_000
-    return out
+    return read_cases(require_data("ogrs4/reference-cases.csv"))
 
 
 @pytest.fixture(scope="module")
@@ -55,9 +51,7 @@ def table(rows: list[dict[str, str]]) -> iomscore.ReferralTable:
 
 @pytest.fixture(scope="module")
 def calculable(rows: list[dict[str, str]]) -> np.ndarray:
-    mask = np.array([r["calculable"] == "1" for r in rows])
-    assert int((~mask).sum()) == 1
-    return mask
+    return calculable_mask(rows)
 
 
 @pytest.mark.parametrize("name", sorted(STATIC))
@@ -65,15 +59,7 @@ def test_reproduces_every_calculable_case(name: str, rows: list[dict[str, str]],
                                           calculable: np.ndarray) -> None:
     col = STATIC[name]
     scored = iomscore.score_batch(table, name)
-    assert (scored.ok == calculable).all()
-    ok = calculable
-    expected_p = np.array([float(r[f"{col}_probability"]) for r, c in zip(rows, ok) if c])
-    expected_pct = np.array([float(r[f"{col}_percent"]) for r, c in zip(rows, ok) if c])
-    expected_band = np.array([r[f"{col}_band"].lower() for r, c in zip(rows, ok) if c], dtype=object)
-    np.testing.assert_allclose(scored.probabilities["2y"][ok], expected_p, rtol=0, atol=1e-12)
-    assert (scored.score[ok] == expected_pct).all()
-    assert (scored.band[ok] == expected_band).all()
-    np.testing.assert_allclose(scored.part_values[ok].sum(axis=1), scored.score[ok], rtol=0, atol=1e-9)
+    assert_reproduces(scored, rows, col, calculable)
 
 
 def test_the_uncalculable_case_names_the_code(table: iomscore.ReferralTable, calculable: np.ndarray) -> None:

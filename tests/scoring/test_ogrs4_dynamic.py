@@ -8,10 +8,9 @@ answers), the dynamic ones read the answers too.
 
 from __future__ import annotations
 
-import csv
-
 import numpy as np
 import pytest
+from ogrs4_reference import assert_reproduces, calculable_mask, read_cases
 
 import iomscore
 from iomscore.features import FeatureFrame
@@ -75,11 +74,7 @@ def _referral(row: dict[str, str], oasys: bool = True) -> iomscore.Referral:
 
 @pytest.fixture(scope="module")
 def rows(require_data) -> list[dict[str, str]]:  # type: ignore[no-untyped-def]
-    path = require_data("ogrs4/reference-cases.csv")
-    with path.open(encoding="utf-8", newline="") as fh:
-        out = list(csv.DictReader(fh))
-    assert len(out) == 10_000
-    return out
+    return read_cases(require_data("ogrs4/reference-cases.csv"))
 
 
 @pytest.fixture(scope="module")
@@ -89,9 +84,7 @@ def table(rows: list[dict[str, str]]) -> iomscore.ReferralTable:
 
 @pytest.fixture(scope="module")
 def calculable(rows: list[dict[str, str]]) -> np.ndarray:
-    mask = np.array([r["calculable"] == "1" for r in rows])
-    assert int((~mask).sum()) == 1
-    return mask
+    return calculable_mask(rows)
 
 
 @pytest.mark.parametrize("name", sorted(ALL))
@@ -99,15 +92,7 @@ def test_reproduces_every_calculable_case(name: str, rows: list[dict[str, str]],
                                           calculable: np.ndarray) -> None:
     col = ALL[name]
     scored = iomscore.score_batch(table, name)
-    assert (scored.ok == calculable).all()
-    ok = calculable
-    expected_p = np.array([float(r[f"{col}_probability"]) for r, c in zip(rows, ok) if c])
-    expected_pct = np.array([float(r[f"{col}_percent"]) for r, c in zip(rows, ok) if c])
-    expected_band = np.array([r[f"{col}_band"].lower() for r, c in zip(rows, ok) if c], dtype=object)
-    np.testing.assert_allclose(scored.probabilities["2y"][ok], expected_p, rtol=0, atol=1e-12)
-    assert (scored.score[ok] == expected_pct).all()
-    assert (scored.band[ok] == expected_band).all()
-    np.testing.assert_allclose(scored.part_values[ok].sum(axis=1), scored.score[ok], rtol=0, atol=1e-9)
+    assert_reproduces(scored, rows, col, calculable)
     if name in DYNAMIC:  # every case has all the answers: none falls back
         assert not any("instead of" in w for ws in scored.warnings for w in ws)
         assert scored.part_names[-1] == "oasys_answers"
