@@ -18,7 +18,7 @@ import numpy as np
 from .._arrays import factorize, unique_representatives
 from ..features._engine import FEATURES
 from ..schema._vocabulary import NOT_RECORDED
-from ._result import ModelIdentity, ScoreBatch, empty_warnings, render_unique
+from ._result import ModelIdentity, ScoreBatch, empty_warnings, object_array, render_unique
 from ._spec import Factor, PointsSpec, load_spec
 
 __all__ = ["SUMMARY_ONLY_WARNING", "PointsScorer"]
@@ -37,6 +37,9 @@ _SUMMARY_EFFECT: Final = {
     frozenset({"high"}): "the score may be too high",
 }
 _SUMMARY_EFFECT_EITHER: Final = "the score may be too low or too high"
+#: Below this many rows each row's reason is rendered directly: grouping the rows by key to
+#: render each distinct text once pays for itself only on larger batches.
+_RENDER_EACH_BELOW: Final = 16
 
 
 def _join(labels: list[str]) -> str:
@@ -69,6 +72,8 @@ class _FactorTable:
         self.factor = factor
         self.points = np.asarray([b.points for b in factor.bins] + [factor.missing_points], dtype=np.int64)
         self.categorical = factor.is_categorical
+        #: Reason templates by bin; then the missing value's, then an unlisted category's.
+        self.templates = (*[b.reason for b in factor.bins], factor.missing_reason, _UNSEEN_REASON)
         if self.categorical:
             self.categories = {str(b.equals): i for i, b in enumerate(factor.bins)}
             # Numeric columns holding category codes (e.g. 1.0 for "1") match on their integer text.
@@ -140,6 +145,21 @@ class PointsScorer:
         self._tables = [_FactorTable(f) for f in spec.factors]
         self._list_only = [f.feature in FEATURES and FEATURES[f.feature].needs_list for f in spec.factors]
         self._effects = [_missing_effect(f) for f in spec.factors]
+        self._categorical = [k for k, t in enumerate(self._tables) if t.categorical]
+        # Per-spec constants of score_features: every factor's points in one table (a row's
+        # points are one lookup at bin index + the factor's offset), missing-bin indices, bands.
+        self._points_table = np.concatenate([t.points for t in self._tables] or [np.zeros(0, dtype=np.int64)])
+        self._points_offset = np.cumsum([0] + [t.points.size for t in self._tables[:-1]], dtype=np.int64)
+        self._missing_bin = np.asarray([len(f.bins) for f in spec.factors], dtype=np.int64)
+        self._labels_lower = [f.label.lower() for f in spec.factors]
+        self._band_names = np.asarray([b.name for b in spec.bands], dtype=object)
+        self._band_cuts = np.asarray([b.lower for b in spec.bands[1:]], dtype=np.float64)
+        table = spec.probability
+        self._probability = None if table is None else (
+            table.key, np.asarray(table.probabilities, dtype=np.float64), np.asarray(table.totals))
+        k0 = 1 if spec.intercept != 0 else 0
+        self._part_names = ("intercept",) * k0 + tuple(f.name for f in spec.factors)
+        self._part_labels = ("Base points",) * k0 + tuple(f.label for f in spec.factors)
         self._identity = ModelIdentity(
             name=spec.name, version=spec.version, sha256=spec.sha256 or spec.compute_sha256(), kind="points"
         )
@@ -194,44 +214,40 @@ class PointsScorer:
         idx = self.bins(cols) if cols else np.zeros((n, 0), dtype=np.int64)
         has_intercept = self.spec.intercept != 0
         k0 = 1 if has_intercept else 0
-        values = np.zeros((n, len(self._tables) + k0), dtype=np.int64)
+        values = np.empty((n, len(self._tables) + k0), dtype=np.int64)
+        values[:, k0:] = self._points_table[idx + self._points_offset]
         reasons: list[np.ndarray] = []
-        names: list[str] = []
-        labels: list[str] = []
         if has_intercept:
             values[:, 0] = self.spec.intercept
             reasons.append(np.full(n, self.spec.intercept_reason, dtype=object))
-            names.append("intercept")
-            labels.append("Base points")
-        missing_labels: list[np.ndarray] = []
-        unseen_labels: list[np.ndarray] = []
+        missing = idx == self._missing_bin
+        unseen: np.ndarray | None = None
+        for k in self._categorical:
+            t = self._tables[k]
+            flags = t.unseen(cols[t.factor.feature], idx[:, k])
+            if flags.any():
+                if unseen is None:
+                    unseen = np.zeros(idx.shape, dtype=bool)
+                unseen[:, k] = flags
+        if unseen is not None:
+            missing &= ~unseen
         for k, t in enumerate(self._tables):
-            f = t.factor
-            values[:, k0 + k] = t.points[idx[:, k]]
-            unseen = t.unseen(cols[f.feature], idx[:, k])
-            reasons.append(self._reasons(t, idx[:, k], cols[f.feature], unseen))
-            names.append(f.name)
-            labels.append(f.label)
-            missing_labels.append((idx[:, k] == len(f.bins)) & ~unseen)
-            unseen_labels.append(unseen)
+            reasons.append(self._reasons(t, idx[:, k], cols[t.factor.feature], None if unseen is None else unseen[:, k]))
         total = values.sum(axis=1)
-        warnings = self._missing_warnings(missing_labels, n)
-        if unseen_labels and np.column_stack(unseen_labels).any():
-            warnings = self._unseen_warnings(warnings, np.column_stack(unseen_labels))
-        band_names = np.asarray([b.name for b in self.spec.bands], dtype=object)
-        cuts = np.asarray([b.lower for b in self.spec.bands[1:]], dtype=np.float64)
-        band = band_names[np.searchsorted(cuts, total, side="right")]
+        warnings = self._missing_warnings(missing) if missing.any() else empty_warnings(n)
+        if unseen is not None:
+            warnings = self._unseen_warnings(warnings, unseen)
+        band = self._band_names[np.searchsorted(self._band_cuts, total, side="right")]
         probabilities: dict[str, np.ndarray] = {}
-        table = self.spec.probability
-        if table is not None:
-            lookup = np.asarray(table.probabilities, dtype=np.float64)
-            probabilities[table.key] = lookup[np.searchsorted(np.asarray(table.totals), total)]
+        if self._probability is not None:
+            key, lookup, totals = self._probability
+            probabilities[key] = lookup[np.searchsorted(totals, total)]
         return ScoreBatch(
             score=total.astype(np.float64),
             band=band,
             probabilities=probabilities,
-            part_names=tuple(names),
-            part_labels=tuple(labels),
+            part_names=self._part_names,
+            part_labels=self._part_labels,
             part_values=values.astype(np.float64),
             part_reasons=tuple(reasons),
             model=self._identity,
@@ -241,24 +257,21 @@ class PointsScorer:
             error=None,
         )
 
-    def _missing_warnings(self, missing: list[np.ndarray], n: int) -> np.ndarray:
-        """Per row, the warnings about factors whose value was not recorded.
+    def _missing_warnings(self, flags: np.ndarray) -> np.ndarray:
+        """Per row, the warnings about factors whose value was not recorded (``flags``: n x factors).
 
         Factors on features counted from the sanction list get :data:`SUMMARY_ONLY_WARNING`
         (their value is missing because the history is given only as a summary); any other
         missing factor is listed in the not-recorded warning. Text is built once per distinct
         pattern of missing factors.
         """
-        warnings = empty_warnings(n)
-        if not missing:
-            return warnings
-        flags = np.column_stack(missing)
+        warnings = empty_warnings(flags.shape[0])
         rows = np.flatnonzero(flags.any(axis=1))
         if rows.size == 0:
             return warnings
         weights = np.int64(1) << np.arange(flags.shape[1], dtype=np.int64)
         keys = flags[rows].astype(np.int64) @ weights
-        labels = [t.factor.label.lower() for t in self._tables]
+        labels = self._labels_lower
         representative, inverse = unique_representatives(keys)
         texts = np.empty(representative.size, dtype=object)
         for i, r in enumerate(representative.tolist()):
@@ -283,7 +296,7 @@ class PointsScorer:
         rows = np.flatnonzero(flags.any(axis=1))
         weights = np.int64(1) << np.arange(flags.shape[1], dtype=np.int64)
         representative, inverse = unique_representatives(flags[rows].astype(np.int64) @ weights)
-        labels = [t.factor.label.lower() for t in self._tables]
+        labels = self._labels_lower
         texts = np.empty(representative.size, dtype=object)
         for i, r in enumerate(representative.tolist()):
             named = [labels[k] for k, x in enumerate(flags[rows[r]].tolist()) if x]
@@ -295,7 +308,15 @@ class PointsScorer:
     def _reasons(self, table: _FactorTable, bin_idx: np.ndarray, values: np.ndarray,
                  unseen: np.ndarray | None = None) -> np.ndarray:
         f = table.factor
-        templates = [b.reason for b in f.bins] + [f.missing_reason, _UNSEEN_REASON]
+        templates = table.templates
+
+        def render(r: int) -> str:
+            b = int(bin_idx[r])
+            t = len(f.bins) + 1 if unseen is not None and unseen[r] else b
+            return templates[t].format(value=_format_value(values[r]), points=int(table.points[b]), label=f.label)
+
+        if bin_idx.shape[0] < _RENDER_EACH_BELOW:
+            return object_array([render(r) for r in range(bin_idx.shape[0])])
         if table.categorical:
             keys = bin_idx
             if unseen is not None and unseen.any():  # unlisted categories: one text per value
@@ -308,10 +329,4 @@ class PointsScorer:
             lo = int(cents.min()) if cents.size else 0
             span = int(cents.max()) - lo + 1 if cents.size else 1
             keys = bin_idx.astype(np.int64) * span + (cents - lo)
-
-        def render(r: int) -> str:
-            b = int(bin_idx[r])
-            t = len(f.bins) + 1 if unseen is not None and unseen[r] else b
-            return templates[t].format(value=_format_value(values[r]), points=int(table.points[b]), label=f.label)
-
         return render_unique(keys, render)

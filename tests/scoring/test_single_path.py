@@ -1,0 +1,109 @@
+"""One referral scored alone says exactly what it says inside a large batch.
+
+Scorers take shortcuts for small batches (a single score renders each row's reasons directly
+instead of grouping rows by key, skips the warning tables when nothing is missing, computes
+OGRS3's Shapley values on stacked arrays); these tests hold the shortcut and the batch path to
+the same bytes: score, band, error, probabilities, parts, reasons and warnings, and the
+:class:`iomscore.ScoreResult` JSON of :func:`iomscore.score`.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import iomscore
+from iomscore import ReferralTable, score_batch, synth
+from iomscore.scoring._points import _RENDER_EACH_BELOW
+from iomscore.testing import edge_case_referrals, points_specs, referrals
+
+#: A points spec exercising what the built-in one does not: an intercept, categorical factors
+#: (with categories the spec does not list), missing points, non-integer values in reasons and
+#: a probability table.
+MIXED_SPEC = iomscore.PointsSpec.model_validate({
+    "format": "iomscore.points/1", "name": "mixed", "version": "1.0.0", "title": "Mixed",
+    "intercept": 3, "intercept_reason": "Base points for everyone",
+    "factors": [
+        {"name": "group", "feature": "current_ogrs3_group", "label": "Offence group", "missing_points": 1, "bins": [
+            {"equals": 1, "points": 2, "reason": "group {value}: {points}"},
+            {"equals": 2, "points": 0, "reason": "{label} two"},
+            {"equals": 7, "points": 5, "reason": "group {value}"}]},
+        {"name": "housing", "feature": "need_accommodation", "label": "Accommodation", "bins": [
+            {"equals": "0", "points": 0, "reason": "no need"}, {"equals": "2", "points": 4, "reason": "need {value}"}]},
+        {"name": "recent", "feature": "offences_12m_at_risk", "label": "Recent", "missing_points": 2, "bins": [
+            {"upper": 1, "points": 0, "reason": "none recent"},
+            {"lower": 1, "upper": 3.5, "points": 2, "reason": "{value} recent"},
+            {"lower": 3.5, "points": 5, "reason": "{value} recent ({points})"}]},
+        {"name": "copas", "feature": "copas_rate", "label": "Copas", "missing_points": -1, "bins": [
+            {"upper": -1.25, "points": 0, "reason": "rate {value}"}, {"lower": -1.25, "points": 3, "reason": "high {value}"}]},
+        {"name": "rate", "feature": "offences_per_year_at_risk", "label": "Rate", "bins": [
+            {"upper": 0.5, "points": -2, "reason": "{value} a year"}, {"lower": 0.5, "points": 1, "reason": "{value} per year"}]},
+    ],
+    "bands": [{"name": "low", "upper": 4}, {"name": "mid", "lower": 4, "upper": 9}, {"name": "high", "lower": 9}],
+    "probability": {"outcome": "reoffending", "key": "2y", "totals": list(range(-3, 25)),
+                    "probabilities": [round((t + 3) / 28, 4) for t in range(-3, 25)]},
+})
+SCORERS = {
+    "iom-priority": iomscore.get_scorer("iom-priority"),
+    "ogrs3": iomscore.get_scorer("ogrs3"),
+    "mixed": iomscore.PointsScorer(MIXED_SPEC),
+}
+
+
+def _padding() -> list[iomscore.Referral]:
+    """Enough synthetic referrals (some given as summaries) to take any batch past the shortcuts."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "r.jsonl"
+        synth.write_jsonl(synth.generate(2 * _RENDER_EACH_BELOW, seed=11, summary_fraction=0.25), path)
+        return [iomscore.Referral.model_validate_json(line) for line in path.read_text("utf-8").splitlines()]
+
+
+PADDING = _padding()
+
+
+def _row(batch: iomscore.ScoreBatch, i: int) -> tuple[object, ...]:
+    return (
+        batch.score[i].tobytes(), str(batch.band[i]), None if batch.error is None else batch.error[i],
+        {k: v[i].tobytes() for k, v in batch.probabilities.items()}, batch.part_values[i].tobytes(),
+        tuple(str(r[i]) for r in batch.part_reasons), None if batch.warnings is None else tuple(batch.warnings[i]),
+    )
+
+
+def _check(scorer: iomscore.Scorer, rs: list[iomscore.Referral]) -> None:
+    big = score_batch(ReferralTable.from_referrals(rs + PADDING), scorer)
+    assert len(big) >= _RENDER_EACH_BELOW
+    for i, r in enumerate(rs):
+        alone = score_batch(ReferralTable.from_referrals([r]), scorer)
+        assert _row(alone, 0) == _row(big, i)
+        if big.ok[i]:
+            assert iomscore.score(r, scorer).model_dump_json() == big.result(i).model_dump_json()
+
+
+@pytest.mark.parametrize("name", SCORERS)
+@settings(max_examples=40, deadline=None)
+@given(rs=st.lists(st.one_of(referrals(), edge_case_referrals()), min_size=1, max_size=3))
+def test_a_referral_alone_is_scored_as_in_a_large_batch(name: str, rs: list[iomscore.Referral]) -> None:
+    _check(SCORERS[name], rs)
+
+
+@settings(max_examples=15, deadline=None)
+@given(spec=points_specs(), rs=st.lists(referrals(), min_size=1, max_size=2))
+def test_any_points_spec_scores_a_referral_alone_as_in_a_batch(spec: iomscore.PointsSpec,
+                                                               rs: list[iomscore.Referral]) -> None:
+    _check(iomscore.PointsScorer(spec), rs)
+
+
+def test_the_padding_reaches_the_batch_paths() -> None:
+    """The large batch really takes the grouped paths: unlisted categories, summaries, unscored rows."""
+    mixed = score_batch(ReferralTable.from_referrals(PADDING), SCORERS["mixed"])
+    warnings = {w for ws in mixed.warnings for w in ws} if mixed.warnings is not None else set()
+    assert any(w.startswith("a category the spec does not list") for w in warnings)
+    assert any(w.startswith("history given as a summary only") for w in warnings)
+    reasons = mixed.part_reasons[4]
+    assert len({str(x) for x in reasons}) < len(reasons)  # rows share rendered texts
+    assert np.isfinite(mixed.score).all()
