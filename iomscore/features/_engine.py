@@ -294,8 +294,16 @@ def _custody_intervals(f: FeatureFrame) -> np.ndarray:
     e = np.where(e == ONGOING_DAY, a, e)
     e = np.minimum(e, a)
     s = np.minimum(s, e)
-    order = np.lexsort((s, cp))
-    cp, s, e = cp[order], s[order], e[order]
+    # Order by (person, start): usually the rows already are (one check, no sort).
+    lo, span = int(s.min()), int(s.max()) - int(s.min()) + 1
+    if b.n * span < (1 << 62):
+        key = cp * np.int64(span) + (s - lo)
+        if not bool((key[1:] >= key[:-1]).all()):
+            order = np.argsort(key, kind="stable")
+            cp, s, e = cp[order], s[order], e[order]
+    else:
+        order = np.lexsort((s, cp))
+        cp, s, e = cp[order], s[order], e[order]
     # Running maximum of the end within each person, via per-person key offsets.
     key = cp * _SHIFT + _DAY0
     run_end = np.maximum.accumulate(key + e) - key
@@ -312,8 +320,7 @@ def at_risk_days_since(f: FeatureFrame, day: np.ndarray, person: np.ndarray) -> 
 
     Custody intervals are merged and sorted, so the custody inside ``[day, assessment)`` is
     the total of the intervals from the first one ending after ``day``, less the part of that
-    interval before ``day``. Finding that interval walks each person's intervals in order,
-    on a shrinking set of rows (people have few intervals), with no sort of the rows.
+    interval before ``day``.
     """
     b = f.batch
     day = np.asarray(day, dtype=np.int64)
@@ -324,34 +331,22 @@ def at_risk_days_since(f: FeatureFrame, day: np.ndarray, person: np.ndarray) -> 
         return out
     ip, s, e = iv[:, 0], iv[:, 1], iv[:, 2]
     length = e - s
-    count = np.bincount(ip, minlength=b.n)
-    first = np.zeros(b.n, dtype=np.int64)
-    np.cumsum(count[:-1], out=first[1:])
     # suffix[j]: custody days in interval j and the person's later intervals
     csum = np.cumsum(length)
-    person_end = np.zeros(b.n, dtype=np.int64)
-    has = count > 0
-    person_end[has] = csum[first[has] + count[has] - 1]
-    suffix = person_end[ip] - (csum - length)
-
-    rows = np.flatnonzero(count[person] > 0)
-    p, d = person[rows], day[rows]
-    n_ivs, start = count[p], first[p]
-    ended = np.zeros(rows.size, dtype=np.int64)  # intervals of the person ending by ``day``
-    active = np.arange(rows.size)
-    step = 0
-    while active.size:
-        active = active[n_ivs[active] > step]
-        done = e[start[active] + step] <= d[active]
-        ended[active[done]] += 1
-        active = active[done]
-        step += 1
-    j = start + ended
-    inside = ended < n_ivs
-    jj = np.where(inside, j, 0)
-    overlap = np.where(inside, suffix[jj] - np.clip(d - s[jj], 0, length[jj]), 0)
-    out[rows] -= overlap
-    return out
+    last = np.r_[ip[1:] != ip[:-1], True]
+    person_total = np.zeros(b.n, dtype=np.int64)
+    person_total[ip[last]] = csum[last]
+    suffix = person_total[ip] - (csum - length)
+    # Each row's first interval ending after ``day``: one searchsorted of (person, day) keys
+    # on (person, end) keys (the merged intervals' ends ascend within each person). Days are
+    # clipped to the ends' range (which keeps every comparison) so keys stay per person.
+    lo, hi = int(e.min()) - 1, int(e.max())
+    span = np.int64(hi - lo + 1)
+    j = np.searchsorted(ip * span + (e - lo), person * span + (np.clip(day, lo, hi) - lo), side="right")
+    jj = np.minimum(j, ip.size - 1)
+    inside = (j < ip.size) & (ip[jj] == person)
+    overlap = np.where(inside, suffix[jj] - np.clip(day - s[jj], 0, length[jj]), 0)
+    return out - overlap
 
 
 def _summary_only(f: FeatureFrame) -> np.ndarray:
