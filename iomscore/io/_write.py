@@ -347,7 +347,7 @@ class _ReasonSlots:
     """
 
     def __init__(self, scores: ScoreBatch, top: int, idx: np.ndarray) -> None:
-        pa, pc = C.pa, C.pc
+        pa = C.pa
         values = scores.part_values[idx]
         n, k = values.shape if values.ndim == 2 else (idx.size, 0)
         self.texts: list[str] = [""]
@@ -359,44 +359,32 @@ class _ReasonSlots:
         nonzero = ranked_values != 0.0
         if scores.baseline_part is not None and scores.baseline_part in scores.part_names:
             nonzero &= ranked != scores.part_names.index(scores.baseline_part)
-        # seen[i, j]: shown parts among the first j + 1 ranked parts of row i; the t-th shown
-        # part (from 0) is then at the column count(seen <= t), present when seen[:, -1] > t.
+        # Every shown (row, ranked column), row by row in rank order; its slot is the count of
+        # shown parts up to it, less one. A part shows at most once per row.
         seen: np.ndarray = np.cumsum(nonzero, axis=1, dtype=np.int8 if k < 127 else np.int32)
-        shown: np.ndarray = seen[:, -1]
-        rows_of, parts, vals = [], [], []
-        for t in range(top):
-            rows_t = np.flatnonzero(shown > t)
-            col = np.count_nonzero(seen[rows_t] <= t, axis=1)
-            rows_of.append(rows_t)
-            parts.append(ranked[rows_t, col])
-            vals.append(ranked_values[rows_t, col])
-        # Every shown (row, part) of every slot, flat; a part shows at most once per row.
-        rows = np.concatenate(rows_of)
-        part = np.concatenate(parts).astype(np.int32)
+        nonzero &= seen <= top
+        rows, col = np.nonzero(nonzero)
         if rows.size == 0:
             return
-        # Reason text of each shown (row, part): codes into one table of distinct texts.
-        rcode = np.empty(rows.size, dtype=np.int64)
-        reason_texts: list[str] = []
-        by_part = np.argsort(part, kind="stable")
-        bounds = np.searchsorted(part[by_part], np.arange(k + 1))
-        for p_ in range(k):
-            sel = by_part[bounds[p_]:bounds[p_ + 1]]
-            if sel.size == 0:
-                continue
-            objs = np.asarray(scores.part_reasons[p_], dtype=object)[idx[rows[sel]]]
-            encoded = pc.dictionary_encode(pa.array(objs, type=pa.string()))
-            if encoded.indices.null_count:
-                raise pa.ArrowTypeError("a reason is None")  # (the object path raises as before)
-            rcode[sel] = C._np(encoded.indices).astype(np.int64) + len(reason_texts)
-            reason_texts += encoded.dictionary.to_pylist()
-        vcode, vtexts = _value_codes(np.concatenate(vals), scores.unit)
+        slot = seen[rows, col].astype(np.int64) - 1
+        part = ranked[rows, col]
+        # Reason of each shown (row, part): reason columns share a few str objects among many
+        # rows (render_unique), so rows are coded by the object they hold (its address, read
+        # from the array's buffer) and only one row per distinct object is read as text.
+        reasons = [np.ascontiguousarray(np.asarray(r, dtype=object).reshape(-1)) for r in scores.part_reasons]
+        identity = np.stack([np.frombuffer(r, dtype=np.intp) for r in reasons])
+        rcode, first = _hash_codes(identity[part, idx[rows]])
+        objs = [reasons[p_][i] for p_, i in zip(part[first].tolist(), idx[rows[first]].tolist())]
+        encoded = pa.array(objs, type=pa.string())
+        if encoded.null_count:
+            raise pa.ArrowTypeError("a reason is None")  # (the object path raises as before)
+        reason_texts = encoded.to_pylist()
+        vcode, vtexts = _value_codes(ranked_values[rows, col], scores.unit)
         inverse, first = _hash_codes(rcode * max(len(vtexts), 1) + vcode)
         self.texts += [f"{reason_texts[r]}: {vtexts[c]}" for r, c in zip(rcode[first].tolist(), vcode[first].tolist())]
-        start = 0
-        for t, rows_t in enumerate(rows_of):
-            self.codes[t][rows_t] = inverse[start:start + rows_t.size] + 1
-            start += rows_t.size
+        codes = np.zeros((top, n), dtype=np.int64)
+        codes[slot, rows] = inverse + 1
+        self.codes = list(codes)
 
 
 def _reason_slots(scores: ScoreBatch, top: int, idx: np.ndarray) -> _ReasonSlots | None:
