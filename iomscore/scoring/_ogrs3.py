@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from functools import cache
 from typing import Final
 
 import numpy as np
@@ -103,8 +104,22 @@ def _logistic(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
 
-def _terms(features: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The four linear terms (n x 4), the age band index, and the error per row."""
+_AGE_BAND_LOWER: Final = np.asarray(AGE_BAND_LOWER)
+_AGE_MALE: Final = np.asarray(AGE_MALE)
+_AGE_FEMALE: Final = np.asarray(AGE_FEMALE)
+_REFERENCE: Final = np.asarray(REFERENCE_TERMS)
+#: Linear predictor of the reference person, and the breakdown's starting point (percent).
+_START: Final = INTERCEPT_2Y + float(_REFERENCE.sum())
+_START_PERCENT: Final = 100.0 * _logistic(np.asarray(_START))
+_BAND_CUTS: Final = np.asarray([b[0] for b in HMPPS_BANDS[1:]])
+_BAND_NAMES: Final = np.asarray([b[1] for b in HMPPS_BANDS], dtype=object)
+_PART_NAMES: Final = ("starting_point", "age_sex", "sanction_history", "copas_rate", "offence_group")
+_PART_LABELS: Final = ("OGRS3 starting point", "Age and sex", "Sanction history", "Rate of sanctions (Copas rate)",
+                       "Current offence group")
+
+
+def _terms(features: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The four linear terms (n x 4), the age band index, the error per row and the scored rows."""
     sex = np.asarray(features["sex"], dtype=np.float64)
     age = np.asarray(features["age_at_assessment"], dtype=np.float64)
     previous = np.asarray(features["previous_sanctions"], dtype=np.float64)
@@ -125,26 +140,25 @@ def _terms(features: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, 
         error[bad & ok] = message
         ok &= ~bad
 
-    band = np.searchsorted(np.asarray(AGE_BAND_LOWER), np.where(ok, age, 10), side="right") - 1
+    band = np.searchsorted(_AGE_BAND_LOWER, np.where(ok, age, 10), side="right") - 1
     band = np.clip(band, 0, len(AGE_BAND_LOWER) - 1)
-    age_term = np.where(sex == 1, np.asarray(AGE_FEMALE)[band], np.asarray(AGE_MALE)[band])
+    terms = np.empty((n, 4))
+    terms[:, 0] = np.where(sex == 1, _AGE_FEMALE[band], _AGE_MALE[band])
     capped = np.minimum(np.where(ok, previous, 0), PREVIOUS_SANCTIONS_CAP)
     conviction_term = np.where(capped > 0, SANCTION_REPEAT, SANCTION_FIRST)
-    caution_term = np.select([total <= 1, total == 2], [CAUTION_FIRST, CAUTION_SECOND], CAUTION_MULTIPLE)
-    sanction_term = np.where(caution_only, caution_term, conviction_term)
-    copas_term = COPAS_COEFFICIENT * np.where(ok, copas, 0.0)
-    params = offence_taxonomy().ogrs3_parameters
-    group_term = params[np.where(ok, group, 0).astype(np.int64)]
-    terms = np.column_stack([age_term, sanction_term, copas_term, group_term])
+    caution_term = np.where(total <= 1, CAUTION_FIRST, np.where(total == 2, CAUTION_SECOND, CAUTION_MULTIPLE))
+    terms[:, 1] = np.where(caution_only, caution_term, conviction_term)
+    terms[:, 2] = COPAS_COEFFICIENT * np.where(ok, copas, 0.0)
+    terms[:, 3] = offence_taxonomy().ogrs3_parameters[np.where(ok, group, 0).astype(np.int64)]
     terms[~ok] = 0.0
-    return terms, band, error
+    return terms, band, error, ok
 
 
 def ogrs3_probabilities(features: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """1-year and 2-year OGRS3 probabilities (NaN where a row cannot be scored)."""
-    terms, _, error = _terms(features)
+    terms, _, _, ok = _terms(features)
     y = terms.sum(axis=1)
-    bad = np.asarray([e is not None for e in error], dtype=bool)
+    bad = ~ok
     p1 = _logistic(INTERCEPT_1Y + y)
     p2 = _logistic(INTERCEPT_2Y + y)
     p1[bad] = np.nan
@@ -152,13 +166,49 @@ def ogrs3_probabilities(features: Mapping[str, np.ndarray]) -> tuple[np.ndarray,
     return p1, p2
 
 
+@cache
+def _coalitions(k: int) -> tuple[list[tuple[np.ndarray, np.ndarray]], np.ndarray, np.ndarray, np.ndarray]:
+    """The subsets of ``k`` terms, as :func:`_shapley` reads them (made once per ``k``).
+
+    Returns, per subset size ``m``, the subsets of that size (their bit masks) and their
+    members (a masks x m index array); then, for each term ``i`` and each subset without it in
+    increasing mask order, the Shapley weight, the mask with ``i`` and the mask without it.
+    """
+    by_size = []
+    for m in range(k + 1):
+        masks = [mask for mask in range(1 << k) if mask.bit_count() == m]
+        members = [[j for j in range(k) if mask >> j & 1] for mask in masks]
+        by_size.append((np.asarray(masks, dtype=np.int64), np.asarray(members, dtype=np.int64).reshape(len(masks), m)))
+    weight, with_i, without_i = [], [], []
+    for i in range(k):
+        rest = [mask for mask in range(1 << k) if not mask >> i & 1]
+        weight.append([math.factorial(mask.bit_count()) * math.factorial(k - mask.bit_count() - 1) / math.factorial(k)
+                       for mask in rest])
+        with_i.append([mask | 1 << i for mask in rest])
+        without_i.append(rest)
+    return by_size, np.asarray(weight)[:, :, None], np.asarray(with_i), np.asarray(without_i)
+
+
+#: Up to this many rows :func:`_shapley` takes every subset at once (a single score: a few
+#: array operations instead of a hundred); larger batches loop over the subsets on whole columns,
+#: which is faster per row. Both do the same additions in the same order (bit-identical values).
+_SHAPLEY_STACKED_ROWS: Final = 256
+
+
 def _shapley(intercept: float, terms: np.ndarray) -> np.ndarray:
     """Exact Shapley values of each term for logistic(intercept + sum of terms), per row.
 
     The value of every subset of terms is computed once (2**k logistic evaluations); each
     term's Shapley value is the weighted sum of its marginal contributions over the subsets
-    without it.
+    without it, added in increasing order of the subset.
     """
+    if terms.shape[0] <= _SHAPLEY_STACKED_ROWS and terms.shape[1] > 0:
+        return _shapley_stacked(intercept, terms)
+    return _shapley_by_subset(intercept, terms)
+
+
+def _shapley_by_subset(intercept: float, terms: np.ndarray) -> np.ndarray:
+    """:func:`_shapley`, one subset at a time on whole columns (for large batches)."""
     n, k = terms.shape
     value = np.empty((1 << k, n))
     for mask in range(1 << k):
@@ -173,6 +223,20 @@ def _shapley(intercept: float, terms: np.ndarray) -> np.ndarray:
             weight = math.factorial(size) * math.factorial(k - size - 1) / math.factorial(k)
             out[:, i] += weight * (value[mask | 1 << i] - value[mask])
     return out
+
+
+def _shapley_stacked(intercept: float, terms: np.ndarray) -> np.ndarray:
+    """:func:`_shapley` with every subset at once (for a few rows): one logistic call on a
+    subsets x rows array, and the marginal contributions summed by an accumulate (the same
+    additions, in the same order, as :func:`_shapley_by_subset`)."""
+    n, k = terms.shape
+    by_size, weight, with_i, without_i = _coalitions(k)
+    sums = np.empty((1 << k, n))
+    for masks, members in by_size:  # each subset's sum, as terms[:, members].sum(axis=1) gives it
+        sums[masks] = terms[:, members].sum(axis=2).T
+    value = _logistic(intercept + sums)
+    change = weight * (value[with_i] - value[without_i])  # terms x subsets x rows
+    return np.ascontiguousarray(np.add.accumulate(change, axis=1)[:, -1].T)
 
 
 class OGRS3:
@@ -227,34 +291,30 @@ class OGRS3:
         return "OGRS3()"
 
     def score_features(self, features: Mapping[str, np.ndarray]) -> ScoreBatch:
-        terms, band_idx, error = _terms(features)
+        terms, band_idx, error, ok = _terms(features)
         n = terms.shape[0]
         y = terms.sum(axis=1)
         p1 = _logistic(INTERCEPT_1Y + y)
         p2 = _logistic(INTERCEPT_2Y + y)
         score = 100.0 * p2
-        reference = np.asarray(REFERENCE_TERMS)
-        start = INTERCEPT_2Y + float(reference.sum())
-        base = np.full(n, 100.0 * _logistic(np.asarray(start)))
-        parts = np.column_stack([base, 100.0 * _shapley(start, terms - reference)])
+        parts = np.empty((n, 5))
+        parts[:, 0] = _START_PERCENT
+        parts[:, 1:] = 100.0 * _shapley(_START, terms - _REFERENCE)
         # Put the rounding residue on the starting point so the parts add up to the score.
         parts[:, 0] += score - parts.sum(axis=1)
-        bad = np.asarray([e is not None for e in error], dtype=bool)
+        bad = ~ok
         p1[bad] = np.nan
         p2[bad] = np.nan
         score[bad] = np.nan
         parts[bad] = 0.0
-        cuts = np.asarray([b[0] for b in HMPPS_BANDS[1:]])
-        names = np.asarray([b[1] for b in HMPPS_BANDS], dtype=object)
-        band = names[np.searchsorted(cuts, np.where(bad, 0, score), side="right")]
+        band = _BAND_NAMES[np.searchsorted(_BAND_CUTS, np.where(bad, 0, score), side="right")]
         band[bad] = ""
         return ScoreBatch(
             score=score,
             band=band,
             probabilities={"1y": p1, "2y": p2},
-            part_names=("starting_point", "age_sex", "sanction_history", "copas_rate", "offence_group"),
-            part_labels=("OGRS3 starting point", "Age and sex", "Sanction history",
-                         "Rate of sanctions (Copas rate)", "Current offence group"),
+            part_names=_PART_NAMES,
+            part_labels=_PART_LABELS,
             part_values=parts,
             part_reasons=_reasons(features, band_idx, n),
             model=self._identity,
@@ -278,16 +338,18 @@ def _warnings(features: Mapping[str, np.ndarray], n: int) -> np.ndarray:
     return out
 
 
+_REASON_INPUTS: Final = ("sex", "age_at_assessment", "previous_sanctions", "age_at_current_conviction",
+                         "age_at_first_sanction", "current_ogrs3_group")
+_REASON_FILLS: Final = np.asarray([[-1], [-1], [-1], [0], [0], [19]], dtype=np.float64)
+
+
 def _reasons(features: Mapping[str, np.ndarray], band: np.ndarray, n: int) -> tuple[np.ndarray, ...]:
     tax = offence_taxonomy()
-    sex = np.nan_to_num(np.asarray(features["sex"], dtype=np.float64), nan=-1).astype(np.int64)
-    age = np.nan_to_num(np.asarray(features["age_at_assessment"], dtype=np.float64), nan=-1).astype(np.int64)
-    prev = np.nan_to_num(np.asarray(features["previous_sanctions"], dtype=np.float64), nan=-1).astype(np.int64)
+    # The whole numbers the texts print; a value not recorded reads as its fill.
+    stacked = np.stack([np.asarray(features[name], dtype=np.float64) for name in _REASON_INPUTS])
+    sex, age, prev, a_conv, a_first, group = np.where(np.isnan(stacked), _REASON_FILLS, stacked).astype(np.int64)
     caution = np.asarray(features["caution_only_history"], dtype=np.float64) > 0
     total = prev + 1
-    a_conv = np.nan_to_num(np.asarray(features["age_at_current_conviction"], dtype=np.float64), nan=0).astype(np.int64)
-    a_first = np.nan_to_num(np.asarray(features["age_at_first_sanction"], dtype=np.float64), nan=0).astype(np.int64)
-    group = np.nan_to_num(np.asarray(features["current_ogrs3_group"], dtype=np.float64), nan=19).astype(np.int64)
 
     start = np.full(n, REFERENCE_TEXT, dtype=object)
     sex_word = {0: "male", 1: "female"}

@@ -18,7 +18,14 @@ import numpy as np
 from .._arrays import factorize, unique_representatives
 from ..features._engine import FEATURES
 from ..schema._vocabulary import NOT_RECORDED
-from ._result import ModelIdentity, ScoreBatch, empty_warnings, object_array, render_unique
+from ._result import (
+    RENDER_EACH_BELOW,
+    ModelIdentity,
+    ScoreBatch,
+    empty_warnings,
+    object_array,
+    render_unique,
+)
 from ._spec import Factor, PointsSpec, load_spec
 
 __all__ = ["SUMMARY_ONLY_WARNING", "PointsScorer"]
@@ -37,9 +44,6 @@ _SUMMARY_EFFECT: Final = {
     frozenset({"high"}): "the score may be too high",
 }
 _SUMMARY_EFFECT_EITHER: Final = "the score may be too low or too high"
-#: Below this many rows each row's reason is rendered directly: grouping the rows by key to
-#: render each distinct text once pays for itself only on larger batches.
-_RENDER_EACH_BELOW: Final = 16
 
 
 def _join(labels: list[str]) -> str:
@@ -315,7 +319,7 @@ class PointsScorer:
             t = len(f.bins) + 1 if unseen is not None and unseen[r] else b
             return templates[t].format(value=_format_value(values[r]), points=int(table.points[b]), label=f.label)
 
-        if bin_idx.shape[0] < _RENDER_EACH_BELOW:
+        if bin_idx.shape[0] < RENDER_EACH_BELOW:  # as render_unique would, without building keys
             return object_array([render(r) for r in range(bin_idx.shape[0])])
         if table.categorical:
             keys = bin_idx

@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import metadata
 from typing import Any, Final, Literal, Protocol, TypeVar
 
@@ -232,28 +232,30 @@ class ScoreBatch:
         """
         if self.error is not None and self.error[i] is not None:
             raise ValueError(f"row {i} was not scored: {self.error[i]}")
+        # Built as results() builds them: every value is converted to its field's type here,
+        # so pydantic's validation would only check our own values again.
+        values = self.part_values[i].tolist()
         parts = tuple(
-            BreakdownPart(
-                name=self.part_names[k],
-                label=self.part_labels[k],
-                value=float(self.part_values[i, k]),
-                reason=str(self.part_reasons[k][i]),
-            )
-            for k in range(len(self.part_names))
+            trusted_model(BreakdownPart, {"name": name, "label": label, "value": float(value), "reason": str(reasons[i])})
+            for name, label, value, reasons in zip(self.part_names, self.part_labels, values, self.part_reasons)
         )
-        return ScoreResult(
-            format=SCORE_FORMAT,
-            iomscore_version=iomscore_version(),
-            person_id="" if self.person_id is None else str(self.person_id[i]),
-            assessment_date=self._assessment_dates(np.asarray([i]))[0],
-            score=float(self.score[i]),
-            band=str(self.band[i]),
-            probabilities={k: float(v[i]) for k, v in self.probabilities.items()},
-            unit=self.unit,
-            breakdown=parts,
-            reasons=tuple(self.reason_lines([i])[0]),
-            model=self.model,
-            warnings=() if self.warnings is None else tuple(self.warnings[i]),
+        warnings = () if self.warnings is None else self.warnings[i]
+        return trusted_model(
+            ScoreResult,
+            {
+                "format": SCORE_FORMAT,
+                "iomscore_version": iomscore_version(),
+                "person_id": "" if self.person_id is None else str(self.person_id[i]),
+                "assessment_date": self._assessment_dates(np.asarray([i]))[0],
+                "score": float(self.score[i]),
+                "band": str(self.band[i]),
+                "probabilities": {k: float(v[i]) for k, v in self.probabilities.items()},
+                "unit": self.unit,
+                "breakdown": parts,
+                "reasons": tuple(self.reason_lines([i])[0]),
+                "model": self.model,
+                "warnings": warnings if type(warnings) is tuple else tuple(warnings),
+            },
         )
 
     def results(self) -> list[ScoreResult]:
@@ -567,7 +569,7 @@ def trusted_model(cls: type[_M], fields: dict[str, Any], fields_set: set[str] | 
     >>> part == BreakdownPart(name="a", label="A", value=1.0, reason="r")
     True
     """
-    if len(fields) != len(cls.model_fields):  # fields added with defaults since the caller was written
+    if len(fields) != _field_count(cls):  # fields added with defaults since the caller was written
         given = set(fields) if fields_set is None else fields_set
         defaults = _defaults(cls)
         fields = {name: fields[name] if name in fields else defaults[name] for name in cls.model_fields}
@@ -579,6 +581,12 @@ def trusted_model(cls: type[_M], fields: dict[str, Any], fields_set: set[str] | 
     _set(obj, "__pydantic_extra__", None)
     _set(obj, "__pydantic_private__", None)
     return obj
+
+
+@cache
+def _field_count(cls: type[BaseModel]) -> int:
+    """``len(cls.model_fields)``, read once per class (the class attribute costs a descriptor call)."""
+    return len(cls.model_fields)
 
 
 def _defaults(cls: type[BaseModel]) -> dict[str, Any]:
@@ -620,22 +628,30 @@ def empty_warnings(n: int) -> np.ndarray:
     return out
 
 
+#: Below this many rows :func:`render_unique` renders every row: grouping the rows by key to
+#: render each distinct text once pays for itself only on larger batches (a single score).
+RENDER_EACH_BELOW: Final = 16
+
+
 def render_unique(keys: np.ndarray, render: Callable[[int], str]) -> np.ndarray:
     """Render text once per distinct key and spread it over the rows.
 
     ``keys`` is an integer array (one per row) such that rows with equal keys get equal text;
     ``render(row)`` formats the text of one representative row. This keeps reason text for a
-    million people at the cost of a few thousand string formats.
+    million people at the cost of a few thousand string formats. Fewer than
+    :data:`RENDER_EACH_BELOW` rows are rendered one by one (the same text, by that contract).
     """
     keys = np.asarray(keys)
     if keys.size == 0:
         return np.empty(0, dtype=object)
+    if keys.size < RENDER_EACH_BELOW:
+        return object_array([render(r) for r in range(keys.size)])
     representative, inverse = unique_representatives(keys)
     texts = np.array([render(int(r)) for r in representative], dtype=object)
     return texts[inverse]
 
 
-__all__ += ["combine_codes", "empty_warnings", "float_codes", "object_array", "paused_gc", "text_codes", "trusted_model"]
+__all__ += ["RENDER_EACH_BELOW", "combine_codes", "empty_warnings", "float_codes", "object_array", "paused_gc", "text_codes", "trusted_model"]
 
 
 # Rendering a score's breakdown for a panel: text, Markdown or JSON.

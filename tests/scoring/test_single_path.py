@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 
 import iomscore
 from iomscore import ReferralTable, score_batch, synth
-from iomscore.scoring._points import _RENDER_EACH_BELOW
+from iomscore.scoring._ogrs3 import _shapley_by_subset, _shapley_stacked
+from iomscore.scoring._result import RENDER_EACH_BELOW
 from iomscore.testing import edge_case_referrals, points_specs, referrals
 
 #: A points spec exercising what the built-in one does not: an intercept, categorical factors
@@ -59,7 +60,7 @@ def _padding() -> list[iomscore.Referral]:
     """Enough synthetic referrals (some given as summaries) to take any batch past the shortcuts."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "r.jsonl"
-        synth.write_jsonl(synth.generate(2 * _RENDER_EACH_BELOW, seed=11, summary_fraction=0.25), path)
+        synth.write_jsonl(synth.generate(2 * RENDER_EACH_BELOW, seed=11, summary_fraction=0.25), path)
         return [iomscore.Referral.model_validate_json(line) for line in path.read_text("utf-8").splitlines()]
 
 
@@ -76,7 +77,7 @@ def _row(batch: iomscore.ScoreBatch, i: int) -> tuple[object, ...]:
 
 def _check(scorer: iomscore.Scorer, rs: list[iomscore.Referral]) -> None:
     big = score_batch(ReferralTable.from_referrals(rs + PADDING), scorer)
-    assert len(big) >= _RENDER_EACH_BELOW
+    assert len(big) >= RENDER_EACH_BELOW
     for i, r in enumerate(rs):
         alone = score_batch(ReferralTable.from_referrals([r]), scorer)
         assert _row(alone, 0) == _row(big, i)
@@ -107,3 +108,17 @@ def test_the_padding_reaches_the_batch_paths() -> None:
     reasons = mixed.part_reasons[4]
     assert len({str(x) for x in reasons}) < len(reasons)  # rows share rendered texts
     assert np.isfinite(mixed.score).all()
+
+
+_TERM = st.one_of(st.floats(-12, 12, allow_nan=False), st.sampled_from([0.0, -0.0, 1e-12, -3.5]))
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data(), k=st.integers(1, 6), n=st.integers(1, 12), intercept=st.floats(-4, 4))
+def test_shapley_for_a_few_rows_is_bit_identical_to_the_batch_form(data: st.DataObject, k: int, n: int,
+                                                                   intercept: float) -> None:
+    """OGRS3 and the OASys v4 predictors take every subset at once for a few rows, one subset at a
+    time for a batch; the values must not depend on which (the last bit shows in the JSON)."""
+    rows = data.draw(st.lists(st.lists(_TERM, min_size=k, max_size=k), min_size=n, max_size=n))
+    terms = np.asarray(rows, dtype=np.float64).reshape(n, k)
+    assert _shapley_stacked(intercept, terms).tobytes() == _shapley_by_subset(intercept, terms).tobytes()
