@@ -186,6 +186,7 @@ def score_to_files(
     workers: int = 1,
     executor: Executor | None = None,
     partitions: int | None = None,
+    grouped: bool = True,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> ScoreRun:
     """Read, score and write a referral list partition by partition, in flat memory.
@@ -205,6 +206,11 @@ def score_to_files(
     partitions : int, optional
         How many partitions to make (default: one per 48 MB of input; inputs under 64 MB are
         read whole unless this is given).
+    grouped : bool, default True
+        For CSV tables sorted by ``person_id`` (checked as they are read), read chunks of people
+        straight from the files (:mod:`iomscore.io._grouped`) instead of spilling them by a hash
+        of ``person_id`` first; an input found not to be sorted falls back to spilling. The
+        output is the same either way; ``False`` always spills.
     progress : callable, optional
         ``progress(stage, done, total)`` for the stages ``"reading"`` (bytes), ``"scoring"``
         (partitions) and ``"writing"`` (rows).
@@ -223,6 +229,7 @@ def score_to_files(
     (True, 'read 40 = scored 40 + rejected 0')
     """
     from . import _columns as C
+    from . import _grouped as G
     from . import _stream as S
 
     if workers < 1:
@@ -239,22 +246,22 @@ def score_to_files(
     # (side by side, partitions half as large: the processes together stay within the same memory)
     target = S.PARTITION_BYTES if workers == 1 and executor is None else S.PARTITION_BYTES // 2
     n_parts = partitions or max(1, math.ceil(volume / target))
-    with tempfile.TemporaryDirectory(prefix=".iomscore-spill-", dir=_work_root(output) if stream else None) as work:
+    with tempfile.TemporaryDirectory(prefix=".iomscore-spill-", dir=_work_root(output) if stream else None) as work, \
+            staged([output, rejects, counts]) as (out, rej, cnt):  # all written, then all renamed
+        assert out is not None
         outputs: list[S.PartitionOutput] | None = None
-        if stream:
-            try:
-                tables = S.spill(paths, fmt_in, Path(work), n_parts, progress)
-                outputs = _run_partitions(tables, spec, fmt_out, top, work, workers, executor, progress)
+        if grouped and stream and fmt_in == "csv" and out != output:
+            try:  # inputs sorted by person_id: chunks straight from the files, written as they finish
+                chunk = target if partitions is None else max(1, math.ceil(volume / partitions))
+                outputs = G.write_grouped(paths, out, fmt_out, spec, top, chunk, workers=workers,
+                                          executor=executor, work_dir=work, progress=progress)
             except S.CannotStream as exc:
-                logger.info("reading the input whole: %s", exc)
+                logger.info("not read in person_id order: %s", exc)
                 outputs = None
         if outputs is None:
-            result = read_referrals(input, sanctions, custody, format=input_format)
-            if progress is not None:
-                progress("reading", size, size)
-            outputs = [S._render(result, s, fmt_out, top, Path(work))]
-            if progress is not None:
-                progress("scoring", 1, 1)
+            outputs = _spilled_or_whole(paths, fmt_in, input_format, stream, n_parts, spec, s, fmt_out, top, work,
+                                        workers, executor, size, progress)
+            S.write_merged(out, outputs, fmt_out, progress)
         merged = S.StreamCounts()
         for o in outputs:
             merged.add(o.counts)
@@ -265,18 +272,39 @@ def score_to_files(
         read = merged.read.referral_rows
         run = ScoreRun(read=read, scored=scored, rejected=read - scored, scores=_empty_scores(s),
                        rejects=all_rejects, input=empty)
-        with staged([output, rejects, counts]) as (out, rej, cnt):  # all written, then all renamed
-            assert out is not None
-            S.write_merged(out, outputs, fmt_out, progress)
-            files = {"scores": (output, out)}
-            if rej is not None:
-                assert rejects is not None
-                write_rejects(rej, all_rejects, format=format_from_suffix(rejects))
-                files["rejects"] = (Path(rejects), rej)
-            if cnt is not None:
-                write_counts(cnt, run, files)
+        files = {"scores": (output, out)}
+        if rej is not None:
+            assert rejects is not None
+            write_rejects(rej, all_rejects, format=format_from_suffix(rejects))
+            files["rejects"] = (Path(rejects), rej)
+        if cnt is not None:
+            write_counts(cnt, run, files)
     logger.info("%s", run.counts_line)
     return run
+
+
+def _spilled_or_whole(paths: list[Path | None], fmt_in: str, input_format: str | None, stream: bool, n_parts: int,
+                      spec: str | Path | Scorer, s: Scorer, fmt_out: str, top: int, work: str, workers: int,
+                      executor: Executor | None, size: int,
+                      progress: Callable[[str, int, int], None] | None) -> list[Any]:
+    """The partitions' outputs: spilled by a hash of person_id, or (when the input cannot be
+    read in record batches) read whole as one partition."""
+    from . import _stream as S
+
+    if stream:
+        try:
+            tables = S.spill(paths, fmt_in, Path(work), n_parts, progress)
+            return _run_partitions(tables, spec, fmt_out, top, work, workers, executor, progress)
+        except S.CannotStream as exc:
+            logger.info("reading the input whole: %s", exc)
+    assert paths[0] is not None
+    result = read_referrals(paths[0], paths[1], paths[2], format=input_format)
+    if progress is not None:
+        progress("reading", size, size)
+    outputs = [S._render(result, s, fmt_out, top, Path(work))]
+    if progress is not None:
+        progress("scoring", 1, 1)
+    return outputs
 
 
 def read_csv_empty(source: str) -> ReadResult:

@@ -1,0 +1,480 @@
+"""Reading CSV inputs that are sorted by person: chunks straight to the kernel, no spill.
+
+Most exports list people in ``person_id`` order, in every table. When they do, a chunk of
+people is a byte range of each file: the referral rows from one ``person_id`` up to the next
+chunk's first, and the sanction and custody rows of the same ids. :func:`plan_csv` finds
+those ranges by binary search on the files (reading a line at each probe) and counts the
+lines before each range, so a record's row is known before it is parsed; each chunk is then
+parsed on its own (here or in a worker process) and scored by the same kernel as every other
+driver, :func:`~iomscore.io._stream.score_partition`. Chunks come in referral-file order, so
+their output rows are written as they come: no spill files, no merge.
+
+Nothing is assumed without being checked. The chunk that parses a range checks that its
+records are its lines (a quoted line break or a blank line would make them differ) and that
+every ``person_id`` of every table lies in the chunk's key range, so no person's rows can be
+split between chunks. When a check fails, :class:`~iomscore.io._stream.CannotStream` is
+raised and the run falls back to the spilling driver, which takes rows in any order; the
+output bytes are the same either way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+from collections import deque
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Executor, Future
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO, Final
+
+import numpy as np
+
+from ..scoring._protocol import Scorer
+from . import _columns as C
+from ._stream import MERGE_ROWS, CannotStream, PartitionOutput, Progress, score_partition
+
+__all__ = ["Chunk", "Span", "plan_csv", "read_chunk", "score_chunk", "write_grouped"]
+
+_KINDS: Final = ("referrals", "sanctions", "custody")
+#: Bytes read around a probe before scanning lines one by one.
+_WINDOW: Final = 64 << 10
+_LONGEST_LINE: Final = 1 << 20
+_BLOCK: Final = 8 << 20
+_OUT_OF_ORDER: Final = "{path}: not sorted by person_id ({what})"
+_NOT_LINES: Final = "{path}: {lines} line(s) from line {row} but {records} record(s)"
+_BAD_LINE: Final = "{path}: an unreadable line at byte {at}"
+
+
+@dataclass(frozen=True)
+class Span:
+    """A byte range of one CSV file: ``[start, stop)``, whose first line is ``first_row`` of
+    the file (the header is row 1) and which holds ``lines`` lines."""
+
+    start: int
+    stop: int
+    first_row: int
+    lines: int
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One chunk of people: a span of each table (``None``: no such table) and the range of
+    ``person_id`` every row must lie in, ``low <= id < high`` (``None``: unbounded)."""
+
+    index: int
+    spans: tuple[Span | None, Span | None, Span | None]
+    low: str | None
+    high: str | None
+
+
+def _normal(raw: str) -> str:
+    """A person_id as the readers and the duplicate check see it (the same Arrow kernels)."""
+    pa, pc = C.pa, C.pc
+    return str(pc.utf8_rtrim(pc.utf8_trim_whitespace(pa.array([raw], pa.string())), characters="\x00")[0].as_py())
+
+
+class _File:
+    """A CSV file opened for probing: its header, where its data starts, and line counting."""
+
+    def __init__(self, path: Path) -> None:
+        from ._stream import _csv_header
+
+        self.path = path
+        self.header = _csv_header(path)
+        if "person_id" not in self.header:
+            raise CannotStream("no person_id column")
+        self.column = self.header.index("person_id")
+        self.size = path.stat().st_size
+        self.f: io.BufferedReader = open(path, "rb")  # noqa: SIM115 (closed by close())
+        first = self.f.readline(_LONGEST_LINE)
+        if not first.endswith(b"\n") and len(first) < self.size:
+            raise CannotStream("an unreadable header")
+        self.data_start = len(first)
+        self.counted_to = self.data_start  # lines are counted up to here
+        self.row = 2  # the row of the line starting at counted_to
+        self.buffer = bytearray(_BLOCK)
+
+    def close(self) -> None:
+        self.f.close()
+
+    def line_at(self, pos: int) -> tuple[int, str | None]:
+        """The first line starting at or after ``pos``: its start and its person_id (``None``
+        at the end of the file)."""
+        if pos <= self.data_start:
+            start = self.data_start
+        else:
+            self.f.seek(pos - 1)
+            self.f.readline(_LONGEST_LINE * 4)  # (the rest of the line holding pos - 1)
+            start = self.f.tell()
+        if start >= self.size:
+            return self.size, None
+        self.f.seek(start)
+        return start, self._id(self.f.readline(_LONGEST_LINE), start)
+
+    def _id(self, line: bytes, at: int) -> str:
+        try:
+            fields = next(csv.reader([line.decode("utf-8").rstrip("\r\n")]))
+            return _normal(fields[self.column])
+        except (UnicodeDecodeError, csv.Error, StopIteration, IndexError):
+            raise CannotStream(_BAD_LINE.format(path=self.path, at=at)) from None
+
+    def first_at_least(self, key: str, lo: int) -> int:
+        """The start of the first line at or after ``lo`` (a line start) whose person_id is at
+        least ``key`` (the end of the file when there is none), by binary search."""
+        hi = self.size
+        while hi - lo > _WINDOW:
+            mid = (lo + hi) // 2
+            start, pid = self.line_at(mid)
+            if start >= hi or pid is None:
+                break
+            if pid < key:
+                lo = start + 1  # (the answer starts after this line)
+                lo = self.line_at(lo)[0]
+            else:
+                hi = start
+        return self._scan(key, lo, hi)
+
+    def _scan(self, key: str, lo: int, hi: int) -> int:
+        """The first line start in ``[lo, hi)`` with a person_id at least ``key`` (else ``hi``),
+        reading the lines between in one go."""
+        if hi <= lo:
+            return hi
+        self.f.seek(lo)
+        lines = self.f.read(hi - lo).split(b"\n")
+        if lines and not lines[-1]:
+            lines.pop()
+        try:
+            rows = csv.reader([line.decode("utf-8").rstrip("\r") for line in lines])
+            raw = [fields[self.column] for fields in rows]
+        except (UnicodeDecodeError, csv.Error, IndexError):
+            raise CannotStream(_BAD_LINE.format(path=self.path, at=lo)) from None
+        pa, pc = C.pa, C.pc
+        ids = pc.utf8_rtrim(pc.utf8_trim_whitespace(pa.array(raw, pa.string())), characters="\x00")
+        at_least = np.flatnonzero(C._np(pc.greater_equal(ids, key)))
+        if not at_least.size:
+            return hi
+        k = int(at_least[0])
+        return lo + sum(len(line) + 1 for line in lines[:k])
+
+    def first_after(self, key: str, lo: int) -> int:
+        """The start of the first line at or after ``lo`` whose person_id is more than ``key``."""
+        pos = lo
+        while True:
+            start, pid = self.line_at(pos)
+            if pid is None or pid > key:
+                return start
+            pos = start + 1
+
+    def span(self, stop: int) -> Span:
+        """The span from where the last one ended to ``stop``, its lines counted."""
+        start, lines = self.counted_to, 0
+        self.f.seek(start)
+        left = stop - start
+        view = memoryview(self.buffer)
+        last = b""
+        cr = crlf = 0
+        while left > 0:
+            got = self.f.readinto(view[:min(left, _BLOCK)])
+            if not got:
+                break
+            lines += int(np.count_nonzero(np.frombuffer(self.buffer, np.uint8, got) == 10))
+            c = self.buffer.count(b"\r", 0, got) if self.buffer.find(b"\r", 0, got) >= 0 else 0
+            if c or last == b"\r":
+                cr += c
+                crlf += self.buffer.count(b"\r\n", 0, got) + (1 if last == b"\r" and self.buffer[0] == 10 else 0)
+            last = bytes(self.buffer[got - 1:got])
+            left -= got
+        if cr != crlf:
+            raise CannotStream(f"{self.path}: a bare CR line end")
+        if stop == self.size and stop > start and last != b"\n":
+            lines += 1  # (a last line with no line end)
+        out = Span(start, stop, self.row, lines)
+        self.counted_to, self.row = stop, self.row + lines
+        return out
+
+
+def plan_csv(paths: Sequence[Path | None], target: int) -> Iterator[Chunk]:
+    """The chunks of a CSV input sorted by person_id, about ``target`` bytes of input each.
+
+    Raises :class:`CannotStream` (as soon as it is seen, or from :func:`read_chunk` later)
+    when the files are not in person_id order.
+    """
+    files = [None if p is None else _File(p) for p in paths]
+    try:
+        ref = files[0]
+        assert ref is not None
+        total = sum(f.size for f in files if f is not None)
+        step = max(int(ref.size * target / max(total, 1)), 1)
+        cuts = [f.data_start if f is not None else 0 for f in files]
+        low: str | None = None
+        index = 0
+        while True:
+            at = cuts[0]
+            start, key = ref.line_at(at + step)
+            if key is not None:
+                cut = ref.first_at_least(key, at)
+                if cut <= at:  # one person's rows fill the step: cut after them
+                    cut = ref.first_after(key, start)
+                    key = ref.line_at(cut)[1]
+            if key is None:  # the last chunk: everything left in every file
+                yield Chunk(index, _spans(files, [f.size if f is not None else 0 for f in files]), low, None)
+                return
+            if low is not None and key <= low:
+                raise CannotStream(_OUT_OF_ORDER.format(path=ref.path, what=f"{key!r} after {low!r}"))
+            new = [cut]
+            for f, c in zip(files[1:], cuts[1:]):
+                new.append(0 if f is None else f.first_at_least(key, c))
+            yield Chunk(index, _spans(files, new), low, key)
+            cuts, low, index = new, key, index + 1
+    finally:
+        for f in files:
+            if f is not None:
+                f.close()
+
+
+def _spans(files: Sequence[_File | None], stops: Sequence[int]) -> tuple[Span | None, Span | None, Span | None]:
+    out = tuple(None if f is None else f.span(s) for f, s in zip(files, stops))
+    return out  # type: ignore[return-value]
+
+
+def _parse(path: Path, header: list[str], span: Span) -> dict[str, Any]:
+    """The text columns of one span (whitespace trimmed, as every reader does)."""
+    pa = C.pa
+    import pyarrow.csv as pacsv
+
+    if span.stop <= span.start:
+        return {name: pa.array([], pa.string()) for name in header}
+    with open(path, "rb") as f:
+        f.seek(span.start)
+        data = f.read(span.stop - span.start)
+
+    def refuse(row: Any) -> str:
+        return "error"
+
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(data),
+            read_options=pacsv.ReadOptions(column_names=header, use_threads=False, block_size=max(len(data), 1 << 20)),
+            parse_options=pacsv.ParseOptions(invalid_row_handler=refuse),
+            convert_options=pacsv.ConvertOptions(column_types={h: pa.string() for h in header},
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False))
+    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        raise CannotStream(str(exc).splitlines()[0]) from None
+    if table.num_rows != span.lines:
+        raise CannotStream(_NOT_LINES.format(path=path, lines=span.lines, row=span.first_row, records=table.num_rows))
+    return {name: C.strip(C.flat(table.column(name))) for name in table.column_names}
+
+
+def _check_keys(cols: dict[str, Any], chunk: Chunk, path: Path) -> None:
+    pc = C.pc
+    ids = cols["person_id"]
+    if not len(ids):
+        return
+    bounds = pc.min_max(pc.utf8_rtrim(ids, characters="\x00"))
+    lo, hi = bounds["min"].as_py(), bounds["max"].as_py()
+    if (chunk.low is not None and lo < chunk.low) or (chunk.high is not None and hi >= chunk.high):
+        raise CannotStream(_OUT_OF_ORDER.format(path=path, what=f"chunk {chunk.index}"))
+
+
+@dataclass(frozen=True)
+class ReadChunk:
+    """The parsed tables of one chunk: text columns and file rows, per table."""
+
+    chunk: Chunk
+    tables: tuple[tuple[dict[str, Any], np.ndarray] | None, ...]
+
+
+def read_chunk(paths: Sequence[str], headers: Sequence[list[str] | None], chunk: Chunk) -> ReadChunk:
+    """Parse a chunk's spans and check that they hold whole people of the chunk."""
+    tables: list[tuple[dict[str, Any], np.ndarray] | None] = []
+    for path, header, span in zip(paths, headers, chunk.spans):
+        if span is None or header is None:
+            tables.append(None)
+            continue
+        cols = _parse(Path(path), header, span)
+        _check_keys(cols, chunk, Path(path))
+        tables.append((cols, np.arange(span.first_row, span.first_row + span.lines, dtype=np.int64)))
+    return ReadChunk(chunk, tuple(tables))
+
+
+def score_chunk(read: ReadChunk, sources: Sequence[str], scorer: str | Path | Scorer, fmt: str, top: int,
+                work_dir: str | None = None) -> PartitionOutput:
+    """The kernel over one parsed chunk."""
+    ref, san, cus = read.tables
+    assert ref is not None
+    return score_partition(ref[0], ref[1], None if san is None else san[0], None if san is None else san[1],
+                           None if cus is None else cus[0], None if cus is None else cus[1],
+                           sources=sources, scorer=scorer, format=fmt, top=top, work_dir=work_dir)
+
+
+def read_and_score(paths: Sequence[str], headers: Sequence[list[str] | None], chunk: Chunk,
+                   scorer: str | Path | Scorer, fmt: str, top: int, work_dir: str | None) -> PartitionOutput:
+    """What a worker process runs for one chunk: parse it, then score it."""
+    try:
+        read = read_chunk(paths, headers, chunk)
+    except OSError as exc:  # (a worker that cannot see the inputs: the spilling driver instead)
+        raise CannotStream(str(exc)) from None
+    return score_chunk(read, paths, scorer, fmt, top, work_dir)
+
+
+class _Writer:
+    """Writes chunk outputs in order: the bytes the merging driver writes for the same rows."""
+
+    def __init__(self, f: BinaryIO, fmt: str) -> None:
+        self.f = f
+        self.fmt = fmt
+        self.pending: list[PartitionOutput] = []  # outputs before the first scored one
+        self.started = False
+        self.rows = 0
+        self.parquet: Any = None
+        self.held: list[Any] = []
+        self.held_rows = 0
+
+    def add(self, out: PartitionOutput) -> None:
+        if not self.started:
+            if not out.rows.size:
+                self.pending.append(out)
+                return
+            self.started = True
+            self._start(out)
+        self.rows += int(out.rows.size)
+        if self.fmt == "parquet":
+            if out.rows.size:
+                self.held.append(out.body)
+                self.held_rows += int(out.rows.size)
+                while self.held_rows >= MERGE_ROWS:
+                    self._flush(MERGE_ROWS)
+        elif out.rows.size:
+            self.f.write(out.body)
+
+    def _start(self, first: PartitionOutput) -> None:
+        if self.fmt == "parquet":
+            import pyarrow.parquet as pq
+
+            self.parquet = pq.ParquetWriter(self.f, first.body.schema)
+        else:
+            self.f.write(first.header)
+
+    def _flush(self, n: int) -> None:
+        pa = C.pa
+        table = pa.concat_tables(self.held) if len(self.held) > 1 else self.held[0]
+        block, rest = table.slice(0, n), table.slice(n)
+        self.parquet.write_table(block.combine_chunks(), row_group_size=MERGE_ROWS)
+        self.held = [rest] if rest.num_rows else []
+        self.held_rows -= n
+
+    def abandon(self) -> None:
+        """Let go of a Parquet writer on a run that failed (the file is discarded)."""
+        if self.parquet is not None:
+            with contextlib.suppress(Exception):
+                self.parquet.close()
+            self.parquet = None
+
+    def close(self) -> None:
+        if not self.started:  # nothing scored: the header of the last (empty) output
+            last = self.pending[-1] if self.pending else None
+            if self.fmt == "parquet":
+                import pyarrow.parquet as pq
+
+                assert last is not None
+                self.parquet = pq.ParquetWriter(self.f, last.body.schema)
+                self.parquet.write_table(last.body.schema.empty_table())
+            elif last is not None:
+                self.f.write(last.header)
+        elif self.fmt == "parquet" and self.held_rows:
+            self._flush(self.held_rows)
+        if self.parquet is not None:
+            self.parquet.close()
+
+
+def write_grouped(
+    paths: Sequence[Path | None],
+    output: Path,
+    fmt: str,
+    scorer: str | Path | Scorer,
+    top: int,
+    target: int,
+    *,
+    workers: int = 1,
+    executor: Executor | None = None,
+    work_dir: str | None = None,
+    progress: Progress | None = None,
+) -> list[PartitionOutput]:
+    """Score a CSV input sorted by person_id chunk by chunk, writing ``output`` as the chunks
+    finish, in order. Returns each chunk's output without its body (rows, rejects, counts).
+
+    With one worker the next chunk is parsed in a thread while this one is scored (the parser
+    does not hold the interpreter lock); with more, or an ``executor``, worker processes parse
+    and score whole chunks. Raises :class:`CannotStream` when the input is not sorted by
+    person_id (the caller falls back to the spilling driver).
+    """
+    from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+    from multiprocessing import get_context
+
+    from ._atomic import atomic_open
+
+    files = [str(p) if p is not None else "" for p in paths]
+    headers = [None if p is None else _header(p) for p in paths]
+    total = sum(p.stat().st_size for p in paths if p is not None)
+    done_bytes = 0
+    results: list[PartitionOutput] = []
+    own: Executor | None = None
+    if executor is None:
+        own = executor = (ThreadPoolExecutor(max_workers=1) if workers == 1 else
+                          ProcessPoolExecutor(max_workers=workers, mp_context=get_context("forkserver")))
+    window = 2 if workers == 1 and own is not None else 2 * max(workers, 2)
+    queue: deque[tuple[Chunk, Future[Any]]] = deque()
+    try:
+        with atomic_open(output, "wb") as f:
+            writer = _Writer(f, fmt)
+
+            def finish() -> None:
+                nonlocal done_bytes
+                chunk, future = queue.popleft()
+                value = future.result()
+                out = (score_chunk(value, files, scorer, fmt, top, work_dir) if isinstance(value, ReadChunk)
+                       else value)
+                writer.add(out)
+                results.append(PartitionOutput(out.rows, out.header, b"", np.zeros(0, np.int64), out.rejects,
+                                               out.counts, out.model))
+                done_bytes += sum(s.stop - s.start for s in chunk.spans if s is not None)
+                if progress is not None:
+                    progress("scoring", done_bytes, total)
+
+            if progress is not None:
+                progress("scoring", 0, total)
+            try:
+                for chunk in plan_csv(paths, target):
+                    if workers == 1 and own is not None:  # parse here in a thread, score in this thread
+                        queue.append((chunk, executor.submit(read_chunk, files, headers, chunk)))
+                    else:
+                        queue.append((chunk, executor.submit(read_and_score, files, headers, chunk, scorer, fmt,
+                                                             top, work_dir)))
+                    while len(queue) >= window:
+                        finish()
+                while queue:
+                    finish()
+            except BaseException:
+                writer.abandon()
+                raise
+            writer.close()
+    except BaseException:
+        for _, future in queue:
+            future.cancel()
+        raise
+    finally:
+        if own is not None:
+            own.shutdown(cancel_futures=True)
+    if progress is not None:
+        progress("writing", writer.rows, writer.rows)
+    return results
+
+
+def _header(path: Path) -> list[str]:
+    from ._stream import _csv_header
+
+    return _csv_header(path)
+
+

@@ -1,0 +1,229 @@
+"""The reader for inputs sorted by person_id: the same bytes as spilling and as the whole-list
+path, and a fall back to spilling whenever the files are not what it needs."""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import json
+import logging
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from iomscore import synth
+from iomscore.io import _grouped as G
+from iomscore.io import read_referrals, score_read, write_rejects, write_scores
+from iomscore.io._score import counts_path, score_to_files
+from iomscore.io._stream import CannotStream
+
+SCORER = "iom-priority"
+KINDS = ("r.csv", "r-sanctions.csv", "r-custody.csv")
+
+
+def _sort_file(src: Path, dst: Path) -> None:
+    """The rows of ``src`` in person_id order (stable; the ids as the readers trim them)."""
+    with open(src, encoding="utf-8", errors="surrogateescape", newline="") as f:
+        rows = list(csv.reader(f))
+    col = rows[0].index("person_id")
+    body = sorted(rows[1:], key=lambda r: r[col].strip().rstrip("\x00"))
+    with open(dst, "w", encoding="utf-8", errors="surrogateescape", newline="") as f:
+        csv.writer(f, lineterminator="\n").writerows([rows[0], *body])
+
+
+@pytest.fixture(scope="module")
+def sorted_lists(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A clean list and one with bad rows, duplicates and orphans, each sorted by person_id."""
+    d = tmp_path_factory.mktemp("grouped")
+    table = synth.generate(500, seed=7)
+    out = {}
+    for name, bad in (("clean", 0.0), ("bad", 0.1)):
+        raw = d / f"{name}-raw" / "r.csv"
+        raw.parent.mkdir()
+        synth.write_csv(table, raw, raw.with_name(KINDS[1]), raw.with_name(KINDS[2]), bad_fraction=bad, seed=3)
+        (d / name).mkdir()
+        for k in KINDS:
+            _sort_file(raw.with_name(k), d / name / k)
+        out[name] = d / name / "r.csv"
+    return out
+
+
+def _tables(r: Path) -> tuple[Path, Path, Path]:
+    return r, r.with_name(f"{r.stem}-sanctions{r.suffix}"), r.with_name(f"{r.stem}-custody{r.suffix}")
+
+
+class _Spy:
+    """Records whether the sorted reader ran to the end or gave up."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.finished = 0
+        self.refused = 0
+        real = G.write_grouped
+
+        def spy(*args: object, **kw: object) -> object:
+            try:
+                out = real(*args, **kw)  # type: ignore[arg-type]
+            except CannotStream:
+                self.refused += 1
+                raise
+            self.finished += 1
+            return out
+
+        monkeypatch.setattr(G, "write_grouped", spy)
+
+
+def _run(r: Path, out: Path, **kw: object) -> tuple[bytes, bytes, dict[str, object]]:
+    ref, san, cus = _tables(r)
+    rej = out.with_name(out.stem + "-rej.csv")
+    score_to_files(ref, out, sanctions=san if san.is_file() else None, custody=cus if cus.is_file() else None,
+                   scorer=SCORER, rejects=rej, counts=counts_path(out), **kw)  # type: ignore[arg-type]
+    counts = json.loads(counts_path(out).read_text())
+    counts.pop("files", None)
+    return out.read_bytes(), rej.read_bytes(), counts
+
+
+def _whole(r: Path, out: Path, fmt: str = "csv") -> tuple[bytes, bytes]:
+    ref, san, cus = _tables(r)
+    run = score_read(read_referrals(ref, san if san.is_file() else None, cus if cus.is_file() else None), SCORER)
+    write_scores(out, run.scores, format=fmt)  # type: ignore[arg-type]
+    rej = out.with_name(out.stem + "-rej.csv")
+    write_rejects(rej, run.rejects)
+    return out.read_bytes(), rej.read_bytes()
+
+
+@pytest.mark.parametrize("name", ["clean", "bad"])
+def test_sorted_input_is_read_in_chunks_with_the_same_bytes(sorted_lists: dict[str, Path], tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    want, want_rej = _whole(sorted_lists[name], tmp_path / "whole.csv")
+    spilled = _run(sorted_lists[name], tmp_path / "spilled.csv", partitions=4, grouped=False)
+    assert spilled[:2] == (want, want_rej)
+    spy = _Spy(monkeypatch)
+    for partitions, workers in ((1, 1), (3, 1), (11, 1), (40, 1), (5, 2)):
+        got = _run(sorted_lists[name], tmp_path / f"g{partitions}-{workers}.csv", partitions=partitions,
+                   workers=workers)
+        assert got == spilled, (partitions, workers)
+    assert spy.finished == 5 and spy.refused == 0
+    if name == "bad":
+        assert b"appears on" in want_rej and spilled[2]["rejected"] > 0  # duplicates among the rejects
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "parquet"])
+def test_other_output_formats(sorted_lists: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                              fmt: str) -> None:
+    spilled = _run(sorted_lists["bad"], tmp_path / f"s.{fmt}", partitions=3, grouped=False)
+    spy = _Spy(monkeypatch)
+    assert _run(sorted_lists["bad"], tmp_path / f"g.{fmt}", partitions=7) == spilled
+    assert _run(sorted_lists["bad"], tmp_path / f"h.{fmt}", partitions=2, workers=2) == spilled
+    assert spy.finished == 2
+
+
+def _copy(src: Path, d: Path, edit: dict[str, object] | None = None) -> Path:
+    """The three tables of ``src`` in ``d``; ``edit`` maps a table's name to a function of its bytes."""
+    d.mkdir()
+    for k in KINDS:
+        data = src.with_name(k).read_bytes()
+        fn = (edit or {}).get(k)
+        (d / k).write_bytes(fn(data) if callable(fn) else data)
+    return d / "r.csv"
+
+
+def _swap_two_people(data: bytes) -> bytes:
+    head, *lines = data.splitlines(keepends=True)
+    lines[10], lines[-10] = lines[-10], lines[10]
+    return b"".join([head, *lines])
+
+
+@pytest.mark.parametrize("case, table, edit", [
+    ("swapped sanctions", "r-sanctions.csv", _swap_two_people),
+    ("swapped referrals", "r.csv", _swap_two_people),
+    ("reversed referrals", "r.csv", lambda b: b.splitlines(keepends=True)[0] + b"".join(
+        b.splitlines(keepends=True)[:0:-1])),
+    ("a blank line", "r-sanctions.csv", lambda b: b.replace(b"\n", b"\n\n", 40).replace(b"\n\n", b"\n", 39)),
+    ("CRLF line ends", "r-sanctions.csv", lambda b: b.replace(b"\n", b"\r\n")),
+    ("no final line end", "r-custody.csv", lambda b: b.rstrip(b"\n")),
+    ("a quoted line break", "r-sanctions.csv", lambda b: b.replace(b",fine,", b',"fi\nne",', 1)),
+    ("a bare CR", "r-sanctions.csv", lambda b: b.replace(b",fine,", b",fi\rne,", 1)),
+    ("a byte-order mark", "r.csv", lambda b: b"\xef\xbb\xbf" + b),
+    ("an orphan before everyone", "r-sanctions.csv", lambda b: b.split(b"\n", 1)[0] + b"\n" + b.split(
+        b"\n", 1)[1].split(b"\n", 1)[0].replace(b"P", b"A", 1) + b"\n" + b.split(b"\n", 1)[1]),
+    ("an orphan after everyone", "r-custody.csv", lambda b: b + b"ZZZ9,2020-01-01,2020-02-01\n"),
+])
+def test_the_same_bytes_whatever_the_files_hold(sorted_lists: dict[str, Path], tmp_path: Path, case: str,
+                                                table: str, edit: object) -> None:
+    r = _copy(sorted_lists["bad"], tmp_path / "in", {table: edit})
+    assert r.with_name(table).read_bytes() != sorted_lists["bad"].with_name(table).read_bytes(), case
+    want = _whole(r, tmp_path / "whole.csv")
+    for partitions in (1, 6):
+        got = _run(r, tmp_path / f"g{partitions}.csv", partitions=partitions)
+        assert got[:2] == want, (case, partitions)
+
+
+def test_unsorted_input_falls_back_to_spilling(sorted_lists: dict[str, Path], tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch,
+                                               caplog: pytest.LogCaptureFixture) -> None:
+    r = _copy(sorted_lists["clean"], tmp_path / "in", {"r-sanctions.csv": _swap_two_people})
+    spy = _Spy(monkeypatch)
+    with caplog.at_level(logging.INFO, logger="iomscore.io"):
+        got = _run(r, tmp_path / "g.csv", partitions=5)
+    assert spy.refused == 1 and spy.finished == 0
+    assert "not sorted by person_id" in caplog.text
+    assert got[0] == _whole(r, tmp_path / "whole.csv")[0]
+
+
+def test_one_person_larger_than_a_chunk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Many referral rows of one id (all rejected as duplicates) stay in one chunk."""
+    table = synth.generate(60, seed=4)
+    raw = tmp_path / "raw" / "r.csv"
+    raw.parent.mkdir()
+    synth.write_csv(table, raw, raw.with_name(KINDS[1]), raw.with_name(KINDS[2]))
+    lines = raw.read_bytes().splitlines(keepends=True)
+    lines[20:21] = [lines[20]] * 200
+    raw.write_bytes(b"".join(lines))
+    d = tmp_path / "in"
+    d.mkdir()
+    for k in KINDS:
+        _sort_file(raw.with_name(k), d / k)
+    spy = _Spy(monkeypatch)
+    want = _whole(d / "r.csv", tmp_path / "whole.csv")
+    for partitions in (3, 30, 200):
+        assert _run(d / "r.csv", tmp_path / f"g{partitions}.csv", partitions=partitions)[:2] == want
+    assert spy.finished == 3
+    assert b"appears on 200 referral rows" in want[1]
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(n=st.integers(1, 80), seed=st.integers(0, 10_000), partitions=st.integers(1, 25),
+       bad=st.sampled_from([0.0, 0.2]))
+def test_any_sorted_list_any_chunking(tmp_path_factory: pytest.TempPathFactory, n: int, seed: int, partitions: int,
+                                      bad: float) -> None:
+    d = tmp_path_factory.mktemp("any")
+    raw = d / "raw" / "r.csv"
+    raw.parent.mkdir()
+    synth.write_csv(synth.generate(n, seed=seed), raw, raw.with_name(KINDS[1]), raw.with_name(KINDS[2]),
+                    bad_fraction=bad, seed=seed)
+    (d / "in").mkdir()
+    for k in KINDS:
+        if raw.with_name(k).is_file():
+            _sort_file(raw.with_name(k), d / "in" / k)
+    want = _whole(d / "in" / "r.csv", d / "whole.csv")
+    assert _run(d / "in" / "r.csv", d / "g.csv", partitions=partitions)[:2] == want
+
+
+def test_plan_covers_every_byte_once(sorted_lists: dict[str, Path]) -> None:
+    paths = list(_tables(sorted_lists["bad"]))
+    chunks = list(G.plan_csv(paths, 4000))
+    assert len(chunks) > 10
+    for kind, path in enumerate(paths):
+        spans = [c.spans[kind] for c in chunks]
+        assert all(s is not None for s in spans)
+        size = path.stat().st_size
+        header = len(path.read_bytes().split(b"\n", 1)[0]) + 1
+        assert spans[0].start == header and spans[-1].stop == size  # type: ignore[union-attr]
+        assert all(a.stop == b.start for a, b in itertools.pairwise(spans))  # type: ignore[union-attr]
+        assert sum(s.lines for s in spans) == path.read_bytes().count(b"\n") - 1  # type: ignore[union-attr]
+        assert [s.first_row for s in spans] == [2 + sum(x.lines for x in spans[:i])  # type: ignore[union-attr]
+                                                for i in range(len(spans))]
+    keys = [c.high for c in chunks[:-1]]
+    assert keys == sorted(set(keys)) and chunks[-1].high is None and chunks[0].low is None
