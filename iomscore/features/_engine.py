@@ -206,19 +206,32 @@ def _occasion_code(f: FeatureFrame) -> np.ndarray:
     return np.where(occ >= OCCASION_ID_BASE, occ - OCCASION_ID_BASE + 1, 0)
 
 
+def _has_sanctions(f: FeatureFrame) -> np.ndarray:
+    """Per person: True when the sanction list has at least one row."""
+    return np.diff(f.batch.sanction_offsets) > 0
+
+
+def _sanction_starts(f: FeatureFrame) -> np.ndarray:
+    """First sanction row of each person who has one (the segments ``reduceat`` reads)."""
+    return f.batch.sanction_offsets[:-1][f._get("_has_sanctions")]
+
+
 def _segment_max(f: FeatureFrame, key: np.ndarray) -> np.ndarray:
     """Per person, the maximum of ``key`` over the person's sanctions (-1 with none)."""
-    b = f.batch
-    out = np.full(b.n, -1, dtype=np.int64)
-    has = np.diff(b.sanction_offsets) > 0
+    out = np.full(f.batch.n, -1, dtype=np.int64)
     if key.size:
-        out[has] = np.maximum.reduceat(key, b.sanction_offsets[:-1][has])
+        out[f._get("_has_sanctions")] = np.maximum.reduceat(key, f._get("_sanction_starts"))
     return out
+
+
+def _clip(x: np.ndarray, lo: Any, hi: Any) -> np.ndarray:
+    """``np.clip`` of integers, as the two ufuncs it is defined by (without its per-call checks)."""
+    return np.minimum(np.maximum(x, lo), hi)
 
 
 def _key_day(day: np.ndarray) -> np.ndarray:
     """Day numbers as 17-bit non-negative integers for packed sort keys (1790 to 2149)."""
-    return np.clip(day.astype(np.int64) + _KEY_DAY0, 0, (1 << 17) - 1)
+    return _clip(day.astype(np.int64) + _KEY_DAY0, 0, (1 << 17) - 1)
 
 
 def _current_occasion(f: FeatureFrame) -> np.ndarray:
@@ -253,9 +266,9 @@ def _principal_group(f: FeatureFrame) -> np.ndarray:
     key = (
         (on_current.astype(np.int64) << 44)
         | (b.current.astype(np.int64) << 43)
-        | (np.clip(b.custody_days.astype(np.int64) + 1, 0, (1 << 16) - 1) << 27)
+        | (_clip(b.custody_days.astype(np.int64) + 1, 0, (1 << 16) - 1) << 27)
         | (_key_day(b.offence_day) << 10)
-        | (1023 - np.clip(b.group.astype(np.int64), 0, 1023))
+        | (1023 - _clip(b.group.astype(np.int64), 0, 1023))
     )
     m = _segment_max(f, key)
     return np.where(m < 0, -1, 1023 - (m & 1023))
@@ -351,8 +364,7 @@ def at_risk_days_since(f: FeatureFrame, day: np.ndarray, person: np.ndarray) -> 
 
 def _summary_only(f: FeatureFrame) -> np.ndarray:
     """Per person: True when the history is given only as a summary (a summary, no sanction list)."""
-    b = f.batch
-    return (b.summary_previous >= 0) & (np.diff(b.sanction_offsets) == 0)
+    return f._get("_has_summary") & ~f._get("_has_sanctions")
 
 
 def _offence_at_risk(f: FeatureFrame) -> np.ndarray:
@@ -366,12 +378,9 @@ def _per_person_sum(f: FeatureFrame, mask: np.ndarray) -> np.ndarray:
 
 
 def _per_person_extreme(f: FeatureFrame, values: np.ndarray, op: np.ufunc) -> np.ndarray:
-    b = f.batch
-    counts = np.diff(b.sanction_offsets)
-    out = np.full(b.n, np.nan)
-    has = counts > 0
+    out = np.full(f.batch.n, np.nan)
     if values.size:
-        out[has] = op.reduceat(values.astype(np.float64), b.sanction_offsets[:-1][has])
+        out[f._get("_has_sanctions")] = op.reduceat(values.astype(np.float64), f._get("_sanction_starts"))
     return out
 
 
@@ -384,6 +393,9 @@ _INTERNAL: dict[str, Callable[[FeatureFrame], np.ndarray]] = {
     "_custody_intervals": _custody_intervals,
     "_offence_at_risk": _offence_at_risk,
     "_summary_only": _summary_only,
+    "_has_sanctions": _has_sanctions,
+    "_sanction_starts": _sanction_starts,
+    "_has_summary": lambda f: f.batch.summary_previous >= 0,
 }
 
 
@@ -405,7 +417,7 @@ def _age_at(f: FeatureFrame, day: np.ndarray) -> np.ndarray:
 
 
 def _has_summary(f: FeatureFrame) -> np.ndarray:
-    return f.batch.summary_previous >= 0
+    return f._get("_has_summary")
 
 
 def _current_day(f: FeatureFrame) -> np.ndarray:
@@ -505,7 +517,7 @@ def f_months_since_followup(f: FeatureFrame) -> np.ndarray:
     ok = start != MISSING_DAY
     out = np.full(b.n, np.nan)
     months = whole_months(start[ok], b.assessment_day[ok].astype(np.int64))
-    out[ok] = np.clip(months, 0, OFFENCE_FREE_CAP_MONTHS)
+    out[ok] = _clip(months, 0, OFFENCE_FREE_CAP_MONTHS)
     return out
 
 

@@ -147,6 +147,7 @@ class PointsScorer:
         self.name = spec.name
         self.version = spec.version
         self._tables = [_FactorTable(f) for f in spec.factors]
+        self._features = spec.features  # computed by the (frozen) spec on every read
         self._list_only = [f.feature in FEATURES and FEATURES[f.feature].needs_list for f in spec.factors]
         self._effects = [_missing_effect(f) for f in spec.factors]
         self._categorical = [k for k, t in enumerate(self._tables) if t.categorical]
@@ -173,7 +174,7 @@ class PointsScorer:
 
     @property
     def features(self) -> tuple[str, ...]:
-        return self.spec.features
+        return self._features
 
     @property
     def monotone(self) -> Mapping[str, str]:
