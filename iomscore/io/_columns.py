@@ -27,7 +27,8 @@ except ImportError:  # pragma: no cover - exercised when pyarrow is absent
     pa = None
     pc = None
 
-__all__ = ["HAVE_ARROW", "counts", "dates", "empty", "encode", "flat", "strip", "text", "text_shared", "value_at"]
+__all__ = ["HAVE_ARROW", "counts", "dates", "empty", "encode", "flat", "run_starts", "strip", "text", "text_shared",
+           "value_at"]
 
 HAVE_ARROW: Final = pa is not None
 _DATE_RE: Final = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -66,10 +67,95 @@ def _uniques_map(col: np.ndarray, parse: Any) -> tuple[np.ndarray, Any]:
     return inverse, [parse(v) for v in lookup]
 
 
+def _chunks(col: Any) -> list[Any]:
+    return col.chunks if hasattr(col, "chunks") else [col]
+
+
+def _valid(arr: Any) -> np.ndarray:
+    """The validity of each slot of a pyarrow Array (from its bitmap, no kernel)."""
+    n = len(arr)
+    bitmap = arr.buffers()[0]
+    if bitmap is None or not arr.null_count:
+        return np.ones(n, dtype=bool)
+    bits = np.unpackbits(np.frombuffer(bitmap, dtype=np.uint8), count=arr.offset + n, bitorder="little")
+    return bits[arr.offset:].astype(bool)
+
+
+def _byte_lengths(col: Any) -> np.ndarray | None:
+    """Byte length of each value of a string column, read from its offsets (0 for a null);
+    None when the column is not (large_)string."""
+    parts = []
+    for arr in _chunks(col):
+        if pa.types.is_string(arr.type):
+            dtype: Any = np.int32
+        elif pa.types.is_large_string(arr.type):
+            dtype = np.int64
+        else:
+            return None
+        if len(arr) == 0:
+            parts.append(np.zeros(0, np.int64))
+            continue
+        offsets = np.frombuffer(arr.buffers()[1], dtype=dtype)[arr.offset:arr.offset + len(arr) + 1]
+        parts.append(np.diff(offsets))
+    if not parts:
+        return np.zeros(0, np.int64)
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
+def _int32_codes(arr: Any) -> np.ndarray:
+    """An int32 Arrow array (chunked or not) as numpy, -1 for null (from its buffers)."""
+    parts = []
+    for a in _chunks(arr):
+        values = np.frombuffer(a.buffers()[1], dtype=np.int32)[a.offset:a.offset + len(a)] if len(a) else np.zeros(0, np.int32)
+        parts.append(np.where(_valid(a), values, np.int32(-1)) if a.null_count else values.copy())
+    if not parts:
+        return np.zeros(0, np.int32)
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
+def _nulls(col: Any) -> np.ndarray:
+    parts = [~_valid(a) for a in _chunks(col)]
+    return parts[0] if len(parts) == 1 else np.concatenate(parts) if parts else np.zeros(0, bool)
+
+
+def run_starts(col: Any) -> np.ndarray | None:
+    """Index of the first value of each run of equal adjacent values of a string column;
+    None when it cannot tell cheaply: values of different byte lengths, over 16 bytes, nulls,
+    or not a string column. (Fixed-width identifiers, as exports write them, are compared as
+    one or two 64-bit words a value.)"""
+    arr = flat(col)
+    n = len(arr)
+    lengths = _byte_lengths(arr)
+    if lengths is None or arr.null_count or n == 0:
+        return None
+    width = int(lengths[0])
+    if not 0 < width <= 16 or not bool((lengths == width).all()):
+        return None
+    dtype: Any = np.int32 if pa.types.is_string(arr.type) else np.int64
+    first = int(np.frombuffer(arr.buffers()[1], dtype=dtype)[arr.offset])
+    values = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[first:first + n * width].reshape(n, width)
+    if width == 8:
+        words = values.view("<u8")
+    else:
+        padded = np.zeros((n, 16), dtype=np.uint8)
+        padded[:, :width] = values
+        words = padded.view("<u8")
+    change = words[1:, 0] != words[:-1, 0]
+    if words.shape[1] > 1:
+        change |= words[1:, 1] != words[:-1, 1]
+    return np.flatnonzero(np.r_[True, change])
+
+
 def empty(col: Column) -> np.ndarray:
     """True where the value is empty (or null)."""
     if is_arrow(col):
-        # byte length 0 <=> character length 0 (and far cheaper than utf8_length)
+        # byte length 0 <=> character length 0 (read from the offsets, or Arrow's kernel)
+        lengths = _byte_lengths(col)
+        if lengths is not None:
+            is_empty = lengths == 0
+            if col.null_count:
+                is_empty |= _nulls(col)
+            return is_empty
         is_empty = pc.equal(pc.binary_length(col), 0)
         if col.null_count:
             is_empty = pc.fill_null(is_empty, True)
@@ -143,7 +229,7 @@ def encode(col: Column, vocabulary: Sequence[str]) -> np.ndarray:
     """Index of each value in ``vocabulary``; -1 where absent (including empty values)."""
     if is_arrow(col):
         idx = pc.index_in(col, value_set=pa.array(list(vocabulary), type=pa.string()))
-        return _np(pc.fill_null(idx, -1)).astype(np.int32)
+        return _int32_codes(idx)
     lookup = {v: i for i, v in enumerate(vocabulary)}
     inverse, mapped = _uniques_map(col, lambda v: lookup.get(v, -1))
     return np.asarray(mapped, dtype=np.int32)[inverse] if col.shape[0] else np.zeros(0, np.int32)
@@ -217,10 +303,19 @@ def counts(col: Column) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """
     is_empty = empty(col)
     if is_arrow(col):
-        # ^[0-9]{1,9}$ without a regex: ASCII digits only (false when empty), at most 9 bytes
-        length = pc.binary_length(col)
-        ok_arr = pc.and_(pc.ascii_is_decimal(col), pc.less_equal(length, 9))
-        ok = _np(pc.fill_null(ok_arr, False) if col.null_count else ok_arr).astype(bool)
+        # ^[0-9]{1,9}$ without a regex: ASCII digits only (false when empty), at most 9 bytes;
+        # checked on the values of 1 to 9 bytes only (columns of counts are mostly empty)
+        lengths = _byte_lengths(col)
+        if lengths is None:
+            length = pc.binary_length(col)
+            ok_arr = pc.and_(pc.ascii_is_decimal(col), pc.less_equal(length, 9))
+            ok = _np(pc.fill_null(ok_arr, False) if col.null_count else ok_arr).astype(bool)
+        else:
+            ok = ~is_empty & (lengths <= 9)
+            some = np.flatnonzero(ok)
+            if some.size:
+                digits = pc.ascii_is_decimal(pc.take(col, pa.array(some)))
+                ok[some] = _np(digits).astype(bool)
         vals = np.full(ok.shape[0], -1, dtype=np.int64)
         if ok.any():
             vals[ok] = _np(pc.cast(pc.filter(col, pa.array(ok)), pa.int64()))

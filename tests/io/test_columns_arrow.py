@@ -1,0 +1,85 @@
+"""The Arrow paths of the column parsers (read from the arrays' buffers where they can) against
+the plain numpy path and obvious Python: nulls, slices, chunks, both string widths."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from iomscore.io import _columns as C
+from iomscore.io._tables import _person_index
+
+pa = pytest.importorskip("pyarrow")
+
+_TEXT = st.one_of(st.none(), st.sampled_from(["", "a", "ab", "yes", "no", "0", "12", "123456789", "1234567890",
+                                               "-1", "1a", "\u0663", "P0000001", "P0000002", "é", "a\x00"]),
+                  st.text(max_size=10))
+
+
+@st.composite
+def columns(draw: st.DrawFn) -> tuple[Any, list[str | None]]:
+    values = draw(st.lists(_TEXT, max_size=40))
+    kind = draw(st.sampled_from([pa.string(), pa.large_string()]))
+    arr = pa.array(values, type=kind)
+    shape = draw(st.sampled_from(["array", "slice", "chunked"]))
+    if shape == "slice" and len(values) > 2:
+        arr, values = arr.slice(1, len(values) - 2), values[1:-1]
+    elif shape == "chunked":
+        cut = draw(st.integers(0, len(values)))
+        arr = pa.chunked_array([arr[:cut], arr[cut:]], type=kind)
+    return arr, values
+
+
+def _plain(values: list[str | None]) -> np.ndarray:
+    return np.array(["" if v is None else v for v in values], dtype=object)
+
+
+@settings(max_examples=300, deadline=None)
+@given(columns())
+def test_empty_encode_counts_match_the_numpy_path(case: tuple[Any, list[str | None]]) -> None:
+    arr, values = case
+    plain = _plain(values)
+    assert C.empty(arr).tolist() == [not v for v in plain.tolist()]
+    vocab = ("yes", "no", "a")
+    assert C.encode(arr, vocab).tolist() == C.encode(plain, vocab).tolist()
+    for got, want in zip(C.counts(arr), C.counts(plain)):
+        assert got.tolist() == want.tolist()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["P0000001", "P0000002", "P0000003", "Q0000001"]), max_size=200),
+       st.sampled_from([1, 8, 11]))
+def test_run_starts_are_where_the_value_changes(ids: list[str], width: int) -> None:
+    values = [v[:width] if width <= 8 else "abc" + v for v in ids]
+    starts = C.run_starts(pa.array(values))
+    if not values:
+        assert starts is None
+        return
+    assert starts is not None
+    assert starts.tolist() == [i for i in range(len(values)) if i == 0 or values[i] != values[i - 1]]
+
+
+def test_run_starts_decline_what_they_cannot_compare_as_words() -> None:
+    assert C.run_starts(pa.array(["a", "bb"])) is None  # widths differ
+    assert C.run_starts(pa.array(["a", None])) is None
+    assert C.run_starts(pa.array(["x" * 17] * 2)) is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(["P01", "P02", "P03", "", "P01"]), min_size=1, max_size=6),
+       st.lists(st.sampled_from(["P01", "P02", "P03", "P04", ""]), max_size=300), st.booleans())
+def test_person_index_is_the_first_referral_of_each_id(referral_ids: list[str], sanction_ids: list[str],
+                                                       grouped: bool) -> None:
+    if grouped:
+        sanction_ids = sorted(sanction_ids)
+    index = _person_index(pa.array(referral_ids), np.array(referral_ids, dtype=object))
+    first = {}
+    for i, v in enumerate(referral_ids):
+        first.setdefault(v, i)
+    want = [-1 if not v else first.get(v, -1) for v in sanction_ids]
+    assert index(pa.array(sanction_ids, type=pa.string())).tolist() == want
+    assert index(np.array(sanction_ids, dtype=object)).tolist() == want
