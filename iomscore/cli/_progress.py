@@ -9,7 +9,9 @@ from typing import Final, TextIO
 __all__ = ["STAGES", "ProgressBar"]
 
 #: The stages of a batch run and the share of the bar each takes.
-STAGES: Final = {"reading": (0.0, 0.4), "scoring": (0.4, 0.85), "writing": (0.85, 1.0)}
+#: ``streaming`` is a run whose chunks are read, scored and written as they come (inputs sorted by
+#: person_id), the whole bar.
+STAGES: Final = {"reading": (0.0, 0.4), "scoring": (0.4, 0.85), "writing": (0.85, 1.0), "streaming": (0.0, 1.0)}
 
 
 class ProgressBar:

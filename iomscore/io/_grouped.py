@@ -408,7 +408,8 @@ def write_grouped(
     With one worker the next chunk is parsed in a thread while this one is scored (the parser
     does not hold the interpreter lock); with more, or an ``executor``, worker processes parse
     and score whole chunks. Raises :class:`CannotStream` when the input is not sorted by
-    person_id (the caller falls back to the spilling driver).
+    person_id (the caller falls back to the spilling driver). Progress is the one stage
+    ``"streaming"``: input bytes whose chunks are read, scored and written.
     """
     from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
     from multiprocessing import get_context
@@ -441,10 +442,10 @@ def write_grouped(
                                                out.counts, out.model))
                 done_bytes += sum(s.stop - s.start for s in chunk.spans if s is not None)
                 if progress is not None:
-                    progress("scoring", done_bytes, total)
+                    progress("streaming", done_bytes, total)
 
             if progress is not None:
-                progress("scoring", 0, total)
+                progress("streaming", 0, total)
             try:
                 for chunk in plan_csv(paths, target):
                     if workers == 1 and own is not None:  # parse here in a thread, score in this thread
@@ -460,6 +461,8 @@ def write_grouped(
                 writer.abandon()
                 raise
             writer.close()
+            if progress is not None:
+                progress("streaming", total, total)  # (with the header lines)
     except BaseException:
         for _, future in queue:
             future.cancel()
@@ -467,8 +470,6 @@ def write_grouped(
     finally:
         if own is not None:
             own.shutdown(cancel_futures=True)
-    if progress is not None:
-        progress("writing", writer.rows, writer.rows)
     return results
 
 

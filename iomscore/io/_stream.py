@@ -56,7 +56,8 @@ __all__ = [
 logger = logging.getLogger("iomscore.io")
 
 #: ``progress(stage, done, total)``: stage is ``"reading"`` (bytes), ``"scoring"`` (partitions)
-#: or ``"writing"`` (rows).
+#: or ``"writing"`` (rows); or ``"streaming"`` (input bytes read, scored and written) for inputs
+#: sorted by person_id (:mod:`iomscore.io._grouped`).
 Progress = Callable[[str, int, int], None]
 
 #: Input bytes (all tables) per partition: about 60,000 referrals of a typical list.

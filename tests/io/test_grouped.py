@@ -227,3 +227,12 @@ def test_plan_covers_every_byte_once(sorted_lists: dict[str, Path]) -> None:
                                                 for i in range(len(spans))]
     keys = [c.high for c in chunks[:-1]]
     assert keys == sorted(set(keys)) and chunks[-1].high is None and chunks[0].low is None
+
+
+def test_progress_covers_the_whole_run(sorted_lists: dict[str, Path], tmp_path: Path) -> None:
+    calls: list[tuple[str, int, int]] = []
+    _run(sorted_lists["clean"], tmp_path / "g.csv", partitions=6, progress=lambda *a: calls.append(a))
+    total = sum(p.stat().st_size for p in _tables(sorted_lists["clean"]))
+    assert {c[0] for c in calls} == {"streaming"} and {c[2] for c in calls} == {total}
+    done = [c[1] for c in calls]
+    assert done[0] == 0 and done[-1] == total and done == sorted(done) and len(set(done)) >= 6
