@@ -152,13 +152,21 @@ class ReferralBatch:
 
     @property
     def sanction_person(self) -> np.ndarray:
-        """Referral index of every sanction row."""
-        return np.repeat(np.arange(self.n, dtype=np.int64), np.diff(self.sanction_offsets))
+        """Referral index of every sanction row (computed once; read-only)."""
+        return self._person_of("_sanction_person", self.sanction_offsets)
 
     @property
     def custody_person(self) -> np.ndarray:
-        """Referral index of every custody period."""
-        return np.repeat(np.arange(self.n, dtype=np.int64), np.diff(self.custody_offsets))
+        """Referral index of every custody period (computed once; read-only)."""
+        return self._person_of("_custody_person", self.custody_offsets)
+
+    def _person_of(self, name: str, offsets: np.ndarray) -> np.ndarray:
+        cached = self.__dict__.get(name)
+        if cached is None:
+            cached = np.repeat(np.arange(self.n, dtype=np.int64), np.diff(offsets))
+            cached.setflags(write=False)
+            object.__setattr__(self, name, cached)  # a cache, not a field: frozen still holds
+        return cached
 
     def take(self, rows: np.ndarray) -> ReferralBatch:
         """The referrals at ``rows`` (indices or a boolean mask), in that order."""
@@ -275,7 +283,7 @@ class ReferralBatch:
         occasion = np.asarray(occasion, dtype=np.int64)
         current = np.asarray(current, dtype=bool)
         order = _group_order(sanction_person)
-        c_order = np.lexsort((np.asarray(custody_end), np.asarray(custody_start), custody_person))
+        c_order = _sorted_order(custody_person, np.asarray(custody_start), np.asarray(custody_end))
         return cls(
             person_id=np.asarray(person_id, dtype=object),
             assessment_day=np.asarray(assessment_day, dtype=np.int32),
@@ -339,6 +347,18 @@ def _group_order(person: np.ndarray) -> np.ndarray | slice:
     return np.argsort(person, kind="stable")
 
 
+def _sorted_order(person: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray | slice:
+    """``np.lexsort((end, start, person))``; a whole slice when the rows are already in that
+    order (the usual export), checked in one pass instead of sorted."""
+    if person.size < 2:
+        return slice(None)
+    p0, p1, s0, s1, e0, e1 = person[:-1], person[1:], start[:-1], start[1:], end[:-1], end[1:]
+    ordered = (p1 > p0) | ((p1 == p0) & ((s1 > s0) | ((s1 == s0) & (e1 >= e0))))
+    if bool(ordered.all()):
+        return slice(None)
+    return np.lexsort((end, start, person))
+
+
 def _offsets(person: np.ndarray, n: int) -> np.ndarray:
     counts = np.bincount(person, minlength=n) if person.size else np.zeros(n, dtype=np.int64)
     out = np.zeros(n + 1, dtype=np.int64)
@@ -350,6 +370,10 @@ def _positions_within(person: np.ndarray) -> np.ndarray:
     """Position of each row among the rows of its referral, in input order."""
     if person.size == 0:
         return np.zeros(0, dtype=np.int32)
+    if bool((person[1:] >= person[:-1]).all()):  # already grouped: no sort
+        at = np.arange(person.size, dtype=np.int64)
+        run_start = np.maximum.accumulate(np.where(np.r_[True, person[1:] != person[:-1]], at, 0))
+        return (at - run_start).astype(np.int32)
     order = np.argsort(person, kind="stable")
     sorted_person = person[order]
     starts = np.r_[0, np.flatnonzero(np.diff(sorted_person)) + 1]

@@ -310,11 +310,13 @@ def _oasys_rules(batch: ReferralBatch, v: Violations) -> None:
     stray = ~present & (answers >= 0).any(axis=1)
     rows = np.flatnonzero(stray)
     v.add(rows, ["oasys"] * rows.size, [_OASYS_WITHOUT_ASSESSMENT] * rows.size)
-    for j, column in enumerate(OASYS_COLUMNS):
-        kind = OASYS_ITEMS[column][2] if column in OASYS_ITEMS else "yes_no"
-        hi = 1 if kind == "yes_no" else 2
+    highest = np.array([1 if (OASYS_ITEMS[c][2] if c in OASYS_ITEMS else "yes_no") == "yes_no" else 2
+                        for c in OASYS_COLUMNS], dtype=np.int8)
+    out_of_range = (answers < -1) | (answers > highest)
+    for j in np.flatnonzero(out_of_range.any(axis=0)).tolist():  # (the columns with a bad code, in order)
+        column, hi = OASYS_COLUMNS[j], int(highest[j])
         col = answers[:, j]
-        rows = np.flatnonzero((col < -1) | (col > hi))
+        rows = np.flatnonzero(out_of_range[:, j])
         v.add(rows, [_oasys_field(column)] * rows.size,
               [_OASYS_OUT_OF_RANGE.format(code=int(col[r]), lo=0, hi=hi) for r in rows])
 
