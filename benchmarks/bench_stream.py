@@ -96,8 +96,34 @@ def sha(path: Path) -> str:
     return h.hexdigest()
 
 
+#: Largest list ``iomscore synth`` makes in one go here (it builds the list in memory: 10M
+#: referrals passed 18 GB); larger lists are copies of one this size under other ids.
+SYNTH_MAX = 1_000_000
+
+
+def _replicate(base: list[Path], out: list[Path], copies: int) -> None:
+    """``copies`` copies of the synthetic CSV tables ``base``, each copy's person_ids prefixed
+    with its own letter (A, B, ...), so the tables stay sorted by person_id and every person
+    is distinct (person_id is the first column of every synth table)."""
+    for src, dst in zip(base, out):
+        with open(dst, "wb") as w:
+            for c in range(copies):
+                prefix = chr(ord("A") + c).encode()
+                with open(src, "rb") as f:
+                    header = f.readline()
+                    if c == 0:
+                        w.write(header)
+                    while block := f.read(64 << 20):
+                        block += f.readline()  # (whole lines)
+                        text = prefix + block.replace(b"\n", b"\n" + prefix)
+                        w.write(text[:-len(prefix)] if block.endswith(b"\n") else text)
+
+
 def make_inputs(d: Path, n: int) -> dict[str, list[Path]]:
     csvs = [d / "r.csv", d / "r-sanctions.csv", d / "r-custody.csv"]
+    if not csvs[0].is_file() and n > SYNTH_MAX:
+        base = make_inputs(d / "base", SYNTH_MAX)["csv"]
+        _replicate(base, csvs, n // SYNTH_MAX)
     if not csvs[0].is_file():
         subprocess.run([PY, "-m", "iomscore", "synth", "-n", str(n), "--seed", "0", "-o", str(csvs[0])], check=True,
                        stdout=subprocess.DEVNULL)

@@ -389,6 +389,105 @@ class _Writer:
             self.parquet.close()
 
 
+class _SortedParquet:
+    """The record batches of one Parquet table, checked to be in person_id order, handed out
+    a key range at a time."""
+
+    def __init__(self, path: Path) -> None:
+        from ._stream import _parquet_batches
+
+        self.path = path
+        self.batches = _parquet_batches(path, lambda _: None)
+        self.held: list[tuple[dict[str, Any], int, Any]] = []  # (columns, first row, ids)
+        self.last: str | None = None
+        self.done = False
+        self.names: list[str] | None = None
+
+    def _pull(self) -> bool:
+        pa, pc = C.pa, C.pc
+        if self.done:
+            return False
+        try:
+            cols, first_row = next(self.batches)
+        except StopIteration:
+            self.done = True
+            return False
+        if "person_id" not in cols:
+            raise CannotStream("no person_id column")
+        self.names = list(cols)
+        ids = pc.utf8_rtrim(C.flat(cols["person_id"]), characters="\x00")
+        n = len(ids)
+        if n > 1 and pc.any(pc.less(ids.slice(1), ids.slice(0, n - 1))).as_py():
+            raise CannotStream(_OUT_OF_ORDER.format(path=self.path, what=f"rows from {first_row}"))
+        if n and self.last is not None and pc.less(ids[0], pa.scalar(self.last)).as_py():
+            raise CannotStream(_OUT_OF_ORDER.format(path=self.path, what=f"row {first_row}"))
+        if n:
+            self.last = ids[n - 1].as_py()
+            self.held.append((cols, first_row, ids))
+        return True
+
+    def rows_held(self) -> int:
+        return sum(len(h[2]) for h in self.held)
+
+    def id_at(self, k: int) -> str | None:
+        """The person_id of the ``k``-th held row (pulling batches as needed; ``None``: none)."""
+        while self.rows_held() <= k and self._pull():
+            pass
+        for _, _, ids in self.held:
+            if k < len(ids):
+                return str(ids[k].as_py())
+            k -= len(ids)
+        return None
+
+    def take_below(self, key: str | None) -> tuple[dict[str, Any], np.ndarray]:
+        """Every row whose person_id is below ``key`` (all that are left with ``None``)."""
+        pa, pc = C.pa, C.pc
+        while not self.done and (not self.held or key is None or self.last is None or self.last < key):
+            self._pull()
+        pieces: list[tuple[dict[str, Any], int, int]] = []
+        while self.held:
+            cols, first_row, ids = self.held[0]
+            k = len(ids) if key is None else int(pc.sum(pc.less(ids, pa.scalar(key))).as_py() or 0)
+            if k:
+                pieces.append((cols, first_row, k))
+            if k < len(ids):
+                self.held[0] = ({n: c.slice(k) for n, c in cols.items()}, first_row + k, ids.slice(k))
+                break
+            self.held.pop(0)
+        names = self.names or []
+        if not pieces:
+            return {n: pa.array([], pa.string()) for n in names}, np.zeros(0, np.int64)
+        out = {n: pa.concat_arrays([C.flat(c[n]).slice(0, k) for c, _, k in pieces]) for n in names}
+        rows = np.concatenate([np.arange(r, r + k, dtype=np.int64) for _, r, k in pieces])
+        return out, rows
+
+
+def plan_parquet(paths: Sequence[Path | None], rows: int) -> Iterator[ReadChunk]:
+    """The chunks of a Parquet input sorted by person_id, about ``rows`` referrals each, read
+    (Parquet rows are record numbers: the first is 1)."""
+    tables = [None if p is None else _SortedParquet(p) for p in paths]
+    ref = tables[0]
+    assert ref is not None
+    low: str | None = None
+    index = 0
+    while True:
+        key = ref.id_at(rows)
+        if key is not None and ref.id_at(0) == key:  # one person's rows fill the chunk: cut after them
+            k = rows
+            while (key := ref.id_at(k)) is not None and key == ref.id_at(0):
+                k += 1
+        parts = [None if t is None else t.take_below(key) for t in tables]
+        for t, part in zip(tables, parts):
+            if t is not None and part is not None and len(part[1]):
+                bounds = C.pc.min_max(C.pc.utf8_rtrim(part[0]["person_id"], characters="\x00"))
+                if low is not None and bounds["min"].as_py() < low:
+                    raise CannotStream(_OUT_OF_ORDER.format(path=t.path, what=f"chunk {index}"))
+        yield ReadChunk(Chunk(index, (None, None, None), low, key), tuple(parts))
+        if key is None:
+            return
+        low, index = key, index + 1
+
+
 def write_grouped(
     paths: Sequence[Path | None],
     output: Path,
@@ -401,13 +500,15 @@ def write_grouped(
     executor: Executor | None = None,
     work_dir: str | None = None,
     progress: Progress | None = None,
+    input_format: str = "csv",
 ) -> list[PartitionOutput]:
-    """Score a CSV input sorted by person_id chunk by chunk, writing ``output`` as the chunks
+    """Score a CSV or Parquet input sorted by person_id chunk by chunk, writing ``output`` as the chunks
     finish, in order. Returns each chunk's output without its body (rows, rejects, counts).
 
     With one worker the next chunk is parsed in a thread while this one is scored (the parser
     does not hold the interpreter lock); with more, or an ``executor``, worker processes parse
-    and score whole chunks. Raises :class:`CannotStream` when the input is not sorted by
+    and score whole chunks (Parquet: this process reads the chunks, the workers score them).
+    ``target`` is the input bytes of a chunk (for Parquet, as CSV text would be). Raises :class:`CannotStream` when the input is not sorted by
     person_id (the caller falls back to the spilling driver). Progress is the one stage
     ``"streaming"``: input bytes whose chunks are read, scored and written.
     """
@@ -417,8 +518,24 @@ def write_grouped(
     from ._atomic import atomic_open
 
     files = [str(p) if p is not None else "" for p in paths]
-    headers = [None if p is None else _header(p) for p in paths]
+    parquet = input_format == "parquet"
+    headers = [None if p is None or parquet else _header(p) for p in paths]
     total = sum(p.stat().st_size for p in paths if p is not None)
+    chunks: Iterator[Chunk] | Iterator[ReadChunk]
+    if parquet:
+        import pyarrow.parquet as pq
+
+        from ._stream import text_volume
+
+        assert paths[0] is not None
+        n_ref = max(pq.ParquetFile(str(paths[0])).metadata.num_rows, 1)
+        chunk_rows = max(1, int(n_ref * target / max(text_volume(paths), 1)))
+        chunks = plan_parquet(paths, chunk_rows)
+        if workers == 1 and executor is None:
+            chunks = _read_ahead(chunks)
+    else:
+        n_ref = 0
+        chunks = plan_csv(paths, target)
     done_bytes = 0
     results: list[PartitionOutput] = []
     own: Executor | None = None
@@ -426,33 +543,40 @@ def write_grouped(
         own = executor = (ThreadPoolExecutor(max_workers=1) if workers == 1 else
                           ProcessPoolExecutor(max_workers=workers, mp_context=get_context("forkserver")))
     window = 2 if workers == 1 and own is not None else 2 * max(workers, 2)
-    queue: deque[tuple[Chunk, Future[Any]]] = deque()
+    queue: deque[tuple[int, Future[Any]]] = deque()
     try:
         with atomic_open(output, "wb") as f:
             writer = _Writer(f, fmt)
 
             def finish() -> None:
                 nonlocal done_bytes
-                chunk, future = queue.popleft()
+                weight, future = queue.popleft()
                 value = future.result()
                 out = (score_chunk(value, files, scorer, fmt, top, work_dir) if isinstance(value, ReadChunk)
                        else value)
                 writer.add(out)
                 results.append(PartitionOutput(out.rows, out.header, b"", np.zeros(0, np.int64), out.rejects,
                                                out.counts, out.model))
-                done_bytes += sum(s.stop - s.start for s in chunk.spans if s is not None)
+                done_bytes = min(done_bytes + weight, total)
                 if progress is not None:
                     progress("streaming", done_bytes, total)
 
             if progress is not None:
                 progress("streaming", 0, total)
             try:
-                for chunk in plan_csv(paths, target):
-                    if workers == 1 and own is not None:  # parse here in a thread, score in this thread
-                        queue.append((chunk, executor.submit(read_chunk, files, headers, chunk)))
+                for chunk in chunks:
+                    if isinstance(chunk, ReadChunk):  # (Parquet, read in this process)
+                        weight = _weight(chunk, total, n_ref)
+                        if workers == 1 and own is not None:  # (read ahead in a thread: _read_ahead)
+                            queue.append((weight, _done(chunk)))
+                        else:
+                            queue.append((weight, executor.submit(score_chunk, chunk, files, scorer, fmt, top,
+                                                                  work_dir)))
+                    elif workers == 1 and own is not None:  # parse in a thread, score in this thread
+                        queue.append((_span_bytes(chunk), executor.submit(read_chunk, files, headers, chunk)))
                     else:
-                        queue.append((chunk, executor.submit(read_and_score, files, headers, chunk, scorer, fmt,
-                                                             top, work_dir)))
+                        queue.append((_span_bytes(chunk), executor.submit(read_and_score, files, headers, chunk,
+                                                                          scorer, fmt, top, work_dir)))
                     while len(queue) >= window:
                         finish()
                 while queue:
@@ -479,3 +603,32 @@ def _header(path: Path) -> list[str]:
     return _csv_header(path)
 
 
+
+
+def _span_bytes(chunk: Chunk) -> int:
+    return sum(s.stop - s.start for s in chunk.spans if s is not None)
+
+
+def _weight(read: ReadChunk, total: int, n_ref: int) -> int:
+    """A Parquet chunk's share of the input bytes (by its share of the referrals)."""
+    ref = read.tables[0]
+    return 0 if ref is None else int(total * len(ref[1]) / max(n_ref, 1))
+
+
+def _done(value: Any) -> Future[Any]:
+    future: Future[Any] = Future()
+    future.set_result(value)
+    return future
+
+
+def _read_ahead(chunks: Iterator[ReadChunk]) -> Iterator[ReadChunk]:
+    """``chunks``, the next one read in a thread while the caller works on this one (the
+    Parquet reader does not hold the interpreter lock)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    end = object()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        ahead = pool.submit(next, chunks, end)
+        while (value := ahead.result()) is not end:
+            ahead = pool.submit(next, chunks, end)
+            yield value  # type: ignore[misc]

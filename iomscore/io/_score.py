@@ -207,7 +207,7 @@ def score_to_files(
         How many partitions to make (default: one per 48 MB of input; inputs under 64 MB are
         read whole unless this is given).
     grouped : bool, default True
-        For CSV tables sorted by ``person_id`` (checked as they are read), read chunks of people
+        For CSV or Parquet tables sorted by ``person_id`` (checked as they are read), read chunks of people
         straight from the files (:mod:`iomscore.io._grouped`) instead of spilling them by a hash
         of ``person_id`` first; an input found not to be sorted falls back to spilling. The
         output is the same either way; ``False`` always spills.
@@ -250,11 +250,12 @@ def score_to_files(
             staged([output, rejects, counts]) as (out, rej, cnt):  # all written, then all renamed
         assert out is not None
         outputs: list[S.PartitionOutput] | None = None
-        if grouped and stream and fmt_in == "csv" and out != output:
+        if grouped and stream and out != output:
             try:  # inputs sorted by person_id: chunks straight from the files, written as they finish
-                chunk = target if partitions is None else max(1, math.ceil(volume / partitions))
+                # (two chunks in flight per process: the one scored and the one read ahead)
+                chunk = S.PARTITION_BYTES // (2 * workers) if partitions is None else max(1, math.ceil(volume / partitions))
                 outputs = G.write_grouped(paths, out, fmt_out, spec, top, chunk, workers=workers,
-                                          executor=executor, work_dir=work, progress=progress)
+                                          executor=executor, work_dir=work, progress=progress, input_format=fmt_in)
             except S.CannotStream as exc:
                 logger.info("not read in person_id order: %s", exc)
                 outputs = None

@@ -236,3 +236,40 @@ def test_progress_covers_the_whole_run(sorted_lists: dict[str, Path], tmp_path: 
     assert {c[0] for c in calls} == {"streaming"} and {c[2] for c in calls} == {total}
     done = [c[1] for c in calls]
     assert done[0] == 0 and done[-1] == total and done == sorted(done) and len(set(done)) >= 6
+
+
+def _to_parquet(r: Path, d: Path, shuffle: str | None = None) -> Path:
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    d.mkdir()
+    for src in _tables(r):
+        table = pacsv.read_csv(src, convert_options=pacsv.ConvertOptions(
+            column_types={}, strings_can_be_null=False, auto_dict_encode=False))
+        if shuffle == src.name:
+            table = table.take(list(range(table.num_rows))[::-1])
+        pq.write_table(table, d / src.with_suffix(".parquet").name, row_group_size=97)
+    return d / "r.parquet"
+
+
+@pytest.mark.parametrize("out_fmt", ["csv", "parquet"])
+def test_sorted_parquet_is_read_in_chunks_with_the_same_bytes(sorted_lists: dict[str, Path], tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch, out_fmt: str) -> None:
+    r = _to_parquet(sorted_lists["bad"], tmp_path / "pq")
+    spilled = _run(r, tmp_path / f"s.{out_fmt}", partitions=3, grouped=False)
+    spy = _Spy(monkeypatch)
+    for partitions, workers in ((1, 1), (4, 1), (23, 1), (5, 2)):
+        assert _run(r, tmp_path / f"g{partitions}-{workers}.{out_fmt}", partitions=partitions,
+                    workers=workers) == spilled, (partitions, workers)
+    assert spy.finished == 4 and spy.refused == 0
+    assert spilled[2]["rejected"] > 0
+
+
+@pytest.mark.parametrize("table", ["r.csv", "r-sanctions.csv", "r-custody.csv"])
+def test_unsorted_parquet_falls_back(sorted_lists: dict[str, Path], tmp_path: Path,
+                                     monkeypatch: pytest.MonkeyPatch, table: str) -> None:
+    r = _to_parquet(sorted_lists["clean"], tmp_path / "pq", shuffle=table)
+    want = _run(r, tmp_path / "s.csv", partitions=3, grouped=False)
+    spy = _Spy(monkeypatch)
+    got = _run(r, tmp_path / "g.csv", partitions=4)
+    assert spy.refused == 1 and got == want
