@@ -9,6 +9,7 @@ summary-only referral is never scored as if it had no offences without saying so
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final
@@ -61,7 +62,7 @@ def _missing_effect(factor: Factor) -> str:
 
 def _format_value(value: Any) -> str:
     if isinstance(value, (float, np.floating)):
-        if np.isnan(value):
+        if math.isnan(value):
             return NOT_RECORDED
         if float(value).is_integer():
             return str(int(value))
@@ -151,6 +152,13 @@ class PointsScorer:
         self._list_only = [f.feature in FEATURES and FEATURES[f.feature].needs_list for f in spec.factors]
         self._effects = [_missing_effect(f) for f in spec.factors]
         self._categorical = [k for k, t in enumerate(self._tables) if t.categorical]
+        self._numeric = [k for k, t in enumerate(self._tables) if not t.categorical]
+        # Numeric factors' edges as one matrix (NaN-padded: no value is >= NaN), for bins() on
+        # a few rows: a value's bin is the number of edges at or below it, as searchsorted gives.
+        width = max([self._tables[k].edges.size for k in self._numeric], default=0)
+        self._edge_matrix = np.full((len(self._numeric), width), np.nan)
+        for row, k in enumerate(self._numeric):
+            self._edge_matrix[row, : self._tables[k].edges.size] = self._tables[k].edges
         # Per-spec constants of score_features: every factor's points in one table (a row's
         # points are one lookup at bin index + the factor's offset), missing-bin indices, bands.
         self._points_table = np.concatenate([t.points for t in self._tables] or [np.zeros(0, dtype=np.int64)])
@@ -203,7 +211,17 @@ class PointsScorer:
     def bins(self, features: Mapping[str, np.ndarray]) -> np.ndarray:
         """Bin index of every factor for every row (n x factors; a missing value gets ``len(bins)``)."""
         cols = self._columns(features)
-        return np.column_stack([t.bin_index(cols[t.factor.feature]) for t in self._tables])
+        n = np.asarray(cols[self._tables[0].factor.feature]).shape[0] if self._tables else 0
+        if n >= RENDER_EACH_BELOW or not self._numeric:
+            return np.column_stack([t.bin_index(cols[t.factor.feature]) for t in self._tables])
+        # A few rows (a single score): every numeric factor in one comparison, not one call each.
+        idx = np.empty((n, len(self._tables)), dtype=np.int64)
+        v = np.stack([np.asarray(cols[self._tables[k].factor.feature], dtype=np.float64) for k in self._numeric], axis=1)
+        counted = (v[:, :, None] >= self._edge_matrix).sum(axis=2)
+        idx[:, self._numeric] = np.where(np.isnan(v), self._missing_bin[self._numeric], counted)
+        for k in self._categorical:
+            idx[:, k] = self._tables[k].bin_index(cols[self._tables[k].factor.feature])
+        return idx
 
     def points(self, features: Mapping[str, np.ndarray]) -> np.ndarray:
         """Total points of every row (``int64``), exactly as the spec defines them."""
