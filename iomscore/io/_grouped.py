@@ -39,7 +39,7 @@ __all__ = ["Chunk", "Span", "plan_csv", "read_chunk", "score_chunk", "write_grou
 
 _KINDS: Final = ("referrals", "sanctions", "custody")
 #: Bytes read around a probe before scanning lines one by one.
-_WINDOW: Final = 64 << 10
+_WINDOW: Final = 4 << 10
 _LONGEST_LINE: Final = 1 << 20
 _BLOCK: Final = 8 << 20
 _OUT_OF_ORDER: Final = "{path}: not sorted by person_id ({what})"
