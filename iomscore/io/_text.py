@@ -166,8 +166,57 @@ _STRUCTURAL: Final = np.zeros(256, dtype=bool)
 _STRUCTURAL[[ord(c) for c in _QUOTE_CHARS]] = True
 
 
+_POW10: Final = 10 ** np.arange(DECIMALS + 9, dtype=np.int64)
+_FIXED_LIMIT: Final = 10**15  # |value| * 10**6 below this: at most 9 integer digits
+
+
 def fixed_arrow(values: np.ndarray) -> Any:
-    """:func:`fixed` as a pyarrow ``large_string`` array (same text, built in Arrow kernels)."""
+    """:func:`fixed` as a pyarrow ``large_string`` array (the same text).
+
+    Built as a matrix of the characters each value could have (sign, 9 integer digits, point,
+    6 decimals) and a mask of those it has; the masked characters, read value by value, are
+    the column's bytes. Values of 10**9 or more take Arrow's string kernels instead.
+    """
+    pa = C.pa
+    x = np.asarray(values, dtype=np.float64).reshape(-1)
+    nan = ~np.isfinite(x)
+    scaled = np.rint(np.where(nan, 0.0, x) * _SCALE)
+    if bool((np.abs(scaled) >= _FIXED_LIMIT).any()):
+        return _fixed_arrow_kernels(x)
+    n = x.size
+    q = scaled.astype(np.int64)
+    a = np.abs(q)
+    ip = a // _SCALE
+    fp = a - ip * _SCALE
+    # one row per character position (sign, 9 integer digits, point, 6 decimals), one column a value
+    chars = np.empty((17, n), dtype=np.uint8)
+    keep = np.empty((17, n), dtype=bool)
+    chars[0] = ord("-")
+    np.less(q, 0, out=keep[0])
+    rest = ip
+    for k in range(9):  # integer digit k (units first) at row 9 - k, without leading zeros
+        higher = rest // 10
+        chars[9 - k] = rest - higher * 10 + 48
+        np.greater_equal(ip, _POW10[k], out=keep[9 - k])
+        rest = higher
+    keep[9] = True
+    chars[10] = ord(".")
+    np.not_equal(fp, 0, out=keep[10])
+    rest = fp
+    for j in range(DECIMALS):  # decimal j (last first) at row 16 - j, without trailing zeros
+        higher = rest // 10
+        chars[10 + DECIMALS - j] = rest - higher * 10 + 48
+        np.not_equal(fp % _POW10[j + 1], 0, out=keep[10 + DECIMALS - j])
+        rest = higher
+    keep[:, nan] = False
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(keep.sum(axis=0), out=offsets[1:])
+    data = chars.T[keep.T]  # value by value, each one's characters in order
+    return pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data))
+
+
+def _fixed_arrow_kernels(values: np.ndarray) -> Any:
+    """:func:`fixed` as a pyarrow ``large_string`` array, in Arrow's string kernels."""
     pa, pc = C.pa, C.pc
     x = np.asarray(values, dtype=np.float64)
     nan = ~np.isfinite(x)

@@ -513,6 +513,43 @@ def _text_arrow(values: np.ndarray, transform: Any) -> Any:
     return pc.take(pa.array(labels, type=pa.large_string()), encoded.indices)
 
 
+def _shared_text_arrow(values: np.ndarray, render: Any) -> Any:
+    """An object column of few distinct values (band, warnings) as quoted Arrow text:
+    ``render`` (value -> text, or an Arrow error) applied to one row per distinct value,
+    rows grouped by the object they hold first (:func:`text_codes`), then spread by ``take``."""
+    pa = C.pa
+    codes = text_codes(values)
+    first, inverse = unique_representatives(codes)
+    labels = pa.array([quote_text(neutralise(render(v))) for v in values[first].tolist()], type=pa.large_string())
+    return labels.take(pa.array(inverse))
+
+
+def _band_text(v: object) -> str:
+    if v is None:
+        raise C.pa.ArrowTypeError("None in a text column")  # (the object path handles it as before)
+    return str(np.array([v], dtype=object).astype(str)[0])
+
+
+def _warnings_text(v: object) -> str:
+    joined = C.pc.binary_join(C.pa.array([v], type=C.pa.list_(C.pa.string())), "; ")
+    if joined.null_count:
+        raise C.pa.ArrowTypeError("None among the warnings")
+    return str(joined[0].as_py())
+
+
+def _fixed_shared(values: np.ndarray) -> Any:
+    """:func:`fixed_arrow` of a float column, formatting each distinct value once when there
+    are few (points scores); values are grouped bit for bit."""
+    pa = C.pa
+    v = np.ascontiguousarray(values, dtype=np.float64)
+    if v.size < 64:
+        return fixed_arrow(v)
+    inverse, representative = _hash_codes(v.view(np.int64))
+    if representative.size * 4 > v.size:
+        return fixed_arrow(v)
+    return fixed_arrow(v[representative]).take(pa.array(inverse))
+
+
 def _write_scores_csv_arrow(path: str | os.PathLike[str], scores: ScoreBatch, rows: np.ndarray | None,
                             top: int) -> int | None:
     """:func:`write_scores` to CSV with every column built in Arrow; the same bytes as
@@ -547,10 +584,9 @@ def csv_arrow_columns(scores: ScoreBatch, rows: np.ndarray | None, top: int) -> 
         else:
             pid = quote_arrow(neutralise_arrow(pa.array(np.asarray(scores.person_id, dtype=object)[idx],
                                                         type=pa.large_string())))
-        columns: list[Any] = [pid, fixed_arrow(np.asarray(scores.score)[idx]),
-                              _text_arrow(np.asarray(scores.band, dtype=object)[idx],
-                                          lambda v: neutralise(str(np.array([v], dtype=object).astype(str)[0])))]
-        columns += [fixed_arrow(np.asarray(p)[idx]) for p in scores.probabilities.values()]
+        columns: list[Any] = [pid, _fixed_shared(np.asarray(scores.score)[idx]),
+                              _shared_text_arrow(np.asarray(scores.band, dtype=object)[idx], _band_text)]
+        columns += [_fixed_shared(np.asarray(p)[idx]) for p in scores.probabilities.values()]
         labels = pa.array([quote_text(neutralise(t)) for t in slots.texts], type=pa.large_string())
         columns += [pc.take(labels, pa.array(code)) for code in slots.codes]
         m = scores.model
@@ -559,12 +595,8 @@ def csv_arrow_columns(scores: ScoreBatch, rows: np.ndarray | None, top: int) -> 
         if scores.warnings is None:
             columns.append(pa.scalar("", pa.large_string()))
         else:
-            w = np.asarray(scores.warnings, dtype=object)[idx]
-            joined = pc.binary_join(pa.array(w, type=pa.list_(pa.string())), "; ")
-            if joined.null_count:
-                raise pa.ArrowTypeError("None among the warnings")
-            columns.append(quote_arrow(neutralise_arrow(joined.cast(pa.large_string()))))
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
+            columns.append(_shared_text_arrow(np.asarray(scores.warnings, dtype=object)[idx], _warnings_text))
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
         return None
     return header, columns, n
 
