@@ -8,6 +8,8 @@ with its peak memory sampled (the sum of the RSS of the process and its children
   as iomscore's (the same parser and writer, nothing else);
 - ``iomscore score`` (one process; ``--workers 2``; ``--engine dask --workers 2``);
 - the whole-list path of before (``--chunk-size`` larger than the list: read whole, one core);
+- the same list with its sanction rows in reverse order, so not sorted by person_id: the
+  spilling path (sorted inputs are read in chunks straight from the files);
 - the polars peer (``benchmarks/peer_polars.py``: a lesser job, lazy scan, streaming sink);
 
 and Parquet -> Parquet against its own floor. It checks that every driver wrote the same bytes.
@@ -146,6 +148,22 @@ def make_inputs(d: Path, n: int) -> dict[str, list[Path]]:
     return {"csv": csvs, "parquet": pqs}
 
 
+def _unsorted_copy(ins: list[Path], d: Path) -> Path:
+    """The tables of ``ins`` in ``d``, the sanction rows in reverse order (not sorted by person)."""
+    d.mkdir(exist_ok=True)
+    for src in ins:
+        dst = d / src.name
+        if dst.is_file():
+            continue
+        if "sanctions" in src.name:
+            with open(src, "rb") as f:
+                header, *lines = f.read().splitlines(keepends=True)
+            dst.write_bytes(header + b"".join(reversed(lines)))
+        else:
+            shutil.copyfile(src, dst)
+    return d / ins[0].name
+
+
 def bench(n: int, d: Path, scorer: str, dask: bool, before: bool) -> dict[str, tuple[float, int]]:
     files = make_inputs(d, n)
     out: dict[str, tuple[float, int]] = {}
@@ -166,7 +184,11 @@ def bench(n: int, d: Path, scorer: str, dask: bool, before: bool) -> dict[str, t
             out[f"{fmt} dask, 2 workers"] = run([*score, str(ins[0]), "-o", str(dk), "--engine", "dask",
                                                  "--workers", "2"])
             results[f"{fmt} dask, 2 workers"] = dk
-        if before and fmt == "csv":
+        if before and fmt == "csv":  # the same list with its sanction rows in reverse order: spilled
+            unsorted = _unsorted_copy(ins, d / "unsorted")
+            sp = d / "scores-unsorted.csv"
+            out["csv sanctions not sorted (spilled)"] = run([*score, str(unsorted), "-o", str(sp)])
+            results["csv sanctions not sorted (spilled)"] = sp
             old = d / f"scores-whole.{fmt}"
             out[f"{fmt} whole list (before)"] = run([*score, str(ins[0]), "-o", str(old), "--chunk-size",
                                                      str(n + 1)])
