@@ -228,8 +228,16 @@ def value_at(col: Column, i: int) -> str:
 def encode(col: Column, vocabulary: Sequence[str]) -> np.ndarray:
     """Index of each value in ``vocabulary``; -1 where absent (including empty values)."""
     if is_arrow(col):
-        idx = pc.index_in(col, value_set=pa.array(list(vocabulary), type=pa.string()))
-        return _int32_codes(idx)
+        value_set = pa.array(list(vocabulary), type=pa.string())
+        lengths = _byte_lengths(col)
+        if lengths is not None and not col.null_count and "" not in vocabulary:
+            given = np.flatnonzero(lengths)
+            if given.size * 2 < lengths.size:  # mostly empty (an optional column): look up the rest
+                codes = np.full(lengths.size, -1, dtype=np.int32)
+                if given.size:
+                    codes[given] = _int32_codes(pc.index_in(flat(col).take(pa.array(given)), value_set=value_set))
+                return codes
+        return _int32_codes(pc.index_in(col, value_set=value_set))
     lookup = {v: i for i, v in enumerate(vocabulary)}
     inverse, mapped = _uniques_map(col, lambda v: lookup.get(v, -1))
     return np.asarray(mapped, dtype=np.int32)[inverse] if col.shape[0] else np.zeros(0, np.int32)
@@ -243,28 +251,15 @@ def dates(col: Column) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """
     if is_arrow(col):
         is_empty = empty(col)
-        if is_empty.any():  # (nulls count as empty, so none are left in ``filled`` either way)
-            filled = pc.if_else(pa.array(is_empty), "1970-01-01", pc.fill_null(col, ""))
+        days = np.full(is_empty.shape[0], MISSING_DAY, dtype=np.int32)
+        bad = np.zeros(is_empty.shape[0], dtype=bool)
+        if is_empty.all():
+            return days, is_empty, bad
+        if is_empty.any():  # parse the given values only (nulls count as empty)
+            given = np.flatnonzero(~is_empty)
+            days[given], bad[given] = _dates_given(flat(col).take(pa.array(given)))
         else:
-            filled = col
-        try:
-            days = _np(pc.cast(pc.cast(filled, pa.date32()), pa.int32())).astype(np.int32)  # (a writable copy)
-            bad = np.zeros(is_empty.shape[0], dtype=bool)
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            # Some value is malformed: find which, then cast the well-formed ones.
-            shaped = _np(pc.fill_null(pc.match_substring_regex(filled, _DATE_PATTERN), False)).astype(bool)
-            ts = pc.strptime(pc.if_else(pa.array(shaped), filled, "1970-01-01"), format="%Y-%m-%d",
-                             unit="s", error_is_null=True)
-            days = _np(pc.fill_null(pc.cast(pc.cast(ts, pa.date32()), pa.int32()), int(MISSING_DAY))).astype(np.int32)
-            # strptime rolls 2024-02-30 over to 2024-03-01: keep only values that round-trip.
-            ok = shaped & (days != MISSING_DAY)
-            if ok.any():
-                y, m, d = _ymd_from_text(filled, ok)
-                py, pm, pd_ = year_month_day(np.where(ok, days, 0))
-                ok &= (py == y) & (pm == m) & (pd_ == d)
-            bad = ~ok
-        bad &= ~is_empty
-        days[is_empty | bad] = MISSING_DAY
+            days, bad = _dates_given(col)
         return days, is_empty, bad
     is_empty = empty(col)
 
@@ -285,6 +280,28 @@ def dates(col: Column) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     days_u = np.array([int(MISSING_DAY) if p is None else p for p in parsed], dtype=np.int64)
     days = days_u[inverse].astype(np.int32)
     return days, is_empty, bad_u[inverse]
+
+
+def _dates_given(filled: Any) -> tuple[np.ndarray, np.ndarray]:
+    """(days, is_bad) of an Arrow column of non-empty values, as :func:`dates` parses them."""
+    try:
+        days = _np(pc.cast(pc.cast(filled, pa.date32()), pa.int32())).astype(np.int32)  # (a writable copy)
+        return days, np.zeros(days.shape[0], dtype=bool)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
+    # Some value is malformed: find which, then cast the well-formed ones.
+    shaped = _np(pc.fill_null(pc.match_substring_regex(filled, _DATE_PATTERN), False)).astype(bool)
+    ts = pc.strptime(pc.if_else(pa.array(shaped), filled, "1970-01-01"), format="%Y-%m-%d",
+                     unit="s", error_is_null=True)
+    days = _np(pc.fill_null(pc.cast(pc.cast(ts, pa.date32()), pa.int32()), int(MISSING_DAY))).astype(np.int32)
+    # strptime rolls 2024-02-30 over to 2024-03-01: keep only values that round-trip.
+    ok = shaped & (days != MISSING_DAY)
+    if ok.any():
+        y, m, d = _ymd_from_text(filled, ok)
+        py, pm, pd_ = year_month_day(np.where(ok, days, 0))
+        ok &= (py == y) & (pm == m) & (pd_ == d)
+    days[~ok] = MISSING_DAY
+    return days, ~ok
 
 
 def _ymd_from_text(col: Any, ok: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -356,6 +356,17 @@ def _sorted_order(person: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.
     ordered = (p1 > p0) | ((p1 == p0) & ((s1 > s0) | ((s1 == s0) & (e1 >= e0))))
     if bool(ordered.all()):
         return slice(None)
+    # One stable sort of a packed (person, start, end) key when it fits in 62 bits: the ends
+    # ranked with "ongoing" (the largest int32) just above the latest finite end.
+    e = end.astype(np.int64)
+    finite = e != int(ONGOING_DAY)
+    e = np.where(finite, e, (int(e[finite].max()) if finite.any() else 0) + 1)
+    s = start.astype(np.int64)
+    s_lo, e_lo = int(s.min()), int(e.min())
+    s_span, e_span = int(s.max()) - s_lo + 1, int(e.max()) - e_lo + 1
+    if int(person.min()) >= 0 and (int(person.max()) + 1) * s_span * e_span < (1 << 62):
+        key = (person.astype(np.int64) * s_span + (s - s_lo)) * e_span + (e - e_lo)
+        return np.argsort(key, kind="stable")
     return np.lexsort((end, start, person))
 
 

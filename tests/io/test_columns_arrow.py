@@ -83,3 +83,21 @@ def test_person_index_is_the_first_referral_of_each_id(referral_ids: list[str], 
     want = [-1 if not v else first.get(v, -1) for v in sanction_ids]
     assert index(pa.array(sanction_ids, type=pa.string())).tolist() == want
     assert index(np.array(sanction_ids, dtype=object)).tolist() == want
+
+
+_DATE_TEXT = st.one_of(st.none(), st.just(""), st.sampled_from(["2024-02-29", "2023-02-29", "2024-02-30", "1899-12-31",
+                                                                "2100-12-31", "2024-1-01", "20240101", "2024-13-01",
+                                                                "0001-01-01", "9999-12-31", "x"]),
+                       st.dates().map(str))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_DATE_TEXT, max_size=30), st.sampled_from(["array", "slice", "chunked"]))
+def test_dates_match_the_numpy_path(values: list[str | None], shape: str) -> None:
+    arr = pa.array(values, type=pa.string())
+    if shape == "slice" and len(values) > 2:
+        arr, values = arr.slice(1, len(values) - 2), values[1:-1]
+    elif shape == "chunked":
+        arr = pa.chunked_array([arr[: len(values) // 2], arr[len(values) // 2:]], type=pa.string())
+    for got, want in zip(C.dates(arr), C.dates(_plain(values))):
+        assert got.tolist() == want.tolist()
