@@ -373,8 +373,12 @@ def _offence_at_risk(f: FeatureFrame) -> np.ndarray:
 
 
 def _per_person_sum(f: FeatureFrame, mask: np.ndarray) -> np.ndarray:
-    person = f._get("_sanction_person")
-    return np.bincount(person[mask], minlength=f.batch.n).astype(np.float64)
+    """Per person, the number of their sanction rows where ``mask`` is True."""
+    # Sanction rows are grouped by person (sanction_offsets): differences of a running count.
+    running = np.zeros(mask.shape[0] + 1, dtype=np.int64)
+    np.cumsum(mask, out=running[1:])
+    offsets = f.batch.sanction_offsets
+    return (running[offsets[1:]] - running[offsets[:-1]]).astype(np.float64)
 
 
 def _per_person_extreme(f: FeatureFrame, values: np.ndarray, op: np.ufunc) -> np.ndarray:
