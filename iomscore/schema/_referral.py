@@ -18,6 +18,8 @@ Scorers never receive a :class:`Referral`: they receive feature arrays computed 
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import weakref
 from collections.abc import Sequence
 from typing import Any, Final
 
@@ -414,10 +416,43 @@ class Referral(_Frozen):
         context: Any = info.context
         if isinstance(context, dict) and context.get("skip_rules"):
             return self
-        v = check_batch(referral_columns([self])[0], every=True)
+        batch = _batch_columns([self])
+        v = check_batch(batch, every=True)
+        if not v.mask[0]:
+            _remember_batch(self, batch)
         if v.mask[0]:  # every rule broken, one "field: message" a line (problems_of splits them)
             raise ValueError("\n".join(f"{f}: {m}" for f, m in (v.every or {}).get(0, [(v.field[0], v.message[0])])))
         return self
+
+
+#: The batch form of the last few referrals validated one by one, kept from their validation
+#: (which converts each referral to check the cross-field rules) so that scoring one of them
+#: alone does not convert it again: a service validates a request's referral and scores it
+#: straight away. Bounded; an entry serves only the very object it was made from (referrals
+#: are frozen), held by a weak reference.
+_RECENT_BATCHES: dict[int, tuple[weakref.ref[Referral], ReferralBatch]] = {}
+_RECENT_LIMIT: Final = 64
+_recent_lock: Final = threading.Lock()
+
+
+def _remember_batch(referral: Referral, batch: ReferralBatch) -> None:
+    with _recent_lock:
+        _RECENT_BATCHES.pop(id(referral), None)
+        _RECENT_BATCHES[id(referral)] = (weakref.ref(referral), batch)
+        while len(_RECENT_BATCHES) > _RECENT_LIMIT:
+            del _RECENT_BATCHES[next(iter(_RECENT_BATCHES))]
+
+
+def referral_batch(referrals: Sequence[Referral]) -> ReferralBatch:
+    """The :class:`ReferralBatch` of validated referrals (without the serious-harm and protected
+    columns a score does not read); for one referral just validated, the batch its validation made.
+    """
+    if len(referrals) == 1:
+        r = referrals[0]
+        entry = _RECENT_BATCHES.get(id(r))
+        if entry is not None and entry[0]() is r:
+            return entry[1]
+    return _batch_columns(list(referrals))
 
 
 def referral_columns(
@@ -429,6 +464,23 @@ def referral_columns(
     rules of a single :class:`Referral`, so both read a referral the same way.
     """
     refs = list(referrals)
+    batch = _batch_columns(refs)
+    harm = SeriousHarmColumns(
+        rosh_level=np.array(
+            [-1 if r.serious_harm.rosh_level is None else ROSH_LEVELS.index(r.serious_harm.rosh_level) for r in refs],
+            dtype=np.int8,
+        ),
+        mappa_category=np.array([r.serious_harm.mappa_category or -1 for r in refs], dtype=np.int8),
+        mappa_level=np.array([r.serious_harm.mappa_level or -1 for r in refs], dtype=np.int8),
+    )
+    protected = {
+        f: np.array([getattr(r.protected, f) for r in refs], dtype=object) for f in PROTECTED_FIELDS
+    }
+    protected["sex"] = np.array([r.sex for r in refs], dtype=object)
+    return batch, harm, protected
+
+
+def _batch_columns(refs: list[Referral]) -> ReferralBatch:
     n = len(refs)
     tax = offence_taxonomy()
     need_codes = np.array(
@@ -475,7 +527,7 @@ def referral_columns(
     occ = [remap.get(o, o) for o in occ]
     labels = rank
     summaries = [r.sanction_summary for r in refs]
-    batch = ReferralBatch.from_arrays(
+    return ReferralBatch.from_arrays(
         person_id=np.array([r.person_id for r in refs], dtype=object),
         assessment_day=np.array([date_to_day(r.assessment_date) for r in refs], dtype=np.int32),
         birth_day=np.array([date_to_day(r.date_of_birth) for r in refs], dtype=np.int32),
@@ -529,18 +581,5 @@ def referral_columns(
         oasys=np.array([oasys_codes(r.oasys) for r in refs], dtype=np.int8).reshape(n, len(OASYS_COLUMNS)),
         oasys_present=np.array([r.oasys is not None for r in refs], dtype=bool),
     )
-    harm = SeriousHarmColumns(
-        rosh_level=np.array(
-            [-1 if r.serious_harm.rosh_level is None else ROSH_LEVELS.index(r.serious_harm.rosh_level) for r in refs],
-            dtype=np.int8,
-        ),
-        mappa_category=np.array([r.serious_harm.mappa_category or -1 for r in refs], dtype=np.int8),
-        mappa_level=np.array([r.serious_harm.mappa_level or -1 for r in refs], dtype=np.int8),
-    )
-    protected = {
-        f: np.array([getattr(r.protected, f) for r in refs], dtype=object) for f in PROTECTED_FIELDS
-    }
-    protected["sex"] = np.array([r.sex for r in refs], dtype=object)
-    return batch, harm, protected
 
 

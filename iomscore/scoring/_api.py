@@ -11,7 +11,7 @@ import numpy as np
 from .._errors import IomscoreError
 from ..features._engine import FEATURES, FeatureFrame
 from ..schema._batch import ReferralBatch
-from ..schema._referral import Referral
+from ..schema._referral import Referral, referral_batch
 from ..schema._table import ReferralTable
 from ._protocol import Scorer
 from ._registry import get_scorer
@@ -129,7 +129,7 @@ def score(
             raise TypeError(_NOT_REFERRAL.format(i=i, type=type(r).__name__))
         items.append(r)
     s = get_scorer(scorer)
-    batch = score_batch(ReferralTable.from_referrals(items), s)
+    batch = score_batch(referral_batch(items), s)  # a score reads no serious-harm or protected column
     if batch.error is not None:
         for row in np.flatnonzero(~batch.ok).tolist():
             raise ScoringError(

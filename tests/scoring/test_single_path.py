@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 import iomscore
 from iomscore import ReferralTable, score_batch, synth
+from iomscore.schema._referral import referral_batch
 from iomscore.scoring._ogrs3 import _shapley_by_subset, _shapley_stacked
 from iomscore.scoring._result import RENDER_EACH_BELOW
 from iomscore.testing import edge_case_referrals, points_specs, referrals
@@ -82,7 +83,12 @@ def _check(scorer: iomscore.Scorer, rs: list[iomscore.Referral]) -> None:
         alone = score_batch(ReferralTable.from_referrals([r]), scorer)
         assert _row(alone, 0) == _row(big, i)
         if big.ok[i]:
-            assert iomscore.score(r, scorer).model_dump_json() == big.result(i).model_dump_json()
+            expected = big.result(i).model_dump_json()
+            assert iomscore.score(r, scorer).model_dump_json() == expected
+            # validated with the rules: scoring reuses the batch its validation made
+            validated = iomscore.Referral.model_validate_json(r.model_dump_json())
+            assert referral_batch([validated]) is referral_batch([validated])
+            assert iomscore.score(validated, scorer).model_dump_json() == expected
 
 
 @pytest.mark.parametrize("name", SCORERS)
@@ -122,3 +128,14 @@ def test_shapley_for_a_few_rows_is_bit_identical_to_the_batch_form(data: st.Data
     rows = data.draw(st.lists(st.lists(_TERM, min_size=k, max_size=k), min_size=n, max_size=n))
     terms = np.asarray(rows, dtype=np.float64).reshape(n, k)
     assert _shapley_stacked(intercept, terms).tobytes() == _shapley_by_subset(intercept, terms).tobytes()
+
+
+def test_a_copy_with_changes_is_not_scored_from_the_original_batch() -> None:
+    r = PADDING[0]
+    validated = iomscore.Referral.model_validate_json(r.model_dump_json())
+    before = iomscore.score(validated, "iom-priority")
+    changed = validated.model_copy(update={"person_id": "someone-else", "sanctions": ()})
+    after = iomscore.score(changed, "iom-priority")
+    assert after.person_id == "someone-else"
+    assert after.model_dump_json() == iomscore.score_batch(ReferralTable.from_referrals([changed])).result(0).model_dump_json()
+    assert before.person_id == r.person_id
