@@ -31,12 +31,6 @@ from typing import Final
 
 from .._errors import IomscoreError
 from ._ogrs3 import OGRS3
-from ._ogrs4 import (
-    OASYS_DYNAMIC_SCORERS,
-    OASYS_STATIC_SCORERS,
-    OASysDynamicPredictor,
-    OASysStaticPredictor,
-)
 from ._points import PointsScorer
 from ._protocol import Scorer
 from ._spec import SpecError, names_a_file, unhashed_allowed
@@ -83,12 +77,28 @@ _spec_cache: dict[str, tuple[_FileKey, PointsScorer, bool]] = {}
 #: Built-in scorers by name, made once.
 _builtin_cache: dict[str, Scorer] = {}
 _cache_lock: Final = threading.Lock()
-#: Built-in scorers that are not points specs: OGRS3 and the OASys v4 static and dynamic predictors.
-_BUILT_INS: Final[dict[str, Callable[[], Scorer]]] = {
-    "ogrs3": OGRS3,
-    **{name: (lambda name=name: OASysStaticPredictor(name)) for name in OASYS_STATIC_SCORERS},  # type: ignore[misc]
-    **{name: (lambda name=name: OASysDynamicPredictor(name)) for name in OASYS_DYNAMIC_SCORERS},  # type: ignore[misc]
-}
+#: Resolved form of absolute spec paths asked for (the cache key; the file's identity is still
+#: checked by ``stat`` on every call, so a path that now leads to another file reloads).
+_resolved: dict[Path, str] = {}
+_RESOLVED_LIMIT: Final = 256
+
+
+@lru_cache(maxsize=1)
+def _built_ins() -> dict[str, Callable[[], Scorer]]:
+    """Built-in scorers that are not points specs: OGRS3 and the OASys v4 static and dynamic
+    predictors (their module is imported on first use, so ``import iomscore`` does not load it)."""
+    from ._ogrs4 import (
+        OASYS_DYNAMIC_SCORERS,
+        OASYS_STATIC_SCORERS,
+        OASysDynamicPredictor,
+        OASysStaticPredictor,
+    )
+
+    return {
+        "ogrs3": OGRS3,
+        **{name: (lambda name=name: OASysStaticPredictor(name)) for name in OASYS_STATIC_SCORERS},  # type: ignore[misc]
+        **{name: (lambda name=name: OASysDynamicPredictor(name)) for name in OASYS_DYNAMIC_SCORERS},  # type: ignore[misc]
+    }
 
 
 def register_scorer(name: str, factory: Callable[[], Scorer]) -> None:
@@ -97,7 +107,7 @@ def register_scorer(name: str, factory: Callable[[], Scorer]) -> None:
     Raises ``ValueError`` for a name iomscore itself uses (a built-in or shipped scorer): a
     registered scorer never replaces the reviewed one.
     """
-    if name in _BUILT_INS or name in _shipped_specs():
+    if name in _built_ins() or name in _shipped_specs():
         raise ValueError(_SHIPPED_NAME.format(name=name))
     _registered[name] = factory
 
@@ -138,7 +148,7 @@ def available_scorers() -> list[str]:
     >>> {"ogrs3", "ogrs4g", "ogrs4v", "snsv", "iom-priority"} <= set(iomscore.available_scorers())
     True
     """
-    names = {*_BUILT_INS, *_shipped_specs(), *_registered, *_entry_points()}
+    names = {*_built_ins(), *_shipped_specs(), *_registered, *_entry_points()}
     return sorted(names)
 
 
@@ -163,11 +173,12 @@ def get_scorer(name_or_path: str | Path | Scorer, *, allow_unhashed: bool = Fals
         if not path.is_file():
             raise UnknownScorerError(_NO_SPEC_FILE.format(path=path))
         return _spec_scorer(path, allowed)
-    if key in _BUILT_INS:
+    built_ins = _built_ins()
+    if key in built_ins:
         with _cache_lock:
             cached = _builtin_cache.get(key)
             if cached is None:
-                cached = _builtin_cache[key] = _BUILT_INS[key]()
+                cached = _builtin_cache[key] = built_ins[key]()
         return cached
     if key in _registered:
         return _registered[key]()
@@ -180,7 +191,7 @@ def get_scorer(name_or_path: str | Path | Scorer, *, allow_unhashed: bool = Fals
         # An entry point names a scorer object, or a class or factory that makes one.
         return obj if hasattr(obj, "score_features") and not isinstance(obj, type) else obj()
     raise UnknownScorerError(
-        _UNKNOWN_SCORER.format(name=key, known=", ".join(sorted({*_BUILT_INS, *shipped})), group=ENTRY_POINT_GROUP)
+        _UNKNOWN_SCORER.format(name=key, known=", ".join(sorted({*built_ins, *shipped})), group=ENTRY_POINT_GROUP)
         + _NAME_HINT.format(name=key)
     )
 
@@ -198,7 +209,11 @@ def _spec_scorer(path: Path, allow_unhashed: bool = False) -> PointsScorer:
     refused exactly as on first use. If its content hashes the same as the cached scorer's
     spec, the cached scorer is kept (a touched but unchanged file).
     """
-    resolved = str(path.resolve())
+    resolved = _resolved.get(path)
+    if resolved is None:
+        resolved = str(path.resolve())
+        if path.is_absolute() and len(_resolved) < _RESOLVED_LIMIT:
+            _resolved[path] = resolved
     key = _file_key(path)
     with _cache_lock:
         entry = _spec_cache.get(resolved)
@@ -235,3 +250,4 @@ def clear_scorer_cache() -> None:
     with _cache_lock:
         _spec_cache.clear()
         _builtin_cache.clear()
+        _resolved.clear()
