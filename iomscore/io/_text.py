@@ -13,8 +13,8 @@ import numpy as np
 from ..schema._batch import MISSING_DAY, ONGOING_DAY
 from . import _columns as C
 
-__all__ = ["DECIMALS", "FORMULA_START", "date_text", "fixed", "fixed_arrow", "int_text", "neutralise", "neutralise_arrow",
-           "neutralise_column", "quote_arrow", "quote_text", "write_csv_rows", "write_lines"]
+__all__ = ["DECIMALS", "FORMULA_START", "csv_lines", "date_text", "fixed", "fixed_arrow", "int_text", "neutralise",
+           "neutralise_arrow", "neutralise_column", "quote_arrow", "quote_text", "write_csv_rows", "write_lines"]
 
 #: Decimal places of every float written (trailing zeros dropped, so points stay integers).
 DECIMALS: Final = 6
@@ -267,12 +267,16 @@ def quote_text(v: str) -> str:
     return _quote_py(v)
 
 
-def write_lines(f: BinaryIO, header: Sequence[str], columns: Sequence[Any]) -> None:
-    """Write a header and rows of ready (already quoted) Arrow text columns or scalars."""
+def _header_line(header: Sequence[str]) -> bytes:
+    return (",".join(_quote_py(h) for h in header) + "\n").encode("utf-8")
+
+
+def _joined_lines(columns: Sequence[Any]) -> Any:
+    """The rows of ready (already quoted) Arrow text columns or scalars joined into lines
+    (``\n`` ended), or None when there is no array column (no rows)."""
     pa, pc = C.pa, C.pc
-    f.write((",".join(_quote_py(h) for h in header) + "\n").encode("utf-8"))
     if not columns:
-        return
+        return None
     cols = [c if isinstance(c, pa.Scalar) else (c if c.type == pa.large_string() else c.cast(pa.large_string()))
             for c in columns]
     # the line end rides on the last column, so one join builds whole lines
@@ -284,6 +288,29 @@ def write_lines(f: BinaryIO, header: Sequence[str], columns: Sequence[Any]) -> N
     else:
         cols[-1] = pc.binary_join_element_wise(last, nl, empty)
     if all(isinstance(c, pa.Scalar) for c in cols):
-        return  # (no rows: callers only get here with at least one array column)
-    lines = pc.binary_join_element_wise(*cols, pa.scalar(",", pa.large_string()))
-    _write_buffer(f, lines)
+        return None  # (no rows: callers only get here with at least one array column)
+    return pc.binary_join_element_wise(*cols, pa.scalar(",", pa.large_string()))
+
+
+def write_lines(f: BinaryIO, header: Sequence[str], columns: Sequence[Any]) -> None:
+    """Write a header and rows of ready (already quoted) Arrow text columns or scalars."""
+    f.write(_header_line(header))
+    lines = _joined_lines(columns)
+    if lines is not None:
+        _write_buffer(f, lines)
+
+
+def csv_lines(header: Sequence[str], columns: Sequence[Any]) -> tuple[bytes, Any, np.ndarray]:
+    """``(header line, body, ends)``: the bytes :func:`write_lines` writes, split into the header
+    line and the rows (a buffer), with the offset in ``body`` after each row's line end
+    (read from the joined lines' offsets, so nobody has to scan the bytes for newlines)."""
+    header_line = _header_line(header)
+    lines = _joined_lines(columns)
+    if lines is None or len(lines) == 0:
+        return header_line, b"", np.zeros(0, dtype=np.int64)
+    if hasattr(lines, "combine_chunks"):
+        lines = lines.combine_chunks()
+    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)[lines.offset : lines.offset + len(lines) + 1]
+    start = int(offsets[0])
+    body = memoryview(lines.buffers()[2])[start : int(offsets[-1])]
+    return header_line, body, offsets[1:] - start
