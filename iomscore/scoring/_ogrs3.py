@@ -130,27 +130,37 @@ def _terms(features: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, 
     n = sex.shape[0]
 
     error = np.full(n, None, dtype=object)
-    ok = np.ones(n, dtype=bool)
-    for bad, message in (
+    checks = (
         (np.isnan(group) | np.isnan(previous), _NO_SANCTION),
         (~np.isfinite(copas), _BAD_CAREER),
         (age < 10, _TOO_YOUNG),
         (np.isnan(sex), _NO_SEX),
-    ):
-        error[bad & ok] = message
-        ok &= ~bad
+    )
+    bad = checks[0][0] | checks[1][0] | checks[2][0] | checks[3][0]
+    ok = ~bad
+    all_ok = not bad.any()
+    if not all_ok:
+        given = np.zeros(n, dtype=bool)
+        for rows, message in checks:  # each row gets the first check it fails
+            error[rows & ~given] = message
+            given |= rows
+        # unscored rows get placeholder values (their terms are zeroed below)
+        age = np.where(ok, age, 10)
+        previous = np.where(ok, previous, 0)
+        copas = np.where(ok, copas, 0.0)
+        group = np.where(ok, group, 0)
 
-    band = np.searchsorted(_AGE_BAND_LOWER, np.where(ok, age, 10), side="right") - 1
-    band = np.clip(band, 0, len(AGE_BAND_LOWER) - 1)
+    band = np.minimum(np.maximum(np.searchsorted(_AGE_BAND_LOWER, age, side="right") - 1, 0), len(AGE_BAND_LOWER) - 1)
     terms = np.empty((n, 4))
     terms[:, 0] = np.where(sex == 1, _AGE_FEMALE[band], _AGE_MALE[band])
-    capped = np.minimum(np.where(ok, previous, 0), PREVIOUS_SANCTIONS_CAP)
+    capped = np.minimum(previous, PREVIOUS_SANCTIONS_CAP)
     conviction_term = np.where(capped > 0, SANCTION_REPEAT, SANCTION_FIRST)
     caution_term = np.where(total <= 1, CAUTION_FIRST, np.where(total == 2, CAUTION_SECOND, CAUTION_MULTIPLE))
     terms[:, 1] = np.where(caution_only, caution_term, conviction_term)
-    terms[:, 2] = COPAS_COEFFICIENT * np.where(ok, copas, 0.0)
-    terms[:, 3] = offence_taxonomy().ogrs3_parameters[np.where(ok, group, 0).astype(np.int64)]
-    terms[~ok] = 0.0
+    terms[:, 2] = COPAS_COEFFICIENT * copas
+    terms[:, 3] = offence_taxonomy().ogrs3_parameters[group.astype(np.int64)]
+    if not all_ok:
+        terms[bad] = 0.0
     return terms, band, error, ok
 
 
@@ -302,13 +312,16 @@ class OGRS3:
         parts[:, 1:] = 100.0 * _shapley(_START, terms - _REFERENCE)
         # Put the rounding residue on the starting point so the parts add up to the score.
         parts[:, 0] += score - parts.sum(axis=1)
-        bad = ~ok
-        p1[bad] = np.nan
-        p2[bad] = np.nan
-        score[bad] = np.nan
-        parts[bad] = 0.0
-        band = _BAND_NAMES[np.searchsorted(_BAND_CUTS, np.where(bad, 0, score), side="right")]
-        band[bad] = ""
+        if ok.all():
+            band = _BAND_NAMES[np.searchsorted(_BAND_CUTS, score, side="right")]
+        else:
+            bad = ~ok
+            p1[bad] = np.nan
+            p2[bad] = np.nan
+            score[bad] = np.nan
+            parts[bad] = 0.0
+            band = _BAND_NAMES[np.searchsorted(_BAND_CUTS, np.where(bad, 0, score), side="right")]
+            band[bad] = ""
         return ScoreBatch(
             score=score,
             band=band,
