@@ -27,8 +27,8 @@ except ImportError:  # pragma: no cover - exercised when pyarrow is absent
     pa = None
     pc = None
 
-__all__ = ["HAVE_ARROW", "counts", "dates", "empty", "encode", "flat", "run_starts", "strip", "text", "text_shared",
-           "value_at"]
+__all__ = ["HAVE_ARROW", "counts", "dates", "empty", "encode", "flat", "has_nul", "run_starts", "strip", "text",
+           "text_shared", "value_at"]
 
 HAVE_ARROW: Final = pa is not None
 _DATE_RE: Final = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -144,6 +144,21 @@ def run_starts(col: Any) -> np.ndarray | None:
     if words.shape[1] > 1:
         change |= words[1:, 1] != words[:-1, 1]
     return np.flatnonzero(np.r_[True, change])
+
+
+def has_nul(col: Any) -> bool:
+    """Whether some value of an Arrow string column holds a NUL character."""
+    for arr in _chunks(col):
+        if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+            return bool(pc.any(pc.match_substring(arr, "\x00")).as_py())
+        if len(arr) == 0 or arr.buffers()[2] is None:
+            continue
+        dtype: Any = np.int32 if pa.types.is_string(arr.type) else np.int64
+        offsets = np.frombuffer(arr.buffers()[1], dtype=dtype)[arr.offset:arr.offset + len(arr) + 1]
+        data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[int(offsets[0]):int(offsets[-1])]
+        if data.size and not data.all():
+            return True
+    return False
 
 
 def empty(col: Column) -> np.ndarray:

@@ -450,7 +450,7 @@ def _referral_known() -> list[str]:
 def _group_codes(person_id: np.ndarray, col: Any) -> tuple[np.ndarray, np.ndarray]:
     """(code, count): equal codes for equal ids as ``np.unique(person_id.astype(str))`` groups
     them (which ignores trailing NUL characters), and the size of each code's group."""
-    if C.is_arrow(col) and not C.pc.any(C.pc.match_substring(col, "\x00")).as_py():
+    if C.is_arrow(col) and not C.has_nul(col):
         encoded = C.pc.dictionary_encode(C.flat(C.pc.fill_null(col, "") if col.null_count else col))
         codes = C._np(encoded.indices).astype(np.int64)
         return codes, np.bincount(codes, minlength=len(encoded.dictionary))

@@ -48,11 +48,33 @@ def neutralise_column(values: np.ndarray) -> np.ndarray:
 def neutralise_arrow(a: Any) -> Any:
     """:func:`neutralise` of each value of a pyarrow string array (in Arrow's kernels)."""
     pa, pc = C.pa, C.pc
+    if not _may_start_formula(a):
+        return a
     risky = pc.match_substring_regex(a, _FORMULA_PATTERN)
     if not pc.any(risky).as_py():
         return a
     prefixed = pc.binary_join_element_wise(pa.scalar("'", a.type), a, pa.scalar("", a.type))
     return pc.if_else(risky, prefixed, a)
+
+
+_FORMULA_BYTES: Final = np.zeros(256, dtype=bool)
+_FORMULA_BYTES[[ord(c) for c in FORMULA_START]] = True
+
+
+def _may_start_formula(a: Any) -> bool:
+    """Whether some value of a string Array may start with a formula character: its first
+    byte read from the buffers (True when that cannot be read cheaply)."""
+    pa = C.pa
+    if isinstance(a, pa.ChunkedArray) or not (pa.types.is_string(a.type) or pa.types.is_large_string(a.type)):
+        return True
+    n = len(a)
+    if n == 0 or a.buffers()[2] is None:
+        return False
+    dtype = np.int64 if pa.types.is_large_string(a.type) else np.int32
+    offsets = np.frombuffer(a.buffers()[1], dtype=dtype)[a.offset:a.offset + n + 1]
+    data = np.frombuffer(a.buffers()[2], dtype=np.uint8)
+    starts = offsets[:-1][offsets[1:] > offsets[:-1]]  # (empty values and nulls have no first byte)
+    return bool(_FORMULA_BYTES[data[starts]].any())
 
 
 def _obj(a: np.ndarray) -> np.ndarray:

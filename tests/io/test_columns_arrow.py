@@ -101,3 +101,16 @@ def test_dates_match_the_numpy_path(values: list[str | None], shape: str) -> Non
         arr = pa.chunked_array([arr[: len(values) // 2], arr[len(values) // 2:]], type=pa.string())
     for got, want in zip(C.dates(arr), C.dates(_plain(values))):
         assert got.tolist() == want.tolist()
+
+
+@settings(max_examples=300, deadline=None)
+@given(columns())
+def test_has_nul_and_formula_starts_match_python(case: tuple[Any, list[str | None]]) -> None:
+    from iomscore.io._text import neutralise, neutralise_arrow
+
+    arr, values = case
+    plain = [("" if v is None else v) for v in values]
+    assert C.has_nul(arr) == any("\x00" in v for v in plain)
+    flat = C.flat(arr)
+    assert [None if v is None else v for v in neutralise_arrow(flat).to_pylist()] == [
+        None if v is None else neutralise(v) for v in values]
