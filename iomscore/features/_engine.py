@@ -415,6 +415,8 @@ def _days(x: np.ndarray) -> np.ndarray:
 def _age_at(f: FeatureFrame, day: np.ndarray) -> np.ndarray:
     b = f.batch
     ok = day != MISSING_DAY
+    if ok.all():  # every date known (the usual case): no masking
+        return whole_years(b.birth_day, day).astype(np.float64)
     out = np.full(b.n, np.nan)
     out[ok] = whole_years(b.birth_day[ok], day[ok])
     return out
