@@ -350,7 +350,11 @@ class _ReasonSlots:
         pa = C.pa
         values = scores.part_values[idx]
         n, k = values.shape if values.ndim == 2 else (idx.size, 0)
-        self.texts: list[str] = [""]
+        # distinct reason texts and value texts, and the (reason, value) of each line text
+        self._reasons: list[str] = []
+        self._values: list[str] = []
+        self._pairs = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+        self._texts: list[str] | None = None
         self.codes = [np.zeros(n, dtype=np.int64) for _ in range(top)]
         if n == 0 or k == 0 or top <= 0:
             return
@@ -375,16 +379,50 @@ class _ReasonSlots:
         identity = np.stack([np.frombuffer(r, dtype=np.intp) for r in reasons])
         rcode, first = _hash_codes(identity[part, idx[rows]])
         objs = [reasons[p_][i] for p_, i in zip(part[first].tolist(), idx[rows[first]].tolist())]
-        encoded = pa.array(objs, type=pa.string())
-        if encoded.null_count:
+        encoded = C.pc.dictionary_encode(pa.array(objs, type=pa.string()))  # (equal text in distinct objects)
+        if encoded.indices.null_count:
             raise pa.ArrowTypeError("a reason is None")  # (the object path raises as before)
-        reason_texts = encoded.to_pylist()
+        rcode = C._np(encoded.indices).astype(np.int64)[rcode]
+        reason_texts = encoded.dictionary.to_pylist()
         vcode, vtexts = _value_codes(ranked_values[rows, col], scores.unit)
         inverse, first = _hash_codes(rcode * max(len(vtexts), 1) + vcode)
-        self.texts += [f"{reason_texts[r]}: {vtexts[c]}" for r, c in zip(rcode[first].tolist(), vcode[first].tolist())]
+        self._reasons, self._values, self._pairs = reason_texts, vtexts, (rcode[first], vcode[first])
         codes = np.zeros((top, n), dtype=np.int64)
         codes[slot, rows] = inverse + 1
         self.codes = list(codes)
+
+    @property
+    def texts(self) -> list[str]:
+        """The line texts (``"reason: value"``); ``texts[0]`` is ``""``."""
+        if self._texts is None:
+            r, v = self._pairs
+            self._texts = [""] + [f"{self._reasons[i]}: {self._values[j]}" for i, j in zip(r.tolist(), v.tolist())]
+        return self._texts
+
+    def csv_labels(self) -> Any:
+        """``quote_text(neutralise(text))`` of each text, as an Arrow ``large_string`` array.
+
+        Built per distinct reason, not per line: a value text holds no comma, quote or line
+        break (checked), so a line needs quotes exactly when its neutralised reason does, and
+        starts with a formula character exactly when its reason does (": " follows it).
+        """
+        pa, pc = C.pa, C.pc
+        if any(ch in v for v in self._values for ch in ',"\r\n'):
+            return quote_arrow(neutralise_arrow(pa.array(self.texts, type=pa.large_string())))
+        opening, closing = [], []
+        for reason in self._reasons:
+            cell = neutralise(reason)
+            quoted = quote_text(cell)
+            wrapped = quoted != cell  # '"' + cell (quotes doubled) + '"': the value goes before the last quote
+            opening.append(quoted[:-1] if wrapped else cell)
+            closing.append('"' if wrapped else "")
+        r, v = (pa.array(x) for x in self._pairs)
+        empty = pa.scalar("", pa.large_string())
+        lines = pc.binary_join_element_wise(
+            pa.array(opening, type=pa.large_string()).take(r), pa.scalar(": ", pa.large_string()),
+            pa.array(self._values, type=pa.large_string()).take(v), pa.array(closing, type=pa.large_string()).take(r),
+            empty)
+        return pa.concat_arrays([pa.array([""], type=pa.large_string()), lines])
 
 
 def _reason_slots(scores: ScoreBatch, top: int, idx: np.ndarray) -> _ReasonSlots | None:
@@ -587,7 +625,7 @@ def csv_arrow_columns(scores: ScoreBatch, rows: np.ndarray | None, top: int) -> 
         columns: list[Any] = [pid, _fixed_shared(np.asarray(scores.score)[idx]),
                               _shared_text_arrow(np.asarray(scores.band, dtype=object)[idx], _band_text)]
         columns += [_fixed_shared(np.asarray(p)[idx]) for p in scores.probabilities.values()]
-        labels = pa.array([quote_text(neutralise(t)) for t in slots.texts], type=pa.large_string())
+        labels = slots.csv_labels()
         columns += [pc.take(labels, pa.array(code)) for code in slots.codes]
         m = scores.model
         columns.append(pa.scalar(",".join(quote_text(neutralise(x)) for x in (m.name, m.version, m.sha256)),

@@ -8,12 +8,14 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from iomscore.io._text import neutralise, quote_text
 from iomscore.io._write import _reason_slots, _top_reasons_objects
 from iomscore.scoring._result import ModelIdentity, ScoreBatch
 
 _MODEL = ModelIdentity(name="t", version="1", sha256="0" * 64, kind="points")
 _VALUES = st.sampled_from([0.0, -0.0, 1.0, 2.0, -1.5, 0.25, 0.05, 0.15, 1e-7, 3.0])
-_REASONS = ["Recent offending", "Needs, drugs", "Age 18-24", "a, \"quoted\" reason", "=formula"]
+_REASONS = ["Recent offending", "Needs, drugs", "Age 18-24", "a, \"quoted\" reason", "=formula", "", "-x, y",
+            "line\nbreak"]
 
 
 @st.composite
@@ -51,3 +53,4 @@ def test_reason_slots_give_each_rows_reason_lines(case: tuple[ScoreBatch, int, n
     assert got == [line + [""] * (top - len(line)) for line in lines]
     objects = _top_reasons_objects(batch, top, rows)
     assert got == [[str(col[i]) for col in objects] for i in range(rows.size)]
+    assert slots.csv_labels().to_pylist() == [quote_text(neutralise(t)) for t in slots.texts]
