@@ -407,7 +407,8 @@ class _ReasonSlots:
         starts with a formula character exactly when its reason does (": " follows it).
         """
         pa, pc = C.pa, C.pc
-        if any(ch in v for v in self._values for ch in ',"\r\n'):
+        joined_values = "".join(self._values)
+        if any(ch in joined_values for ch in ',"\r\n'):
             return quote_arrow(neutralise_arrow(pa.array(self.texts, type=pa.large_string())))
         opening, closing = [], []
         for reason in self._reasons:
