@@ -686,6 +686,8 @@ def _read_sanctions(
     any_bad = np.zeros(m, dtype=bool)
     which = np.full(m, -1, dtype=np.int32)
     for q, (bad, _, _) in enumerate(problems):
+        if not bad.any():  # (the usual case: skip the three passes)
+            continue
         new = bad & ~any_bad & attached
         which[new] = q
         any_bad |= new
@@ -729,6 +731,8 @@ def _read_custody(
     any_bad = np.zeros(k, dtype=bool)
     which = np.full(k, -1, dtype=np.int32)
     for q, (bad, _, _) in enumerate(problems):
+        if not bad.any():  # (the usual case: skip the three passes)
+            continue
         new = bad & ~any_bad & attached
         which[new] = q
         any_bad |= new
