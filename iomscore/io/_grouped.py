@@ -287,13 +287,14 @@ class ReadChunk:
 
 
 def read_chunk(paths: Sequence[str], headers: Sequence[list[str] | None], chunk: Chunk) -> ReadChunk:
-    """Parse a chunk's spans and check that they hold whole people of the chunk."""
+    """Parse a chunk's spans and check that they hold whole people of the chunk (a table with
+    no header is Parquet: its spans are ranges of records)."""
     tables: list[tuple[dict[str, Any], np.ndarray] | None] = []
     for path, header, span in zip(paths, headers, chunk.spans):
-        if span is None or header is None:
+        if span is None:
             tables.append(None)
             continue
-        cols = _parse(Path(path), header, span)
+        cols = _read_records(Path(path), span) if header is None else _parse(Path(path), header, span)
         _check_keys(cols, chunk, Path(path))
         tables.append((cols, np.arange(span.first_row, span.first_row + span.lines, dtype=np.int64)))
     return ReadChunk(chunk, tuple(tables))
@@ -389,103 +390,118 @@ class _Writer:
             self.parquet.close()
 
 
-class _SortedParquet:
-    """The record batches of one Parquet table, checked to be in person_id order, handed out
-    a key range at a time."""
+class _ParquetIds:
+    """The person_ids of one Parquet table, read column-only in order and checked to be sorted:
+    where each key's rows start."""
 
     def __init__(self, path: Path) -> None:
-        from ._stream import _parquet_batches
+        import pyarrow.parquet as pq
 
         self.path = path
-        self.batches = _parquet_batches(path, lambda _: None)
-        self.held: list[tuple[dict[str, Any], int, Any]] = []  # (columns, first row, ids)
+        try:
+            pf = pq.ParquetFile(str(path))
+            if "person_id" not in pf.schema_arrow.names:
+                raise CannotStream("no person_id column")
+            self.rows = pf.metadata.num_rows
+            self.batches = pf.iter_batches(batch_size=1 << 18, columns=["person_id"])
+        except (C.pa.ArrowException, OSError) as exc:
+            raise CannotStream(str(exc)) from None
+        self.ids: Any = None  # the batch held, and the row of its first id
+        self.first = 0
         self.last: str | None = None
-        self.done = False
-        self.names: list[str] | None = None
 
     def _pull(self) -> bool:
         pa, pc = C.pa, C.pc
-        if self.done:
-            return False
         try:
-            cols, first_row = next(self.batches)
+            batch = next(self.batches)
         except StopIteration:
-            self.done = True
             return False
-        if "person_id" not in cols:
-            raise CannotStream("no person_id column")
-        self.names = list(cols)
-        ids = pc.utf8_rtrim(C.flat(cols["person_id"]), characters="\x00")
+        except (pa.ArrowException, OSError) as exc:
+            raise CannotStream(str(exc)) from None
+        col = batch.column(0)
+        if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
+            try:
+                col = pc.cast(col, pa.string())
+            except (pa.ArrowNotImplementedError, pa.ArrowInvalid):
+                raise CannotStream("person_id is not text") from None
+        ids = pc.utf8_rtrim(pc.utf8_trim_whitespace(pc.fill_null(col, "")), characters="\x00")
         n = len(ids)
         if n > 1 and pc.any(pc.less(ids.slice(1), ids.slice(0, n - 1))).as_py():
-            raise CannotStream(_OUT_OF_ORDER.format(path=self.path, what=f"rows from {first_row}"))
-        if n and self.last is not None and pc.less(ids[0], pa.scalar(self.last)).as_py():
-            raise CannotStream(_OUT_OF_ORDER.format(path=self.path, what=f"row {first_row}"))
+            raise CannotStream(_OUT_OF_ORDER.format(path=self.path, what=f"rows after {self.first}"))
+        if n and self.last is not None and ids[0].as_py() < self.last:
+            raise CannotStream(_OUT_OF_ORDER.format(path=self.path, what=f"row {self.first + 1}"))
+        if self.ids is not None:
+            self.first += len(self.ids)
         if n:
             self.last = ids[n - 1].as_py()
-            self.held.append((cols, first_row, ids))
+        self.ids = ids
         return True
 
-    def rows_held(self) -> int:
-        return sum(len(h[2]) for h in self.held)
-
-    def id_at(self, k: int) -> str | None:
-        """The person_id of the ``k``-th held row (pulling batches as needed; ``None``: none)."""
-        while self.rows_held() <= k and self._pull():
-            pass
-        for _, _, ids in self.held:
-            if k < len(ids):
-                return str(ids[k].as_py())
-            k -= len(ids)
-        return None
-
-    def take_below(self, key: str | None) -> tuple[dict[str, Any], np.ndarray]:
-        """Every row whose person_id is below ``key`` (all that are left with ``None``)."""
+    def first_at_least(self, key: str) -> int:
+        """The row (from 0) of the first id at least ``key`` (the row count when none is);
+        keys must come in increasing order."""
         pa, pc = C.pa, C.pc
-        while not self.done and (not self.held or key is None or self.last is None or self.last < key):
-            self._pull()
-        pieces: list[tuple[dict[str, Any], int, int]] = []
-        while self.held:
-            cols, first_row, ids = self.held[0]
-            k = len(ids) if key is None else int(pc.sum(pc.less(ids, pa.scalar(key))).as_py() or 0)
-            if k:
-                pieces.append((cols, first_row, k))
-            if k < len(ids):
-                self.held[0] = ({n: c.slice(k) for n, c in cols.items()}, first_row + k, ids.slice(k))
-                break
-            self.held.pop(0)
-        names = self.names or []
-        if not pieces:
-            return {n: pa.array([], pa.string()) for n in names}, np.zeros(0, np.int64)
-        out = {n: pa.concat_arrays([C.flat(c[n]).slice(0, k) for c, _, k in pieces]) for n in names}
-        rows = np.concatenate([np.arange(r, r + k, dtype=np.int64) for _, r, k in pieces])
-        return out, rows
+        while self.ids is None or self.last is None or self.last < key:
+            if not self._pull():
+                return self.rows
+        return self.first + int(pc.sum(pc.less(self.ids, pa.scalar(key))).as_py() or 0)
+
+    def id_at(self, row: int) -> str | None:
+        """The id of ``row`` (rows at or after the batch held; ``None`` past the end)."""
+        while self.ids is None or row >= self.first + len(self.ids):
+            if not self._pull():
+                return None
+        return str(self.ids[row - self.first].as_py())
 
 
-def plan_parquet(paths: Sequence[Path | None], rows: int) -> Iterator[ReadChunk]:
-    """The chunks of a Parquet input sorted by person_id, about ``rows`` referrals each, read
-    (Parquet rows are record numbers: the first is 1)."""
-    tables = [None if p is None else _SortedParquet(p) for p in paths]
+def plan_parquet(paths: Sequence[Path | None], rows: int) -> Iterator[Chunk]:
+    """The chunks of a Parquet input sorted by person_id, about ``rows`` referrals each. A
+    span is a range of records here (``start``/``stop`` count records from 0; the first record
+    is row 1), found from the person_id columns alone."""
+    tables = [None if p is None else _ParquetIds(p) for p in paths]
     ref = tables[0]
     assert ref is not None
+    cuts = [0, 0, 0]
     low: str | None = None
     index = 0
     while True:
-        key = ref.id_at(rows)
-        if key is not None and ref.id_at(0) == key:  # one person's rows fill the chunk: cut after them
-            k = rows
-            while (key := ref.id_at(k)) is not None and key == ref.id_at(0):
-                k += 1
-        parts = [None if t is None else t.take_below(key) for t in tables]
-        for t, part in zip(tables, parts):
-            if t is not None and part is not None and len(part[1]):
-                bounds = C.pc.min_max(C.pc.utf8_rtrim(part[0]["person_id"], characters="\x00"))
-                if low is not None and bounds["min"].as_py() < low:
-                    raise CannotStream(_OUT_OF_ORDER.format(path=t.path, what=f"chunk {index}"))
-        yield ReadChunk(Chunk(index, (None, None, None), low, key), tuple(parts))
+        at = cuts[0] + rows
+        key = ref.id_at(at)
+        if key is not None and ref.first_at_least(key) <= cuts[0]:  # one person fills the chunk
+            while (key := ref.id_at(at)) is not None and ref.first_at_least(key) <= cuts[0]:
+                at += 1
+        if key is None:
+            new = [0 if t is None else t.rows for t in tables]
+        else:
+            new = [0 if t is None else t.first_at_least(key) for t in tables]
+        spans = tuple(None if t is None else Span(c, e, c + 1, e - c) for t, c, e in zip(tables, cuts, new))
+        yield Chunk(index, spans, low, key)  # type: ignore[arg-type]
         if key is None:
             return
-        low, index = key, index + 1
+        cuts, low, index = new, key, index + 1
+
+
+def _read_records(path: Path, span: Span) -> dict[str, Any]:
+    """The text columns of records ``[start, stop)`` of a Parquet file (its row groups that
+    hold them, sliced)."""
+    pa = C.pa
+    import pyarrow.parquet as pq
+
+    from ._parquet import text_columns
+
+    try:
+        pf = pq.ParquetFile(str(path))
+        sizes = [pf.metadata.row_group(g).num_rows for g in range(pf.metadata.num_row_groups)]
+        starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        g0 = int(np.searchsorted(starts, span.start, side="right")) - 1
+        g1 = int(np.searchsorted(starts, max(span.stop - 1, span.start), side="right")) - 1
+        if span.stop <= span.start:
+            table = pf.schema_arrow.empty_table()
+        else:
+            table = pf.read_row_groups(list(range(g0, g1 + 1))).slice(span.start - int(starts[g0]), span.lines)
+        return text_columns(table, path)
+    except (ValueError, pa.ArrowException) as exc:  # (the whole-file reader says what is wrong)
+        raise CannotStream(str(exc)) from None
 
 
 def write_grouped(
@@ -507,9 +523,10 @@ def write_grouped(
 
     With one worker the next chunk is parsed in a thread while this one is scored (the parser
     does not hold the interpreter lock); with more, or an ``executor``, worker processes parse
-    and score whole chunks (Parquet: this process reads the chunks, the workers score them).
-    ``target`` is the input bytes of a chunk (for Parquet, as CSV text would be). Raises :class:`CannotStream` when the input is not sorted by
-    person_id (the caller falls back to the spilling driver). Progress is the one stage
+    and score whole chunks, reading their byte ranges (Parquet: record ranges) themselves.
+    ``target`` is the input bytes of a chunk (for Parquet, as CSV text would be). Raises
+    :class:`CannotStream` when the input is not sorted by person_id (the caller falls back to
+    the spilling driver). Progress is the one stage
     ``"streaming"``: input bytes whose chunks are read, scored and written.
     """
     from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
@@ -521,7 +538,7 @@ def write_grouped(
     parquet = input_format == "parquet"
     headers = [None if p is None or parquet else _header(p) for p in paths]
     total = sum(p.stat().st_size for p in paths if p is not None)
-    chunks: Iterator[Chunk] | Iterator[ReadChunk]
+    chunks: Iterator[Chunk]
     if parquet:
         import pyarrow.parquet as pq
 
@@ -531,8 +548,6 @@ def write_grouped(
         n_ref = max(pq.ParquetFile(str(paths[0])).metadata.num_rows, 1)
         chunk_rows = max(1, int(n_ref * target / max(text_volume(paths), 1)))
         chunks = plan_parquet(paths, chunk_rows)
-        if workers == 1 and executor is None:
-            chunks = _read_ahead(chunks)
     else:
         n_ref = 0
         chunks = plan_csv(paths, target)
@@ -565,18 +580,12 @@ def write_grouped(
                 progress("streaming", 0, total)
             try:
                 for chunk in chunks:
-                    if isinstance(chunk, ReadChunk):  # (Parquet, read in this process)
-                        weight = _weight(chunk, total, n_ref)
-                        if workers == 1 and own is not None:  # (read ahead in a thread: _read_ahead)
-                            queue.append((weight, _done(chunk)))
-                        else:
-                            queue.append((weight, executor.submit(score_chunk, chunk, files, scorer, fmt, top,
-                                                                  work_dir)))
-                    elif workers == 1 and own is not None:  # parse in a thread, score in this thread
-                        queue.append((_span_bytes(chunk), executor.submit(read_chunk, files, headers, chunk)))
+                    weight = _weight(chunk, total, n_ref) if parquet else _span_bytes(chunk)
+                    if workers == 1 and own is not None:  # parse in a thread, score in this thread
+                        queue.append((weight, executor.submit(read_chunk, files, headers, chunk)))
                     else:
-                        queue.append((_span_bytes(chunk), executor.submit(read_and_score, files, headers, chunk,
-                                                                          scorer, fmt, top, work_dir)))
+                        queue.append((weight, executor.submit(read_and_score, files, headers, chunk, scorer, fmt,
+                                                              top, work_dir)))
                     while len(queue) >= window:
                         finish()
                 while queue:
@@ -609,26 +618,7 @@ def _span_bytes(chunk: Chunk) -> int:
     return sum(s.stop - s.start for s in chunk.spans if s is not None)
 
 
-def _weight(read: ReadChunk, total: int, n_ref: int) -> int:
+def _weight(chunk: Chunk, total: int, n_ref: int) -> int:
     """A Parquet chunk's share of the input bytes (by its share of the referrals)."""
-    ref = read.tables[0]
-    return 0 if ref is None else int(total * len(ref[1]) / max(n_ref, 1))
-
-
-def _done(value: Any) -> Future[Any]:
-    future: Future[Any] = Future()
-    future.set_result(value)
-    return future
-
-
-def _read_ahead(chunks: Iterator[ReadChunk]) -> Iterator[ReadChunk]:
-    """``chunks``, the next one read in a thread while the caller works on this one (the
-    Parquet reader does not hold the interpreter lock)."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    end = object()
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        ahead = pool.submit(next, chunks, end)
-        while (value := ahead.result()) is not end:
-            ahead = pool.submit(next, chunks, end)
-            yield value  # type: ignore[misc]
+    ref = chunk.spans[0]
+    return 0 if ref is None else int(total * ref.lines / max(n_ref, 1))

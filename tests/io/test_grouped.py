@@ -191,6 +191,11 @@ def test_one_person_larger_than_a_chunk(tmp_path: Path, monkeypatch: pytest.Monk
         assert _run(d / "r.csv", tmp_path / f"g{partitions}.csv", partitions=partitions)[:2] == want
     assert spy.finished == 3
     assert b"appears on 200 referral rows" in want[1]
+    r = _to_parquet(d / "r.csv", tmp_path / "pq")
+    spilled = _run(r, tmp_path / "s.csv", partitions=2, grouped=False)
+    for partitions in (3, 30, 200):
+        assert _run(r, tmp_path / f"p{partitions}.csv", partitions=partitions) == spilled
+    assert spy.finished == 6
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
