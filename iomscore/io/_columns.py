@@ -342,15 +342,21 @@ def counts(col: Column) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             length = pc.binary_length(col)
             ok_arr = pc.and_(pc.ascii_is_decimal(col), pc.less_equal(length, 9))
             ok = _np(pc.fill_null(ok_arr, False) if col.null_count else ok_arr).astype(bool)
+            vals = np.full(ok.shape[0], -1, dtype=np.int64)
+            if ok.any():
+                vals[ok] = _np(pc.cast(pc.filter(col, pa.array(ok)), pa.int64()))
         else:
             ok = ~is_empty & (lengths <= 9)
+            vals = np.full(ok.shape[0], -1, dtype=np.int64)
             some = np.flatnonzero(ok)
             if some.size:
-                digits = pc.ascii_is_decimal(pc.take(col, pa.array(some)))
-                ok[some] = _np(digits).astype(bool)
-        vals = np.full(ok.shape[0], -1, dtype=np.int64)
-        if ok.any():
-            vals[ok] = _np(pc.cast(pc.filter(col, pa.array(ok)), pa.int64()))
+                given = flat(col).take(pa.array(some))  # (no nulls: they are empty)
+                digits = _np(pc.ascii_is_decimal(given)).astype(bool)
+                ok[some] = digits
+                if digits.all():
+                    vals[some] = _np(pc.cast(given, pa.int64()))
+                elif digits.any():
+                    vals[some[digits]] = _np(pc.cast(given.filter(pa.array(digits)), pa.int64()))
     else:
         def parse(v: str) -> int:
             return int(v) if _COUNT_RE.fullmatch(v) else -1
