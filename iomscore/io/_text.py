@@ -70,8 +70,8 @@ def _may_start_formula(a: Any) -> bool:
     n = len(a)
     if n == 0 or a.buffers()[2] is None:
         return False
-    dtype = np.int64 if pa.types.is_large_string(a.type) else np.int32
-    offsets = np.frombuffer(a.buffers()[1], dtype=dtype)[a.offset:a.offset + n + 1]
+    dtype: Any = np.int64 if pa.types.is_large_string(a.type) else np.int32
+    offsets: np.ndarray = np.frombuffer(a.buffers()[1], dtype=dtype)[a.offset:a.offset + n + 1]
     data = np.frombuffer(a.buffers()[2], dtype=np.uint8)
     starts = offsets[:-1][offsets[1:] > offsets[:-1]]  # (empty values and nulls have no first byte)
     return bool(_FORMULA_BYTES[data[starts]].any())
