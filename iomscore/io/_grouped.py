@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import threading
 from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor, Future
@@ -481,9 +482,43 @@ def plan_parquet(paths: Sequence[Path | None], rows: int) -> Iterator[Chunk]:
         cuts, low, index = new, key, index + 1
 
 
+#: Where each process last read each Parquet file: (row group, its batches from there, the
+#: record the next batch starts at, the rest of the last batch). Consecutive chunks share row
+#: groups (one can hold a million records); reading on from here decodes each record once, in
+#: batches, instead of a whole row group per chunk.
+_READERS: dict[str, tuple[int, Iterator[Any], int, Any]] = {}
+_READERS_LOCK = threading.Lock()
+_BATCH_ROWS: Final = 1 << 16
+
+
+def _records_of_group(pf: Any, path: Path, g: int, lo: int, hi: int) -> list[Any]:
+    """Records ``[lo, hi)`` of row group ``g`` (numbered within the group) as record batches."""
+    key = str(path)
+    with _READERS_LOCK:
+        held = _READERS.pop(key, None)
+    if held is None or held[0] != g or held[2] > lo:
+        held = (g, iter(pf.iter_batches(batch_size=_BATCH_ROWS, row_groups=[g], use_threads=False)), 0, None)
+    _, batches, at, rest = held
+    out = []
+    while at < hi:
+        batch = rest if rest is not None else next(batches, None)
+        rest = None
+        if batch is None:
+            break
+        n = batch.num_rows
+        if at + n > lo:
+            out.append(batch.slice(max(lo - at, 0), min(hi, at + n) - max(lo, at)))
+        if at + n > hi:
+            rest, n = batch.slice(hi - at), hi - at
+        at += n
+    with _READERS_LOCK:
+        _READERS[key] = (g, batches, at, rest)
+    return out
+
+
 def _read_records(path: Path, span: Span) -> dict[str, Any]:
-    """The text columns of records ``[start, stop)`` of a Parquet file (its row groups that
-    hold them, sliced)."""
+    """The text columns of records ``[start, stop)`` of a Parquet file (from the row groups
+    that hold them)."""
     pa = C.pa
     import pyarrow.parquet as pq
 
@@ -491,14 +526,20 @@ def _read_records(path: Path, span: Span) -> dict[str, Any]:
 
     try:
         pf = pq.ParquetFile(str(path))
+        if span.stop <= span.start:
+            return text_columns(pf.schema_arrow.empty_table(), path)
         sizes = [pf.metadata.row_group(g).num_rows for g in range(pf.metadata.num_row_groups)]
         starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
         g0 = int(np.searchsorted(starts, span.start, side="right")) - 1
-        g1 = int(np.searchsorted(starts, max(span.stop - 1, span.start), side="right")) - 1
-        if span.stop <= span.start:
-            table = pf.schema_arrow.empty_table()
-        else:
-            table = pf.read_row_groups(list(range(g0, g1 + 1))).slice(span.start - int(starts[g0]), span.lines)
+        g1 = int(np.searchsorted(starts, span.stop - 1, side="right")) - 1
+        batches = []
+        for g in range(g0, g1 + 1):
+            lo = max(span.start, int(starts[g])) - int(starts[g])
+            hi = min(span.stop, int(starts[g + 1])) - int(starts[g])
+            batches += _records_of_group(pf, path, g, lo, hi)
+        table = pa.Table.from_batches(batches, schema=pf.schema_arrow)
+        if table.num_rows != span.lines:
+            raise CannotStream(f"{path}: {table.num_rows} records where {span.lines} were counted")
         return text_columns(table, path)
     except (ValueError, pa.ArrowException) as exc:  # (the whole-file reader says what is wrong)
         raise CannotStream(str(exc)) from None

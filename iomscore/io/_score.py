@@ -253,7 +253,8 @@ def score_to_files(
         if grouped and stream and out != output:
             try:  # inputs sorted by person_id: chunks straight from the files, written as they finish
                 # (two chunks in flight per process: the one scored and the one read ahead)
-                chunk = S.PARTITION_BYTES // (2 * workers) if partitions is None else max(1, math.ceil(volume / partitions))
+                per = 2 * (workers if executor is None else max(workers, 2))
+                chunk = S.PARTITION_BYTES // per if partitions is None else max(1, math.ceil(volume / partitions))
                 outputs = G.write_grouped(paths, out, fmt_out, spec, top, chunk, workers=workers,
                                           executor=executor, work_dir=work, progress=progress, input_format=fmt_in)
             except S.CannotStream as exc:
