@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import os
 import threading
 from collections import deque
 from collections.abc import Iterator, Sequence
@@ -493,7 +494,8 @@ _BATCH_ROWS: Final = 1 << 16
 
 def _records_of_group(pf: Any, path: Path, g: int, lo: int, hi: int) -> list[Any]:
     """Records ``[lo, hi)`` of row group ``g`` (numbered within the group) as record batches."""
-    key = str(path)
+    st = os.stat(path)  # (a file replaced since is another file)
+    key = f"{path}\0{st.st_ino}\0{st.st_size}\0{st.st_mtime_ns}"
     with _READERS_LOCK:
         held = _READERS.pop(key, None)
     if held is None or held[0] != g or held[2] > lo:
@@ -644,6 +646,8 @@ def write_grouped(
     finally:
         if own is not None:
             own.shutdown(cancel_futures=True)
+        with _READERS_LOCK:
+            _READERS.clear()
     return results
 
 
