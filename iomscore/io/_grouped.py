@@ -202,6 +202,18 @@ def plan_csv(paths: Sequence[Path | None], target: int) -> Iterator[Chunk]:
 
     Raises :class:`CannotStream` (as soon as it is seen, or from :func:`read_chunk` later)
     when the files are not in person_id order.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "r.csv").write_text("person_id,x\\n" + "".join(f"P{i},1\\n" for i in range(10, 40)))
+    >>> _ = (d / "s.csv").write_text("person_id,y\\n" + "".join(f"P{i},2\\nP{i},3\\n" for i in range(10, 40)))
+    >>> chunks = list(plan_csv([d / "r.csv", d / "s.csv", None], 200))
+    >>> [(c.low, c.high) for c in chunks][:2], chunks[-1].high
+    ([(None, 'P22'), ('P22', 'P34')], None)
+    >>> sum(c.spans[1].lines for c in chunks), chunks[1].spans[1].first_row  # every line, once
+    (60, 26)
     """
     files = [None if p is None else _File(p) for p in paths]
     try:
