@@ -250,7 +250,7 @@ def encode(col: Column, vocabulary: Sequence[str]) -> np.ndarray:
             if given.size * 2 < lengths.size:  # mostly empty (an optional column): look up the rest
                 codes = np.full(lengths.size, -1, dtype=np.int32)
                 if given.size:
-                    codes[given] = _int32_codes(pc.index_in(flat(col).take(pa.array(given)), value_set=value_set))
+                    codes[given] = _int32_codes(pc.index_in(flat(col.take(pa.array(given))), value_set=value_set))
                 return codes
         return _int32_codes(pc.index_in(col, value_set=value_set))
     lookup = {v: i for i, v in enumerate(vocabulary)}
@@ -272,7 +272,7 @@ def dates(col: Column) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             return days, is_empty, bad
         if is_empty.any():  # parse the given values only (nulls count as empty)
             given = np.flatnonzero(~is_empty)
-            days[given], bad[given] = _dates_given(flat(col).take(pa.array(given)))
+            days[given], bad[given] = _dates_given(flat(col.take(pa.array(given))))
         else:
             days, bad = _dates_given(col)
         return days, is_empty, bad
@@ -350,7 +350,7 @@ def counts(col: Column) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             vals = np.full(ok.shape[0], -1, dtype=np.int64)
             some = np.flatnonzero(ok)
             if some.size:
-                given = flat(col).take(pa.array(some))  # (no nulls: they are empty)
+                given = flat(col.take(pa.array(some)))  # (no nulls: they are empty)
                 digits = _np(pc.ascii_is_decimal(given)).astype(bool)
                 ok[some] = digits
                 if digits.all():

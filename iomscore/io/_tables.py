@@ -497,7 +497,7 @@ class _PersonIndex:
             starts = C.run_starts(col) if len(col) > 64 else None
             if starts is not None and 2 * starts.size < len(col):
                 # Rows grouped by person (the usual export): look up one row of each run.
-                head = self(C.flat(col).take(C.pa.array(starts)))
+                head = self(C.flat(col.take(C.pa.array(starts))))
                 return np.repeat(head, np.diff(np.r_[starts, len(col)]))
             idx = C.pc.index_in(col, value_set=self.arrow_values)
             result = C._np(C.pc.fill_null(idx, -1)).astype(np.int64)

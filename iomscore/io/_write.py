@@ -385,7 +385,11 @@ class _ReasonSlots:
         rcode = C._np(encoded.indices).astype(np.int64)[rcode]
         reason_texts = encoded.dictionary.to_pylist()
         vcode, vtexts = _value_codes(ranked_values[rows, col], scores.unit)
-        inverse, first = _hash_codes(rcode * max(len(vtexts), 1) + vcode)
+        pair = rcode * max(len(vtexts), 1) + vcode
+        if int(pair.max()) < 4 * pair.size + (1 << 16):  # small codes: a lookup table, no hashing
+            first, inverse = unique_representatives(pair)
+        else:
+            inverse, first = _hash_codes(pair)
         self._reasons, self._values, self._pairs = reason_texts, vtexts, (rcode[first], vcode[first])
         codes = np.zeros((top, n), dtype=np.int64)
         codes[slot, rows] = inverse + 1
