@@ -102,6 +102,27 @@ def _byte_lengths(col: Any) -> np.ndarray | None:
     return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 
+def _zero_lengths(col: Any) -> np.ndarray | None:
+    """True where a value of a string column has no bytes (empty, or null), compared straight
+    from its offsets; None when the column is not (large_)string."""
+    parts = []
+    for arr in _chunks(col):
+        if pa.types.is_string(arr.type):
+            dtype: Any = np.int32
+        elif pa.types.is_large_string(arr.type):
+            dtype = np.int64
+        else:
+            return None
+        if len(arr) == 0:
+            parts.append(np.zeros(0, bool))
+            continue
+        offsets = np.frombuffer(arr.buffers()[1], dtype=dtype)[arr.offset:arr.offset + len(arr) + 1]
+        parts.append(offsets[1:] == offsets[:-1])
+    if not parts:
+        return np.zeros(0, bool)
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
 def _int32_codes(arr: Any) -> np.ndarray:
     """An int32 Arrow array (chunked or not) as numpy, -1 for null (from its buffers)."""
     parts = []
@@ -165,9 +186,8 @@ def empty(col: Column) -> np.ndarray:
     """True where the value is empty (or null)."""
     if is_arrow(col):
         # byte length 0 <=> character length 0 (read from the offsets, or Arrow's kernel)
-        lengths = _byte_lengths(col)
-        if lengths is not None:
-            is_empty = lengths == 0
+        is_empty = _zero_lengths(col)
+        if is_empty is not None:
             if col.null_count:
                 is_empty |= _nulls(col)
             return is_empty
@@ -244,11 +264,11 @@ def encode(col: Column, vocabulary: Sequence[str]) -> np.ndarray:
     """Index of each value in ``vocabulary``; -1 where absent (including empty values)."""
     if is_arrow(col):
         value_set = pa.array(list(vocabulary), type=pa.string())
-        lengths = _byte_lengths(col)
-        if lengths is not None and not col.null_count and "" not in vocabulary:
-            given = np.flatnonzero(lengths)
-            if given.size * 2 < lengths.size:  # mostly empty (an optional column): look up the rest
-                codes = np.full(lengths.size, -1, dtype=np.int32)
+        no_bytes = _zero_lengths(col)
+        if no_bytes is not None and not col.null_count and "" not in vocabulary:
+            given = np.flatnonzero(~no_bytes)
+            if given.size * 2 < no_bytes.size:  # mostly empty (an optional column): look up the rest
+                codes = np.full(no_bytes.size, -1, dtype=np.int32)
                 if given.size:
                     codes[given] = _int32_codes(pc.index_in(flat(col.take(pa.array(given))), value_set=value_set))
                 return codes
