@@ -483,9 +483,15 @@ def referral_columns(
 def _batch_columns(refs: list[Referral]) -> ReferralBatch:
     n = len(refs)
     tax = offence_taxonomy()
-    need_codes = np.array(
-        [[NEED_CODES[getattr(r.needs, p)] for p in PATHWAYS] for r in refs], dtype=np.int8
+    # Flat generators, not a list per referral: a container per referral would wake the cyclic
+    # garbage collector over and over while many referrals are alive (superlinear in the list).
+    need_codes = np.fromiter(
+        (NEED_CODES[getattr(r.needs, p)] for r in refs for p in PATHWAYS), dtype=np.int8, count=n * len(PATHWAYS)
     ).reshape(n, len(PATHWAYS))
+    oasys = np.full((n, len(OASYS_COLUMNS)), -1, dtype=np.int8)
+    for i, r in enumerate(refs):
+        if r.oasys is not None:
+            oasys[i] = oasys_codes(r.oasys)
     s_person: list[int] = []
     s_pos: list[int] = []
     off: list[int] = []
@@ -578,7 +584,7 @@ def _batch_columns(refs: list[Referral]) -> ReferralBatch:
             [-1 if r.agreed_to_engage is None else int(r.agreed_to_engage) for r in refs], dtype=np.int8
         ),
         occasion_labels={int(OCCASION_ID_BASE) + v: k for k, v in labels.items()},
-        oasys=np.array([oasys_codes(r.oasys) for r in refs], dtype=np.int8).reshape(n, len(OASYS_COLUMNS)),
+        oasys=oasys,
         oasys_present=np.array([r.oasys is not None for r in refs], dtype=bool),
     )
 
