@@ -340,4 +340,6 @@ def _occasion_date_conflicts(batch: ReferralBatch, person: np.ndarray) -> np.nda
 
 def _several_current(batch: ReferralBatch, person: np.ndarray) -> np.ndarray:
     counts = np.bincount(person[batch.current], minlength=batch.n)
+    if not bool((counts > 1).any()):  # (the usual case: no row to mark)
+        return np.zeros(person.size, dtype=bool)
     return batch.current & (counts[person] > 1)
