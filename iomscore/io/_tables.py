@@ -358,7 +358,8 @@ def _assemble(keep: np.ndarray, cols: Mapping[str, Any], summary: Mapping[str, n
               custody: tuple[np.ndarray, np.ndarray, np.ndarray]) -> ReferralTable:
     """The table of the referrals that passed so far, their sanctions and custody re-indexed."""
     c_person, c_start, c_end = custody
-    kept = np.flatnonzero(keep)
+    # every referral kept (the usual case): the columns as they are, not copied by a take
+    kept: np.ndarray | slice = slice(None) if keep.all() else np.flatnonzero(keep)
     new_index = np.cumsum(keep) - 1
     s_sel = _selection(keep, s.person)
     c_sel = _selection(keep, c_person)
