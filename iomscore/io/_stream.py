@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import io
 import logging
 import os
 import shutil
@@ -43,7 +42,7 @@ from . import _columns as C
 from ._atomic import atomic_open
 from ._common import ReadCounts, ReadResult, Reject
 from ._tables import build_table
-from ._text import write_lines as _write_lines
+from ._text import csv_lines
 
 __all__ = [
     "PartitionOutput",
@@ -201,9 +200,10 @@ def _render(result: ReadResult, scorer: str | Path | Scorer, fmt: str, top: int,
     rows = np.asarray(result.rows, dtype=np.int64)[run.scores.ok] if len(run.scores) else np.zeros(0, np.int64)
     built = csv_arrow_columns(run.scores, None, top) if fmt == "csv" and C.HAVE_ARROW else None
     if built is not None:  # the bytes write_scores would write, built in memory (no file round trip)
-        sink = io.BytesIO()
-        _write_lines(sink, built[0], built[1])
-        return _lines_output(sink.getvalue(), fmt, rows, run, result.counts)
+        head, lines, line_ends = csv_lines(built[0], built[1])
+        if line_ends.size != rows.size:
+            raise CannotStream(f"{line_ends.size} output lines for {rows.size} rows")
+        return PartitionOutput(rows, head, bytes(lines), line_ends, run.rejects, result.counts, run.scores.model)
     fd, name = tempfile.mkstemp(prefix="part-", suffix=f".{fmt}", dir=work)
     os.close(fd)
     path = Path(name)
