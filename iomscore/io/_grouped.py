@@ -44,6 +44,12 @@ _KINDS: Final = ("referrals", "sanctions", "custody")
 _WINDOW: Final = 4 << 10
 _LONGEST_LINE: Final = 1 << 20
 _BLOCK: Final = 8 << 20
+#: Lines probed in each file before planning, and the largest span of one chunk: this share of
+#: the planned chunk size, or this many bytes (records for Parquet) when that is more.
+_PROBES: Final = 32
+_LARGEST_SHARE: Final = 4
+_LARGEST_SPAN: Final = 16 << 20
+_TOO_LARGE: Final = "{path}: a chunk of {size} bytes or records, far more than planned"
 _OUT_OF_ORDER: Final = "{path}: not sorted by person_id ({what})"
 _NOT_LINES: Final = "{path}: {lines} line(s) from line {row} but {records} record(s)"
 _BAD_LINE: Final = "{path}: an unreadable line at byte {at}"
@@ -100,6 +106,18 @@ class _File:
 
     def close(self) -> None:
         self.f.close()
+
+    def probe(self) -> None:
+        """Refuse at once a file whose person_ids go down somewhere among a few evenly spaced
+        lines (a file in another order is then not read chunk by chunk at all)."""
+        last = ""
+        for k in range(_PROBES):
+            pid = self.line_at(self.data_start + (self.size - self.data_start) * k // _PROBES)[1]
+            if pid is None:
+                break
+            if pid < last:
+                raise CannotStream(_OUT_OF_ORDER.format(path=self.path, what=f"{pid!r} after {last!r}"))
+            last = pid
 
     def line_at(self, pos: int) -> tuple[int, str | None]:
         """The first line starting at or after ``pos``: its start and its person_id (``None``
@@ -219,7 +237,11 @@ def plan_csv(paths: Sequence[Path | None], target: int) -> Iterator[Chunk]:
     try:
         ref = files[0]
         assert ref is not None
+        for f in files:
+            if f is not None:
+                f.probe()
         total = sum(f.size for f in files if f is not None)
+        largest = max(_LARGEST_SHARE * target, _LARGEST_SPAN)
         step = max(int(ref.size * target / max(total, 1)), 1)
         cuts = [f.data_start if f is not None else 0 for f in files]
         low: str | None = None
@@ -233,19 +255,31 @@ def plan_csv(paths: Sequence[Path | None], target: int) -> Iterator[Chunk]:
                     cut = ref.first_after(key, start)
                     key = ref.line_at(cut)[1]
             if key is None:  # the last chunk: everything left in every file
-                yield Chunk(index, _spans(files, [f.size if f is not None else 0 for f in files]), low, None)
+                spans = _spans(files, [f.size if f is not None else 0 for f in files])
+                _check_size(spans, largest, paths)
+                yield Chunk(index, spans, low, None)
                 return
             if low is not None and key <= low:
                 raise CannotStream(_OUT_OF_ORDER.format(path=ref.path, what=f"{key!r} after {low!r}"))
             new = [cut]
             for f, c in zip(files[1:], cuts[1:]):
                 new.append(0 if f is None else f.first_at_least(key, c))
-            yield Chunk(index, _spans(files, new), low, key)
+            spans = _spans(files, new)
+            _check_size(spans, largest, paths)
+            yield Chunk(index, spans, low, key)
             cuts, low, index = new, key, index + 1
     finally:
         for f in files:
             if f is not None:
                 f.close()
+
+
+def _check_size(spans: Sequence[Span | None], largest: int, paths: Sequence[Path | None]) -> None:
+    """Refuse a chunk far larger than planned (rows out of order, or many rows of people who
+    were not referred between two who were): spilling keeps the memory flat instead."""
+    for span, path in zip(spans, paths):
+        if span is not None and span.stop - span.start > largest:
+            raise CannotStream(_TOO_LARGE.format(path=path, size=span.stop - span.start))
 
 
 def _spans(files: Sequence[_File | None], stops: Sequence[int]) -> tuple[Span | None, Span | None, Span | None]:
@@ -489,6 +523,10 @@ def plan_parquet(paths: Sequence[Path | None], rows: int) -> Iterator[Chunk]:
         else:
             new = [0 if t is None else t.first_at_least(key) for t in tables]
         spans = tuple(None if t is None else Span(c, e, c + 1, e - c) for t, c, e in zip(tables, cuts, new))
+        for t, span in zip(tables, spans):  # (records per referral times the chunk's referrals)
+            if t is not None and span is not None:
+                _check_size([span], max(_LARGEST_SHARE * rows * max(t.rows, 1) // max(ref.rows, 1),
+                                        _LARGEST_SPAN // 64), [t.path])
         yield Chunk(index, spans, low, key)  # type: ignore[arg-type]
         if key is None:
             return

@@ -278,3 +278,41 @@ def test_unsorted_parquet_falls_back(sorted_lists: dict[str, Path], tmp_path: Pa
     spy = _Spy(monkeypatch)
     got = _run(r, tmp_path / "g.csv", partitions=4)
     assert spy.refused == 1 and got == want
+
+
+def test_a_reversed_file_is_refused_before_any_chunk(sorted_lists: dict[str, Path], tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    def reverse(b: bytes) -> bytes:
+        head, *lines = b.splitlines(keepends=True)
+        return b"".join([head, *reversed(lines)])
+
+    r = _copy(sorted_lists["clean"], tmp_path / "in", {"r-sanctions.csv": reverse})
+    read: list[object] = []
+    real = G.read_chunk
+    monkeypatch.setattr(G, "read_chunk", lambda *a: read.append(a) or real(*a))
+    with pytest.raises(CannotStream, match="not sorted"):
+        list(G.plan_csv(list(_tables(r)), 2000))
+    got = _run(r, tmp_path / "g.csv", partitions=5)
+    assert not read and got[0] == _whole(r, tmp_path / "whole.csv")[0]
+
+
+def test_a_chunk_far_larger_than_planned_is_spilled_instead(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sanction rows of many people who were not referred, between two who were (sorted, but
+    one chunk would hold them all): refused, and the spilling path gives the same bytes."""
+    raw = tmp_path / "raw" / "r.csv"
+    raw.parent.mkdir()
+    synth.write_csv(synth.generate(80, seed=5), raw, raw.with_name(KINDS[1]), raw.with_name(KINDS[2]))
+    lines = raw.with_name(KINDS[1]).read_bytes().splitlines(keepends=True)
+    orphans = [b"P0000040x%04d,2020-01-01,2020-02-01,shop_theft,fine,,,\n" % i for i in range(3000)]
+    raw.with_name(KINDS[1]).write_bytes(b"".join([*lines, *orphans]))
+    d = tmp_path / "in"
+    d.mkdir()
+    for k in KINDS:
+        _sort_file(raw.with_name(k), d / k)
+    monkeypatch.setattr(G, "_LARGEST_SPAN", 20_000)
+    with pytest.raises(CannotStream, match="far more than planned"):
+        list(G.plan_csv(list(_tables(d / "r.csv")), 2000))
+    spy = _Spy(monkeypatch)
+    got = _run(d / "r.csv", tmp_path / "g.csv", partitions=8)
+    assert spy.refused == 1 and got[:2] == _whole(d / "r.csv", tmp_path / "whole.csv")
+    assert got[2]["orphan_rows"] == 3000
