@@ -103,24 +103,10 @@ def _byte_lengths(col: Any) -> np.ndarray | None:
 
 
 def _zero_lengths(col: Any) -> np.ndarray | None:
-    """True where a value of a string column has no bytes (empty, or null), compared straight
-    from its offsets; None when the column is not (large_)string."""
-    parts = []
-    for arr in _chunks(col):
-        if pa.types.is_string(arr.type):
-            dtype: Any = np.int32
-        elif pa.types.is_large_string(arr.type):
-            dtype = np.int64
-        else:
-            return None
-        if len(arr) == 0:
-            parts.append(np.zeros(0, bool))
-            continue
-        offsets = np.frombuffer(arr.buffers()[1], dtype=dtype)[arr.offset:arr.offset + len(arr) + 1]
-        parts.append(offsets[1:] == offsets[:-1])
-    if not parts:
-        return np.zeros(0, bool)
-    return parts[0] if len(parts) == 1 else np.concatenate(parts)
+    """True where a value of a string column has no bytes (empty, or null), from its offsets;
+    None when the column is not (large_)string."""
+    lengths = _byte_lengths(col)
+    return None if lengths is None else lengths == 0
 
 
 def _int32_codes(arr: Any) -> np.ndarray:
