@@ -35,11 +35,18 @@ import numpy as np
 
 from ..scoring._protocol import Scorer
 from . import _columns as C
-from ._stream import MERGE_ROWS, CannotStream, PartitionOutput, Progress, score_partition
+from ._stream import (
+    MERGE_ROWS,
+    CannotStream,
+    PartitionOutput,
+    Progress,
+    _csv_header,
+    score_partition,
+    text_volume,
+)
 
 __all__ = ["Chunk", "Span", "plan_csv", "read_chunk", "score_chunk", "write_grouped"]
 
-_KINDS: Final = ("referrals", "sanctions", "custody")
 #: Bytes read around a probe before scanning lines one by one.
 _WINDOW: Final = 4 << 10
 _LONGEST_LINE: Final = 1 << 20
@@ -87,8 +94,6 @@ class _File:
     """A CSV file opened for probing: its header, where its data starts, and line counting."""
 
     def __init__(self, path: Path) -> None:
-        from ._stream import _csv_header
-
         self.path = path
         self.header = _csv_header(path)
         if "person_id" not in self.header:
@@ -629,13 +634,11 @@ def write_grouped(
 
     files = [str(p) if p is not None else "" for p in paths]
     parquet = input_format == "parquet"
-    headers = [None if p is None or parquet else _header(p) for p in paths]
+    headers = [None if p is None or parquet else _csv_header(p) for p in paths]
     total = sum(p.stat().st_size for p in paths if p is not None)
     chunks: Iterator[Chunk]
     if parquet:
         import pyarrow.parquet as pq
-
-        from ._stream import text_volume
 
         assert paths[0] is not None
         n_ref = max(pq.ParquetFile(str(paths[0])).metadata.num_rows, 1)
@@ -699,14 +702,6 @@ def write_grouped(
         with _READERS_LOCK:
             _READERS.clear()
     return results
-
-
-def _header(path: Path) -> list[str]:
-    from ._stream import _csv_header
-
-    return _csv_header(path)
-
-
 
 
 def _span_bytes(chunk: Chunk) -> int:
