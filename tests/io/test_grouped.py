@@ -12,14 +12,13 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from two_tables import SCORER, score_whole, tables
 
 from iomscore import synth
 from iomscore.io import _grouped as G
-from iomscore.io import read_referrals, score_read, write_rejects, write_scores
 from iomscore.io._score import counts_path, score_to_files
 from iomscore.io._stream import CannotStream
 
-SCORER = "iom-priority"
 KINDS = ("r.csv", "r-sanctions.csv", "r-custody.csv")
 
 
@@ -50,10 +49,6 @@ def sorted_lists(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return out
 
 
-def _tables(r: Path) -> tuple[Path, Path, Path]:
-    return r, r.with_name(f"{r.stem}-sanctions{r.suffix}"), r.with_name(f"{r.stem}-custody{r.suffix}")
-
-
 class _Spy:
     """Records whether the sorted reader ran to the end or gave up."""
 
@@ -75,7 +70,7 @@ class _Spy:
 
 
 def _run(r: Path, out: Path, **kw: object) -> tuple[bytes, bytes, dict[str, object]]:
-    ref, san, cus = _tables(r)
+    ref, san, cus = tables(r)
     rej = out.with_name(out.stem + "-rej.csv")
     score_to_files(ref, out, sanctions=san if san.is_file() else None, custody=cus if cus.is_file() else None,
                    scorer=SCORER, rejects=rej, counts=counts_path(out), **kw)  # type: ignore[arg-type]
@@ -84,19 +79,10 @@ def _run(r: Path, out: Path, **kw: object) -> tuple[bytes, bytes, dict[str, obje
     return out.read_bytes(), rej.read_bytes(), counts
 
 
-def _whole(r: Path, out: Path, fmt: str = "csv") -> tuple[bytes, bytes]:
-    ref, san, cus = _tables(r)
-    run = score_read(read_referrals(ref, san if san.is_file() else None, cus if cus.is_file() else None), SCORER)
-    write_scores(out, run.scores, format=fmt)  # type: ignore[arg-type]
-    rej = out.with_name(out.stem + "-rej.csv")
-    write_rejects(rej, run.rejects)
-    return out.read_bytes(), rej.read_bytes()
-
-
 @pytest.mark.parametrize("name", ["clean", "bad"])
 def test_sorted_input_is_read_in_chunks_with_the_same_bytes(sorted_lists: dict[str, Path], tmp_path: Path,
                                                             monkeypatch: pytest.MonkeyPatch, name: str) -> None:
-    want, want_rej = _whole(sorted_lists[name], tmp_path / "whole.csv")
+    want, want_rej = score_whole(sorted_lists[name], tmp_path / "whole.csv")
     spilled = _run(sorted_lists[name], tmp_path / "spilled.csv", partitions=4, grouped=False)
     assert spilled[:2] == (want, want_rej)
     spy = _Spy(monkeypatch)
@@ -154,7 +140,7 @@ def test_the_same_bytes_whatever_the_files_hold(sorted_lists: dict[str, Path], t
                                                 table: str, edit: object) -> None:
     r = _copy(sorted_lists["bad"], tmp_path / "in", {table: edit})
     assert r.with_name(table).read_bytes() != sorted_lists["bad"].with_name(table).read_bytes(), case
-    want = _whole(r, tmp_path / "whole.csv")
+    want = score_whole(r, tmp_path / "whole.csv")
     for partitions in (1, 6):
         got = _run(r, tmp_path / f"g{partitions}.csv", partitions=partitions)
         assert got[:2] == want, (case, partitions)
@@ -169,7 +155,7 @@ def test_unsorted_input_falls_back_to_spilling(sorted_lists: dict[str, Path], tm
         got = _run(r, tmp_path / "g.csv", partitions=5)
     assert spy.refused == 1 and spy.finished == 0
     assert "not sorted by person_id" in caplog.text
-    assert got[0] == _whole(r, tmp_path / "whole.csv")[0]
+    assert got[0] == score_whole(r, tmp_path / "whole.csv")[0]
 
 
 def test_one_person_larger_than_a_chunk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -186,7 +172,7 @@ def test_one_person_larger_than_a_chunk(tmp_path: Path, monkeypatch: pytest.Monk
     for k in KINDS:
         _sort_file(raw.with_name(k), d / k)
     spy = _Spy(monkeypatch)
-    want = _whole(d / "r.csv", tmp_path / "whole.csv")
+    want = score_whole(d / "r.csv", tmp_path / "whole.csv")
     for partitions in (3, 30, 200):
         assert _run(d / "r.csv", tmp_path / f"g{partitions}.csv", partitions=partitions)[:2] == want
     assert spy.finished == 3
@@ -212,12 +198,12 @@ def test_any_sorted_list_any_chunking(tmp_path_factory: pytest.TempPathFactory, 
     for k in KINDS:
         if raw.with_name(k).is_file():
             _sort_file(raw.with_name(k), d / "in" / k)
-    want = _whole(d / "in" / "r.csv", d / "whole.csv")
+    want = score_whole(d / "in" / "r.csv", d / "whole.csv")
     assert _run(d / "in" / "r.csv", d / "g.csv", partitions=partitions)[:2] == want
 
 
 def test_plan_covers_every_byte_once(sorted_lists: dict[str, Path]) -> None:
-    paths = list(_tables(sorted_lists["bad"]))
+    paths = list(tables(sorted_lists["bad"]))
     chunks = list(G.plan_csv(paths, 4000))
     assert len(chunks) > 10
     for kind, path in enumerate(paths):
@@ -237,7 +223,7 @@ def test_plan_covers_every_byte_once(sorted_lists: dict[str, Path]) -> None:
 def test_progress_covers_the_whole_run(sorted_lists: dict[str, Path], tmp_path: Path) -> None:
     calls: list[tuple[str, int, int]] = []
     _run(sorted_lists["clean"], tmp_path / "g.csv", partitions=6, progress=lambda *a: calls.append(a))
-    total = sum(p.stat().st_size for p in _tables(sorted_lists["clean"]))
+    total = sum(p.stat().st_size for p in tables(sorted_lists["clean"]))
     assert {c[0] for c in calls} == {"streaming"} and {c[2] for c in calls} == {total}
     done = [c[1] for c in calls]
     assert done[0] == 0 and done[-1] == total and done == sorted(done) and len(set(done)) >= 6
@@ -248,7 +234,7 @@ def _to_parquet(r: Path, d: Path, shuffle: str | None = None) -> Path:
     import pyarrow.parquet as pq
 
     d.mkdir()
-    for src in _tables(r):
+    for src in tables(r):
         table = pacsv.read_csv(src, convert_options=pacsv.ConvertOptions(
             column_types={}, strings_can_be_null=False, auto_dict_encode=False))
         if shuffle == src.name:
@@ -291,9 +277,9 @@ def test_a_reversed_file_is_refused_before_any_chunk(sorted_lists: dict[str, Pat
     real = G.read_chunk
     monkeypatch.setattr(G, "read_chunk", lambda *a: read.append(a) or real(*a))
     with pytest.raises(CannotStream, match="not sorted"):
-        list(G.plan_csv(list(_tables(r)), 2000))
+        list(G.plan_csv(list(tables(r)), 2000))
     got = _run(r, tmp_path / "g.csv", partitions=5)
-    assert not read and got[0] == _whole(r, tmp_path / "whole.csv")[0]
+    assert not read and got[0] == score_whole(r, tmp_path / "whole.csv")[0]
 
 
 def test_a_chunk_far_larger_than_planned_is_spilled_instead(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -311,8 +297,8 @@ def test_a_chunk_far_larger_than_planned_is_spilled_instead(tmp_path: Path, monk
         _sort_file(raw.with_name(k), d / k)
     monkeypatch.setattr(G, "_LARGEST_SPAN", 20_000)
     with pytest.raises(CannotStream, match="far more than planned"):
-        list(G.plan_csv(list(_tables(d / "r.csv")), 2000))
+        list(G.plan_csv(list(tables(d / "r.csv")), 2000))
     spy = _Spy(monkeypatch)
     got = _run(d / "r.csv", tmp_path / "g.csv", partitions=8)
-    assert spy.refused == 1 and got[:2] == _whole(d / "r.csv", tmp_path / "whole.csv")
+    assert spy.refused == 1 and got[:2] == score_whole(d / "r.csv", tmp_path / "whole.csv")
     assert got[2]["orphan_rows"] == 3000

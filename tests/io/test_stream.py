@@ -12,13 +12,11 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
+from two_tables import SCORER, score_whole, tables
 
 from iomscore import synth
-from iomscore.io import read_referrals, score_read, write_rejects, write_scores
 from iomscore.io._score import counts_path, score_to_files
 from iomscore.io._stream import person_partition, score_partition
-
-SCORER = "iom-priority"
 
 
 @pytest.fixture(scope="module")
@@ -36,30 +34,16 @@ def lists(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return out
 
 
-def _tables(r: Path) -> tuple[Path, Path, Path]:
-    return r, r.with_name(f"{r.stem}-sanctions{r.suffix}"), r.with_name(f"{r.stem}-custody{r.suffix}")
-
-
 def _run(r: Path, out: Path, **kw: object) -> bytes:
-    ref, san, cus = _tables(r)
+    ref, san, cus = tables(r)
     score_to_files(ref, out, sanctions=san, custody=cus, scorer=SCORER, rejects=out.with_name(out.stem + "-rej.csv"),
                    counts=counts_path(out), **kw)  # type: ignore[arg-type]
     return out.read_bytes()
 
 
-def _in_memory(r: Path, out: Path, fmt: str = "csv") -> tuple[bytes, bytes]:
-    """What the whole-list path (read whole, score, write) gives."""
-    ref, san, cus = _tables(r)
-    run = score_read(read_referrals(ref, san, cus), SCORER)
-    write_scores(out, run.scores, format=fmt)  # type: ignore[arg-type]
-    rej = out.with_name(out.stem + "-rej.csv")
-    write_rejects(rej, run.rejects)
-    return out.read_bytes(), rej.read_bytes()
-
-
 @pytest.mark.parametrize("name", ["clean", "bad"])
 def test_same_bytes_whatever_the_partitions_and_workers(lists: dict[str, Path], tmp_path: Path, name: str) -> None:
-    want, want_rej = _in_memory(lists[name], tmp_path / "whole.csv")
+    want, want_rej = score_whole(lists[name], tmp_path / "whole.csv")
     assert want.count(b"\n") > 400
     for partitions in (1, 3, 8):
         for workers in (1, 2) if partitions == 3 else (1,):
@@ -78,14 +62,14 @@ def test_other_output_formats(lists: dict[str, Path], tmp_path: Path, fmt: str) 
     many = _run(lists["bad"], tmp_path / f"b.{fmt}", partitions=5, workers=2)
     assert one == many
     if fmt == "parquet":
-        _in_memory(lists["bad"], tmp_path / "w.parquet", fmt)
+        score_whole(lists["bad"], tmp_path / "w.parquet", fmt)
         assert pq.read_table(tmp_path / "a.parquet").equals(pq.read_table(tmp_path / "w.parquet"))
     else:
-        assert one == _in_memory(lists["bad"], tmp_path / "w.jsonl", fmt)[0]
+        assert one == score_whole(lists["bad"], tmp_path / "w.jsonl", fmt)[0]
 
 
 def test_sanction_order_does_not_matter(lists: dict[str, Path], tmp_path: Path) -> None:
-    ref, san, cus = _tables(lists["clean"])
+    ref, san, cus = tables(lists["clean"])
     d = tmp_path / "shuffled"
     d.mkdir()
     for src in (ref, san, cus):
@@ -100,7 +84,7 @@ def test_sanction_order_does_not_matter(lists: dict[str, Path], tmp_path: Path) 
 
 
 def test_output_follows_the_referrals_file(lists: dict[str, Path], tmp_path: Path) -> None:
-    ref, san, cus = _tables(lists["clean"])
+    ref, san, cus = tables(lists["clean"])
     d = tmp_path / "reversed"
     d.mkdir()
     lines = ref.read_text().splitlines(keepends=True)
@@ -115,7 +99,7 @@ def test_output_follows_the_referrals_file(lists: dict[str, Path], tmp_path: Pat
 def test_parquet_input_streams_to_the_same_scores(lists: dict[str, Path], tmp_path: Path) -> None:
     d = tmp_path / "pq"
     d.mkdir()
-    for src in _tables(lists["bad"]):
+    for src in tables(lists["bad"]):
         pq.write_table(pacsv.read_csv(src, convert_options=pacsv.ConvertOptions(
             column_types={}, strings_can_be_null=False, auto_dict_encode=False)), d / src.with_suffix(".parquet").name,
             row_group_size=97)
@@ -126,7 +110,7 @@ def test_parquet_input_streams_to_the_same_scores(lists: dict[str, Path], tmp_pa
 
 
 def test_malformed_csv_is_read_whole_with_the_same_result(lists: dict[str, Path], tmp_path: Path) -> None:
-    ref, san, cus = _tables(lists["clean"])
+    ref, san, cus = tables(lists["clean"])
     d = tmp_path / "broken"
     d.mkdir()
     lines = san.read_text().splitlines(keepends=True)
@@ -134,7 +118,7 @@ def test_malformed_csv_is_read_whole_with_the_same_result(lists: dict[str, Path]
     (d / san.name).write_text("".join(lines))
     (d / ref.name).write_bytes(ref.read_bytes())
     (d / cus.name).write_bytes(cus.read_bytes())
-    want, want_rej = _in_memory(d / "r.csv", tmp_path / "whole.csv")
+    want, want_rej = score_whole(d / "r.csv", tmp_path / "whole.csv")
     assert _run(d / "r.csv", tmp_path / "a.csv", partitions=3) == want
     assert (tmp_path / "a-rej.csv").read_bytes() == want_rej
     assert b"malformed" in want_rej
