@@ -84,10 +84,16 @@ class Chunk:
     high: str | None
 
 
+def _normal_ids(ids: Any) -> Any:
+    """Person_ids as the readers and the duplicate check see them: whitespace trimmed, trailing
+    NUL characters ignored (an Arrow string array, same kernels as theirs)."""
+    pc = C.pc
+    return pc.utf8_rtrim(pc.utf8_trim_whitespace(ids), characters="\x00")
+
+
 def _normal(raw: str) -> str:
-    """A person_id as the readers and the duplicate check see it (the same Arrow kernels)."""
-    pa, pc = C.pa, C.pc
-    return str(pc.utf8_rtrim(pc.utf8_trim_whitespace(pa.array([raw], pa.string())), characters="\x00")[0].as_py())
+    """One person_id as :func:`_normal_ids` sees it."""
+    return str(_normal_ids(C.pa.array([raw], C.pa.string()))[0].as_py())
 
 
 class _File:
@@ -155,8 +161,7 @@ class _File:
             if start >= hi or pid is None:
                 break
             if pid < key:
-                lo = start + 1  # (the answer starts after this line)
-                lo = self.line_at(lo)[0]
+                lo = self.line_at(start + 1)[0]  # (the answer starts after this line)
             else:
                 hi = start
         return self._scan(key, lo, hi)
@@ -176,7 +181,7 @@ class _File:
         except (UnicodeDecodeError, csv.Error, IndexError):
             raise CannotStream(_BAD_LINE.format(path=self.path, at=lo)) from None
         pa, pc = C.pa, C.pc
-        ids = pc.utf8_rtrim(pc.utf8_trim_whitespace(pa.array(raw, pa.string())), characters="\x00")
+        ids = _normal_ids(pa.array(raw, pa.string()))
         at_least = np.flatnonzero(C._np(pc.greater_equal(ids, key)))
         if not at_least.size:
             return hi
@@ -477,7 +482,7 @@ class _ParquetIds:
                 col = pc.cast(col, pa.string())
             except (pa.ArrowNotImplementedError, pa.ArrowInvalid):
                 raise CannotStream("person_id is not text") from None
-        ids = pc.utf8_rtrim(pc.utf8_trim_whitespace(pc.fill_null(col, "")), characters="\x00")
+        ids = _normal_ids(pc.fill_null(col, ""))
         n = len(ids)
         if n > 1 and pc.any(pc.less(ids.slice(1), ids.slice(0, n - 1))).as_py():
             raise CannotStream(_OUT_OF_ORDER.format(path=self.path, what=f"rows after {self.first}"))
