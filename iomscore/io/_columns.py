@@ -1,8 +1,13 @@
 """Vectorised parsing of text columns, on two interchangeable backends.
 
-A column is either a pyarrow string array (the fast path, when ``pyarrow`` is installed) or
-a numpy object array of ``str`` (the standard-library path). Every function here gives the
-same numpy result for both, so a file reads identically whichever backend parsed it.
+A column is either a pyarrow array (the fast path, when ``pyarrow`` is installed) or a numpy
+object array of ``str`` (the standard-library path). Every function here gives the same numpy
+result for both, so a file reads identically whichever backend parsed it.
+
+An Arrow column may also be typed, as Parquet files and DataFrames hold dates, whole numbers
+and booleans: :func:`dates` reads a ``date32`` column and :func:`counts` an integer column
+from their buffers, and every other use sees the text that casting the column to a string
+gives (``2024-01-31``, ``12``, ``true``), so a typed column reads exactly as its text would.
 
 Only the distinct values of a column are parsed in Python on the numpy path; the arrow path
 runs in Arrow's C++ kernels.
@@ -27,7 +32,7 @@ except ImportError:  # pragma: no cover - exercised when pyarrow is absent
     pa = None
     pc = None
 
-__all__ = ["HAVE_ARROW", "counts", "dates", "empty", "encode", "flat", "has_nul", "run_starts", "strip", "text",
+__all__ = ["HAVE_ARROW", "as_text", "counts", "dates", "empty", "encode", "flat", "has_nul", "run_starts", "strip", "text",
            "text_shared", "value_at"]
 
 HAVE_ARROW: Final = pa is not None
@@ -41,6 +46,17 @@ Column = Any  # pa.Array | pa.ChunkedArray | np.ndarray (object, str)
 
 def is_arrow(col: Column) -> bool:
     return not isinstance(col, np.ndarray)
+
+
+def _is_text(typ: Any) -> bool:
+    return bool(pa.types.is_string(typ) or pa.types.is_large_string(typ))
+
+
+def as_text(col: Column) -> Column:
+    """A typed Arrow column as the string column casting gives (nulls stay null); text as it is."""
+    if not is_arrow(col) or _is_text(col.type):
+        return col
+    return pc.cast(col, pa.string())
 
 
 def _np(arr: Any) -> np.ndarray:
@@ -74,6 +90,8 @@ def _chunks(col: Any) -> list[Any]:
 def _valid(arr: Any) -> np.ndarray:
     """The validity of each slot of a pyarrow Array (from its bitmap, no kernel)."""
     n = len(arr)
+    if pa.types.is_null(arr.type):
+        return np.zeros(n, dtype=bool)
     bitmap = arr.buffers()[0]
     if bitmap is None or not arr.null_count:
         return np.ones(n, dtype=bool)
@@ -155,8 +173,8 @@ def run_starts(col: Any) -> np.ndarray | None:
 
 def has_nul(col: Any) -> bool:
     """Whether some value of an Arrow string column holds a NUL character."""
-    for arr in _chunks(col):
-        if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+    for arr in _chunks(as_text(col)):
+        if not _is_text(arr.type):
             return bool(pc.any(pc.match_substring(arr, "\x00")).as_py())
         if len(arr) == 0 or arr.buffers()[2] is None:
             continue
@@ -171,6 +189,8 @@ def has_nul(col: Any) -> bool:
 def empty(col: Column) -> np.ndarray:
     """True where the value is empty (or null)."""
     if is_arrow(col):
+        if not _is_text(col.type):
+            return _nulls(col)  # a typed value is never empty text
         # byte length 0 <=> character length 0 (read from the offsets, or Arrow's kernel)
         is_empty = _zero_lengths(col)
         if is_empty is not None:
@@ -210,6 +230,8 @@ def _edges_plain(arr: Any) -> bool:
 def strip(col: Column) -> Column:
     """The values with leading and trailing whitespace removed (the rule of every reader)."""
     if is_arrow(col):
+        if not _is_text(col.type):
+            return col  # a typed value has no whitespace to trim
         # Whitespace starts and ends with a byte below 0x21 or above 0x7E in UTF-8; when no
         # value has one at either end, trimming would give the same values: skip the kernel.
         chunks = col.chunks if hasattr(col, "chunks") else [col]
@@ -222,6 +244,7 @@ def strip(col: Column) -> Column:
 def text(col: Column) -> np.ndarray:
     """The values as a numpy object array of ``str`` (nulls as ``""``)."""
     if is_arrow(col):
+        col = as_text(col)
         out = _np(pc.fill_null(col, "") if col.null_count else col)
         return out.astype(object, copy=False)
     return col
@@ -230,6 +253,7 @@ def text(col: Column) -> np.ndarray:
 def text_shared(col: Column) -> np.ndarray:
     """Like :func:`text`, for columns of few distinct values: one ``str`` per distinct value."""
     if is_arrow(col):
+        col = as_text(col)
         encoded = pc.dictionary_encode(flat(pc.fill_null(col, "") if col.null_count else col))
         if len(encoded.dictionary) * 4 > max(len(encoded), 1):
             return text(col)
@@ -241,7 +265,7 @@ def text_shared(col: Column) -> np.ndarray:
 def value_at(col: Column, i: int) -> str:
     """One value as text (for messages)."""
     if is_arrow(col):
-        v = col[int(i)].as_py()
+        v = as_text(col)[int(i)].as_py()
         return "" if v is None else str(v)
     return str(col[int(i)])
 
@@ -249,6 +273,7 @@ def value_at(col: Column, i: int) -> str:
 def encode(col: Column, vocabulary: Sequence[str]) -> np.ndarray:
     """Index of each value in ``vocabulary``; -1 where absent (including empty values)."""
     if is_arrow(col):
+        col = as_text(col)
         value_set = pa.array(list(vocabulary), type=pa.string())
         no_bytes = _zero_lengths(col)
         if no_bytes is not None and not col.null_count and "" not in vocabulary:
@@ -271,6 +296,9 @@ def dates(col: Column) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     empty or invalid.
     """
     if is_arrow(col):
+        if pa.types.is_date32(col.type):
+            return _typed_dates(col)
+        col = as_text(col)
         is_empty = empty(col)
         days = np.full(is_empty.shape[0], MISSING_DAY, dtype=np.int32)
         bad = np.zeros(is_empty.shape[0], dtype=bool)
@@ -303,20 +331,43 @@ def dates(col: Column) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return days, is_empty, bad_u[inverse]
 
 
+#: Days since 1970-01-01 of 0001-01-01 and 9999-12-31: the dates ``YYYY-MM-DD`` can write.
+_FIRST_DAY: Final = dt.date(1, 1, 1).toordinal() - _EPOCH
+_LAST_DAY: Final = dt.date(9999, 12, 31).toordinal() - _EPOCH
+
+
+def _fixed_values(col: Any, dtype: Any) -> np.ndarray:
+    """The values of a fixed-width Arrow column (any in a null slot), from its buffers."""
+    parts = [np.frombuffer(a.buffers()[1], dtype=dtype)[a.offset:a.offset + len(a)] if len(a)
+             else np.zeros(0, dtype) for a in _chunks(col)]
+    return parts[0] if len(parts) == 1 else np.concatenate(parts) if parts else np.zeros(0, dtype)
+
+
+def _typed_dates(col: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`dates` of a ``date32`` column: a year outside 1 to 9999 is bad, as its text is."""
+    is_empty = _nulls(col)
+    days = _fixed_values(col, np.int32)
+    bad = ~is_empty & ((days < _FIRST_DAY) | (days > _LAST_DAY))
+    return np.where(is_empty | bad, MISSING_DAY, days).astype(np.int32), is_empty, bad
+
+
 def _dates_given(filled: Any) -> tuple[np.ndarray, np.ndarray]:
     """(days, is_bad) of an Arrow column of non-empty values, as :func:`dates` parses them."""
     try:
         days = _np(pc.cast(pc.cast(filled, pa.date32()), pa.int32())).astype(np.int32)  # (a writable copy)
-        return days, np.zeros(days.shape[0], dtype=bool)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         pass
+    else:  # Arrow's cast takes the year 0000, which no calendar date (nor the numpy path) has
+        bad = days < _FIRST_DAY
+        days[bad] = MISSING_DAY
+        return days, bad
     # Some value is malformed: find which, then cast the well-formed ones.
     shaped = _np(pc.fill_null(pc.match_substring_regex(filled, _DATE_PATTERN), False)).astype(bool)
     ts = pc.strptime(pc.if_else(pa.array(shaped), filled, "1970-01-01"), format="%Y-%m-%d",
                      unit="s", error_is_null=True)
     days = _np(pc.fill_null(pc.cast(pc.cast(ts, pa.date32()), pa.int32()), int(MISSING_DAY))).astype(np.int32)
     # strptime rolls 2024-02-30 over to 2024-03-01: keep only values that round-trip.
-    ok = shaped & (days != MISSING_DAY)
+    ok = shaped & (days != MISSING_DAY) & (days >= _FIRST_DAY)
     if ok.any():
         y, m, d = _ymd_from_text(filled, ok)
         py, pm, pd_ = year_month_day(np.where(ok, days, 0))
@@ -339,6 +390,10 @@ def counts(col: Column) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
     Returns ``(values, is_empty, is_bad)``; ``values`` is -1 where empty or invalid.
     """
+    if is_arrow(col):
+        if pa.types.is_integer(col.type):
+            return _typed_counts(col)
+        col = as_text(col)
     is_empty = empty(col)
     if is_arrow(col):
         # ^[0-9]{1,9}$ without a regex: ASCII digits only (false when empty), at most 9 bytes;
@@ -375,3 +430,13 @@ def counts(col: Column) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     bad = ~ok & ~is_empty
     vals = np.where(ok, vals, -1)
     return vals, is_empty, bad
+
+
+def _typed_counts(col: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`counts` of an integer column: below 0 or over 9 digits is bad, as its text is."""
+    is_empty = _nulls(col)
+    values = _fixed_values(col, col.type.to_pandas_dtype())
+    ok = ~is_empty & (values >= 0) & (values <= 999_999_999)
+    out = np.full(ok.shape[0], -1, dtype=np.int64)
+    out[ok] = values[ok]
+    return out, is_empty, ~ok & ~is_empty

@@ -87,7 +87,7 @@ def test_person_index_is_the_first_referral_of_each_id(referral_ids: list[str], 
 
 _DATE_TEXT = st.one_of(st.none(), st.just(""), st.sampled_from(["2024-02-29", "2023-02-29", "2024-02-30", "1899-12-31",
                                                                 "2100-12-31", "2024-1-01", "20240101", "2024-13-01",
-                                                                "0001-01-01", "9999-12-31", "x"]),
+                                                                "0001-01-01", "9999-12-31", "0000-12-31", "0000-01-01", "x"]),
                        st.dates().map(str))
 
 
