@@ -38,16 +38,16 @@ class DaskScores:
 
 
 def _text(frame: Any, source: str) -> tuple[dict[str, Any], np.ndarray]:
-    """Text columns (as every reader gives them) and row numbers of a pandas partition."""
+    """Columns (as every reader gives them) and row numbers of a pandas partition."""
     import pyarrow as pa
 
-    from ..io._parquet import text_columns
+    from ..io._parquet import arrow_columns
 
     frame = frame.sort_values(_ROW, kind="stable")
     rows = frame[_ROW].to_numpy(dtype=np.int64)
     data = frame.drop(columns=[c for c in (_ROW, _PART) if c in frame.columns])
     table = pa.Table.from_pandas(data, preserve_index=False)
-    return text_columns(table, source), rows
+    return arrow_columns(table, source), rows
 
 
 def _kernel(ref: Any, san: Any, cus: Any, *, sources: tuple[str, str, str], scorer: Any, top: int) -> tuple[Any, Any]:

@@ -20,7 +20,7 @@ import numpy as np
 from .._errors import IomscoreError
 from ..schema._table import ReferralTable
 from ._common import ReadResult
-from ._parquet import text_columns
+from ._parquet import arrow_columns
 from ._tables import build_table
 
 __all__ = ["FrameRejectsError", "read_frames"]
@@ -59,7 +59,7 @@ def _arrow_table(frame: Any, source: str) -> Any:
 
 def _columns(frame: Any, source: str) -> tuple[dict[str, Any], int]:
     table = _arrow_table(frame, source)
-    return text_columns(table, source), int(table.num_rows)
+    return arrow_columns(table, source), int(table.num_rows)
 
 
 def read_frames(referrals: Any, sanctions: Any = None, custody: Any = None) -> ReadResult:

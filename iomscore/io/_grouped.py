@@ -579,17 +579,17 @@ def _records_of_group(pf: Any, path: Path, g: int, lo: int, hi: int) -> list[Any
 
 
 def _read_records(path: Path, span: Span) -> dict[str, Any]:
-    """The text columns of records ``[start, stop)`` of a Parquet file (from the row groups
+    """The columns of records ``[start, stop)`` of a Parquet file (from the row groups
     that hold them)."""
     pa = C.pa
     import pyarrow.parquet as pq
 
-    from ._parquet import text_columns
+    from ._parquet import arrow_columns
 
     try:
         pf = pq.ParquetFile(str(path))
         if span.stop <= span.start:
-            return text_columns(pf.schema_arrow.empty_table(), path)
+            return arrow_columns(pf.schema_arrow.empty_table(), path)
         sizes = [pf.metadata.row_group(g).num_rows for g in range(pf.metadata.num_row_groups)]
         starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
         g0 = int(np.searchsorted(starts, span.start, side="right")) - 1
@@ -602,7 +602,7 @@ def _read_records(path: Path, span: Span) -> dict[str, Any]:
         table = pa.Table.from_batches(batches, schema=pf.schema_arrow)
         if table.num_rows != span.lines:
             raise CannotStream(f"{path}: {table.num_rows} records where {span.lines} were counted")
-        return text_columns(table, path)
+        return arrow_columns(table, path)
     except (ValueError, pa.ArrowException) as exc:  # (the whole-file reader says what is wrong)
         raise CannotStream(str(exc)) from None
 

@@ -7,6 +7,7 @@ from typing import Any, Final
 
 import numpy as np
 
+from . import _columns as C
 from ._common import CUSTODY_COLUMNS, REFERRAL_COLUMNS, SANCTION_COLUMNS, ReadResult
 from ._tables import MissingColumnsError, build_table
 
@@ -18,7 +19,7 @@ _BAD_COLUMN_TYPE: Final = "{path}: column {column!r} has type {type}; expected t
 _KNOWN: Final = frozenset({*REFERRAL_COLUMNS, *SANCTION_COLUMNS, *CUSTODY_COLUMNS})
 
 
-def _text_columns(path: str | os.PathLike[str]) -> tuple[dict[str, Any], int]:
+def _arrow_columns(path: str | os.PathLike[str]) -> tuple[dict[str, Any], int]:
     try:
         import pyarrow as pa
         import pyarrow.parquet as pq
@@ -28,11 +29,16 @@ def _text_columns(path: str | os.PathLike[str]) -> tuple[dict[str, Any], int]:
         table = pq.read_table(path)
     except (pa.ArrowException, OSError) as exc:
         raise MissingColumnsError(_NOT_PARQUET.format(path=path, error=exc)) from None
-    return text_columns(table, path), table.num_rows
+    return arrow_columns(table, path), table.num_rows
 
 
-def text_columns(table: Any, path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Every column of a Parquet table (or record batch) as trimmed Arrow text, nulls as ``""``."""
+def arrow_columns(table: Any, path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Every column of a Parquet table (or record batch) as the column parsers take it.
+
+    Text is trimmed, with nulls as ``""``; dates (a timestamp as its date), whole numbers and
+    booleans stay typed, which :mod:`iomscore.io._columns` reads exactly as their text, without
+    making the text; ``person_id`` and any other type become text.
+    """
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -42,14 +48,19 @@ def text_columns(table: Any, path: str | os.PathLike[str]) -> dict[str, Any]:
         try:
             if pa.types.is_timestamp(col.type):
                 col = pc.cast(col, pa.date32())
-            if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
+            typ = col.type
+            if name != "person_id" and (pa.types.is_date32(typ) or pa.types.is_integer(typ)
+                                        or pa.types.is_boolean(typ)):
+                cols[name] = col
+                continue
+            if not (pa.types.is_string(typ) or pa.types.is_large_string(typ)):
                 col = pc.cast(col, pa.string())
         except (pa.ArrowNotImplementedError, pa.ArrowInvalid):
             if name in _KNOWN:
                 raise MissingColumnsError(_BAD_COLUMN_TYPE.format(path=path, column=name, type=col.type)) from None
             # a column iomscore does not read (ignored with a warning): its type does not matter
             col = pa.nulls(table.num_rows, pa.string())
-        cols[name] = pc.utf8_trim_whitespace(pc.fill_null(col, ""))
+        cols[name] = C.strip(pc.fill_null(col, "") if col.null_count else col)
     return cols
 
 
@@ -63,9 +74,9 @@ def read_parquet(
     Typed columns (dates, integers, booleans) are accepted as well as text. ``row`` in a
     reject is the 1-based record number (Parquet has no header row).
     """
-    ref, n = _text_columns(referrals)
-    san, m = _text_columns(sanctions) if sanctions is not None else (None, 0)
-    cus, k = _text_columns(custody) if custody is not None else (None, 0)
+    ref, n = _arrow_columns(referrals)
+    san, m = _arrow_columns(sanctions) if sanctions is not None else (None, 0)
+    cus, k = _arrow_columns(custody) if custody is not None else (None, 0)
     return build_table(
         ref, n, str(referrals), np.arange(1, n + 1, dtype=np.int64),
         san, m, str(sanctions or ""), np.arange(1, m + 1, dtype=np.int64),

@@ -374,7 +374,7 @@ def _parquet_batches(path: Path, tell: Callable[[int], None]) -> Iterator[tuple[
     pa = C.pa
     import pyarrow.parquet as pq
 
-    from ._parquet import text_columns
+    from ._parquet import arrow_columns
 
     try:
         pf = pq.ParquetFile(str(path))
@@ -386,7 +386,7 @@ def _parquet_batches(path: Path, tell: Callable[[int], None]) -> Iterator[tuple[
     for batch in pf.iter_batches(batch_size=1 << 18):
         if batch.num_rows:
             try:
-                cols = text_columns(batch, path)
+                cols = arrow_columns(batch, path)
             except (ValueError, C.pa.ArrowException) as exc:  # (the whole-file reader says what is wrong)
                 raise CannotStream(str(exc)) from None
             yield cols, records + 1
