@@ -16,19 +16,33 @@ DAYS_PER_MONTH: Final = DAYS_PER_YEAR / 12
 
 _TABLE_FIRST: Final = -25567  # 1900-01-01
 _TABLE_LAST: Final = 47846  # 2100-12-31
+#: Up to this many days the range check reads them as Python integers (two reductions cost more).
+_FEW: Final = 16
 
 
 @lru_cache(maxsize=1)
-def _calendar_table() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Year, month and day of every day from 1900 to 2100 (a 73,414-row lookup table)."""
-    return _year_month_day(np.arange(_TABLE_FIRST, _TABLE_LAST + 1, dtype=np.int64))
+def _calendar_table() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Year, month, day and ``year * 10000 + month * 100 + day`` of every day from 1900 to 2100.
+
+    A 73,414-row lookup table: one index per date instead of three datetime64 conversions.
+    """
+    year, month, day = _year_month_day(np.arange(_TABLE_FIRST, _TABLE_LAST + 1, dtype=np.int64))
+    return year, month, day, year * 10000 + month * 100 + day
+
+
+def _in_table(d: np.ndarray) -> bool:
+    """True when every day number of ``d`` (int64) is in the lookup table's range."""
+    if d.size <= _FEW:
+        values = d.ravel().tolist()
+        return not values or (min(values) >= _TABLE_FIRST and max(values) <= _TABLE_LAST)
+    return bool(d.min() >= _TABLE_FIRST and d.max() <= _TABLE_LAST)
 
 
 def year_month_day(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Calendar year, month (1-12) and day (1-31) of each day number."""
     d = np.asarray(days, dtype=np.int64)
-    if d.size > 1000 and d.min() >= _TABLE_FIRST and d.max() <= _TABLE_LAST:
-        year, month, day = _calendar_table()
+    if _in_table(d):
+        year, month, day, _ = _calendar_table()
         i = d - _TABLE_FIRST
         return year[i], month[i], day[i]
     return _year_month_day(d)
@@ -41,6 +55,15 @@ def _year_month_day(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
     month = months.astype(np.int64) % 12 + 1
     day = (d - months).astype(np.int64) + 1
     return year, month, day
+
+
+def _date_number(days: np.ndarray) -> np.ndarray:
+    """``year * 10000 + month * 100 + day`` of each day number (20240229 for 29 February 2024)."""
+    d = np.asarray(days, dtype=np.int64)
+    if _in_table(d):
+        return _calendar_table()[3][d - _TABLE_FIRST]
+    year, month, day = _year_month_day(d)
+    return year * 10000 + month * 100 + day
 
 
 def whole_years(start: np.ndarray, end: np.ndarray) -> np.ndarray:
@@ -57,9 +80,9 @@ def whole_years(start: np.ndarray, end: np.ndarray) -> np.ndarray:
     ...             np.array([date_to_day(dt.date(2020, 6, 14))]))
     array([19])
     """
-    sy, sm, sd = year_month_day(start)
-    ey, em, ed = year_month_day(end)
-    return ey - sy - ((em * 100 + ed) < (sm * 100 + sd)).astype(np.int64)
+    # (ey - sy) * 10000 + (em * 100 + ed) - (sm * 100 + sd), whose last term lies in
+    # (-10000, 10000), floor-divided by 10000: ey - sy, less one before the birthday.
+    return (_date_number(end) - _date_number(start)) // 10000
 
 
 def whole_months(start: np.ndarray, end: np.ndarray) -> np.ndarray:
