@@ -71,6 +71,14 @@ SANCTION_COLUMNS: Final = (*REQUIRED_SANCTION, "custody_days", "occasion_id", "c
 REQUIRED_CUSTODY: Final = ("person_id", "start")
 CUSTODY_COLUMNS: Final = ("person_id", "start", "end")
 
+#: The columns of each table read as ``YYYY-MM-DD`` dates: referrals, sanctions, custody.
+DATE_COLUMNS: Final = (
+    frozenset({"assessment_date", "date_of_birth", "first_sanction_date", "current_conviction_date",
+               "supervision_start_date", "supervision_end_date", "release_date", "followup_start_date"}),
+    frozenset({"offence_date", "sanction_date"}),
+    frozenset({"start", "end"}),
+)
+
 #: Messages (module constants so tests and users can match them).
 MISSING_VALUE: Final = "missing value (required)"
 BAD_DATE: Final = "invalid date {value!r}: expected YYYY-MM-DD"

@@ -35,6 +35,7 @@ import numpy as np
 
 from ..scoring._protocol import Scorer
 from . import _columns as C
+from ._common import DATE_COLUMNS
 from ._stream import (
     MERGE_ROWS,
     CannotStream,
@@ -297,8 +298,18 @@ def _spans(files: Sequence[_File | None], stops: Sequence[int]) -> tuple[Span | 
     return out  # type: ignore[return-value]
 
 
-def _parse(path: Path, header: list[str], span: Span) -> dict[str, Any]:
-    """The text columns of one span (whitespace trimmed, as every reader does)."""
+#: Files (by path) in which some date would not parse as one: read as text from then on.
+_UNTYPED: set[str] = set()
+
+
+def _parse(path: Path, header: list[str], span: Span, dates: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """The columns of one span (text trimmed, as every reader does).
+
+    The columns named in ``dates`` are parsed as ``date32`` where every value of the span is a
+    well-formed date (Arrow's parser takes exactly the ``YYYY-MM-DD`` dates the text rule
+    takes, with the same surrounding whitespace): one pass, and no text to parse again. Where
+    one is not, the span is parsed again as text, as is the rest of that file.
+    """
     pa = C.pa
     import pyarrow.csv as pacsv
 
@@ -311,13 +322,24 @@ def _parse(path: Path, header: list[str], span: Span) -> dict[str, Any]:
     def refuse(row: Any) -> str:
         return "error"
 
-    try:
-        table = pacsv.read_csv(
+    def read(typed: frozenset[str]) -> Any:
+        return pacsv.read_csv(
             io.BytesIO(data),
             read_options=pacsv.ReadOptions(column_names=header, use_threads=False, block_size=max(len(data), 1 << 20)),
             parse_options=pacsv.ParseOptions(invalid_row_handler=refuse),
-            convert_options=pacsv.ConvertOptions(column_types={h: pa.string() for h in header},
-                                                 strings_can_be_null=False, quoted_strings_can_be_null=False))
+            convert_options=pacsv.ConvertOptions(
+                column_types={h: pa.date32() if h in typed else pa.string() for h in header}, null_values=[""],
+                strings_can_be_null=False, quoted_strings_can_be_null=False))
+
+    typed = frozenset() if str(path) in _UNTYPED else dates.intersection(header)
+    try:
+        try:
+            table = read(typed)
+        except pa.ArrowInvalid:
+            if not typed:
+                raise
+            _UNTYPED.add(str(path))
+            table = read(frozenset())
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
         raise CannotStream(str(exc).splitlines()[0]) from None
     if table.num_rows != span.lines:
@@ -348,11 +370,11 @@ def read_chunk(paths: Sequence[str], headers: Sequence[list[str] | None], chunk:
     """Parse a chunk's spans and check that they hold whole people of the chunk (a table with
     no header is Parquet: its spans are ranges of records)."""
     tables: list[tuple[dict[str, Any], np.ndarray] | None] = []
-    for path, header, span in zip(paths, headers, chunk.spans):
+    for path, header, span, dates in zip(paths, headers, chunk.spans, DATE_COLUMNS):
         if span is None:
             tables.append(None)
             continue
-        cols = _read_records(Path(path), span) if header is None else _parse(Path(path), header, span)
+        cols = _read_records(Path(path), span) if header is None else _parse(Path(path), header, span, dates)
         _check_keys(cols, chunk, Path(path))
         tables.append((cols, np.arange(span.first_row, span.first_row + span.lines, dtype=np.int64)))
     return ReadChunk(chunk, tuple(tables))
@@ -706,6 +728,7 @@ def write_grouped(
             own.shutdown(cancel_futures=True)
         with _READERS_LOCK:
             _READERS.clear()
+        _UNTYPED.clear()
     return results
 
 

@@ -302,3 +302,28 @@ def test_a_chunk_far_larger_than_planned_is_spilled_instead(tmp_path: Path, monk
     got = _run(d / "r.csv", tmp_path / "g.csv", partitions=8)
     assert spy.refused == 1 and got[:2] == score_whole(d / "r.csv", tmp_path / "whole.csv")
     assert got[2]["orphan_rows"] == 3000
+
+
+_DATE_CELL = st.one_of(st.just(""), st.dates().map(str), st.sampled_from([
+    "2024-02-29", "2023-02-29", "2024-04-31", "0000-01-01", "0001-01-01", "9999-12-31", "2024-1-05", "20240105",
+    " 2024-01-05", "2024-01-05\t", "\u00a02024-01-05", "2024-01-05 00:00", "+2024-01-05", "NA", "  "]),
+    st.text(alphabet="0123456789- \t/T:", max_size=12))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(cells=st.lists(_DATE_CELL, min_size=1, max_size=25))
+def test_dates_parsed_as_dates_read_as_their_text(tmp_path: Path, cells: list[str]) -> None:
+    from iomscore.io import _columns as C
+
+    path = tmp_path / "s.csv"
+    path.write_bytes("".join(f"P{i:04d},{c},x\n" for i, c in enumerate(cells)).encode())
+    span = G.Span(0, path.stat().st_size, 2, len(cells))
+    header = ["person_id", "offence_date", "disposal"]
+    G._UNTYPED.clear()
+    typed = G._parse(path, header, span, frozenset({"offence_date"}))
+    text = G._parse(path, header, span)
+    G._UNTYPED.clear()
+    for got, want in zip(C.dates(typed["offence_date"]), C.dates(text["offence_date"])):
+        assert got.tolist() == want.tolist()
+    assert C.text(typed["offence_date"]).tolist() == C.text(text["offence_date"]).tolist()
+    assert C.text(typed["disposal"]).tolist() == ["x"] * len(cells)
