@@ -572,6 +572,9 @@ def plan_parquet(paths: Sequence[Path | None], rows: int) -> Iterator[Chunk]:
 _READERS: dict[str, tuple[int, Iterator[Any], int, Any]] = {}
 _READERS_LOCK = threading.Lock()
 _BATCH_ROWS: Final = 1 << 16
+#: Threads parsing the next CSV chunks while this process scores one: with two, parsing (which
+#: releases the interpreter lock) takes whatever share of the cores scoring leaves.
+_PARSERS: Final = 2
 
 
 def _records_of_group(pf: Any, path: Path, g: int, lo: int, hi: int) -> list[Any]:
@@ -646,7 +649,7 @@ def write_grouped(
     """Score a CSV or Parquet input sorted by person_id chunk by chunk, writing ``output`` as the chunks
     finish, in order. Returns each chunk's output without its body (rows, rejects, counts).
 
-    With one worker the next chunk is parsed in a thread while this one is scored (the parser
+    With one worker the next chunks are parsed in threads while this one is scored (the parser
     does not hold the interpreter lock); with more, or an ``executor``, worker processes parse
     and score whole chunks, reading their byte ranges (Parquet: record ranges) themselves.
     ``target`` is the input bytes of a chunk (for Parquet, as CSV text would be). Raises
@@ -661,6 +664,8 @@ def write_grouped(
 
     files = [str(p) if p is not None else "" for p in paths]
     parquet = input_format == "parquet"
+    # (a Parquet file is read on from where the last chunk stopped: by one thread)
+    parsers = 1 if parquet else _PARSERS
     headers = [None if p is None or parquet else _csv_header(p) for p in paths]
     total = sum(p.stat().st_size for p in paths if p is not None)
     chunks: Iterator[Chunk]
@@ -678,9 +683,9 @@ def write_grouped(
     results: list[PartitionOutput] = []
     own: Executor | None = None
     if executor is None:
-        own = executor = (ThreadPoolExecutor(max_workers=1) if workers == 1 else
+        own = executor = (ThreadPoolExecutor(max_workers=parsers) if workers == 1 else
                           ProcessPoolExecutor(max_workers=workers, mp_context=get_context("forkserver")))
-    window = 2 if workers == 1 and own is not None else 2 * max(workers, 2)
+    window = parsers + 1 if workers == 1 and own is not None else 2 * max(workers, 2)
     queue: deque[tuple[int, Future[Any]]] = deque()
     try:
         with atomic_open(output, "wb") as f:
