@@ -32,7 +32,7 @@ from typing import Final
 import numpy as np
 
 from ..schema._taxonomy import offence_taxonomy
-from ._result import ModelIdentity, ScoreBatch, empty_warnings, render_unique
+from ._result import ModelIdentity, ScoreBatch, empty_warnings, render_rows
 from ._spec import spec_sha256
 
 __all__ = ["OGRS3", "OGRS3_PARAMETERS", "ogrs3_probabilities"]
@@ -354,38 +354,41 @@ def _warnings(features: Mapping[str, np.ndarray], n: int) -> np.ndarray:
 _REASON_INPUTS: Final = ("sex", "age_at_assessment", "previous_sanctions", "age_at_current_conviction",
                          "age_at_first_sanction", "current_ogrs3_group")
 _REASON_FILLS: Final = np.asarray([[-1], [-1], [-1], [0], [0], [19]], dtype=np.float64)
+_SEX_WORD: Final = {0: "male", 1: "female"}
+
+
+def _age_sex_text(age: int, sex: int, band: int) -> str:
+    return f"Aged {age} at assessment, {_SEX_WORD.get(sex, 'sex not recorded')} (OGRS3 band {AGE_BAND_LABELS[band]})"
+
+
+def _sanction_text(prev: int, caution: bool) -> str:
+    if caution:
+        total = prev + 1
+        return f"Caution-only history: {total} caution{'s' if total != 1 else ''}"
+    if prev == 0:
+        return "First sanction (no previous sanctions)"
+    return f"{prev} previous sanctioning occasion{'s' if prev != 1 else ''}"
+
+
+def _copas_text(prev: int, age_conviction: int, age_first: int) -> str:
+    total, years = prev + 1, 10 + age_conviction - age_first
+    rate = math.log(total / years) if total > 0 and years > 0 else float("nan")
+    return (f"{total} sanction{'s' if total != 1 else ''} in {years - 10} year{'s' if years - 10 != 1 else ''} "
+            f"since the first (Copas rate {rate:.2f})")
 
 
 def _reasons(features: Mapping[str, np.ndarray], band: np.ndarray, n: int) -> tuple[np.ndarray, ...]:
     tax = offence_taxonomy()
     # The whole numbers the texts print; a value not recorded reads as its fill.
-    stacked = np.stack([np.asarray(features[name], dtype=np.float64) for name in _REASON_INPUTS])
+    stacked = np.concatenate([np.asarray(features[name], dtype=np.float64) for name in _REASON_INPUTS]).reshape(
+        len(_REASON_INPUTS), n)  # (np.stack, in one call)
     sex, age, prev, a_conv, a_first, group = np.where(np.isnan(stacked), _REASON_FILLS, stacked).astype(np.int64)
     caution = np.asarray(features["caution_only_history"], dtype=np.float64) > 0
-    total = prev + 1
 
     start = np.full(n, REFERENCE_TEXT, dtype=object)
-    sex_word = {0: "male", 1: "female"}
-    age_sex = render_unique(
-        (age * 4 + (sex + 1)) * 16 + band,  # band differs for unscored rows (age 10 used)
-        lambda r: f"Aged {age[r]} at assessment, {sex_word.get(int(sex[r]), 'sex not recorded')} "
-        f"(OGRS3 band {AGE_BAND_LABELS[int(band[r])]})",
-    )
-
-    def sanction_text(r: int) -> str:
-        if caution[r]:
-            return f"Caution-only history: {total[r]} caution{'s' if total[r] != 1 else ''}"
-        if prev[r] == 0:
-            return "First sanction (no previous sanctions)"
-        return f"{prev[r]} previous sanctioning occasion{'s' if prev[r] != 1 else ''}"
-
-    history = render_unique(prev * 2 + caution, sanction_text)
-    years = 10 + a_conv - a_first
-    copas = render_unique(
-        total * 1000 + years,
-        lambda r: f"{total[r]} sanction{'s' if total[r] != 1 else ''} in {years[r] - 10} year"
-        f"{'s' if years[r] - 10 != 1 else ''} since the first (Copas rate "
-        f"{math.log(total[r] / years[r]) if total[r] > 0 and years[r] > 0 else float('nan'):.2f})",
-    )
-    offence = render_unique(group, lambda r: f"Current offence: {tax.groups[int(group[r])].label.lower()}")
+    # band differs for unscored rows (age 10 used)
+    age_sex = render_rows((age, sex, band), _age_sex_text, lambda: (age * 4 + (sex + 1)) * 16 + band)
+    history = render_rows((prev, caution), _sanction_text, lambda: prev * 2 + caution)
+    copas = render_rows((prev, a_conv, a_first), _copas_text, lambda: (prev + 1) * 1000 + (10 + a_conv - a_first))
+    offence = render_rows((group,), lambda g: f"Current offence: {tax.groups[g].label.lower()}", lambda: group)
     return (start, age_sex, history, copas, offence)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import json
+import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -38,6 +39,10 @@ _M = TypeVar("_M", bound=BaseModel)
 _NO_COLUMNS: Final = "combine_codes needs at least one column of codes"
 #: The ``format`` of a :class:`ScoreResult` in JSON: the name and version of the output contract.
 SCORE_FORMAT: Final = "iomscore.score/1"
+#: Day numbers (days since 1970-01-01) of 0001-01-01 and 9999-12-31, the dates Python can hold.
+_FIRST_DATE_DAY: Final = -719162
+_LAST_DATE_DAY: Final = 2932896
+_EPOCH_ORDINAL: Final = dt.date(1970, 1, 1).toordinal()
 
 
 @lru_cache(maxsize=1)
@@ -169,7 +174,7 @@ class ScoreBatch:
         days = np.asarray(self.assessment_day, dtype=np.int64)
         days = days if rows is None else days[rows]
         dates: list[dt.date | None] = days.astype("datetime64[D]").tolist()
-        bad = (days < -719162) | (days > 2932896)  # outside 0001-01-01..9999-12-31: not a date
+        bad = (days < _FIRST_DATE_DAY) | (days > _LAST_DATE_DAY)  # outside 0001-01-01..9999-12-31: not a date
         for k in np.flatnonzero(bad).tolist():
             dates[k] = None
         return dates
@@ -198,10 +203,19 @@ class ScoreBatch:
             values[:, self.part_names.index(self.baseline_part)] = np.inf
         return np.argsort(values, axis=1, kind="stable")
 
-    def _lines(self, row: int, order: Sequence[int], top: int | None) -> list[str]:
+    def _row_order(self, row: int, values: list[float]) -> Sequence[int]:
+        """:meth:`_rank_rows` of one row whose part values (as floats) are ``values``."""
+        if self.__dict__.get("_ranked") is not None or any(math.isnan(v) for v in values):
+            return self._rank_rows(np.asarray([row]))[0].tolist()  # (NaN: ranked last, as argsort does)
+        keys = [-v for v in values]
+        if self.baseline_part is not None and self.baseline_part in self.part_names:
+            keys[self.part_names.index(self.baseline_part)] = math.inf
+        return sorted(range(len(keys)), key=keys.__getitem__)  # stable, as the argsort
+
+    def _lines(self, row: int, order: Sequence[int], top: int | None, values: list[float] | None = None) -> list[str]:
         lines = []
         for k in order:
-            v = float(self.part_values[row, k])
+            v = float(self.part_values[row, k]) if values is None else values[k]
             if v == 0.0 or self.part_names[k] == self.baseline_part:
                 continue
             lines.append(f"{self.part_reasons[k][row]}: {format_part_value(v, self.unit)}")
@@ -234,25 +248,30 @@ class ScoreBatch:
             raise ValueError(f"row {i} was not scored: {self.error[i]}")
         # Built as results() builds them: every value is converted to its field's type here,
         # so pydantic's validation would only check our own values again.
-        values = self.part_values[i].tolist()
+        values = [float(v) for v in self.part_values[i].tolist()]
         parts = tuple(
-            trusted_model(BreakdownPart, {"name": name, "label": label, "value": float(value), "reason": str(reasons[i])})
+            trusted_model(BreakdownPart, {"name": name, "label": label, "value": value, "reason": str(reasons[i])})
             for name, label, value, reasons in zip(self.part_names, self.part_labels, values, self.part_reasons)
         )
         warnings = () if self.warnings is None else self.warnings[i]
+        if self.assessment_day is None:
+            date = None
+        else:
+            day = int(self.assessment_day[i])
+            date = dt.date.fromordinal(day + _EPOCH_ORDINAL) if _FIRST_DATE_DAY <= day <= _LAST_DATE_DAY else None
         return trusted_model(
             ScoreResult,
             {
                 "format": SCORE_FORMAT,
                 "iomscore_version": iomscore_version(),
                 "person_id": "" if self.person_id is None else str(self.person_id[i]),
-                "assessment_date": self._assessment_dates(np.asarray([i]))[0],
+                "assessment_date": date,
                 "score": float(self.score[i]),
                 "band": str(self.band[i]),
                 "probabilities": {k: float(v[i]) for k, v in self.probabilities.items()},
                 "unit": self.unit,
                 "breakdown": parts,
-                "reasons": tuple(self.reason_lines([i])[0]),
+                "reasons": tuple(self._lines(i, self._row_order(i, values), None, values)),
                 "model": self.model,
                 "warnings": warnings if type(warnings) is tuple else tuple(warnings),
             },
@@ -651,7 +670,23 @@ def render_unique(keys: np.ndarray, render: Callable[[int], str]) -> np.ndarray:
     return texts[inverse]
 
 
-__all__ += ["RENDER_EACH_BELOW", "combine_codes", "empty_warnings", "float_codes", "object_array", "paused_gc", "text_codes", "trusted_model"]
+def render_rows(columns: Sequence[np.ndarray], render: Callable[..., str], keys: Callable[[], np.ndarray]) -> np.ndarray:
+    """:func:`render_unique` with the text made from row values: ``render(*values)`` gets row
+    ``r`` of each of ``columns`` as Python scalars (``tolist``), and ``keys()`` gives the integer
+    key of every row (called only when rows are grouped, not for a few rows, which are
+    rendered one by one without building keys).
+    """
+    n = np.asarray(columns[0]).shape[0]
+    if n == 0:
+        return np.empty(0, dtype=object)
+    if n < RENDER_EACH_BELOW:
+        return object_array([render(*values) for values in zip(*[np.asarray(c).tolist() for c in columns])])
+    representative, inverse = unique_representatives(keys())
+    texts = [render(*values) for values in zip(*[np.asarray(c)[representative].tolist() for c in columns])]
+    return np.array(texts, dtype=object)[inverse]
+
+
+__all__ += ["RENDER_EACH_BELOW", "combine_codes", "empty_warnings", "float_codes", "object_array", "paused_gc", "render_rows", "text_codes", "trusted_model"]
 
 
 # Rendering a score's breakdown for a panel: text, Markdown or JSON.

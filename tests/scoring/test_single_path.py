@@ -139,3 +139,35 @@ def test_a_copy_with_changes_is_not_scored_from_the_original_batch() -> None:
     assert after.person_id == "someone-else"
     assert after.model_dump_json() == iomscore.score_batch(ReferralTable.from_referrals([changed])).result(0).model_dump_json()
     assert before.person_id == r.person_id
+
+
+_PART_VALUE = st.one_of(st.sampled_from([0.0, -0.0, 1.0, -1.0, 2.5, np.inf, -np.inf, np.nan]),
+                        st.floats(-100, 100), st.integers(-5, 5).map(float))
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data(), n=st.integers(1, 4), k=st.integers(1, 5), baseline=st.booleans(),
+       unit=st.sampled_from(["points", "percentage points"]))
+def test_one_result_is_the_same_as_in_results(data: st.DataObject, n: int, k: int, baseline: bool, unit: str) -> None:
+    """``ScoreBatch.result(i)`` ranks one row's parts and converts its assessment date itself;
+    it must say what ``results()`` (ranking every row, converting every date) says, for ties,
+    signed zeros, infinities, NaN, a baseline part and dates Python cannot hold."""
+    values = np.asarray(data.draw(st.lists(st.lists(_PART_VALUE, min_size=k, max_size=k), min_size=n, max_size=n)))
+    days = data.draw(st.lists(st.one_of(st.integers(-719163, -719161), st.integers(2932895, 2932897),
+                                        st.integers(-10**6, 4 * 10**6)), min_size=n, max_size=n))
+    names = tuple(f"p{j}" for j in range(k))
+    batch = iomscore.ScoreBatch(
+        score=np.zeros(n), band=np.asarray(["b"] * n, dtype=object), probabilities={"1y": np.zeros(n)},
+        part_names=names, part_labels=names, part_values=values,
+        part_reasons=tuple(np.asarray([f"r{j}.{i}" for i in range(n)], dtype=object) for j in range(k)),
+        model=iomscore.get_scorer("iom-priority").identity, unit=unit,  # type: ignore[arg-type]
+        baseline_part=names[data.draw(st.integers(0, k - 1))] if baseline else None,
+        person_id=np.asarray([f"P{i}" for i in range(n)], dtype=object), assessment_day=np.asarray(days),
+    )
+    alone = [batch.result(i) for i in range(n)]  # before the batch's ranking is cached
+    together = batch.results()
+    for a, b in zip(alone, together):
+        assert a.assessment_date == b.assessment_date and a.reasons == b.reasons
+        assert a.model_dump_json() == b.model_dump_json()
+    batch.ranked_parts()
+    assert [batch.result(i).reasons for i in range(n)] == [r.reasons for r in together]
