@@ -397,7 +397,16 @@ def read_and_score(paths: Sequence[str], headers: Sequence[list[str] | None], ch
         read = read_chunk(paths, headers, chunk)
     except OSError as exc:  # (a worker that cannot see the inputs: the spilling driver instead)
         raise CannotStream(str(exc)) from None
-    return score_chunk(read, paths, scorer, fmt, top, work_dir)
+    out = score_chunk(read, paths, scorer, fmt, top, work_dir)
+    del read
+    _release()
+    return out
+
+
+def _release() -> None:
+    """Hand the memory Arrow's allocator keeps for reuse back to the system: a worker's next
+    chunk reuses little of it, and with several processes the kept memory adds up."""
+    C.pa.default_memory_pool().release_unused()
 
 
 class _Writer:
@@ -571,7 +580,8 @@ def plan_parquet(paths: Sequence[Path | None], rows: int) -> Iterator[Chunk]:
 #: batches, instead of a whole row group per chunk.
 _READERS: dict[str, tuple[int, Iterator[Any], int, Any]] = {}
 _READERS_LOCK = threading.Lock()
-_BATCH_ROWS: Final = 1 << 16
+#: Records decoded at a time from a Parquet row group (what a reader holds between chunks).
+_BATCH_ROWS: Final = 1 << 14
 #: Threads parsing the next CSV chunks while this process scores one: with two, parsing (which
 #: releases the interpreter lock) takes whatever share of the cores scoring leaves.
 _PARSERS: Final = 2
@@ -698,6 +708,8 @@ def write_grouped(
                 out = (score_chunk(value, files, scorer, fmt, top, work_dir) if isinstance(value, ReadChunk)
                        else value)
                 writer.add(out)
+                if parquet:
+                    _release()  # (the planner's person_id batches, the chunks written)
                 results.append(PartitionOutput(out.rows, out.header, b"", np.zeros(0, np.int64), out.rejects,
                                                out.counts, out.model))
                 done_bytes = min(done_bytes + weight, total)
