@@ -580,6 +580,7 @@ def plan_parquet(paths: Sequence[Path | None], rows: int) -> Iterator[Chunk]:
 #: batches, instead of a whole row group per chunk.
 _READERS: dict[str, tuple[int, Iterator[Any], int, Any]] = {}
 _READERS_LOCK = threading.Lock()
+_NO_ROWS: Final = np.zeros(0, np.int64)
 #: Records decoded at a time from a Parquet row group (what a reader holds between chunks).
 _BATCH_ROWS: Final = 1 << 14
 #: Threads parsing the next CSV chunks while this process scores one: with two, parsing (which
@@ -655,9 +656,10 @@ def write_grouped(
     work_dir: str | None = None,
     progress: Progress | None = None,
     input_format: str = "csv",
-) -> list[PartitionOutput]:
+) -> tuple[list[PartitionOutput], int]:
     """Score a CSV or Parquet input sorted by person_id chunk by chunk, writing ``output`` as the chunks
-    finish, in order. Returns each chunk's output without its body (rows, rejects, counts).
+    finish, in order. Returns each chunk's rejects and counts (a :class:`PartitionOutput`
+    without its rows or body), and the number of rows written.
 
     With one worker the next chunks are parsed in threads while this one is scored (the parser
     does not hold the interpreter lock); with more, or an ``executor``, worker processes parse
@@ -710,8 +712,9 @@ def write_grouped(
                 writer.add(out)
                 if parquet:
                     _release()  # (the planner's person_id batches, the chunks written)
-                results.append(PartitionOutput(out.rows, out.header, b"", np.zeros(0, np.int64), out.rejects,
-                                               out.counts, out.model))
+                # (no rows kept: memory must not grow with the list; the writer counts them)
+                results.append(PartitionOutput(_NO_ROWS, out.header, b"", _NO_ROWS, out.rejects, out.counts,
+                                               out.model))
                 done_bytes = min(done_bytes + weight, total)
                 if progress is not None:
                     progress("streaming", done_bytes, total)
@@ -746,7 +749,7 @@ def write_grouped(
         with _READERS_LOCK:
             _READERS.clear()
         _UNTYPED.clear()
-    return results
+    return results, writer.rows
 
 
 def _span_bytes(chunk: Chunk) -> int:

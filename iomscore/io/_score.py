@@ -250,13 +250,15 @@ def score_to_files(
             staged([output, rejects, counts]) as (out, rej, cnt):  # all written, then all renamed
         assert out is not None
         outputs: list[S.PartitionOutput] | None = None
+        scored: int | None = None
         if grouped and stream and out != output:
             try:  # inputs sorted by person_id: chunks straight from the files, written as they finish
                 # (two chunks in flight per process: the one scored and the one read ahead)
                 per = 2 * (workers if executor is None else max(workers, 2))
                 chunk = S.PARTITION_BYTES // per if partitions is None else max(1, math.ceil(volume / partitions))
-                outputs = G.write_grouped(paths, out, fmt_out, spec, top, chunk, workers=workers,
-                                          executor=executor, work_dir=work, progress=progress, input_format=fmt_in)
+                outputs, scored = G.write_grouped(paths, out, fmt_out, spec, top, chunk, workers=workers,
+                                                  executor=executor, work_dir=work, progress=progress,
+                                                  input_format=fmt_in)
             except S.CannotStream as exc:
                 logger.info("not read in person_id order: %s", exc)
                 outputs = None
@@ -268,7 +270,8 @@ def score_to_files(
         for o in outputs:
             merged.add(o.counts)
         all_rejects = S.merge_rejects(outputs)
-        scored = sum(int(o.rows.size) for o in outputs)
+        if scored is None:
+            scored = sum(int(o.rows.size) for o in outputs)
         empty = read_csv_empty(str(input))
         empty.counts = merged.read
         read = merged.read.referral_rows
