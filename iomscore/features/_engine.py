@@ -208,7 +208,8 @@ def _occasion_code(f: FeatureFrame) -> np.ndarray:
 
 def _has_sanctions(f: FeatureFrame) -> np.ndarray:
     """Per person: True when the sanction list has at least one row."""
-    return np.diff(f.batch.sanction_offsets) > 0
+    offsets = f.batch.sanction_offsets
+    return offsets[1:] > offsets[:-1]
 
 
 def _sanction_starts(f: FeatureFrame) -> np.ndarray:
@@ -244,12 +245,11 @@ def _current_occasion(f: FeatureFrame) -> np.ndarray:
     code = f._get("_occasion_code")
     key = (b.current.astype(np.int64) << 62) | (_key_day(b.sanction_day) << 44) | code
     m = _segment_max(f, key)
-    none = m < 0
-    day = ((m >> 44) & ((1 << 17) - 1)) - _KEY_DAY0
-    occ = m & ((1 << 44) - 1)
-    day[none] = int(MISSING_DAY)
-    occ[none] = -1
-    return np.column_stack([day, occ])
+    out = np.empty((b.n, 2), dtype=np.int64)
+    out[:, 0] = ((m >> 44) & ((1 << 17) - 1)) - _KEY_DAY0
+    out[:, 1] = m & ((1 << 44) - 1)
+    out[m < 0] = (int(MISSING_DAY), -1)
+    return out
 
 
 def _principal_group(f: FeatureFrame) -> np.ndarray:
@@ -260,9 +260,9 @@ def _principal_group(f: FeatureFrame) -> np.ndarray:
     """
     b = f.batch
     person = f._get("_sanction_person")
-    cur = f._get("_current_occasion")
+    cur = f._get("_current_occasion")[person]
     code = f._get("_occasion_code")
-    on_current = (b.sanction_day == cur[person, 0]) & (code == cur[person, 1])
+    on_current = (b.sanction_day == cur[:, 0]) & (code == cur[:, 1])
     key = (
         (on_current.astype(np.int64) << 44)
         | (b.current.astype(np.int64) << 43)
@@ -438,8 +438,9 @@ def _current_day(f: FeatureFrame) -> np.ndarray:
 
 def _first_day(f: FeatureFrame) -> np.ndarray:
     b = f.batch
-    listed = _per_person_extreme(f, b.sanction_day, np.minimum)
-    listed = np.where(np.isnan(listed), int(MISSING_DAY), listed).astype(np.int64)
+    listed = np.full(b.n, int(MISSING_DAY), dtype=np.int64)
+    if b.sanction_day.size:
+        listed[f._get("_has_sanctions")] = np.minimum.reduceat(b.sanction_day, f._get("_sanction_starts"))
     return np.where(_has_summary(f), b.summary_first_day, listed).astype(np.int64)
 
 

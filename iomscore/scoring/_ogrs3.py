@@ -130,16 +130,21 @@ def _terms(features: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, 
     n = sex.shape[0]
 
     error = np.full(n, None, dtype=object)
-    checks = (
-        (np.isnan(group) | np.isnan(previous), _NO_SANCTION),
-        (~np.isfinite(copas), _BAD_CAREER),
-        (age < 10, _TOO_YOUNG),
-        (np.isnan(sex), _NO_SEX),
-    )
-    bad = checks[0][0] | checks[1][0] | checks[2][0] | checks[3][0]
-    ok = ~bad
-    all_ok = not bad.any()
-    if not all_ok:
+    # Every check passes when the values' sum is finite (NaN or an infinity makes it not) and no
+    # age is under 10: the usual case, screened in a few operations. Otherwise (also for an
+    # infinite count, which no check refuses) each row gets the first check it fails.
+    all_ok = not (~np.isfinite(group + previous + copas + sex) | (age < 10)).any()
+    if all_ok:
+        ok = np.ones(n, dtype=bool)
+    else:
+        checks = (
+            (np.isnan(group) | np.isnan(previous), _NO_SANCTION),
+            (~np.isfinite(copas), _BAD_CAREER),
+            (age < 10, _TOO_YOUNG),
+            (np.isnan(sex), _NO_SEX),
+        )
+        bad = checks[0][0] | checks[1][0] | checks[2][0] | checks[3][0]
+        ok = ~bad
         given = np.zeros(n, dtype=bool)
         for rows, message in checks:  # each row gets the first check it fails
             error[rows & ~given] = message
@@ -150,7 +155,8 @@ def _terms(features: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, 
         copas = np.where(ok, copas, 0.0)
         group = np.where(ok, group, 0)
 
-    band = np.minimum(np.maximum(np.searchsorted(_AGE_BAND_LOWER, age, side="right") - 1, 0), len(AGE_BAND_LOWER) - 1)
+    # ages are 10 or more here (or NaN: 50+), so the band index needs no clipping to 0..10
+    band = _AGE_BAND_LOWER.searchsorted(age, side="right") - 1
     terms = np.empty((n, 4))
     terms[:, 0] = np.where(sex == 1, _AGE_FEMALE[band], _AGE_MALE[band])
     capped = np.minimum(previous, PREVIOUS_SANCTIONS_CAP)
@@ -160,7 +166,7 @@ def _terms(features: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, 
     terms[:, 2] = COPAS_COEFFICIENT * copas
     terms[:, 3] = offence_taxonomy().ogrs3_parameters[group.astype(np.int64)]
     if not all_ok:
-        terms[bad] = 0.0
+        terms[~ok] = 0.0
     return terms, band, error, ok
 
 
@@ -242,8 +248,10 @@ def _shapley_stacked(intercept: float, terms: np.ndarray) -> np.ndarray:
     n, k = terms.shape
     by_size, weight, with_i, without_i = _coalitions(k)
     sums = np.empty((1 << k, n))
-    for masks, members in by_size:  # each subset's sum, as terms[:, members].sum(axis=1) gives it
-        sums[masks] = terms[:, members].sum(axis=2).T
+    sums[0] = 0.0  # the empty sum, and one term's sum is that term (bit for bit)
+    sums[by_size[1][0]] = terms.T
+    for masks, members in by_size[2:]:  # each subset's sum, as terms[:, members].sum(axis=1) gives it
+        sums[masks] = np.add.reduce(terms[:, members], axis=2).T
     value = _logistic(intercept + sums)
     change = weight * (value[with_i] - value[without_i])  # terms x subsets x rows
     return np.ascontiguousarray(np.add.accumulate(change, axis=1)[:, -1].T)
