@@ -171,3 +171,65 @@ def test_one_result_is_the_same_as_in_results(data: st.DataObject, n: int, k: in
         assert a.model_dump_json() == b.model_dump_json()
     batch.ranked_parts()
     assert [batch.result(i).reasons for i in range(n)] == [r.reasons for r in together]
+
+
+def _reference_terms(features: dict[str, np.ndarray]) -> tuple[np.ndarray, ...]:
+    """OGRS3's terms as first written: every check's mask in turn, the age band clipped."""
+    from iomscore.schema._taxonomy import offence_taxonomy
+    from iomscore.scoring import _ogrs3 as o
+
+    sex, age, previous, total, copas, group = (np.asarray(features[k], dtype=np.float64) for k in (
+        "sex", "age_at_assessment", "previous_sanctions", "total_sanctions", "copas_rate", "current_ogrs3_group"))
+    caution_only = np.asarray(features["caution_only_history"], dtype=np.float64) > 0
+    n = sex.shape[0]
+    error = np.full(n, None, dtype=object)
+    checks = ((np.isnan(group) | np.isnan(previous), o._NO_SANCTION), (~np.isfinite(copas), o._BAD_CAREER),
+              (age < 10, o._TOO_YOUNG), (np.isnan(sex), o._NO_SEX))
+    bad = checks[0][0] | checks[1][0] | checks[2][0] | checks[3][0]
+    given = np.zeros(n, dtype=bool)
+    for rows, message in checks:
+        error[rows & ~given] = message
+        given |= rows
+    ok = ~bad
+    age, previous = np.where(ok, age, 10), np.where(ok, previous, 0)
+    copas, group = np.where(ok, copas, 0.0), np.where(ok, group, 0)
+    band = np.clip(np.searchsorted(o._AGE_BAND_LOWER, age, side="right") - 1, 0, len(o.AGE_BAND_LOWER) - 1)
+    terms = np.empty((n, 4))
+    terms[:, 0] = np.where(sex == 1, o._AGE_FEMALE[band], o._AGE_MALE[band])
+    conviction = np.where(np.minimum(previous, o.PREVIOUS_SANCTIONS_CAP) > 0, o.SANCTION_REPEAT, o.SANCTION_FIRST)
+    caution = np.where(total <= 1, o.CAUTION_FIRST, np.where(total == 2, o.CAUTION_SECOND, o.CAUTION_MULTIPLE))
+    terms[:, 1] = np.where(caution_only, caution, conviction)
+    terms[:, 2] = o.COPAS_COEFFICIENT * copas
+    terms[:, 3] = offence_taxonomy().ogrs3_parameters[group.astype(np.int64)]
+    terms[bad] = 0.0
+    return terms, band, error, ok
+
+
+_ODD = st.sampled_from([np.nan, np.inf, -np.inf])
+
+
+@settings(max_examples=80, deadline=None)
+@given(data=st.data(), n=st.integers(1, 6))
+def test_ogrs3_terms_screen_agrees_with_every_check(data: st.DataObject, n: int) -> None:
+    """``_terms`` screens the usual all-scorable case with one finite sum and runs the checks in
+    turn only when that fails; it must agree with the checks run every time, whatever the
+    values (NaN and infinities in any input, ages under 10)."""
+    from iomscore.scoring._ogrs3 import _terms
+
+    def column(values: st.SearchStrategy[float]) -> np.ndarray:
+        return np.asarray(data.draw(st.lists(st.one_of(values, _ODD), min_size=n, max_size=n)), dtype=np.float64)
+
+    previous = column(st.integers(0, 80).map(float))
+    features = {
+        "sex": np.asarray(data.draw(st.lists(st.sampled_from([0.0, 1.0, np.nan]), min_size=n, max_size=n))),
+        "age_at_assessment": column(st.integers(5, 90).map(float)),
+        "previous_sanctions": previous, "total_sanctions": previous + 1,
+        "copas_rate": column(st.floats(-5, 2)),
+        "current_ogrs3_group": np.asarray(data.draw(st.lists(st.one_of(st.integers(0, 19).map(float), st.just(np.nan)),
+                                                             min_size=n, max_size=n))),
+        "caution_only_history": column(st.sampled_from([0.0, 1.0])),
+    }
+    got, want = _terms(features), _reference_terms(features)
+    assert got[0].tobytes() == want[0].tobytes()
+    assert got[1].tolist() == want[1].tolist() and got[2].tolist() == want[2].tolist()
+    assert got[3].tolist() == want[3].tolist()
