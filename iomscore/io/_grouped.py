@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import hashlib
 import io
 import os
 import threading
@@ -409,6 +410,17 @@ def _release() -> None:
     C.pa.default_memory_pool().release_unused()
 
 
+@dataclass(frozen=True)
+class Written:
+    """What :func:`write_grouped` wrote: each chunk's rejects and counts (a
+    :class:`PartitionOutput` without its rows or body), the rows written, and the sha256 of a
+    text output (``None`` for Parquet)."""
+
+    outputs: list[PartitionOutput]
+    rows: int
+    sha256: str | None
+
+
 class _Writer:
     """Writes chunk outputs in order: the bytes the merging driver writes for the same rows."""
 
@@ -421,6 +433,13 @@ class _Writer:
         self.parquet: Any = None
         self.held: list[Any] = []
         self.held_rows = 0
+        # (a text output is hashed as it is written, not read back at the end)
+        self.sha256 = None if fmt == "parquet" else hashlib.sha256()
+
+    def _write(self, data: bytes) -> None:
+        self.f.write(data)
+        assert self.sha256 is not None
+        self.sha256.update(data)
 
     def add(self, out: PartitionOutput) -> None:
         if not self.started:
@@ -437,7 +456,7 @@ class _Writer:
                 while self.held_rows >= MERGE_ROWS:
                     self._flush(MERGE_ROWS)
         elif out.rows.size:
-            self.f.write(out.body)
+            self._write(out.body)
 
     def _start(self, first: PartitionOutput) -> None:
         if self.fmt == "parquet":
@@ -445,7 +464,7 @@ class _Writer:
 
             self.parquet = pq.ParquetWriter(self.f, first.body.schema)
         else:
-            self.f.write(first.header)
+            self._write(first.header)
 
     def _flush(self, n: int) -> None:
         pa = C.pa
@@ -472,7 +491,7 @@ class _Writer:
                 self.parquet = pq.ParquetWriter(self.f, last.body.schema)
                 self.parquet.write_table(last.body.schema.empty_table())
             elif last is not None:
-                self.f.write(last.header)
+                self._write(last.header)
         elif self.fmt == "parquet" and self.held_rows:
             self._flush(self.held_rows)
         if self.parquet is not None:
@@ -656,10 +675,9 @@ def write_grouped(
     work_dir: str | None = None,
     progress: Progress | None = None,
     input_format: str = "csv",
-) -> tuple[list[PartitionOutput], int]:
+) -> Written:
     """Score a CSV or Parquet input sorted by person_id chunk by chunk, writing ``output`` as the chunks
-    finish, in order. Returns each chunk's rejects and counts (a :class:`PartitionOutput`
-    without its rows or body), and the number of rows written.
+    finish, in order.
 
     With one worker the next chunks are parsed in threads while this one is scored (the parser
     does not hold the interpreter lock); with more, or an ``executor``, worker processes parse
@@ -749,7 +767,7 @@ def write_grouped(
         with _READERS_LOCK:
             _READERS.clear()
         _UNTYPED.clear()
-    return results, writer.rows
+    return Written(results, writer.rows, None if writer.sha256 is None else writer.sha256.hexdigest())
 
 
 def _span_bytes(chunk: Chunk) -> int:

@@ -8,7 +8,7 @@ import logging
 import math
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
 from pathlib import Path
 from typing import Any, Final
@@ -97,11 +97,13 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def write_counts(path: str | os.PathLike[str], run: ScoreRun, files: dict[str, tuple[Path, Path]]) -> None:
+def write_counts(path: str | os.PathLike[str], run: ScoreRun, files: dict[str, tuple[Path, Path]],
+                 sha256: Mapping[str, str] | None = None) -> None:
     """Write the counts of a finished run and the sha256 of each file it wrote, as JSON.
 
     ``files`` maps a role (``"scores"``, ``"rejects"``) to ``(name written in the file,
-    path to hash)``. A reader can tell a finished, current scores file: its counts file
+    path to hash)``; ``sha256`` gives the digest of a role whose bytes were hashed as they
+    were written (the file is not read again). A reader can tell a finished, current scores file: its counts file
     exists and the sha256 in it matches. ``iomscore score`` writes it last and removes the
     previous one when a run starts, so outputs of a run that failed never look current.
     """
@@ -111,7 +113,8 @@ def write_counts(path: str | os.PathLike[str], run: ScoreRun, files: dict[str, t
         "scored": run.scored,
         "rejected": run.rejected,
         "orphan_rows": run.orphans,
-        "files": {role: {"path": str(name), "sha256": _sha256(real)} for role, (name, real) in files.items()},
+        "files": {role: {"path": str(name), "sha256": (sha256 or {}).get(role) or _sha256(real)}
+                  for role, (name, real) in files.items()},
     }
     write_text_atomic(path, json.dumps(doc, indent=2, sort_keys=True) + "\n")
 
@@ -251,14 +254,17 @@ def score_to_files(
         assert out is not None
         outputs: list[S.PartitionOutput] | None = None
         scored: int | None = None
+        known: dict[str, str] = {}
         if grouped and stream and out != output:
             try:  # inputs sorted by person_id: chunks straight from the files, written as they finish
                 # (two chunks in flight per process: the one scored and the one read ahead)
                 per = 2 * (workers if executor is None else max(workers, 2))
                 chunk = S.PARTITION_BYTES // per if partitions is None else max(1, math.ceil(volume / partitions))
-                outputs, scored = G.write_grouped(paths, out, fmt_out, spec, top, chunk, workers=workers,
-                                                  executor=executor, work_dir=work, progress=progress,
-                                                  input_format=fmt_in)
+                written = G.write_grouped(paths, out, fmt_out, spec, top, chunk, workers=workers,
+                                          executor=executor, work_dir=work, progress=progress, input_format=fmt_in)
+                outputs, scored = written.outputs, written.rows
+                if written.sha256 is not None:
+                    known["scores"] = written.sha256
             except S.CannotStream as exc:
                 logger.info("not read in person_id order: %s", exc)
                 outputs = None
@@ -283,7 +289,7 @@ def score_to_files(
             write_rejects(rej, all_rejects, format=format_from_suffix(rejects))
             files["rejects"] = (Path(rejects), rej)
         if cnt is not None:
-            write_counts(cnt, run, files)
+            write_counts(cnt, run, files, known)
     logger.info("%s", run.counts_line)
     return run
 

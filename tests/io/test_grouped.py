@@ -4,6 +4,7 @@ path, and a fall back to spilling whenever the files are not what it needs."""
 from __future__ import annotations
 
 import csv
+import hashlib
 import itertools
 import json
 import logging
@@ -75,7 +76,8 @@ def _run(r: Path, out: Path, **kw: object) -> tuple[bytes, bytes, dict[str, obje
     score_to_files(ref, out, sanctions=san if san.is_file() else None, custody=cus if cus.is_file() else None,
                    scorer=SCORER, rejects=rej, counts=counts_path(out), **kw)  # type: ignore[arg-type]
     counts = json.loads(counts_path(out).read_text())
-    counts.pop("files", None)
+    for role, file in counts.pop("files").items():  # (the scores are hashed as they are written)
+        assert file["sha256"] == hashlib.sha256(Path(file["path"]).read_bytes()).hexdigest(), role
     return out.read_bytes(), rej.read_bytes(), counts
 
 
