@@ -131,10 +131,9 @@ def score(
     s = get_scorer(scorer)
     batch = score_batch(referral_batch(items), s)  # a score reads no serious-harm or protected column
     if batch.error is not None:
-        for row in np.flatnonzero(~batch.ok).tolist():
-            raise ScoringError(
-                _NOT_SCORED.format(person=items[row].person_id, scorer=s.identity.name, reason=batch.error[row])
-            )
+        for row, reason in enumerate(batch.error.tolist()):  # the first row not scored, if any
+            if reason is not None:
+                raise ScoringError(_NOT_SCORED.format(person=items[row].person_id, scorer=s.identity.name, reason=reason))
     if len(items) == 1:  # one referral: its row directly, without the batch's pattern tables
         one = batch.result(0)
         return one if single else [one]

@@ -37,7 +37,6 @@ import itertools
 import json
 import math
 import string
-import tomllib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Final, Literal, Self, TypeVar
@@ -655,7 +654,12 @@ def read_hashed(
     except IsADirectoryError:
         raise error(_INVALID.format(kind=kind, path=path, error="is a directory, not a file")) from None
     try:
-        data = tomllib.loads(raw.decode("utf-8")) if path.suffix.lower() == ".toml" else json.loads(raw)
+        if path.suffix.lower() == ".toml":
+            import tomllib  # (imported when a TOML document is read: the shipped specs are JSON)
+
+            data = tomllib.loads(raw.decode("utf-8"))
+        else:
+            data = json.loads(raw)
     except RecursionError:
         raise error(_TOO_DEEP.format(kind=kind, path=path, limit=MAX_DEPTH)) from None
     except (ValueError, UnicodeDecodeError) as exc:
