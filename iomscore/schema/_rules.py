@@ -8,6 +8,7 @@ a record the typed API would refuse, with the same field path and message.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 from typing import Final
 
 import numpy as np
@@ -97,6 +98,18 @@ def _first_per_person(person: np.ndarray, pos: np.ndarray, bad: np.ndarray) -> n
     return idx[keep]
 
 
+def _any_each(masks: list[np.ndarray]) -> list[bool]:
+    """``[bool(m.any()) for m in masks]`` for boolean masks of one length, by one stacked any.
+
+    Most referrals break no rule: the rules whose masks hold no violation are then skipped
+    (their rows, paths and messages are not built) for one operation instead of one each.
+    """
+    if not masks:
+        return []
+    n = masks[0].shape[0]
+    return np.concatenate(masks).reshape(len(masks), n).any(axis=1).tolist()
+
+
 def check_batch(batch: ReferralBatch, every: bool = False) -> Violations:
     """Check every cross-field rule over the whole batch.
 
@@ -110,14 +123,19 @@ def check_batch(batch: ReferralBatch, every: bool = False) -> Violations:
     b = batch.birth_day
 
     out_of_range = (a < FIRST_DAY) | (a > LAST_DAY) | (b < FIRST_DAY) | (b > LAST_DAY)
-    rows = np.flatnonzero(out_of_range)
-    v.add(rows, [_range_field(a[r], b[r]) for r in rows], [_OUT_OF_RANGE] * rows.size)
-    rows = np.flatnonzero(b > a)
-    v.add(rows, ["date_of_birth"] * rows.size,
-          [_DOB_AFTER_ASSESSMENT.format(dob=_d(b[r]), assess=_d(a[r])) for r in rows])
     age = whole_years(b, a)
-    rows = np.flatnonzero(age < MIN_AGE)
-    v.add(rows, ["date_of_birth"] * rows.size, [_TOO_YOUNG_AT_ASSESSMENT.format(age=age[r]) for r in rows])
+    dob_after, too_young = b > a, age < MIN_AGE
+    hits = _any_each([out_of_range, dob_after, too_young])
+    if hits[0]:
+        rows = np.flatnonzero(out_of_range)
+        v.add(rows, [_range_field(a[r], b[r]) for r in rows], [_OUT_OF_RANGE] * rows.size)
+    if hits[1]:
+        rows = np.flatnonzero(dob_after)
+        v.add(rows, ["date_of_birth"] * rows.size,
+              [_DOB_AFTER_ASSESSMENT.format(dob=_d(b[r]), assess=_d(a[r])) for r in rows])
+    if hits[2]:
+        rows = np.flatnonzero(too_young)
+        v.add(rows, ["date_of_birth"] * rows.size, [_TOO_YOUNG_AT_ASSESSMENT.format(age=age[r]) for r in rows])
 
     person = batch.sanction_person
     pos = batch.sanction_position
@@ -148,9 +166,10 @@ def check_batch(batch: ReferralBatch, every: bool = False) -> Violations:
             (_unknown_code(batch._col("ho_code")), "offence_code",
              lambda i: _UNKNOWN_HO_CODE.format(code=_code_text(batch._col("ho_code")[i]))),
         ]
-        for bad, name, message in checks:
-            idx = _first_per_person(person, pos, bad)
-            v.add(person[idx], [f"sanctions[{pos[i]}].{name}" for i in idx], [message(i) for i in idx])
+        for (bad, name, message), hit in zip(checks, _any_each([c[0] for c in checks])):
+            if hit:
+                idx = _first_per_person(person, pos, bad)
+                v.add(person[idx], [f"sanctions[{pos[i]}].{name}" for i in idx], [message(i) for i in idx])
 
     cperson = batch.custody_person
     if cperson.size:
@@ -158,26 +177,30 @@ def check_batch(batch: ReferralBatch, every: bool = False) -> Violations:
         start, end = batch.custody_start, batch.custody_end
         ca = a[cperson]
         finite_end = end != ONGOING_DAY
-        for bad, name, message in [
+        custody_checks = [
             (finite_end & (end < start), "end",
              lambda i: _CUSTODY_ENDS_BEFORE_START.format(end=_d(end[i]), start=_d(start[i]))),
             (start > ca, "start",
              lambda i: _CUSTODY_AFTER_ASSESSMENT.format(start=_d(start[i]), assess=_d(ca[i]))),
-        ]:
-            idx = _first_per_person(cperson, cpos, bad)
-            v.add(cperson[idx], [f"custody[{cpos[i]}].{name}" for i in idx], [message(i) for i in idx])
+        ]
+        for (bad, name, message), hit in zip(custody_checks, _any_each([c[0] for c in custody_checks])):
+            if hit:
+                idx = _first_per_person(cperson, cpos, bad)
+                v.add(cperson[idx], [f"custody[{cpos[i]}].{name}" for i in idx], [message(i) for i in idx])
 
     has = batch.summary_previous >= 0
     first, conv = batch.summary_first_day, batch.summary_conviction_day
-    for bad, name, message in [
+    summary_checks = [
         (has & (first > conv), "first_sanction_date",
          lambda r: _SUMMARY_FIRST_AFTER_CURRENT.format(first=_d(first[r]), conv=_d(conv[r]))),
         (has & (conv > a), "current_conviction_date",
          lambda r: _SUMMARY_CONVICTION_AFTER_ASSESSMENT.format(conv=_d(conv[r]), assess=_d(a[r]))),
         *_oasys_summary_rules(batch, has),
-    ]:
-        rows = np.flatnonzero(bad)
-        v.add(rows, [f"sanction_summary.{name}"] * rows.size, [message(r) for r in rows])
+    ]
+    for (bad, name, message), hit in zip(summary_checks, _any_each([c[0] for c in summary_checks])):
+        if hit:
+            rows = np.flatnonzero(bad)
+            v.add(rows, [f"sanction_summary.{name}"] * rows.size, [message(r) for r in rows])
     _fact_rules(batch, v)
     _oasys_rules(batch, v)
     return v
@@ -197,6 +220,8 @@ def _fact_rules(batch: ReferralBatch, v: Violations) -> None:
     release = batch._col("release_day")
     given = {"start_date": start != MISSING_DAY, "end_date": end != MISSING_DAY, "release_date": release != MISSING_DAY}
     days = {"start_date": start, "end_date": end, "release_date": release}
+    if not any(_any_each(list(given.values()))):
+        return  # (every rule below is about a date that is given)
     for name in ("start_date", "end_date", "release_date"):
         d = days[name]
         rows = np.flatnonzero(given[name] & ((d < FIRST_DAY) | (d > LAST_DAY)))
@@ -299,9 +324,20 @@ def _oasys_field(column: str) -> str:
     return f"oasys.{column}"
 
 
+@cache
+def _oasys_highest() -> np.ndarray:
+    """Highest answer code of each ``OASYS_COLUMNS`` entry (1 for yes/no items, else 2)."""
+    from ._vocabulary import OASYS_COLUMNS, OASYS_ITEMS
+
+    highest = np.array([1 if (OASYS_ITEMS[c][2] if c in OASYS_ITEMS else "yes_no") == "yes_no" else 2
+                        for c in OASYS_COLUMNS], dtype=np.int8)
+    highest.setflags(write=False)
+    return highest
+
+
 def _oasys_rules(batch: ReferralBatch, v: Violations) -> None:
     """Answer codes within each item's range; answers only on referrals with an assessment."""
-    from ._vocabulary import OASYS_COLUMNS, OASYS_ITEMS
+    from ._vocabulary import OASYS_COLUMNS
 
     answers = batch.oasys
     present = batch.oasys_present
@@ -310,8 +346,7 @@ def _oasys_rules(batch: ReferralBatch, v: Violations) -> None:
     stray = ~present & (answers >= 0).any(axis=1)
     rows = np.flatnonzero(stray)
     v.add(rows, ["oasys"] * rows.size, [_OASYS_WITHOUT_ASSESSMENT] * rows.size)
-    highest = np.array([1 if (OASYS_ITEMS[c][2] if c in OASYS_ITEMS else "yes_no") == "yes_no" else 2
-                        for c in OASYS_COLUMNS], dtype=np.int8)
+    highest = _oasys_highest()
     out_of_range = (answers < -1) | (answers > highest)
     for j in np.flatnonzero(out_of_range.any(axis=0)).tolist():  # (the columns with a bad code, in order)
         column, hi = OASYS_COLUMNS[j], int(highest[j])
