@@ -243,7 +243,7 @@ def _current_occasion(f: FeatureFrame) -> np.ndarray:
     """
     b = f.batch
     code = f._get("_occasion_code")
-    key = (b.current.astype(np.int64) << 62) | (_key_day(b.sanction_day) << 44) | code
+    key = (b.current.astype(np.int64) << 62) | (f._get("_sanction_key_day") << 44) | code
     m = _segment_max(f, key)
     out = np.empty((b.n, 2), dtype=np.int64)
     out[:, 0] = ((m >> 44) & ((1 << 17) - 1)) - _KEY_DAY0
@@ -282,7 +282,7 @@ def _previous_occasions(f: FeatureFrame) -> np.ndarray:
     before = b.sanction_day < cur_day[person]
     code = f._get("_occasion_code")[before]
     p = person[before]
-    day = _key_day(b.sanction_day[before])
+    day = f._get("_sanction_key_day")[before]
     if p.size == 0:
         return np.zeros(b.n, dtype=np.int64)
     if b.n < (1 << 23) and int(code.max()) < (1 << 23):
@@ -404,6 +404,7 @@ _INTERNAL: dict[str, Callable[[FeatureFrame], np.ndarray]] = {
     "_has_sanctions": _has_sanctions,
     "_sanction_starts": _sanction_starts,
     "_has_summary": lambda f: f.batch.summary_previous >= 0,
+    "_sanction_key_day": lambda f: _key_day(f.batch.sanction_day),
 }
 
 
@@ -478,7 +479,7 @@ def f_violent_sanctions(f: FeatureFrame) -> np.ndarray:
         keep = violent & (b.sanction_day <= cur_day[person])
         occ = f._get("_occasion_code")[keep]
         p = person[keep]
-        day = _key_day(b.sanction_day[keep])
+        day = f._get("_sanction_key_day")[keep]
         counts = np.zeros(b.n, dtype=np.int64)
         if p.size:
             order = np.lexsort((occ, day, p))

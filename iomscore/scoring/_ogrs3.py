@@ -129,7 +129,7 @@ def _terms(features: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, 
     caution_only = np.asarray(features["caution_only_history"], dtype=np.float64) > 0
     n = sex.shape[0]
 
-    error = np.full(n, None, dtype=object)
+    error = np.empty(n, dtype=object)  # (None in every row: np.full's work, without its Python-level call)
     # Every check passes when the values' sum is finite (NaN or an infinity makes it not) and no
     # age is under 10: the usual case, screened in a few operations. Otherwise (also for an
     # infinite count, which no check refuses) each row gets the first check it fails.
