@@ -107,7 +107,8 @@ def _any_each(masks: list[np.ndarray]) -> list[bool]:
     if not masks:
         return []
     n = masks[0].shape[0]
-    return np.concatenate(masks).reshape(len(masks), n).any(axis=1).tolist()
+    hits: list[bool] = np.concatenate(masks).reshape(len(masks), n).any(axis=1).tolist()
+    return hits
 
 
 def check_batch(batch: ReferralBatch, every: bool = False) -> Violations:
