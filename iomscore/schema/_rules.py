@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cache
-from typing import Final
+from typing import Final, cast
 
 import numpy as np
 
@@ -107,8 +107,8 @@ def _any_each(masks: list[np.ndarray]) -> list[bool]:
     if not masks:
         return []
     n = masks[0].shape[0]
-    hits: list[bool] = np.concatenate(masks).reshape(len(masks), n).any(axis=1).tolist()
-    return hits
+    hits: np.ndarray = np.concatenate(masks).reshape(len(masks), n).any(axis=1)
+    return cast(list[bool], hits.tolist())
 
 
 def check_batch(batch: ReferralBatch, every: bool = False) -> Violations:
