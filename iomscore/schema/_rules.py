@@ -107,8 +107,8 @@ def _any_each(masks: list[np.ndarray]) -> list[bool]:
     if not masks:
         return []
     n = masks[0].shape[0]
-    hits: np.ndarray = np.concatenate(masks).reshape(len(masks), n).any(axis=1)
-    return cast(list[bool], hits.tolist())
+    stacked = np.concatenate(masks).reshape(len(masks), n)
+    return cast(list[bool], np.logical_or.reduce(stacked, axis=1).tolist())
 
 
 def check_batch(batch: ReferralBatch, every: bool = False) -> Violations:
