@@ -373,7 +373,7 @@ def _sorted_order(person: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.
 def _offsets(person: np.ndarray, n: int) -> np.ndarray:
     counts = np.bincount(person, minlength=n) if person.size else np.zeros(n, dtype=np.int64)
     out = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(counts, out=out[1:])
+    np.add.accumulate(counts, out=out[1:])  # (np.cumsum, without its Python-level wrapper)
     return out
 
 

@@ -26,9 +26,16 @@ from typing import Any, Final
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from ._batch import OCCASION_ID_BASE, ONGOING_DAY, ReferralBatch, SeriousHarmColumns, date_to_day
+from ._batch import (
+    MISSING_DAY,
+    OCCASION_ID_BASE,
+    ONGOING_DAY,
+    ReferralBatch,
+    SeriousHarmColumns,
+    date_to_day,
+)
 from ._rules import check_batch
-from ._taxonomy import OffenceCodeError, offence_taxonomy
+from ._taxonomy import OffenceCodeError, OffenceTaxonomy, offence_taxonomy
 from ._vocabulary import (
     DISPOSAL_CODES,
     DRUG_MOTIVATIONS,
@@ -480,6 +487,43 @@ def referral_columns(
     return batch, harm, protected
 
 
+#: The per-referral numbers of :func:`_batch_columns`, in the order :func:`_scalars` gives them.
+_SCALAR_FIELDS: Final = (
+    "assessment_day", "birth_day", "sex", "summary_previous", "summary_first_day", "summary_conviction_day",
+    "summary_group", "summary_caution_only", "summary_violent", "summary_age_first", "summary_followup_day",
+    "summary_ho_code", "supervision_status", "supervision_start_day", "supervision_end_day", "release_day",
+    "agreed_to_engage",
+)
+
+
+def _scalars(r: Referral, tax: OffenceTaxonomy) -> tuple[int, ...]:
+    """A referral's numbers in :data:`_SCALAR_FIELDS` order (-1 or MISSING_DAY where not given)."""
+    sup = r.supervision
+    head = (
+        date_to_day(r.assessment_date), date_to_day(r.date_of_birth), SEX_CODES[r.sex],
+    )
+    tail = (
+        -1 if sup.status is None else SUPERVISION_STATUSES.index(sup.status),
+        date_to_day(sup.start_date), date_to_day(sup.end_date), date_to_day(r.release_date),
+        -1 if r.agreed_to_engage is None else int(r.agreed_to_engage),
+    )
+    s = r.sanction_summary
+    if s is None:
+        return (*head, -1, _MISSING, _MISSING, -1, 0, -1, -1, _MISSING, -1, *tail)
+    return (
+        *head,
+        s.previous_sanctions, date_to_day(s.first_sanction_date), date_to_day(s.current_conviction_date),
+        tax.index(s.current_offence_group), int(s.caution_only),
+        -1 if s.violent_sanctions is None else s.violent_sanctions,
+        -1 if s.age_at_first_sanction is None else s.age_at_first_sanction,
+        date_to_day(s.followup_start_date), ho_code_number(s.current_offence_code),
+        *tail,
+    )
+
+
+_MISSING: Final = int(MISSING_DAY)
+
+
 def _batch_columns(refs: list[Referral]) -> ReferralBatch:
     n = len(refs)
     tax = offence_taxonomy()
@@ -532,12 +576,17 @@ def _batch_columns(refs: list[Referral]) -> ReferralBatch:
     remap = {int(OCCASION_ID_BASE) + v: int(OCCASION_ID_BASE) + rank[k] for k, v in labels.items()}
     occ = [remap.get(o, o) for o in occ]
     labels = rank
-    summaries = [r.sanction_summary for r in refs]
+    # Every per-referral number from one flat generator (one array, a column per field, in
+    # _SCALAR_FIELDS order) rather than a list and an array per field.
+    scalars = np.fromiter(
+        (v for r in refs for v in _scalars(r, tax)), dtype=np.int64, count=n * len(_SCALAR_FIELDS)
+    ).reshape(n, len(_SCALAR_FIELDS))
+    col = dict(zip(_SCALAR_FIELDS, scalars.T))
     return ReferralBatch.from_arrays(
         person_id=np.array([r.person_id for r in refs], dtype=object),
-        assessment_day=np.array([date_to_day(r.assessment_date) for r in refs], dtype=np.int32),
-        birth_day=np.array([date_to_day(r.date_of_birth) for r in refs], dtype=np.int32),
-        sex=np.array([SEX_CODES[r.sex] for r in refs], dtype=np.int8),
+        assessment_day=col["assessment_day"].astype(np.int32),
+        birth_day=col["birth_day"].astype(np.int32),
+        sex=col["sex"].astype(np.int8),
         needs=need_codes,
         sanction_person=np.array(s_person, dtype=np.int64),
         offence_day=np.array(off, dtype=np.int32),
@@ -551,38 +600,21 @@ def _batch_columns(refs: list[Referral]) -> ReferralBatch:
         custody_person=np.array(c_person, dtype=np.int64),
         custody_start=np.array(c_start, dtype=np.int32),
         custody_end=np.array(c_end, dtype=np.int32),
-        summary_previous=np.array([-1 if s is None else s.previous_sanctions for s in summaries]),
-        summary_first_day=np.array(
-            [date_to_day(None if s is None else s.first_sanction_date) for s in summaries]
-        ),
-        summary_conviction_day=np.array(
-            [date_to_day(None if s is None else s.current_conviction_date) for s in summaries]
-        ),
-        summary_group=np.array(
-            [-1 if s is None else tax.index(s.current_offence_group) for s in summaries]
-        ),
-        summary_caution_only=np.array([s is not None and s.caution_only for s in summaries]),
-        summary_violent=np.array(
-            [-1 if s is None or s.violent_sanctions is None else s.violent_sanctions for s in summaries]
-        ),
-        summary_age_first=np.array(
-            [-1 if s is None or s.age_at_first_sanction is None else s.age_at_first_sanction for s in summaries]
-        ),
-        summary_followup_day=np.array(
-            [date_to_day(None if s is None else s.followup_start_date) for s in summaries]
-        ),
-        summary_ho_code=np.array([ho_code_number(None if s is None else s.current_offence_code) for s in summaries]),
+        summary_previous=col["summary_previous"],
+        summary_first_day=col["summary_first_day"],
+        summary_conviction_day=col["summary_conviction_day"],
+        summary_group=col["summary_group"],
+        summary_caution_only=col["summary_caution_only"].astype(bool),
+        summary_violent=col["summary_violent"],
+        summary_age_first=col["summary_age_first"],
+        summary_followup_day=col["summary_followup_day"],
+        summary_ho_code=col["summary_ho_code"],
         ho_code=np.array(hocode, dtype=np.int32),
-        supervision_status=np.array(
-            [-1 if r.supervision.status is None else SUPERVISION_STATUSES.index(r.supervision.status) for r in refs],
-            dtype=np.int8,
-        ),
-        supervision_start_day=np.array([date_to_day(r.supervision.start_date) for r in refs], dtype=np.int32),
-        supervision_end_day=np.array([date_to_day(r.supervision.end_date) for r in refs], dtype=np.int32),
-        release_day=np.array([date_to_day(r.release_date) for r in refs], dtype=np.int32),
-        agreed_to_engage=np.array(
-            [-1 if r.agreed_to_engage is None else int(r.agreed_to_engage) for r in refs], dtype=np.int8
-        ),
+        supervision_status=col["supervision_status"].astype(np.int8),
+        supervision_start_day=col["supervision_start_day"].astype(np.int32),
+        supervision_end_day=col["supervision_end_day"].astype(np.int32),
+        release_day=col["release_day"].astype(np.int32),
+        agreed_to_engage=col["agreed_to_engage"].astype(np.int8),
         occasion_labels={int(OCCASION_ID_BASE) + v: k for k, v in labels.items()},
         oasys=oasys,
         oasys_present=np.array([r.oasys is not None for r in refs], dtype=bool),
