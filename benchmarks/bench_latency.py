@@ -71,10 +71,6 @@ def _one_run(calls: int, sizes: list[int]) -> dict[str, float]:
     import iomscore
 
     out: dict[str, float] = {}
-    # NB: scoring a referral just validated reuses the columns its validation made (a cache of
-    # the last 64). The score_json runs validate 1,100 new referrals each, so from the first
-    # score_json run on, this referral is converted to columns again on every call: the ogrs3
-    # object and name rows include that conversion (~45 us), the iom-priority ones do not.
     referral = iomscore.Referral.model_validate(_REFERRAL)
     text = json.dumps(_REFERRAL)
     for name in SCORERS:
