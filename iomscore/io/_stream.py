@@ -194,7 +194,7 @@ class PartitionOutput:
 def _render(result: ReadResult, scorer: str | Path | Scorer, fmt: str, top: int, work: Path) -> PartitionOutput:
     """Score a read partition and render its output rows."""
     from ._run import score_read
-    from ._write import csv_arrow_columns, write_scores
+    from ._write import csv_arrow_columns, scores_table, write_scores
 
     run = score_read(result, scorer)
     rows = np.asarray(result.rows, dtype=np.int64)[run.scores.ok] if len(run.scores) else np.zeros(0, np.int64)
@@ -204,17 +204,14 @@ def _render(result: ReadResult, scorer: str | Path | Scorer, fmt: str, top: int,
         if line_ends.size != rows.size:
             raise CannotStream(f"{line_ends.size} output lines for {rows.size} rows")
         return PartitionOutput(rows, head, bytes(lines), line_ends, run.rejects, result.counts, run.scores.model)
+    if fmt == "parquet":  # the table write_scores would write, built in memory
+        body = scores_table(run.scores, None, top).combine_chunks()
+        return PartitionOutput(rows, b"", body, np.zeros(0, np.int64), run.rejects, result.counts, run.scores.model)
     fd, name = tempfile.mkstemp(prefix="part-", suffix=f".{fmt}", dir=work)
     os.close(fd)
     path = Path(name)
     try:
         write_scores(path, run.scores, format=fmt, top=top)  # type: ignore[arg-type]
-        if fmt == "parquet":
-            import pyarrow.parquet as pq
-
-            body: Any = pq.read_table(path).combine_chunks()
-            header, ends = b"", np.zeros(0, np.int64)
-            return PartitionOutput(rows, header, body, ends, run.rejects, result.counts, run.scores.model)
         return _lines_output(path.read_bytes(), fmt, rows, run, result.counts)
     finally:
         path.unlink(missing_ok=True)

@@ -533,13 +533,14 @@ def write_scores(
             return written
     if fmt == "jsonl":
         return _write_scores_jsonl(path, scores, rows, top)
+    if fmt == "parquet":
+        _write_scores_parquet(path, scores, rows, top)
+        return int(np.flatnonzero(scores.ok).size if rows is None else np.asarray(rows).size)
     cols = score_columns(scores, rows, top)
     if fmt == "csv":
         with atomic_open(path, "wb") as f:
             write_csv_rows(f, list(cols), list(cols.values()),
                            [name.startswith(_SCORE_FREE_TEXT) for name in cols])
-    elif fmt == "parquet":
-        _write_scores_parquet(path, scores, cols, rows)
     else:
         raise ValueError(_BAD_FORMAT.format(format=fmt))
     return int(cols["person_id"].shape[0])
@@ -756,24 +757,60 @@ def _write_scores_jsonl(path: str | os.PathLike[str], scores: ScoreBatch, rows: 
     return len(records)
 
 
-def _write_scores_parquet(path: str | os.PathLike[str], scores: ScoreBatch, cols: dict[str, np.ndarray],
-                          rows: np.ndarray | None) -> None:
+def scores_table(scores: ScoreBatch, rows: np.ndarray | None = None, top: int = 3) -> Any:
+    """The Arrow table a Parquet scores file holds: the columns of :func:`score_columns`, as
+    text, except ``score`` and ``prob_<horizon>`` as float64 (their full values).
+
+    Built in Arrow (reason lines from one table of distinct texts, band and warnings once per
+    distinct value); a value Arrow cannot take as text falls back to :func:`score_columns`,
+    which gives the same table.
+    """
     if not C.HAVE_ARROW:
         raise ImportError("writing Parquet needs pyarrow: pip install 'iomscore[arrow]'")
-    import pyarrow.parquet as pq
-
     pa = C.pa
     idx = np.flatnonzero(scores.ok) if rows is None else np.asarray(rows)
+    floats = {"score": np.asarray(scores.score, dtype=np.float64)[idx]}
+    floats.update({f"prob_{k}": np.asarray(p, dtype=np.float64)[idx] for k, p in scores.probabilities.items()})
     arrays: dict[str, Any] = {}
-    for name, col in cols.items():
-        if name == "score":
-            arrays[name] = pa.array(np.asarray(scores.score, dtype=np.float64)[idx])
-        elif name.startswith("prob_"):
-            arrays[name] = pa.array(np.asarray(scores.probabilities[name[5:]], dtype=np.float64)[idx])
-        else:
-            arrays[name] = pa.array(col, type=pa.string())
+    slots = _reason_slots(scores, top, idx) if idx.size else None
+    try:
+        if slots is None:
+            raise pa.ArrowTypeError("no reason slots")
+        pid = scores.person_id if scores.person_id is not None else np.full(len(scores), "", dtype=object)
+        arrays["person_id"] = pa.array(np.asarray(pid, dtype=object)[idx], type=pa.string())
+        arrays["score"] = pa.array(floats["score"])
+        arrays["band"] = _shared_arrow(np.asarray(scores.band, dtype=object)[idx], _band_text)
+        arrays.update({name: pa.array(v) for name, v in floats.items() if name != "score"})
+        texts = pa.array(slots.texts, type=pa.string())
+        arrays.update({f"reason_{t}": texts.take(pa.array(code)) for t, code in enumerate(slots.codes, start=1)})
+        m, n = scores.model, int(idx.size)
+        for name, value in (("model_name", m.name), ("model_version", m.version), ("model_sha256", m.sha256)):
+            arrays[name] = pa.array([value], type=pa.string()).take(pa.array(np.zeros(n, dtype=np.int64)))
+        arrays["warnings"] = (pa.array([""] * n, type=pa.string()) if scores.warnings is None else
+                              _shared_arrow(np.asarray(scores.warnings, dtype=object)[idx], _warnings_text))
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+        cols = score_columns(scores, rows, top)
+        arrays = {name: pa.array(floats[name]) if name in floats else pa.array(col, type=pa.string())
+                  for name, col in cols.items()}
+    return pa.table(arrays)
+
+
+def _shared_arrow(values: np.ndarray, render: Any) -> Any:
+    """An object column of few distinct values as Arrow text, ``render`` applied to one row
+    per distinct value (rows grouped by the object they hold, :func:`text_codes`)."""
+    pa = C.pa
+    first, inverse = unique_representatives(text_codes(values))
+    labels = pa.array([render(v) for v in values[first].tolist()], type=pa.string())
+    return labels.take(pa.array(inverse))
+
+
+def _write_scores_parquet(path: str | os.PathLike[str], scores: ScoreBatch, rows: np.ndarray | None,
+                          top: int) -> None:
+    import pyarrow.parquet as pq
+
+    table = scores_table(scores, rows, top)
     with atomic_open(path, "wb") as f:
-        pq.write_table(pa.table(arrays), f)
+        pq.write_table(table, f)
 
 
 # --- rejects ---------------------------------------------------------------------------
