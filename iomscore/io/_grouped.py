@@ -24,6 +24,7 @@ import csv
 import hashlib
 import io
 import os
+import queue
 import threading
 from collections import deque
 from collections.abc import Iterator, Sequence
@@ -61,6 +62,7 @@ _LARGEST_SPAN: Final = 16 << 20
 _TOO_LARGE: Final = "{path}: a chunk of {size} bytes or records, far more than planned"
 _OUT_OF_ORDER: Final = "{path}: not sorted by person_id ({what})"
 _NOT_LINES: Final = "{path}: {lines} line(s) from line {row} but {records} record(s)"
+_PLANNER_STOPPED: Final = "the chunk planner stopped before the end of the input"
 _BAD_LINE: Final = "{path}: an unreadable line at byte {at}"
 
 
@@ -410,6 +412,64 @@ def _release() -> None:
     C.pa.default_memory_pool().release_unused()
 
 
+#: Chunks planned ahead of the one being handed out (see :class:`_Ahead`).
+_PLANNED_AHEAD: Final = 4
+
+
+class _Ahead:
+    """The chunks of a planner, planned in a thread a few ahead of their use: its reads,
+    binary searches and line counts (or Parquet person_id columns) then overlap the scoring
+    instead of coming between chunks. The planner's errors are raised where the next chunk is
+    asked for, as the planner itself would raise them."""
+
+    def __init__(self, chunks: Iterator[Chunk], depth: int) -> None:
+        self._queue: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._done = False
+        self._thread = threading.Thread(target=self._plan, args=(chunks,), name="iomscore-plan", daemon=True)
+        self._thread.start()
+
+    def _plan(self, chunks: Iterator[Chunk]) -> None:
+        last: tuple[str, Any] = ("error", CannotStream(_PLANNER_STOPPED))  # (never a silent end)
+        try:
+            for chunk in chunks:
+                if not self._put(("chunk", chunk)):
+                    return
+            last = ("end", None)
+        except Exception as exc:  # noqa: BLE001 - handed to the consumer, which raises it
+            last = ("error", exc)
+        finally:
+            self._put(last)
+
+    def _put(self, item: tuple[str, Any]) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def __iter__(self) -> _Ahead:
+        return self
+
+    def __next__(self) -> Chunk:
+        if self._done:
+            raise StopIteration
+        kind, value = self._queue.get()
+        if kind == "chunk":
+            return value
+        self._done = True
+        if kind == "error":
+            raise value
+        raise StopIteration
+
+    def close(self) -> None:
+        """Stop planning (a run that ends early) and wait for the thread."""
+        self._stop.set()
+        self._thread.join()
+
+
 @dataclass(frozen=True)
 class Written:
     """What :func:`write_grouped` wrote: each chunk's rejects and counts (a
@@ -709,6 +769,7 @@ def write_grouped(
     else:
         n_ref = 0
         chunks = plan_csv(paths, target)
+    ahead = _Ahead(chunks, _PLANNED_AHEAD)
     done_bytes = 0
     results: list[PartitionOutput] = []
     own: Executor | None = None
@@ -740,7 +801,7 @@ def write_grouped(
             if progress is not None:
                 progress("streaming", 0, total)
             try:
-                for chunk in chunks:
+                for chunk in ahead:
                     weight = _weight(chunk, total, n_ref) if parquet else _span_bytes(chunk)
                     if workers == 1 and own is not None:  # parse in a thread, score in this thread
                         queue.append((weight, executor.submit(read_chunk, files, headers, chunk)))
@@ -762,6 +823,7 @@ def write_grouped(
             future.cancel()
         raise
     finally:
+        ahead.close()
         if own is not None:
             own.shutdown(cancel_futures=True)
         with _READERS_LOCK:
