@@ -37,14 +37,15 @@ import numpy as np
 
 from ..scoring._protocol import Scorer
 from . import _columns as C
-from ._common import DATE_COLUMNS
+from ._common import DATE_COLUMNS, ReadResult
 from ._stream import (
     MERGE_ROWS,
     CannotStream,
     PartitionOutput,
     Progress,
     _csv_header,
-    score_partition,
+    build_partition,
+    render_partition,
     text_volume,
 )
 
@@ -383,14 +384,24 @@ def read_chunk(paths: Sequence[str], headers: Sequence[list[str] | None], chunk:
     return ReadChunk(chunk, tuple(tables))
 
 
+def build_chunk(read: ReadChunk, sources: Sequence[str]) -> ReadResult:
+    """The first half of the kernel over one parsed chunk: its tables validated and built."""
+    ref, san, cus = read.tables
+    assert ref is not None
+    return build_partition(ref[0], ref[1], None if san is None else san[0], None if san is None else san[1],
+                           None if cus is None else cus[0], None if cus is None else cus[1], sources=sources)
+
+
+def read_and_build(paths: Sequence[str], headers: Sequence[list[str] | None], chunk: Chunk) -> ReadResult:
+    """What a parsing thread does for one chunk: parse it, then validate and build its tables
+    (so the thread that scores only scores and renders)."""
+    return build_chunk(read_chunk(paths, headers, chunk), paths)
+
+
 def score_chunk(read: ReadChunk, sources: Sequence[str], scorer: str | Path | Scorer, fmt: str, top: int,
                 work_dir: str | None = None) -> PartitionOutput:
     """The kernel over one parsed chunk."""
-    ref, san, cus = read.tables
-    assert ref is not None
-    return score_partition(ref[0], ref[1], None if san is None else san[0], None if san is None else san[1],
-                           None if cus is None else cus[0], None if cus is None else cus[1],
-                           sources=sources, scorer=scorer, format=fmt, top=top, work_dir=work_dir)
+    return render_partition(build_chunk(read, sources), scorer, fmt, top, work_dir)
 
 
 def read_and_score(paths: Sequence[str], headers: Sequence[list[str] | None], chunk: Chunk,
@@ -739,8 +750,9 @@ def write_grouped(
     """Score a CSV or Parquet input sorted by person_id chunk by chunk, writing ``output`` as the chunks
     finish, in order.
 
-    With one worker the next chunks are parsed in threads while this one is scored (the parser
-    does not hold the interpreter lock); with more, or an ``executor``, worker processes parse
+    With one worker the next chunks are parsed, validated and built in threads while this one
+    is scored and rendered (the parser and Arrow's kernels do not hold the interpreter lock);
+    with more, or an ``executor``, worker processes parse
     and score whole chunks, reading their byte ranges (Parquet: record ranges) themselves.
     ``target`` is the input bytes of a chunk (for Parquet, as CSV text would be). Raises
     :class:`CannotStream` when the input is not sorted by person_id (the caller falls back to
@@ -786,7 +798,7 @@ def write_grouped(
                 nonlocal done_bytes
                 weight, future = queue.popleft()
                 value = future.result()
-                out = (score_chunk(value, files, scorer, fmt, top, work_dir) if isinstance(value, ReadChunk)
+                out = (render_partition(value, scorer, fmt, top, work_dir) if isinstance(value, ReadResult)
                        else value)
                 writer.add(out)
                 if parquet:
@@ -804,7 +816,7 @@ def write_grouped(
                 for chunk in ahead:
                     weight = _weight(chunk, total, n_ref) if parquet else _span_bytes(chunk)
                     if workers == 1 and own is not None:  # parse in a thread, score in this thread
-                        queue.append((weight, executor.submit(read_chunk, files, headers, chunk)))
+                        queue.append((weight, executor.submit(read_and_build, files, headers, chunk)))
                     else:
                         queue.append((weight, executor.submit(read_and_score, files, headers, chunk, scorer, fmt,
                                                               top, work_dir)))

@@ -258,11 +258,32 @@ def score_partition(
     >>> out.rows.tolist(), out.counts.valid, out.rejects[0].field
     ([2], 1, 'date_of_birth')
     """
+    result = build_partition(referrals, referral_rows, sanctions, sanction_rows, custody, custody_rows,
+                             sources=sources)
+    return render_partition(result, scorer, format, top, work_dir)
+
+
+def build_partition(
+    referrals: Mapping[str, Any],
+    referral_rows: np.ndarray,
+    sanctions: Mapping[str, Any] | None = None,
+    sanction_rows: np.ndarray | None = None,
+    custody: Mapping[str, Any] | None = None,
+    custody_rows: np.ndarray | None = None,
+    *,
+    sources: Sequence[str] = ("", "", ""),
+) -> ReadResult:
+    """The first half of :func:`score_partition`: the partition's tables validated and built."""
     n = int(len(referral_rows))
     m = 0 if sanction_rows is None else int(len(sanction_rows))
     k = 0 if custody_rows is None else int(len(custody_rows))
-    result = build_table(referrals, n, sources[0], np.asarray(referral_rows, dtype=np.int64),
-                         sanctions, m, sources[1], sanction_rows, custody, k, sources[2], custody_rows)
+    return build_table(referrals, n, sources[0], np.asarray(referral_rows, dtype=np.int64),
+                       sanctions, m, sources[1], sanction_rows, custody, k, sources[2], custody_rows)
+
+
+def render_partition(result: ReadResult, scorer: str | Path | Scorer, format: str = "csv", top: int = 3,
+                     work_dir: str | os.PathLike[str] | None = None) -> PartitionOutput:
+    """The second half of :func:`score_partition`: a built partition scored and its rows rendered."""
     with _work_dir(work_dir) as work:
         return _render(result, scorer, format, top, work)
 
