@@ -18,6 +18,7 @@ Scorers never receive a :class:`Referral`: they receive feature arrays computed 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import threading
 import weakref
 from collections.abc import Sequence
@@ -442,12 +443,20 @@ _RECENT_LIMIT: Final = 64
 _recent_lock: Final = threading.Lock()
 
 
+#: When the cache is full, this many of its oldest entries are looked at for one whose
+#: referral is gone (dropped first, so referrals validated and discarded, as a service's
+#: requests are, do not push out one still held); if all are alive the oldest goes.
+_RECENT_SCAN: Final = 8
+
+
 def _remember_batch(referral: Referral, batch: ReferralBatch) -> None:
     with _recent_lock:
         _RECENT_BATCHES.pop(id(referral), None)
         _RECENT_BATCHES[id(referral)] = (weakref.ref(referral), batch)
         while len(_RECENT_BATCHES) > _RECENT_LIMIT:
-            del _RECENT_BATCHES[next(iter(_RECENT_BATCHES))]
+            oldest = list(itertools.islice(_RECENT_BATCHES.items(), _RECENT_SCAN))
+            gone = [key for key, (ref, _) in oldest if ref() is None]
+            del _RECENT_BATCHES[gone[0] if gone else oldest[0][0]]
 
 
 def referral_batch(referrals: Sequence[Referral]) -> ReferralBatch:
