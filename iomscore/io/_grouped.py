@@ -578,7 +578,7 @@ class _ParquetIds:
 
         self.path = path
         try:
-            pf = pq.ParquetFile(str(path))
+            pf = pq.ParquetFile(str(path), pre_buffer=False)
             if "person_id" not in pf.schema_arrow.names:
                 raise CannotStream("no person_id column")
             self.rows = pf.metadata.num_rows
@@ -713,7 +713,7 @@ def _read_records(path: Path, span: Span) -> dict[str, Any]:
     from ._parquet import arrow_columns
 
     try:
-        pf = pq.ParquetFile(str(path))
+        pf = pq.ParquetFile(str(path), pre_buffer=False)
         if span.stop <= span.start:
             return arrow_columns(pf.schema_arrow.empty_table(), path)
         sizes = [pf.metadata.row_group(g).num_rows for g in range(pf.metadata.num_row_groups)]
