@@ -129,13 +129,8 @@ def _zero_lengths(col: Any) -> np.ndarray | None:
 
 def _int32_codes(arr: Any) -> np.ndarray:
     """An int32 Arrow array (chunked or not) as numpy, -1 for null (from its buffers)."""
-    parts = []
-    for a in _chunks(arr):
-        values = np.frombuffer(a.buffers()[1], dtype=np.int32)[a.offset:a.offset + len(a)] if len(a) else np.zeros(0, np.int32)
-        parts.append(np.where(_valid(a), values, np.int32(-1)) if a.null_count else values.copy())
-    if not parts:
-        return np.zeros(0, np.int32)
-    return parts[0] if len(parts) == 1 else np.concatenate(parts)
+    values = _fixed_values(arr, np.int32)
+    return np.where(~_nulls(arr), values, np.int32(-1)) if arr.null_count else values.copy()
 
 
 def _nulls(col: Any) -> np.ndarray:

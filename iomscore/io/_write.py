@@ -558,14 +558,9 @@ def _text_arrow(values: np.ndarray, transform: Any) -> Any:
 
 
 def _shared_text_arrow(values: np.ndarray, render: Any) -> Any:
-    """An object column of few distinct values (band, warnings) as quoted Arrow text:
-    ``render`` (value -> text, or an Arrow error) applied to one row per distinct value,
-    rows grouped by the object they hold first (:func:`text_codes`), then spread by ``take``."""
-    pa = C.pa
-    codes = text_codes(values)
-    first, inverse = unique_representatives(codes)
-    labels = pa.array([quote_text(neutralise(render(v))) for v in values[first].tolist()], type=pa.large_string())
-    return labels.take(pa.array(inverse))
+    """An object column of few distinct values (band, warnings) as quoted CSV text:
+    :func:`_shared_arrow` with each text neutralised and quoted."""
+    return _shared_arrow(values, lambda v: quote_text(neutralise(render(v))), C.pa.large_string())
 
 
 def _band_text(v: object) -> str:
@@ -795,12 +790,13 @@ def scores_table(scores: ScoreBatch, rows: np.ndarray | None = None, top: int = 
     return pa.table(arrays)
 
 
-def _shared_arrow(values: np.ndarray, render: Any) -> Any:
-    """An object column of few distinct values as Arrow text, ``render`` applied to one row
-    per distinct value (rows grouped by the object they hold, :func:`text_codes`)."""
+def _shared_arrow(values: np.ndarray, render: Any, type: Any = None) -> Any:
+    """An object column of few distinct values as Arrow text (``type``, default ``string``):
+    ``render`` (value -> text, or an Arrow error) applied to one row per distinct value, rows
+    grouped by the object they hold (:func:`text_codes`), then spread by ``take``."""
     pa = C.pa
     first, inverse = unique_representatives(text_codes(values))
-    labels = pa.array([render(v) for v in values[first].tolist()], type=pa.string())
+    labels = pa.array([render(v) for v in values[first].tolist()], type=type or pa.string())
     return labels.take(pa.array(inverse))
 
 
