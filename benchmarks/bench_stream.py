@@ -7,9 +7,11 @@ with its peak memory sampled (the sum of the RSS of the process and its children
 - the I/O floor: pyarrow reading the three input tables and writing one output file as large
   as iomscore's (the same parser and writer, nothing else);
 - ``iomscore score`` (one process; ``--workers 2``; ``--engine dask --workers 2``);
-- the whole-list path of before (``--chunk-size`` larger than the list: read whole, one core);
+- the whole-list path of before (``--chunk-size`` larger than the list: read whole, one core;
+  up to 1M, as its memory grows with the list);
 - the same list with its sanction rows in reverse order, so not sorted by person_id: the
-  spilling path (sorted inputs are read in chunks straight from the files);
+  spilling path (sorted inputs are read in chunks straight from the files), from CSV and
+  from Parquet, at every size;
 - the polars peer (``benchmarks/peer_polars.py``: a lesser job, lazy scan, streaming sink);
 
 and Parquet -> Parquet against its own floor. It checks that every driver wrote the same bytes.
@@ -136,6 +138,12 @@ def make_inputs(d: Path, n: int) -> dict[str, list[Path]]:
     if not csvs[0].is_file():
         subprocess.run([PY, "-m", "iomscore", "synth", "-n", str(n), "--seed", "0", "-o", str(csvs[0])], check=True,
                        stdout=subprocess.DEVNULL)
+    return {"csv": csvs, "parquet": _as_parquet(csvs)}
+
+
+def _as_parquet(csvs: list[Path]) -> list[Path]:
+    """The CSV tables ``csvs`` as Parquet beside them (types inferred, as a force's export
+    would have them), read and written in 64 MB batches."""
     pqs = [p.with_suffix(".parquet") for p in csvs]
     if not pqs[0].is_file():
         import pyarrow.csv as pacsv
@@ -152,23 +160,30 @@ def make_inputs(d: Path, n: int) -> dict[str, list[Path]]:
                 writer.write_batch(batch)
             assert writer is not None
             writer.close()
-    return {"csv": csvs, "parquet": pqs}
+    return pqs
 
 
-def _unsorted_copy(ins: list[Path], d: Path) -> Path:
-    """The tables of ``ins`` in ``d``, the sanction rows in reverse order (not sorted by person)."""
+def _unsorted_copy(ins: list[Path], d: Path, n: int) -> list[Path]:
+    """The CSV tables of ``ins`` (``n`` referrals) in ``d``, the sanction rows in reverse order
+    (not sorted by person). A list larger than synth's is its base's copy replicated (the
+    whole file would not fit in memory to be reversed)."""
     d.mkdir(exist_ok=True)
-    for src in ins:
-        dst = d / src.name
-        if dst.is_file():
-            continue
+    out = [d / src.name for src in ins]
+    if out[1].is_file():
+        return out
+    if n > SYNTH_MAX:
+        base = ins[0].parent / "base"
+        flipped = _unsorted_copy([base / src.name for src in ins], base / "unsorted", SYNTH_MAX)
+        _replicate(flipped, out, n // SYNTH_MAX)
+        return out
+    for src, dst in zip(ins, out):
         if "sanctions" in src.name:
             with open(src, "rb") as f:
                 header, *lines = f.read().splitlines(keepends=True)
             dst.write_bytes(header + b"".join(reversed(lines)))
         else:
             shutil.copyfile(src, dst)
-    return d / ins[0].name
+    return out
 
 
 def bench(n: int, d: Path, scorer: str, dask: bool, before: bool, repeat: int = 1) -> dict[str, tuple[float, int]]:
@@ -191,11 +206,14 @@ def bench(n: int, d: Path, scorer: str, dask: bool, before: bool, repeat: int = 
             out[f"{fmt} dask, 2 workers"] = best_of(repeat, [*score, str(ins[0]), "-o", str(dk), "--engine", "dask",
                                                  "--workers", "2"])
             results[f"{fmt} dask, 2 workers"] = dk
-        if before and fmt == "csv":  # the same list with its sanction rows in reverse order: spilled
-            unsorted = _unsorted_copy(ins, d / "unsorted")
-            sp = d / "scores-unsorted.csv"
-            out["csv sanctions not sorted (spilled)"] = best_of(repeat, [*score, str(unsorted), "-o", str(sp)])
-            results["csv sanctions not sorted (spilled)"] = sp
+        # the same list with its sanction rows in reverse order: spilled, at every size
+        unsorted = _unsorted_copy(files["csv"], d / "unsorted", n)
+        if fmt == "parquet":
+            unsorted = _as_parquet(unsorted)
+        sp = d / f"scores-unsorted.{fmt}"
+        out[f"{fmt} sanctions not sorted (spilled)"] = best_of(repeat, [*score, str(unsorted[0]), "-o", str(sp)])
+        results[f"{fmt} sanctions not sorted (spilled)"] = sp
+        if before and fmt == "csv":  # the whole-list path of before (its memory grows with the list)
             old = d / f"scores-whole.{fmt}"
             out[f"{fmt} whole list (before)"] = best_of(repeat, [*score, str(ins[0]), "-o", str(old), "--chunk-size",
                                                      str(n + 1)])

@@ -83,6 +83,18 @@ def test_sanction_order_does_not_matter(lists: dict[str, Path], tmp_path: Path) 
     assert _run(d / "r.csv", tmp_path / "c.csv") == want
 
 
+def test_parquet_output_is_merged_from_parked_batches(lists: dict[str, Path], tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Spilled partitions park their Parquet rows in small batches (a merge block takes a few
+    rows of every partition); a block then spans many batches of each partition."""
+    from iomscore.io import _stream
+
+    want = _run(lists["bad"], tmp_path / "a.parquet", partitions=1, grouped=False)
+    monkeypatch.setattr(_stream, "PARKED_ROWS", 7)
+    assert _run(lists["bad"], tmp_path / "b.parquet", partitions=4, grouped=False) == want
+    assert pq.read_table(tmp_path / "b.parquet").num_rows > 4 * 7 * 5
+
+
 def test_output_follows_the_referrals_file(lists: dict[str, Path], tmp_path: Path) -> None:
     ref, san, cus = tables(lists["clean"])
     d = tmp_path / "reversed"
