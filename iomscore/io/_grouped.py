@@ -49,7 +49,7 @@ from ._stream import (
     text_volume,
 )
 
-__all__ = ["Chunk", "Span", "plan_csv", "read_chunk", "score_chunk", "write_grouped"]
+__all__ = ["Chunk", "Span", "plan_csv", "read_chunk", "release_memory", "score_chunk", "write_grouped"]
 
 #: Bytes read around a probe before scanning lines one by one.
 _WINDOW: Final = 4 << 10
@@ -413,11 +413,11 @@ def read_and_score(paths: Sequence[str], headers: Sequence[list[str] | None], ch
         raise CannotStream(str(exc)) from None
     out = score_chunk(read, paths, scorer, fmt, top, work_dir)
     del read
-    _release()
+    release_memory()
     return out
 
 
-def _release() -> None:
+def release_memory() -> None:
     """Hand the memory Arrow's allocator keeps for reuse back to the system: a worker's next
     chunk reuses little of it, and with several processes the kept memory adds up."""
     C.pa.default_memory_pool().release_unused()
@@ -802,7 +802,7 @@ def write_grouped(
                        else value)
                 writer.add(out)
                 if parquet:
-                    _release()  # (the planner's person_id batches, the chunks written)
+                    release_memory()  # (the planner's person_id batches, the chunks written)
                 # (no rows kept: memory must not grow with the list; the writer counts them)
                 results.append(PartitionOutput(_NO_ROWS, out.header, b"", _NO_ROWS, out.rejects, out.counts,
                                                out.model))
