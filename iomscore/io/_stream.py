@@ -65,11 +65,24 @@ PARTITION_BYTES: Final = 48 << 20
 IN_MEMORY_BYTES: Final = 64 << 20
 #: Output rows gathered and written at a time when merging partitions.
 MERGE_ROWS: Final = 1 << 16
-#: Rows in each record batch of a partition's parked Parquet output. A merge block takes
-#: about ``MERGE_ROWS / partitions`` rows from every partition and reads whole batches: with
-#: batches of 8,192 rows, a block of a 10M-referral run (184 partitions) held 1.5M rows and
-#: the run peaked at 1.7 GB.
-PARKED_ROWS: Final = 1 << 10
+#: The most rows in each record batch of a partition's parked Parquet output (see
+#: :func:`parked_rows`).
+PARKED_ROWS: Final = 1 << 13
+
+
+def parked_rows(partitions: int) -> int:
+    """Rows in each record batch of a partition's parked Parquet output, when there are
+    ``partitions``. A merge block takes about ``MERGE_ROWS / partitions`` rows from every
+    partition and reads whole batches, so batches that size keep a block's reads near the
+    block: with batches of 8,192 rows, a block of a 10M-referral run (184 partitions) held 1.5M
+    rows and the run peaked at 1.7 GB.
+
+    Examples
+    --------
+    >>> parked_rows(1), parked_rows(18), parked_rows(184), parked_rows(100_000)
+    (8192, 3640, 356, 64)
+    """
+    return max(64, min(PARKED_ROWS, MERGE_ROWS // max(partitions, 1)))
 _BLOCK: Final = 8 << 20
 _ROW: Final = "__iomscore_row"
 _KINDS: Final = ("referrals", "sanctions", "custody")
@@ -400,7 +413,9 @@ def _parquet_batches(path: Path, tell: Callable[[int], None]) -> Iterator[tuple[
     from ._parquet import arrow_columns
 
     try:
-        pf = pq.ParquetFile(str(path))
+        # (pre-buffered, a file read in batches keeps every column chunk read until it is
+        # closed: the spill of a 10M list grew to 1 GB)
+        pf = pq.ParquetFile(str(path), pre_buffer=False)
     except (pa.ArrowException, OSError) as exc:
         raise CannotStream(str(exc)) from None
     size = max(path.stat().st_size, 1)
@@ -537,10 +552,10 @@ def score_spilled(tables: SpilledTables, p: int, scorer: str | Path | Scorer, fm
     out = score_partition(cols[0][0] or {}, cols[0][1] if cols[0][1] is not None else np.zeros(0, np.int64),
                           cols[1][0], cols[1][1], cols[2][0], cols[2][1], sources=tables.sources, scorer=scorer,
                           format=fmt, top=top, work_dir=out_dir)
-    return _park(out, Path(out_dir) / f"out-{p:05d}")
+    return _park(out, Path(out_dir) / f"out-{p:05d}", parked_rows(tables.partitions))
 
 
-def _park(out: PartitionOutput, stem: Path) -> PartitionOutput:
+def _park(out: PartitionOutput, stem: Path, batch_rows: int) -> PartitionOutput:
     """``out`` with its body written to a file (the body becomes the file's path)."""
     pa = C.pa
     if isinstance(out.body, bytes):
@@ -550,7 +565,7 @@ def _park(out: PartitionOutput, stem: Path) -> PartitionOutput:
         path = stem.with_suffix(".arrow")
         with pa.ipc.new_file(str(path), out.body.schema) as w:
             body = out.body if all(c.num_chunks <= 1 for c in out.body.columns) else out.body.combine_chunks()
-            for batch in body.to_batches(max_chunksize=PARKED_ROWS):  # (all full but the last)
+            for batch in body.to_batches(max_chunksize=batch_rows):  # (all full but the last)
                 w.write_batch(batch)
     return PartitionOutput(out.rows, out.header, str(path), out.ends, out.rejects, out.counts, out.model)
 
@@ -563,10 +578,10 @@ class _Body:
 
     def __init__(self, out: PartitionOutput) -> None:
         self.out = out
+        self._batch_rows = 0  # (of a parked table: its first batch's, as all but the last are)
         self.path = out.body if isinstance(out.body, str) else None
         self._file: Any = None
         self._reader: Any = None
-        self._rows_per_batch = 0
 
     def text(self, lo: int, hi: int) -> bytes:
         ends = self.out.ends
@@ -586,10 +601,10 @@ class _Body:
         if self._reader is None:
             self._file = pa.OSFile(self.path)
             self._reader = pa.ipc.open_file(self._file)
-            self._rows_per_batch = PARKED_ROWS
-        first, last = lo // self._rows_per_batch, (hi - 1) // self._rows_per_batch
+            self._batch_rows = max(self._reader.get_batch(0).num_rows, 1) if self._reader.num_record_batches else 1
+        first, last = lo // self._batch_rows, (hi - 1) // self._batch_rows
         batches = [self._reader.get_batch(i) for i in range(first, last + 1)]
-        return pa.Table.from_batches(batches).slice(lo - first * self._rows_per_batch, hi - lo)
+        return pa.Table.from_batches(batches).slice(lo - first * self._batch_rows, hi - lo)
 
     def close(self) -> None:
         if self._file is not None:

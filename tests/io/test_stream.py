@@ -89,8 +89,10 @@ def test_parquet_output_is_merged_from_parked_batches(lists: dict[str, Path], tm
     rows of every partition); a block then spans many batches of each partition."""
     from iomscore.io import _stream
 
+    assert _stream.parked_rows(1) == _stream.PARKED_ROWS and _stream.parked_rows(184) < 1024
+
     want = _run(lists["bad"], tmp_path / "a.parquet", partitions=1, grouped=False)
-    monkeypatch.setattr(_stream, "PARKED_ROWS", 7)
+    monkeypatch.setattr(_stream, "parked_rows", lambda partitions: 7)
     assert _run(lists["bad"], tmp_path / "b.parquet", partitions=4, grouped=False) == want
     assert pq.read_table(tmp_path / "b.parquet").num_rows > 4 * 7 * 5
 
