@@ -69,6 +69,17 @@ MERGE_ROWS: Final = 1 << 16
 #: :func:`parked_rows`).
 PARKED_ROWS: Final = 1 << 13
 
+_BLOCK: Final = 8 << 20
+_ROW: Final = "__iomscore_row"
+_KINDS: Final = ("referrals", "sanctions", "custody")
+_NOT_GROUPED: Final = "{path}: {lines} line(s) but {records} record(s): reading it whole"
+_CANNOT_STREAM: Final = "%s: cannot be read in record batches (%s); reading it whole"
+_MISMATCH: Final = "partition outputs disagree on the header of the scores file"
+# the base of the person_id hash (odd, so invertible modulo 2**64) and its inverse
+_R: Final = 0x100000001B3
+_R_INVERSE: Final = pow(_R, -1, 1 << 64)
+_POWERS: list[tuple[np.ndarray, np.ndarray]] = []
+
 
 def parked_rows(partitions: int) -> int:
     """Rows in each record batch of a partition's parked Parquet output, when there are
@@ -83,16 +94,6 @@ def parked_rows(partitions: int) -> int:
     (8192, 3640, 356, 64)
     """
     return max(64, min(PARKED_ROWS, MERGE_ROWS // max(partitions, 1)))
-_BLOCK: Final = 8 << 20
-_ROW: Final = "__iomscore_row"
-_KINDS: Final = ("referrals", "sanctions", "custody")
-_NOT_GROUPED: Final = "{path}: {lines} line(s) but {records} record(s): reading it whole"
-_CANNOT_STREAM: Final = "%s: cannot be read in record batches (%s); reading it whole"
-_MISMATCH: Final = "partition outputs disagree on the header of the scores file"
-# the base of the person_id hash (odd, so invertible modulo 2**64) and its inverse
-_R: Final = 0x100000001B3
-_R_INVERSE: Final = pow(_R, -1, 1 << 64)
-_POWERS: list[tuple[np.ndarray, np.ndarray]] = []
 
 
 def _powers(n: int) -> tuple[np.ndarray, np.ndarray]:
