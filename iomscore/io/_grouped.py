@@ -574,11 +574,11 @@ class _ParquetIds:
     where each key's rows start."""
 
     def __init__(self, path: Path) -> None:
-        import pyarrow.parquet as pq
+        from ._parquet import open_batches
 
         self.path = path
         try:
-            pf = pq.ParquetFile(str(path), pre_buffer=False)
+            pf = open_batches(path)
             if "person_id" not in pf.schema_arrow.names:
                 raise CannotStream("no person_id column")
             self.rows = pf.metadata.num_rows
@@ -708,12 +708,10 @@ def _read_records(path: Path, span: Span) -> dict[str, Any]:
     """The columns of records ``[start, stop)`` of a Parquet file (from the row groups
     that hold them)."""
     pa = C.pa
-    import pyarrow.parquet as pq
-
-    from ._parquet import arrow_columns
+    from ._parquet import arrow_columns, open_batches
 
     try:
-        pf = pq.ParquetFile(str(path), pre_buffer=False)
+        pf = open_batches(path)
         if span.stop <= span.start:
             return arrow_columns(pf.schema_arrow.empty_table(), path)
         sizes = [pf.metadata.row_group(g).num_rows for g in range(pf.metadata.num_row_groups)]

@@ -11,12 +11,21 @@ from . import _columns as C
 from ._common import CUSTODY_COLUMNS, REFERRAL_COLUMNS, SANCTION_COLUMNS, ReadResult
 from ._tables import MissingColumnsError, build_table
 
-__all__ = ["read_parquet"]
+__all__ = ["open_batches", "read_parquet"]
 
 _NO_ARROW: Final = "reading Parquet needs pyarrow: pip install 'iomscore[arrow]'"
 _NOT_PARQUET: Final = "{path}: not a readable Parquet file ({error})"
 _BAD_COLUMN_TYPE: Final = "{path}: column {column!r} has type {type}; expected text, a date or a number"
 _KNOWN: Final = frozenset({*REFERRAL_COLUMNS, *SANCTION_COLUMNS, *CUSTODY_COLUMNS})
+
+
+def open_batches(path: str | os.PathLike[str]) -> Any:
+    """A ``pyarrow.parquet.ParquetFile`` to read in batches, without pre-buffering: pre-buffered,
+    a file read on batch by batch keeps every column chunk read until it is closed, so the
+    memory of a chunked or spilling run grew with the list (10M referrals: by 240 MB to 1 GB)."""
+    import pyarrow.parquet as pq
+
+    return pq.ParquetFile(str(path), pre_buffer=False)
 
 
 def _arrow_columns(path: str | os.PathLike[str]) -> tuple[dict[str, Any], int]:

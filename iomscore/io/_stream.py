@@ -409,14 +409,10 @@ def text_volume(paths: Sequence[Path | None]) -> int:
 
 def _parquet_batches(path: Path, tell: Callable[[int], None]) -> Iterator[tuple[dict[str, Any], int]]:
     pa = C.pa
-    import pyarrow.parquet as pq
-
-    from ._parquet import arrow_columns
+    from ._parquet import arrow_columns, open_batches
 
     try:
-        # (pre-buffered, a file read in batches keeps every column chunk read until it is
-        # closed: the spill of a 10M list grew to 1 GB)
-        pf = pq.ParquetFile(str(path), pre_buffer=False)
+        pf = open_batches(path)
     except (pa.ArrowException, OSError) as exc:
         raise CannotStream(str(exc)) from None
     size = max(path.stat().st_size, 1)
