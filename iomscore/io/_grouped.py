@@ -45,11 +45,12 @@ from ._stream import (
     Progress,
     _csv_header,
     build_partition,
+    release_memory,
     render_partition,
     text_volume,
 )
 
-__all__ = ["Chunk", "Span", "plan_csv", "read_chunk", "release_memory", "score_chunk", "write_grouped"]
+__all__ = ["Chunk", "Span", "plan_csv", "read_chunk", "score_chunk", "write_grouped"]
 
 #: Bytes read around a probe before scanning lines one by one.
 _WINDOW: Final = 4 << 10
@@ -415,12 +416,6 @@ def read_and_score(paths: Sequence[str], headers: Sequence[list[str] | None], ch
     del read
     release_memory()
     return out
-
-
-def release_memory() -> None:
-    """Hand the memory Arrow's allocator keeps for reuse back to the system: a worker's next
-    chunk reuses little of it, and with several processes the kept memory adds up."""
-    C.pa.default_memory_pool().release_unused()
 
 
 #: Chunks planned ahead of the one being handed out (see :class:`_Ahead`).

@@ -300,13 +300,12 @@ def _spilled_or_whole(paths: list[Path | None], fmt_in: str, input_format: str |
                       progress: Callable[[str, int, int], None] | None) -> list[Any]:
     """The partitions' outputs: spilled by a hash of person_id, or (when the input cannot be
     read in record batches) read whole as one partition."""
-    from . import _grouped as G
     from . import _stream as S
 
     if stream:
         try:
             tables = S.spill(paths, fmt_in, Path(work), n_parts, progress)
-            G.release_memory()  # (the spill's batches: this process only waits, then merges)
+            S.release_memory()  # (the spill's batches: this process only waits, then merges)
             return _run_partitions(tables, spec, fmt_out, top, work, workers, executor, progress)
         except S.CannotStream as exc:
             logger.info("reading the input whole: %s", exc)

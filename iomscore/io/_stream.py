@@ -96,6 +96,13 @@ def parked_rows(partitions: int) -> int:
     return max(64, min(PARKED_ROWS, MERGE_ROWS // max(partitions, 1)))
 
 
+def release_memory() -> None:
+    """Hand the memory Arrow's allocator keeps for reuse back to the system: a worker's next
+    chunk, or a process done spilling, reuses little of it, and with several processes the
+    kept memory adds up."""
+    C.pa.default_memory_pool().release_unused()
+
+
 def _powers(n: int) -> tuple[np.ndarray, np.ndarray]:
     """``R**j`` and ``R**-j`` (mod 2**64) for ``j < n`` (kept for the next batch)."""
     if _POWERS and _POWERS[0][0].size >= n:
