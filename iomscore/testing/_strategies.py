@@ -613,7 +613,7 @@ def referrals(
     --------
     >>> from hypothesis import given, settings
     >>> @settings(max_examples=5)
-    ... @given(referrals(min_sanctions=1))
+    ... @given(referrals(min_sanctions=1, edge_cases=False))
     ... def test_has_history(referral):
     ...     assert len(referral.sanctions) >= 1 or referral.sanction_summary is None
     >>> test_has_history()
