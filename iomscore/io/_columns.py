@@ -32,7 +32,7 @@ except ImportError:  # pragma: no cover - exercised when pyarrow is absent
     pa = None
     pc = None
 
-__all__ = ["HAVE_ARROW", "as_text", "counts", "dates", "empty", "encode", "flat", "has_nul", "run_starts", "strip", "text",
+__all__ = ["HAVE_ARROW", "as_text", "ascending", "bounds", "counts", "dates", "empty", "encode", "flat", "has_nul", "run_starts", "strip", "text",
            "text_shared", "value_at"]
 
 HAVE_ARROW: Final = pa is not None
@@ -138,12 +138,9 @@ def _nulls(col: Any) -> np.ndarray:
     return parts[0] if len(parts) == 1 else np.concatenate(parts) if parts else np.zeros(0, bool)
 
 
-def run_starts(col: Any) -> np.ndarray | None:
-    """Index of the first value of each run of equal adjacent values of a string column;
-    None when it cannot tell cheaply: values of different byte lengths, over 16 bytes, nulls,
-    or not a string column. (Fixed-width identifiers, as exports write them, are compared as
-    one or two 64-bit words a value.)"""
-    arr = flat(col)
+def _fixed_width(arr: Any) -> np.ndarray | None:
+    """The bytes of a string Array whose values all have the same byte length, 1 to 16, as
+    an ``(n, width)`` uint8 matrix (a view of its buffer); None otherwise, or with nulls."""
     n = len(arr)
     lengths = _byte_lengths(arr)
     if lengths is None or arr.null_count or n == 0:
@@ -153,17 +150,93 @@ def run_starts(col: Any) -> np.ndarray | None:
         return None
     dtype: Any = np.int32 if pa.types.is_string(arr.type) else np.int64
     first = int(np.frombuffer(arr.buffers()[1], dtype=dtype)[arr.offset])
-    values = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[first:first + n * width].reshape(n, width)
+    values: np.ndarray = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[first:first + n * width].reshape(n, width)
+    return values
+
+
+def _words(values: np.ndarray, order: str) -> np.ndarray:
+    """Fixed-width values as one or two 64-bit words a value (zero-padded; ``order`` ``<`` or
+    ``>``: big-endian words compare as the bytes do)."""
+    n, width = values.shape
     if width == 8:
-        words = values.view("<u8")
-    else:
-        padded = np.zeros((n, 16), dtype=np.uint8)
-        padded[:, :width] = values
-        words = padded.view("<u8")
+        return values.view(f"{order}u8")
+    padded = np.zeros((n, 8 if width < 8 else 16), dtype=np.uint8)
+    padded[:, :width] = values
+    return padded.view(f"{order}u8")
+
+
+def run_starts(col: Any) -> np.ndarray | None:
+    """Index of the first value of each run of equal adjacent values of a string column;
+    None when it cannot tell cheaply: values of different byte lengths, over 16 bytes, nulls,
+    or not a string column. (Fixed-width identifiers, as exports write them, are compared as
+    one or two 64-bit words a value.)"""
+    values = _fixed_width(flat(col))
+    if values is None:
+        return None
+    words = _words(values, "<")
     change = words[1:, 0] != words[:-1, 0]
     if words.shape[1] > 1:
         change |= words[1:, 1] != words[:-1, 1]
     return np.flatnonzero(np.r_[True, change])
+
+
+def ascending(arr: Any) -> bool:
+    """Whether no value of a string Array (no nulls) is less than the one before it, in byte
+    order (fixed-width values compared as 64-bit words; others by Arrow's kernel).
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> ascending(pa.array(["P01", "P01", "P02"])), ascending(pa.array(["P02", "P01"]))
+    (True, False)
+    """
+    n = len(arr)
+    if n < 2:
+        return True
+    values = _fixed_width(arr)
+    if values is None:
+        return not pc.any(pc.less(arr.slice(1), arr.slice(0, n - 1))).as_py()
+    words = _words(values, ">")
+    before, after = words[:-1, 0], words[1:, 0]
+    if words.shape[1] == 1:
+        return not bool((after < before).any())
+    return not bool(((after < before) | ((after == before) & (words[1:, 1] < words[:-1, 1]))).any())
+
+
+def bounds(col: Any) -> tuple[str, str] | None:
+    """The least and the greatest value of a string column with no nulls, in byte order (as
+    Arrow's ``min_max``, and Python's order of ``str``); None when it has no values.
+
+    Fixed-width values (identifiers, as exports write them) are compared as 64-bit words;
+    others by Arrow's kernel.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> bounds(pa.chunked_array([["P02", "P10"], ["P01"]]))
+    ('P01', 'P10')
+    """
+    found = []
+    for arr in _chunks(col):
+        if not len(arr):
+            continue
+        values = _fixed_width(arr)
+        if values is None:
+            got = pc.min_max(arr)
+            found.append((got["min"].as_py(), got["max"].as_py()))
+            continue
+        words = _words(values, ">")
+        ends = []
+        for pick in (np.argmin, np.argmax):
+            i = int(pick(words[:, 0]))
+            if words.shape[1] > 1:
+                tied = np.flatnonzero(words[:, 0] == words[i, 0])
+                i = int(tied[pick(words[tied, 1])])
+            ends.append(values[i].tobytes().decode("utf-8"))
+        found.append((ends[0], ends[1]))
+    if not found:
+        return None
+    return min(lo for lo, _ in found), max(hi for _, hi in found)
 
 
 def has_nul(col: Any) -> bool:

@@ -14,6 +14,7 @@ from iomscore.io import _columns as C
 from iomscore.io._tables import _person_index
 
 pa = pytest.importorskip("pyarrow")
+pc = pytest.importorskip("pyarrow.compute")
 
 _TEXT = st.one_of(st.none(), st.sampled_from(["", "a", "ab", "yes", "no", "0", "12", "123456789", "1234567890",
                                                "-1", "1a", "\u0663", "P0000001", "P0000002", "é", "a\x00"]),
@@ -67,6 +68,40 @@ def test_run_starts_decline_what_they_cannot_compare_as_words() -> None:
     assert C.run_starts(pa.array(["a", "bb"])) is None  # widths differ
     assert C.run_starts(pa.array(["a", None])) is None
     assert C.run_starts(pa.array(["x" * 17] * 2)) is None
+
+
+def _ids(width: int | None) -> st.SearchStrategy[list[str]]:
+    """Values of any width, or fixed-width ones of two letters (which tie often in their first
+    64-bit word, as ids with one prefix do)."""
+    if width is None:
+        return st.lists(st.text(alphabet="AZaz09\u00e9\u0663 \x00", max_size=17), min_size=1, max_size=60)
+    ends = st.tuples(st.sampled_from("AB"), st.sampled_from("AB")).map(
+        lambda ab: (ab[0] + "A" * (width - 2) + ab[1]) if width > 1 else ab[0])
+    one = st.one_of(ends, st.text(alphabet="AB", min_size=width, max_size=width))
+    return st.lists(one, min_size=1, max_size=60)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from([None, 1, 3, 8, 9, 16]).flatmap(lambda w: _ids(w)), st.integers(0, 60), st.booleans())
+def test_bounds_are_arrow_min_max(values: list[str], cut: int, large: bool) -> None:
+    kind = pa.large_string() if large else pa.string()
+    col = pa.chunked_array([pa.array(values[:cut], kind), pa.array(values[cut:], kind)], type=kind)
+    assert C.bounds(col) == (min(values), max(values))
+    got = pc.min_max(pa.array(values, kind))
+    assert C.bounds(pa.array(values, kind)) == (got["min"].as_py(), got["max"].as_py())
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from([None, 1, 8, 9, 16]).flatmap(lambda w: _ids(w)), st.booleans(), st.booleans())
+def test_ascending_is_the_kernel_comparison(values: list[str], sort: bool, large: bool) -> None:
+    values = sorted(values) if sort else values
+    arr = pa.array(values, pa.large_string() if large else pa.string())
+    assert C.ascending(arr) == all(a <= b for a, b in zip(values, values[1:]))
+
+
+def test_bounds_of_nothing_are_none() -> None:
+    assert C.bounds(pa.array([], pa.string())) is None
+    assert C.bounds(pa.chunked_array([], pa.string())) is None
 
 
 @settings(max_examples=200, deadline=None)
