@@ -8,6 +8,7 @@ An Arrow column may also be typed, as Parquet files and DataFrames hold dates, w
 and booleans: :func:`dates` reads a ``date32`` column and :func:`counts` an integer column
 from their buffers, and every other use sees the text that casting the column to a string
 gives (``2024-01-31``, ``12``, ``true``), so a typed column reads exactly as its text would.
+A dictionary-encoded text column (:func:`is_coded`) is read through its distinct values.
 
 Only the distinct values of a column are parsed in Python on the numpy path; the arrow path
 runs in Arrow's C++ kernels.
@@ -32,7 +33,8 @@ except ImportError:  # pragma: no cover - exercised when pyarrow is absent
     pa = None
     pc = None
 
-__all__ = ["HAVE_ARROW", "as_text", "ascending", "bounds", "counts", "dates", "empty", "encode", "flat", "has_nul", "run_starts", "strip", "text",
+__all__ = ["HAVE_ARROW", "as_text", "ascending", "bounds", "counts", "dates", "empty", "encode", "flat", "has_nul",
+           "is_coded", "run_starts", "strip", "text",
            "text_shared", "value_at"]
 
 HAVE_ARROW: Final = pa is not None
@@ -50,6 +52,31 @@ def is_arrow(col: Column) -> bool:
 
 def _is_text(typ: Any) -> bool:
     return bool(pa.types.is_string(typ) or pa.types.is_large_string(typ))
+
+
+def is_coded(typ: Any) -> bool:
+    """Whether ``typ`` is dictionary-encoded text (as Parquet stores a column of few distinct
+    values): :func:`empty`, :func:`encode`, :func:`strip` and :func:`value_at` work on its
+    distinct values; everything else sees its text."""
+    return bool(pa.types.is_dictionary(typ) and _is_text(typ.value_type))
+
+
+def _through_dictionary(col: Any, of_values: Any, missing: Any) -> np.ndarray:
+    """``of_values`` of a dictionary-encoded column, computed on its distinct values and taken
+    by each row's index (``missing`` for a null)."""
+    parts = []
+    for arr in _chunks(col):
+        per_value = np.asarray(of_values(arr.dictionary))
+        indices = _fixed_values(arr.indices, np.dtype(arr.indices.type.to_pandas_dtype()))
+        nulls = _nulls(arr.indices) if arr.indices.null_count else None
+        if nulls is not None:
+            indices = np.where(nulls, 0, indices)  # (a null slot's index is any number)
+        part = per_value[indices] if per_value.size else np.full(len(arr), missing, dtype=per_value.dtype)
+        if nulls is not None:
+            part[nulls] = missing
+        parts.append(part)
+    return parts[0] if len(parts) == 1 else np.concatenate(parts) if parts else np.asarray(of_values(
+        pa.array([], pa.string())))
 
 
 def as_text(col: Column) -> Column:
@@ -257,6 +284,8 @@ def has_nul(col: Any) -> bool:
 def empty(col: Column) -> np.ndarray:
     """True where the value is empty (or null)."""
     if is_arrow(col):
+        if is_coded(col.type):
+            return _through_dictionary(col, empty, True)
         if not _is_text(col.type):
             return _nulls(col)  # a typed value is never empty text
         # byte length 0 <=> character length 0 (read from the offsets, or Arrow's kernel)
@@ -298,6 +327,9 @@ def _edges_plain(arr: Any) -> bool:
 def strip(col: Column) -> Column:
     """The values with leading and trailing whitespace removed (the rule of every reader)."""
     if is_arrow(col):
+        if is_coded(col.type):  # (trimmed in its dictionary)
+            trimmed = [pa.DictionaryArray.from_arrays(a.indices, strip(a.dictionary)) for a in _chunks(col)]
+            return trimmed[0] if not hasattr(col, "chunks") else pa.chunked_array(trimmed, type=col.type)
         if not _is_text(col.type):
             return col  # a typed value has no whitespace to trim
         # Whitespace starts and ends with a byte below 0x21 or above 0x7E in UTF-8; when no
@@ -333,7 +365,7 @@ def text_shared(col: Column) -> np.ndarray:
 def value_at(col: Column, i: int) -> str:
     """One value as text (for messages)."""
     if is_arrow(col):
-        v = as_text(col)[int(i)].as_py()
+        v = (col[int(i)] if is_coded(col.type) else as_text(col)[int(i)]).as_py()
         return "" if v is None else str(v)
     return str(col[int(i)])
 
@@ -341,6 +373,8 @@ def value_at(col: Column, i: int) -> str:
 def encode(col: Column, vocabulary: Sequence[str]) -> np.ndarray:
     """Index of each value in ``vocabulary``; -1 where absent (including empty values)."""
     if is_arrow(col):
+        if is_coded(col.type):
+            return _through_dictionary(col, lambda values: encode(values, vocabulary), -1).astype(np.int32)
         col = as_text(col)
         value_set = pa.array(list(vocabulary), type=pa.string())
         no_bytes = _zero_lengths(col)

@@ -705,10 +705,10 @@ def _read_records(path: Path, span: Span) -> dict[str, Any]:
     """The columns of records ``[start, stop)`` of a Parquet file (from the row groups
     that hold them)."""
     pa = C.pa
-    from ._parquet import arrow_columns, open_batches
+    from ._parquet import CODED_COLUMNS, arrow_columns, open_batches
 
     try:
-        pf = open_batches(path)
+        pf = open_batches(path, CODED_COLUMNS)
         if span.stop <= span.start:
             return arrow_columns(pf.schema_arrow.empty_table(), path)
         sizes = [pf.metadata.row_group(g).num_rows for g in range(pf.metadata.num_row_groups)]

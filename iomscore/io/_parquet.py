@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from typing import Any, Final
 
 import numpy as np
@@ -11,7 +12,7 @@ from . import _columns as C
 from ._common import CUSTODY_COLUMNS, REFERRAL_COLUMNS, SANCTION_COLUMNS, ReadResult
 from ._tables import MissingColumnsError, build_table
 
-__all__ = ["open_batches", "read_parquet"]
+__all__ = ["CODED_COLUMNS", "open_batches", "read_parquet"]
 
 _NO_ARROW: Final = "reading Parquet needs pyarrow: pip install 'iomscore[arrow]'"
 _NOT_PARQUET: Final = "{path}: not a readable Parquet file ({error})"
@@ -19,13 +20,22 @@ _BAD_COLUMN_TYPE: Final = "{path}: column {column!r} has type {type}; expected t
 _KNOWN: Final = frozenset({*REFERRAL_COLUMNS, *SANCTION_COLUMNS, *CUSTODY_COLUMNS})
 
 
-def open_batches(path: str | os.PathLike[str]) -> Any:
+#: Columns of few distinct values that only :func:`~iomscore.io._columns.encode` and
+#: :func:`~iomscore.io._columns.empty` read: the chunked reader keeps them dictionary-encoded,
+#: as Parquet stores them (decoding them to text was a quarter of decoding the sanctions).
+CODED_COLUMNS: Final = ("offence_group", "disposal")
+
+
+def open_batches(path: str | os.PathLike[str], coded: Sequence[str] = ()) -> Any:
     """A ``pyarrow.parquet.ParquetFile`` to read in batches, without pre-buffering: pre-buffered,
     a file read on batch by batch keeps every column chunk read until it is closed, so the
-    memory of a chunked or spilling run grew with the list (10M referrals: by 240 MB to 1 GB)."""
+    memory of a chunked or spilling run grew with the list (10M referrals: by 240 MB to 1 GB).
+    The columns named in ``coded`` that the file has are read dictionary-encoded."""
     import pyarrow.parquet as pq
 
-    return pq.ParquetFile(str(path), pre_buffer=False)
+    pf = pq.ParquetFile(str(path), pre_buffer=False)
+    coded = [c for c in coded if c in pf.schema_arrow.names]
+    return pq.ParquetFile(str(path), pre_buffer=False, read_dictionary=coded) if coded else pf
 
 
 def _arrow_columns(path: str | os.PathLike[str]) -> tuple[dict[str, Any], int]:
@@ -54,6 +64,9 @@ def arrow_columns(table: Any, path: str | os.PathLike[str]) -> dict[str, Any]:
     cols: dict[str, Any] = {}
     for name in table.column_names:
         col = table.column(name)
+        if name in CODED_COLUMNS and C.is_coded(col.type):
+            cols[name] = C.strip(col)  # (nulls stay null: empty, as "" would be)
+            continue
         try:
             if pa.types.is_timestamp(col.type):
                 col = pc.cast(col, pa.date32())

@@ -3,6 +3,7 @@ the plain numpy path and obvious Python: nulls, slices, chunks, both string widt
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -26,12 +27,18 @@ def columns(draw: st.DrawFn) -> tuple[Any, list[str | None]]:
     values = draw(st.lists(_TEXT, max_size=40))
     kind = draw(st.sampled_from([pa.string(), pa.large_string()]))
     arr = pa.array(values, type=kind)
-    shape = draw(st.sampled_from(["array", "slice", "chunked"]))
+    shape = draw(st.sampled_from(["array", "slice", "chunked", "coded", "coded chunks"]))
     if shape == "slice" and len(values) > 2:
         arr, values = arr.slice(1, len(values) - 2), values[1:-1]
     elif shape == "chunked":
         cut = draw(st.integers(0, len(values)))
         arr = pa.chunked_array([arr[:cut], arr[cut:]], type=kind)
+    elif shape == "coded":  # (as Parquet's dictionary-encoded columns are read)
+        arr = arr.dictionary_encode()
+    elif shape == "coded chunks":  # (each chunk with its own dictionary, a slice of one)
+        cut = draw(st.integers(0, len(values)))
+        coded = arr.dictionary_encode()
+        arr = pa.chunked_array([arr[:cut].dictionary_encode(), coded.slice(cut)], type=coded.type)
     return arr, values
 
 
@@ -47,6 +54,8 @@ def test_empty_encode_counts_match_the_numpy_path(case: tuple[Any, list[str | No
     assert C.empty(arr).tolist() == [not v for v in plain.tolist()]
     vocab = ("yes", "no", "a")
     assert C.encode(arr, vocab).tolist() == C.encode(plain, vocab).tolist()
+    assert [C.value_at(arr, i) for i in range(len(plain))] == plain.tolist()
+    assert [v.as_py() or "" for v in C.as_text(C.strip(arr))] == [v.strip() for v in plain.tolist()]
     for got, want in zip(C.counts(arr), C.counts(plain)):
         assert got.tolist() == want.tolist()
 
@@ -96,7 +105,7 @@ def test_bounds_are_arrow_min_max(values: list[str], cut: int, large: bool) -> N
 def test_ascending_is_the_kernel_comparison(values: list[str], sort: bool, large: bool) -> None:
     values = sorted(values) if sort else values
     arr = pa.array(values, pa.large_string() if large else pa.string())
-    assert C.ascending(arr) == all(a <= b for a, b in zip(values, values[1:]))
+    assert C.ascending(arr) == all(a <= b for a, b in pairwise(values))
 
 
 def test_bounds_of_nothing_are_none() -> None:
@@ -146,6 +155,6 @@ def test_has_nul_and_formula_starts_match_python(case: tuple[Any, list[str | Non
     arr, values = case
     plain = [("" if v is None else v) for v in values]
     assert C.has_nul(arr) == any("\x00" in v for v in plain)
-    flat = C.flat(arr)
+    flat = C.flat(C.as_text(arr))  # (output cells are text, never dictionary-encoded)
     assert [None if v is None else v for v in neutralise_arrow(flat).to_pylist()] == [
         None if v is None else neutralise(v) for v in values]

@@ -329,3 +329,27 @@ def test_dates_parsed_as_dates_read_as_their_text(tmp_path: Path, cells: list[st
         assert got.tolist() == want.tolist()
     assert C.text(typed["offence_date"]).tolist() == C.text(text["offence_date"]).tolist()
     assert C.text(typed["disposal"]).tolist() == ["x"] * len(cells)
+
+
+def test_parquet_coded_columns_with_nulls_and_padding_read_as_their_text(sorted_lists: dict[str, Path],
+                                                                         tmp_path: Path) -> None:
+    """The chunked reader keeps offence_group and disposal dictionary-encoded: nulls, padded
+    and unknown values give the rows and rejects that their text gives the spilling reader."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    r = _to_parquet(sorted_lists["clean"], tmp_path / "pq")
+    san = r.with_name("r-sanctions.parquet")
+    table = pq.read_table(san)
+    n = table.num_rows
+    for name, every, odd in (("offence_group", 7, " shop_theft\t"), ("disposal", 5, " fine ")):
+        values = table.column(name).to_pylist()
+        values = [None if i % every == 0 else odd if i % every == 1 else "nonsense" if i % 97 == 3 else v
+                  for i, v in enumerate(values)]
+        table = table.set_column(table.schema.get_field_index(name), name, pa.array(values, pa.string()))
+    pq.write_table(table, san, row_group_size=97)
+    assert pq.read_table(san, read_dictionary=["disposal"]).column("disposal").null_count == len(range(0, n, 5))
+    spilled = _run(r, tmp_path / "s.csv", partitions=3, grouped=False)
+    assert spilled[2]["rejected"] > 0
+    for partitions in (1, 6):
+        assert _run(r, tmp_path / f"g{partitions}.csv", partitions=partitions) == spilled, partitions
