@@ -42,8 +42,10 @@ def keep_freed_memory() -> bool:
 
     Examples
     --------
-    >>> keep_freed_memory() in (True, False)
-    True
+    The thresholds it sets, in MB (an option the environment sets is left alone):
+
+    >>> MMAP_THRESHOLD >> 20, TRIM_THRESHOLD >> 20
+    (32, 256)
     """
     if not sys.platform.startswith("linux"):
         return False
