@@ -257,8 +257,9 @@ def score_to_files(
         known: dict[str, str] = {}
         if grouped and stream and out != output:
             try:  # inputs sorted by person_id: chunks straight from the files, written as they finish
-                # (two chunks in flight per process: the one scored and the one read ahead)
-                per = 2 * (workers if executor is None else max(workers, 2))
+                # (two chunks in flight per process: the one scored and the one read ahead; a Dask
+                # worker also holds its finished results until the client fetches them: a third)
+                per = 2 * workers if executor is None else 3 * max(workers, 2)
                 chunk = S.PARTITION_BYTES // per if partitions is None else max(1, math.ceil(volume / partitions))
                 written = G.write_grouped(paths, out, fmt_out, spec, top, chunk, workers=workers,
                                           executor=executor, work_dir=work, progress=progress, input_format=fmt_in)
