@@ -130,14 +130,20 @@ def _replicate(base: list[Path], out: list[Path], copies: int) -> None:
                         w.write(text[:-len(prefix)] if block.endswith(b"\n") else text)
 
 
-def make_inputs(d: Path, n: int) -> dict[str, list[Path]]:
+def _synth_csv(d: Path, n: int) -> list[Path]:
+    """The three CSV tables of ``iomscore synth -n n --seed 0`` in ``d`` (made once)."""
+    d.mkdir(parents=True, exist_ok=True)
     csvs = [d / "r.csv", d / "r-sanctions.csv", d / "r-custody.csv"]
     if not csvs[0].is_file() and n > SYNTH_MAX:
-        base = make_inputs(d / "base", SYNTH_MAX)["csv"]
-        _replicate(base, csvs, n // SYNTH_MAX)
+        _replicate(_synth_csv(d / "base", SYNTH_MAX), csvs, n // SYNTH_MAX)
     if not csvs[0].is_file():
         subprocess.run([PY, "-m", "iomscore", "synth", "-n", str(n), "--seed", "0", "-o", str(csvs[0])], check=True,
                        stdout=subprocess.DEVNULL)
+    return csvs
+
+
+def make_inputs(d: Path, n: int) -> dict[str, list[Path]]:
+    csvs = _synth_csv(d, n)
     return {"csv": csvs, "parquet": _as_parquet(csvs)}
 
 
