@@ -34,7 +34,7 @@ except ImportError:  # pragma: no cover - exercised when pyarrow is absent
     pc = None
 
 __all__ = ["HAVE_ARROW", "as_text", "ascending", "bounds", "counts", "dates", "empty", "encode", "flat", "has_nul",
-           "is_coded", "run_starts", "strip", "text",
+           "is_coded", "is_text_type", "run_starts", "strip", "text",
            "text_shared", "value_at"]
 
 HAVE_ARROW: Final = pa is not None
@@ -50,14 +50,18 @@ def is_arrow(col: Column) -> bool:
     return not isinstance(col, np.ndarray)
 
 
-def _is_text(typ: Any) -> bool:
+def is_text_type(typ: Any) -> bool:
+    """Whether ``typ`` is an Arrow string type (``string`` or ``large_string``)."""
     return bool(pa.types.is_string(typ) or pa.types.is_large_string(typ))
+
+
+_is_text = is_text_type
 
 
 def is_coded(typ: Any) -> bool:
     """Whether ``typ`` is dictionary-encoded text (as Parquet stores a column of few distinct
-    values): :func:`empty`, :func:`encode`, :func:`strip` and :func:`value_at` work on its
-    distinct values; everything else sees its text."""
+    values): :func:`empty`, :func:`encode`, :func:`strip`, :func:`text_shared` and
+    :func:`value_at` work on its distinct values; everything else sees its text."""
     return bool(pa.types.is_dictionary(typ) and _is_text(typ.value_type))
 
 
@@ -353,6 +357,8 @@ def text(col: Column) -> np.ndarray:
 def text_shared(col: Column) -> np.ndarray:
     """Like :func:`text`, for columns of few distinct values: one ``str`` per distinct value."""
     if is_arrow(col):
+        if is_coded(col.type):
+            return _through_dictionary(col, text, "").astype(object, copy=False)
         col = as_text(col)
         encoded = pc.dictionary_encode(flat(pc.fill_null(col, "") if col.null_count else col))
         if len(encoded.dictionary) * 4 > max(len(encoded), 1):

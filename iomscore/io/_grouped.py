@@ -579,7 +579,7 @@ class _ParquetIds:
             if "person_id" not in pf.schema_arrow.names:
                 raise CannotStream("no person_id column")
             self.rows = pf.metadata.num_rows
-            self.batches = pf.iter_batches(batch_size=1 << 18, columns=["person_id"])
+            self.batches = pf.iter_batches(batch_size=1 << 18, columns=["person_id"], use_threads=False)
         except (C.pa.ArrowException, OSError) as exc:
             raise CannotStream(str(exc)) from None
         self.ids: Any = None  # the batch held, and the row of its first id
@@ -616,11 +616,18 @@ class _ParquetIds:
     def first_at_least(self, key: str) -> int:
         """The row (from 0) of the first id at least ``key`` (the row count when none is);
         keys must come in increasing order."""
-        pa, pc = C.pa, C.pc
         while self.ids is None or self.last is None or self.last < key:
             if not self._pull():
                 return self.rows
-        return self.first + int(pc.sum(pc.less(self.ids, pa.scalar(key))).as_py() or 0)
+        # (the batch held is sorted, checked as it was read: a binary search, not a pass)
+        ids, lo, hi = self.ids, 0, len(self.ids)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if ids[mid].as_py() < key:
+                lo = mid + 1
+            else:
+                hi = mid
+        return self.first + lo
 
     def id_at(self, row: int) -> str | None:
         """The id of ``row`` (rows at or after the batch held; ``None`` past the end)."""

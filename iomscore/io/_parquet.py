@@ -8,8 +8,9 @@ from typing import Any, Final
 
 import numpy as np
 
+from ..schema._vocabulary import PROTECTED_FIELDS
 from . import _columns as C
-from ._common import CUSTODY_COLUMNS, REFERRAL_COLUMNS, SANCTION_COLUMNS, ReadResult
+from ._common import CUSTODY_COLUMNS, NEED_COLUMNS, REFERRAL_COLUMNS, SANCTION_COLUMNS, ReadResult
 from ._tables import MissingColumnsError, build_table
 
 __all__ = ["CODED_COLUMNS", "open_batches", "read_parquet"]
@@ -20,10 +21,17 @@ _BAD_COLUMN_TYPE: Final = "{path}: column {column!r} has type {type}; expected t
 _KNOWN: Final = frozenset({*REFERRAL_COLUMNS, *SANCTION_COLUMNS, *CUSTODY_COLUMNS})
 
 
-#: Columns of few distinct values that only :func:`~iomscore.io._columns.encode` and
-#: :func:`~iomscore.io._columns.empty` read: the chunked reader keeps them dictionary-encoded,
-#: as Parquet stores them (decoding them to text was a quarter of decoding the sanctions).
-CODED_COLUMNS: Final = ("offence_group", "disposal")
+#: Text columns of few distinct values that only :func:`~iomscore.io._columns.encode`,
+#: :func:`~iomscore.io._columns.empty`, :func:`~iomscore.io._columns.text_shared` and
+#: :func:`~iomscore.io._columns.value_at` read: the chunked reader keeps them
+#: dictionary-encoded, as Parquet stores them, and they are checked once per distinct value
+#: (decoding them to text was a quarter of decoding the sanctions, and half of the referrals).
+CODED_COLUMNS: Final = (
+    "offence_group", "disposal", "offence_code",
+    "sex", *NEED_COLUMNS, "rosh_level", "mappa_category", "mappa_level", *PROTECTED_FIELDS,
+    "current_offence_group", "current_offence_code", "supervision_status",
+    *(c for c in REFERRAL_COLUMNS if c.startswith("oasys_")),
+)
 
 
 def open_batches(path: str | os.PathLike[str], coded: Sequence[str] = ()) -> Any:
@@ -34,7 +42,8 @@ def open_batches(path: str | os.PathLike[str], coded: Sequence[str] = ()) -> Any
     import pyarrow.parquet as pq
 
     pf = pq.ParquetFile(str(path), pre_buffer=False)
-    coded = [c for c in coded if c in pf.schema_arrow.names]
+    schema = pf.schema_arrow
+    coded = [c for c in coded if c in schema.names and C.is_text_type(schema.field(c).type)]
     return pq.ParquetFile(str(path), pre_buffer=False, read_dictionary=coded) if coded else pf
 
 

@@ -607,10 +607,16 @@ def _orphans(person: np.ndarray, pid_col: Any, source: str, rows: np.ndarray, re
     return int(orphan.size)
 
 
+#: Sanction rows from which :func:`_run_all` converts columns on two threads.
+_THREADED_ROWS: Final = 2_000_000
+
+
 def _run_all(m: int, tasks: dict[str, Callable[[], Any]], arrow: bool) -> dict[str, Any]:
     """Run independent column conversions; on two threads for large Arrow columns (Arrow's
-    kernels release the GIL), so the second core is not idle after the CSV parse."""
-    if not arrow or m < 200_000:
+    kernels release the GIL), so the second core is not idle after the CSV parse. (A chunk
+    of a streamed run, far smaller, is built while another is scored: both cores are busy,
+    and threads here only cost.)"""
+    if not arrow or m < _THREADED_ROWS:
         return {name: task() for name, task in tasks.items()}
     from concurrent.futures import ThreadPoolExecutor
 

@@ -55,6 +55,7 @@ def test_empty_encode_counts_match_the_numpy_path(case: tuple[Any, list[str | No
     vocab = ("yes", "no", "a")
     assert C.encode(arr, vocab).tolist() == C.encode(plain, vocab).tolist()
     assert [C.value_at(arr, i) for i in range(len(plain))] == plain.tolist()
+    assert C.text_shared(arr).tolist() == plain.tolist()
     assert [v.as_py() or "" for v in C.as_text(C.strip(arr))] == [v.strip() for v in plain.tolist()]
     for got, want in zip(C.counts(arr), C.counts(plain)):
         assert got.tolist() == want.tolist()

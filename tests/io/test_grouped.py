@@ -17,6 +17,7 @@ from two_tables import SCORER, score_whole, tables
 
 from iomscore import synth
 from iomscore.io import _grouped as G
+from iomscore.io._parquet import read_parquet
 from iomscore.io._score import counts_path, score_to_files
 from iomscore.io._stream import CannotStream
 
@@ -349,7 +350,26 @@ def test_parquet_coded_columns_with_nulls_and_padding_read_as_their_text(sorted_
         table = table.set_column(table.schema.get_field_index(name), name, pa.array(values, pa.string()))
     pq.write_table(table, san, row_group_size=97)
     assert pq.read_table(san, read_dictionary=["disposal"]).column("disposal").null_count == len(range(0, n, 5))
+    # the referrals' choice columns, and a protected one, are read dictionary-encoded too
+    ref = pq.read_table(r)
+    for name, every, odd in (("sex", 11, " female"), ("need_health", 7, "high "), ("rosh_level", 9, "\tlow"),
+                             ("supervision_status", 5, " none "), ("current_offence_group", 13, " shop_theft"),
+                             ("ethnicity", 3, " White ")):
+        values = ref.column(name).to_pylist()
+        values = [None if i % every == 0 else odd if i % every == 1 else "nonsense" if i % 31 == 4 else v
+                  for i, v in enumerate(values)]
+        ref = ref.set_column(ref.schema.get_field_index(name), name, pa.array(values, pa.string()))
+    pq.write_table(ref, r, row_group_size=97)
     spilled = _run(r, tmp_path / "s.csv", partitions=3, grouped=False)
     assert spilled[2]["rejected"] > 0
     for partitions in (1, 6):
         assert _run(r, tmp_path / f"g{partitions}.csv", partitions=partitions) == spilled, partitions
+    # the audits' columns, which no output shows: the same values as the whole-file reader's
+    paths = [r, san, r.with_name("r-custody.parquet")]
+    (chunk,) = G.plan_parquet(paths, ref.num_rows + 1)
+    built = G.read_and_build([str(p) for p in paths], [None] * 3, chunk)
+    whole = read_parquet(*paths)
+    assert built.table.protected.keys() == whole.table.protected.keys()
+    for f, values in whole.table.protected.items():
+        assert built.table.protected[f].tolist() == values.tolist(), f
+    assert None in whole.table.protected["ethnicity"].tolist()
