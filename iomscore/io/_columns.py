@@ -55,14 +55,12 @@ def is_text_type(typ: Any) -> bool:
     return bool(pa.types.is_string(typ) or pa.types.is_large_string(typ))
 
 
-_is_text = is_text_type
-
 
 def is_coded(typ: Any) -> bool:
     """Whether ``typ`` is dictionary-encoded text (as Parquet stores a column of few distinct
     values): :func:`empty`, :func:`encode`, :func:`strip`, :func:`text_shared` and
     :func:`value_at` work on its distinct values; everything else sees its text."""
-    return bool(pa.types.is_dictionary(typ) and _is_text(typ.value_type))
+    return bool(pa.types.is_dictionary(typ) and is_text_type(typ.value_type))
 
 
 def _through_dictionary(col: Any, of_values: Any, missing: Any) -> np.ndarray:
@@ -85,7 +83,7 @@ def _through_dictionary(col: Any, of_values: Any, missing: Any) -> np.ndarray:
 
 def as_text(col: Column) -> Column:
     """A typed Arrow column as the string column casting gives (nulls stay null); text as it is."""
-    if not is_arrow(col) or _is_text(col.type):
+    if not is_arrow(col) or is_text_type(col.type):
         return col
     return pc.cast(col, pa.string())
 
@@ -273,7 +271,7 @@ def bounds(col: Any) -> tuple[str, str] | None:
 def has_nul(col: Any) -> bool:
     """Whether some value of an Arrow string column holds a NUL character."""
     for arr in _chunks(as_text(col)):
-        if not _is_text(arr.type):
+        if not is_text_type(arr.type):
             return bool(pc.any(pc.match_substring(arr, "\x00")).as_py())
         if len(arr) == 0 or arr.buffers()[2] is None:
             continue
@@ -290,7 +288,7 @@ def empty(col: Column) -> np.ndarray:
     if is_arrow(col):
         if is_coded(col.type):
             return _through_dictionary(col, empty, True)
-        if not _is_text(col.type):
+        if not is_text_type(col.type):
             return _nulls(col)  # a typed value is never empty text
         # byte length 0 <=> character length 0 (read from the offsets, or Arrow's kernel)
         is_empty = _zero_lengths(col)
@@ -334,7 +332,7 @@ def strip(col: Column) -> Column:
         if is_coded(col.type):  # (trimmed in its dictionary)
             trimmed = [pa.DictionaryArray.from_arrays(a.indices, strip(a.dictionary)) for a in _chunks(col)]
             return trimmed[0] if not hasattr(col, "chunks") else pa.chunked_array(trimmed, type=col.type)
-        if not _is_text(col.type):
+        if not is_text_type(col.type):
             return col  # a typed value has no whitespace to trim
         # Whitespace starts and ends with a byte below 0x21 or above 0x7E in UTF-8; when no
         # value has one at either end, trimming would give the same values: skip the kernel.
