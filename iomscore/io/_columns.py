@@ -55,7 +55,6 @@ def is_text_type(typ: Any) -> bool:
     return bool(pa.types.is_string(typ) or pa.types.is_large_string(typ))
 
 
-
 def is_coded(typ: Any) -> bool:
     """Whether ``typ`` is dictionary-encoded text (as Parquet stores a column of few distinct
     values): :func:`empty`, :func:`encode`, :func:`strip`, :func:`text_shared` and

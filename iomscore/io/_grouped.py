@@ -19,6 +19,7 @@ output bytes are the same either way.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import csv
 import hashlib
@@ -620,14 +621,7 @@ class _ParquetIds:
             if not self._pull():
                 return self.rows
         # (the batch held is sorted, checked as it was read: a binary search, not a pass)
-        ids, lo, hi = self.ids, 0, len(self.ids)
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if ids[mid].as_py() < key:
-                lo = mid + 1
-            else:
-                hi = mid
-        return self.first + lo
+        return self.first + bisect.bisect_left(self.ids, key, key=lambda v: v.as_py())
 
     def id_at(self, row: int) -> str | None:
         """The id of ``row`` (rows at or after the batch held; ``None`` past the end)."""
