@@ -397,8 +397,7 @@ def build_chunk(read: ReadChunk, sources: Sequence[str]) -> ReadResult:
 
 
 def read_and_build(paths: Sequence[str], headers: Sequence[list[str] | None], chunk: Chunk) -> ReadResult:
-    """What a parsing thread does for one chunk: parse it, then validate and build its tables
-    (so the thread that scores only scores and renders)."""
+    """Parse a chunk, then validate and build its tables (the first half of the kernel)."""
     return build_chunk(read_chunk(paths, headers, chunk), paths)
 
 
@@ -419,6 +418,46 @@ def read_and_score(paths: Sequence[str], headers: Sequence[list[str] | None], ch
     del read
     release_memory()
     return out
+
+
+class _Turns:
+    """Chunk order for the Parquet reads of the threads that score the chunks: each file is
+    read on from where the last chunk stopped (:func:`_records_of_group`), so chunk ``i`` is
+    read only once chunk ``i - 1`` has been; the rest of the kernel runs side by side."""
+
+    def __init__(self) -> None:
+        self._next = 0
+        self._closed = False
+        self._ready = threading.Condition()
+
+    @contextlib.contextmanager
+    def turn(self, index: int) -> Iterator[None]:
+        with self._ready:
+            self._ready.wait_for(lambda: self._closed or self._next >= index)
+            if self._closed:
+                raise CannotStream("the run was stopped")
+        try:
+            yield
+        finally:
+            with self._ready:  # (after a failed read too: the run then stops at that chunk)
+                self._next = max(self._next, index + 1)
+                self._ready.notify_all()
+
+    def close(self) -> None:
+        """Release every thread still waiting for its turn (the run is stopping)."""
+        with self._ready:
+            self._closed = True
+            self._ready.notify_all()
+
+
+def read_and_score_in_turn(paths: Sequence[str], headers: Sequence[list[str] | None], chunk: Chunk,
+                           scorer: str | Path | Scorer, fmt: str, top: int, work_dir: str | None,
+                           turns: _Turns | None) -> PartitionOutput:
+    """What a scoring thread does for one chunk: parse it (a Parquet chunk in its turn), then
+    score and render it."""
+    with turns.turn(chunk.index) if turns is not None else contextlib.nullcontext():
+        read = read_chunk(paths, headers, chunk)
+    return score_chunk(read, paths, scorer, fmt, top, work_dir)
 
 
 #: Chunks planned ahead of the one being handed out (see :class:`_Ahead`).
@@ -671,9 +710,10 @@ _READERS_LOCK = threading.Lock()
 _NO_ROWS: Final = np.zeros(0, np.int64)
 #: Records decoded at a time from a Parquet row group (what a reader holds between chunks).
 _BATCH_ROWS: Final = 1 << 14
-#: Threads parsing the next CSV chunks while this process scores one: with two, parsing (which
-#: releases the interpreter lock) takes whatever share of the cores scoring leaves.
-_PARSERS: Final = 2
+#: Threads running the kernel over consecutive chunks in one process (this thread writes):
+#: Arrow's readers and kernels and most of numpy release the interpreter lock, so two keep
+#: both cores busy.
+_THREADS: Final = 2
 
 
 def _records_of_group(pf: Any, path: Path, g: int, lo: int, hi: int) -> list[Any]:
@@ -746,10 +786,12 @@ def write_grouped(
     """Score a CSV or Parquet input sorted by person_id chunk by chunk, writing ``output`` as the chunks
     finish, in order.
 
-    With one worker the next chunks are parsed, validated and built in threads while this one
-    is scored and rendered (the parser and Arrow's kernels do not hold the interpreter lock);
-    with more, or an ``executor``, worker processes parse
-    and score whole chunks, reading their byte ranges (Parquet: record ranges) themselves.
+    With one worker, two threads each run the whole kernel over a chunk (parse, validate,
+    score, render) while this thread writes the chunks before them (the parsers and Arrow's
+    and numpy's kernels release the interpreter lock); a Parquet chunk is read only after the
+    one before it (each file is read on from where the last chunk stopped). With more workers,
+    or an ``executor``, worker processes parse and score whole chunks, reading their byte
+    ranges (Parquet: record ranges) themselves.
     ``target`` is the input bytes of a chunk (for Parquet, as CSV text would be). Raises
     :class:`CannotStream` when the input is not sorted by person_id (the caller falls back to
     the spilling driver). Progress is the one stage
@@ -762,8 +804,6 @@ def write_grouped(
 
     files = [str(p) if p is not None else "" for p in paths]
     parquet = input_format == "parquet"
-    # (a Parquet file is read on from where the last chunk stopped: by one thread)
-    parsers = 1 if parquet else _PARSERS
     headers = [None if p is None or parquet else _csv_header(p) for p in paths]
     total = sum(p.stat().st_size for p in paths if p is not None)
     chunks: Iterator[Chunk]
@@ -782,9 +822,11 @@ def write_grouped(
     results: list[PartitionOutput] = []
     own: Executor | None = None
     if executor is None:
-        own = executor = (ThreadPoolExecutor(max_workers=parsers) if workers == 1 else
+        own = executor = (ThreadPoolExecutor(max_workers=_THREADS) if workers == 1 else
                           ProcessPoolExecutor(max_workers=workers, mp_context=get_context("forkserver")))
-    window = parsers + 1 if workers == 1 and own is not None else 2 * max(workers, 2)
+    threads = workers == 1 and own is not None
+    turns = _Turns() if threads and parquet else None
+    window = _THREADS + 1 if threads else 2 * max(workers, 2)
     queue: deque[tuple[int, Future[Any]]] = deque()
     try:
         with atomic_open(output, "wb") as f:
@@ -793,9 +835,7 @@ def write_grouped(
             def finish() -> None:
                 nonlocal done_bytes
                 weight, future = queue.popleft()
-                value = future.result()
-                out = (render_partition(value, scorer, fmt, top, work_dir) if isinstance(value, ReadResult)
-                       else value)
+                out = future.result()
                 writer.add(out)
                 if parquet:
                     release_memory()  # (the planner's person_id batches, the chunks written)
@@ -811,8 +851,9 @@ def write_grouped(
             try:
                 for chunk in ahead:
                     weight = _weight(chunk, total, n_ref) if parquet else _span_bytes(chunk)
-                    if workers == 1 and own is not None:  # parse in a thread, score in this thread
-                        queue.append((weight, executor.submit(read_and_build, files, headers, chunk)))
+                    if threads:
+                        queue.append((weight, executor.submit(read_and_score_in_turn, files, headers, chunk, scorer,
+                                                              fmt, top, work_dir, turns)))
                     else:
                         queue.append((weight, executor.submit(read_and_score, files, headers, chunk, scorer, fmt,
                                                               top, work_dir)))
@@ -831,6 +872,8 @@ def write_grouped(
             future.cancel()
         raise
     finally:
+        if turns is not None:
+            turns.close()
         ahead.close()
         if own is not None:
             own.shutdown(cancel_futures=True)

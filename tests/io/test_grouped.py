@@ -373,3 +373,47 @@ def test_parquet_coded_columns_with_nulls_and_padding_read_as_their_text(sorted_
     for f, values in whole.table.protected.items():
         assert built.table.protected[f].tolist() == values.tolist(), f
     assert None in whole.table.protected["ethnicity"].tolist()
+
+
+def test_parquet_reads_take_their_turns_in_chunk_order() -> None:
+    import threading
+
+    turns = G._Turns()
+    order: list[int] = []
+    started = threading.Barrier(4)
+
+    def read(index: int) -> None:
+        started.wait()
+        with turns.turn(index):
+            order.append(index)
+
+    threads = [threading.Thread(target=read, args=(i,)) for i in (3, 1, 2, 0)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=10)
+    assert order == [0, 1, 2, 3]
+
+
+def test_a_failed_read_passes_the_turn_and_closing_releases_the_waiting() -> None:
+    import threading
+
+    turns = G._Turns()
+    with pytest.raises(OSError), turns.turn(0):
+        raise OSError("unreadable")
+    with turns.turn(1):  # (does not wait for ever behind the failed chunk)
+        pass
+    raised: list[BaseException] = []
+
+    def wait_for_chunk_5() -> None:
+        try:
+            with turns.turn(5):
+                pass
+        except CannotStream as exc:
+            raised.append(exc)
+
+    waiting = threading.Thread(target=wait_for_chunk_5)
+    waiting.start()
+    turns.close()
+    waiting.join(timeout=10)
+    assert not waiting.is_alive() and len(raised) == 1
