@@ -69,6 +69,7 @@ __all__ = [
 
 #: Windows, in days at risk, for "offences in the last N months at risk".
 WINDOW_DAYS: Final = {6: 183, 12: 365, 24: 730, 36: 1096}
+_LONGEST_WINDOW: Final = max(WINDOW_DAYS.values())
 #: Offence-free time is capped: beyond three years it no longer separates people in IOM use.
 OFFENCE_FREE_CAP_MONTHS: Final = 36
 #: Rates per year at risk use at least this many years as denominator, so one offence last
@@ -332,12 +333,18 @@ def _custody_intervals(f: FeatureFrame) -> np.ndarray:
     return table[table[:, 2] > table[:, 1]]
 
 
-def at_risk_days_since(f: FeatureFrame, day: np.ndarray, person: np.ndarray) -> np.ndarray:
+def at_risk_days_since(f: FeatureFrame, day: np.ndarray, person: np.ndarray, *,
+                       below: int | None = None) -> np.ndarray:
     """Days at risk (not in custody) from ``day`` up to the assessment date of ``person``.
 
     Custody intervals are merged and sorted, so the custody inside ``[day, assessment)`` is
     the total of the intervals from the first one ending after ``day``, less the part of that
     interval before ``day``.
+
+    With ``below``, only the values under ``below`` are exact: a row whose days at risk are
+    at least ``below`` may get any value at least ``below`` (its days since ``day``, custody
+    not taken off), which is all a comparison with a window of up to ``below`` days needs.
+    The custody is then looked up only for rows that could fall under ``below``.
     """
     b = f.batch
     day = np.asarray(day, dtype=np.int64)
@@ -351,9 +358,19 @@ def at_risk_days_since(f: FeatureFrame, day: np.ndarray, person: np.ndarray) -> 
     # suffix[j]: custody days in interval j and the person's later intervals
     csum = np.cumsum(length)
     last = np.r_[ip[1:] != ip[:-1], True]
-    person_total = np.zeros(b.n, dtype=np.int64)
-    person_total[ip[last]] = csum[last]
-    suffix = person_total[ip] - (csum - length)
+    running = np.zeros(b.n, dtype=np.int64)  # (the running total at each person's last interval)
+    running[ip[last]] = csum[last]
+    suffix = running[ip] - (csum - length)
+    rows: np.ndarray | slice = slice(None)
+    if below is not None:
+        # (the custody after ``day`` is at most the person's total: a row whose days since
+        # ``day`` less that total are still at least ``below`` is at least ``below``)
+        first = np.r_[True, ip[1:] != ip[:-1]]
+        own = np.zeros(b.n, dtype=np.int64)  # each person's custody days in all
+        own[ip[first]] = np.add.reduceat(length, np.flatnonzero(first))
+        total = own[person]
+        rows = np.flatnonzero((total > 0) & (out - total < below))
+        day, person = day[rows], person[rows]
     # Each row's first interval ending after ``day``: one searchsorted of (person, day) keys
     # on (person, end) keys (the merged intervals' ends ascend within each person). Days are
     # clipped to the ends' range (which keeps every comparison) so keys stay per person.
@@ -363,7 +380,8 @@ def at_risk_days_since(f: FeatureFrame, day: np.ndarray, person: np.ndarray) -> 
     jj = np.minimum(j, ip.size - 1)
     inside = (j < ip.size) & (ip[jj] == person)
     overlap = np.where(inside, suffix[jj] - np.clip(day - s[jj], 0, length[jj]), 0)
-    return out - overlap
+    out[rows] -= overlap
+    return out
 
 
 def _summary_only(f: FeatureFrame) -> np.ndarray:
@@ -372,8 +390,9 @@ def _summary_only(f: FeatureFrame) -> np.ndarray:
 
 
 def _offence_at_risk(f: FeatureFrame) -> np.ndarray:
-    """Per sanction: days at risk between the offence and the assessment date."""
-    return at_risk_days_since(f, f.batch.offence_day, f._get("_sanction_person"))
+    """Per sanction: days at risk between the offence and the assessment date (exact under
+    the longest window, the only use of these values: comparisons with a window)."""
+    return at_risk_days_since(f, f.batch.offence_day, f._get("_sanction_person"), below=_LONGEST_WINDOW)
 
 
 def _per_person_sum(f: FeatureFrame, mask: np.ndarray) -> np.ndarray:
