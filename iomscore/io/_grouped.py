@@ -30,7 +30,7 @@ import threading
 from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor, Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Final
 
@@ -83,12 +83,17 @@ class Span:
 @dataclass(frozen=True)
 class Chunk:
     """One chunk of people: a span of each table (``None``: no such table) and the range of
-    ``person_id`` every row must lie in, ``low <= id < high`` (``None``: unbounded)."""
+    ``person_id`` every row must lie in, ``low <= id < high`` (``None``: unbounded).
+
+    ``ids``, from a Parquet planner in the process that reads the chunk: each table's
+    person_id column over its span as the reader gives it (the planner has decoded it
+    already), or ``None`` where the reader must decode it."""
 
     index: int
     spans: tuple[Span | None, Span | None, Span | None]
     low: str | None
     high: str | None
+    ids: tuple[Any, Any, Any] | None = field(default=None, compare=False, repr=False)
 
 
 def _normal_ids(ids: Any) -> Any:
@@ -378,11 +383,11 @@ def read_chunk(paths: Sequence[str], headers: Sequence[list[str] | None], chunk:
     """Parse a chunk's spans and check that they hold whole people of the chunk (a table with
     no header is Parquet: its spans are ranges of records)."""
     tables: list[tuple[dict[str, Any], np.ndarray] | None] = []
-    for path, header, span, dates in zip(paths, headers, chunk.spans, DATE_COLUMNS):
+    for path, header, span, dates, ids in zip(paths, headers, chunk.spans, DATE_COLUMNS, chunk.ids or (None,) * 3):
         if span is None:
             tables.append(None)
             continue
-        cols = _read_records(Path(path), span) if header is None else _parse(Path(path), header, span, dates)
+        cols = _read_records(Path(path), span, ids) if header is None else _parse(Path(path), header, span, dates)
         _check_keys(cols, chunk, Path(path))
         tables.append((cols, np.arange(span.first_row, span.first_row + span.lines, dtype=np.int64)))
     return ReadChunk(chunk, tuple(tables))
@@ -608,9 +613,10 @@ class _Writer:
 
 class _ParquetIds:
     """The person_ids of one Parquet table, read column-only in order and checked to be sorted:
-    where each key's rows start."""
+    where each key's rows start. With ``keep``, the ids from the last cut on are held (as the
+    reader gives them: trimmed, nulls as ``""``) for :meth:`take`."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, keep: bool = False) -> None:
         from ._parquet import open_batches
 
         self.path = path
@@ -625,6 +631,8 @@ class _ParquetIds:
         self.ids: Any = None  # the batch held, and the row of its first id
         self.first = 0
         self.last: str | None = None
+        # (the first row and reader's ids of each batch from the last cut on; None: not text)
+        self.held: list[tuple[int, Any]] | None = [] if keep else None
 
     def _pull(self) -> bool:
         pa, pc = C.pa, C.pc
@@ -635,12 +643,14 @@ class _ParquetIds:
         except (pa.ArrowException, OSError) as exc:
             raise CannotStream(str(exc)) from None
         col = batch.column(0)
-        if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
+        text = C.is_text_type(col.type)
+        if not text:
             try:
                 col = pc.cast(col, pa.string())
             except (pa.ArrowNotImplementedError, pa.ArrowInvalid):
                 raise CannotStream("person_id is not text") from None
-        ids = _normal_ids(pc.fill_null(col, "") if col.null_count else col)
+        trimmed = C.strip(pc.fill_null(col, "") if col.null_count else col)  # (as the reader's)
+        ids = pc.utf8_rtrim(trimmed, characters="\x00") if C.has_nul(trimmed) else trimmed  # (see _normal_ids)
         n = len(ids)
         if not C.ascending(ids):
             raise CannotStream(_OUT_OF_ORDER.format(path=self.path, what=f"rows after {self.first}"))
@@ -651,6 +661,8 @@ class _ParquetIds:
         if n:
             self.last = ids[n - 1].as_py()
         self.ids = ids
+        if self.held is not None:
+            self.held.append((self.first, trimmed if text else None))
         return True
 
     def first_at_least(self, key: str) -> int:
@@ -669,12 +681,34 @@ class _ParquetIds:
                 return None
         return str(self.ids[row - self.first].as_py())
 
+    def take(self, start: int, stop: int) -> Any:
+        """The reader's person_ids of rows ``[start, stop)``, the next cut (``None`` when the
+        column is not text, or ids are not kept); the ids before ``stop`` are let go."""
+        if self.held is None:
+            return None
+        while (self.ids is None or self.first + len(self.ids) < stop) and self._pull():
+            pass
+        if any(ids is None for _, ids in self.held):
+            self.held = None  # (not text: the reader decodes and converts it)
+            return None
+        parts = []
+        for first, ids in self.held:
+            lo, hi = max(start, first), min(stop, first + len(ids))
+            if lo < hi:
+                parts.append(ids.slice(lo - first, hi - lo))
+        self.held = [(first, ids) for first, ids in self.held if first + len(ids) > stop]
+        taken = C.pa.chunked_array(parts, type=self.ids.type)
+        if len(taken) != stop - start:
+            raise CannotStream(f"{self.path}: {len(taken)} person_ids where {stop - start} were planned")
+        return taken
 
-def plan_parquet(paths: Sequence[Path | None], rows: int) -> Iterator[Chunk]:
+
+def plan_parquet(paths: Sequence[Path | None], rows: int, *, with_ids: bool = False) -> Iterator[Chunk]:
     """The chunks of a Parquet input sorted by person_id, about ``rows`` referrals each. A
     span is a range of records here (``start``/``stop`` count records from 0; the first record
-    is row 1), found from the person_id columns alone."""
-    tables = [None if p is None else _ParquetIds(p) for p in paths]
+    is row 1), found from the person_id columns alone. With ``with_ids`` each chunk carries
+    those columns over its spans (:attr:`Chunk.ids`), for a reader in this process."""
+    tables = [None if p is None else _ParquetIds(p, keep=with_ids) for p in paths]
     ref = tables[0]
     assert ref is not None
     cuts = [0, 0, 0]
@@ -695,7 +729,8 @@ def plan_parquet(paths: Sequence[Path | None], rows: int) -> Iterator[Chunk]:
             if t is not None and span is not None:
                 _check_size([span], max(_LARGEST_SHARE * rows * max(t.rows, 1) // max(ref.rows, 1),
                                         _LARGEST_SPAN // 64), [t.path])
-        yield Chunk(index, spans, low, key)  # type: ignore[arg-type]
+        ids = tuple(None if t is None else t.take(c, e) for t, c, e in zip(tables, cuts, new)) if with_ids else None
+        yield Chunk(index, spans, low, key, ids)  # type: ignore[arg-type]
         if key is None:
             return
         cuts, low, index = new, key, index + 1
@@ -716,14 +751,16 @@ _BATCH_ROWS: Final = 1 << 14
 _THREADS: Final = 2
 
 
-def _records_of_group(pf: Any, path: Path, g: int, lo: int, hi: int) -> list[Any]:
-    """Records ``[lo, hi)`` of row group ``g`` (numbered within the group) as record batches."""
+def _records_of_group(pf: Any, path: Path, g: int, lo: int, hi: int, columns: list[str] | None) -> list[Any]:
+    """Records ``[lo, hi)`` of row group ``g`` (numbered within the group) as record batches
+    (of ``columns``; ``None``: all)."""
     st = os.stat(path)  # (a file replaced since is another file)
-    key = f"{path}\0{st.st_ino}\0{st.st_size}\0{st.st_mtime_ns}"
+    key = f"{path}\0{st.st_ino}\0{st.st_size}\0{st.st_mtime_ns}\0{columns}"
     with _READERS_LOCK:
         held = _READERS.pop(key, None)
     if held is None or held[0] != g or held[2] > lo:
-        held = (g, iter(pf.iter_batches(batch_size=_BATCH_ROWS, row_groups=[g], use_threads=False)), 0, None)
+        held = (g, iter(pf.iter_batches(batch_size=_BATCH_ROWS, row_groups=[g], columns=columns, use_threads=False)),
+                0, None)
     _, batches, at, rest = held
     out = []
     while at < hi:
@@ -742,9 +779,9 @@ def _records_of_group(pf: Any, path: Path, g: int, lo: int, hi: int) -> list[Any
     return out
 
 
-def _read_records(path: Path, span: Span) -> dict[str, Any]:
+def _read_records(path: Path, span: Span, ids: Any = None) -> dict[str, Any]:
     """The columns of records ``[start, stop)`` of a Parquet file (from the row groups
-    that hold them)."""
+    that hold them); its person_id column ``ids`` when the planner gives it (not read again)."""
     pa = C.pa
     from ._parquet import CODED_COLUMNS, arrow_columns, open_batches
 
@@ -752,6 +789,8 @@ def _read_records(path: Path, span: Span) -> dict[str, Any]:
         pf = open_batches(path, CODED_COLUMNS)
         if span.stop <= span.start:
             return arrow_columns(pf.schema_arrow.empty_table(), path)
+        names = pf.schema_arrow.names
+        columns = [c for c in names if c != "person_id"] if ids is not None and "person_id" in names else None
         sizes = [pf.metadata.row_group(g).num_rows for g in range(pf.metadata.num_row_groups)]
         starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
         g0 = int(np.searchsorted(starts, span.start, side="right")) - 1
@@ -760,11 +799,13 @@ def _read_records(path: Path, span: Span) -> dict[str, Any]:
         for g in range(g0, g1 + 1):
             lo = max(span.start, int(starts[g])) - int(starts[g])
             hi = min(span.stop, int(starts[g + 1])) - int(starts[g])
-            batches += _records_of_group(pf, path, g, lo, hi)
-        table = pa.Table.from_batches(batches, schema=pf.schema_arrow)
-        if table.num_rows != span.lines:
+            batches += _records_of_group(pf, path, g, lo, hi, columns)
+        schema = pf.schema_arrow if columns is None else pa.schema([pf.schema_arrow.field(c) for c in columns])
+        table = pa.Table.from_batches(batches, schema=schema)
+        if table.num_rows != span.lines or (columns is not None and len(ids) != span.lines):
             raise CannotStream(f"{path}: {table.num_rows} records where {span.lines} were counted")
-        return arrow_columns(table, path)
+        cols = arrow_columns(table, path)
+        return cols if columns is None else {c: ids if c == "person_id" else cols[c] for c in names}
     except (ValueError, pa.ArrowException) as exc:  # (the whole-file reader says what is wrong)
         raise CannotStream(str(exc)) from None
 
@@ -813,7 +854,8 @@ def write_grouped(
         assert paths[0] is not None
         n_ref = max(pq.ParquetFile(str(paths[0])).metadata.num_rows, 1)
         chunk_rows = max(1, int(n_ref * target / max(text_volume(paths), 1)))
-        chunks = plan_parquet(paths, chunk_rows)
+        # (a reader in this process takes the planner's person_ids; worker processes read theirs)
+        chunks = plan_parquet(paths, chunk_rows, with_ids=workers == 1 and executor is None)
     else:
         n_ref = 0
         chunks = plan_csv(paths, target)

@@ -417,3 +417,35 @@ def test_a_failed_read_passes_the_turn_and_closing_releases_the_waiting() -> Non
     turns.close()
     waiting.join(timeout=10)
     assert not waiting.is_alive() and len(raised) == 1
+
+
+@pytest.mark.parametrize("rows", [7, 40, 1000])
+def test_the_planners_person_ids_are_the_columns_the_reader_would_read(sorted_lists: dict[str, Path],
+                                                                       tmp_path: Path, rows: int) -> None:
+    """A reader in the planner's process takes the person_id columns the planner decoded:
+    padded ids, a trailing NUL and a null read as the reader's own decoding reads them."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    r = _to_parquet(sorted_lists["bad"], tmp_path / "pq")
+    for name, pad in (("r-sanctions.parquet", " "), ("r-custody.parquet", "\x00")):
+        table = pq.read_table(r.with_name(name))
+        ids = table.column("person_id").to_pylist()
+        ids = [None if i == 0 else v + pad if i % 3 == 1 else f"\t{v}" if i % 5 == 2 else v for i, v in enumerate(ids)]
+        table = table.set_column(0, "person_id", pa.array(ids, pa.string()))
+        pq.write_table(table, r.with_name(name), row_group_size=31)
+    paths = [r, r.with_name("r-sanctions.parquet"), r.with_name("r-custody.parquet")]
+    files = [str(p) for p in paths]
+    given = list(G.plan_parquet(paths, rows, with_ids=True))
+    plain = list(G.plan_parquet(paths, rows))
+    assert [c.spans for c in given] == [c.spans for c in plain] and len(given) > (rows < 40)
+    assert all(c.ids is not None and c.ids[1] is not None for c in given) and all(c.ids is None for c in plain)
+    for a, b in zip(given, plain):
+        read_a, read_b = G.read_chunk(files, [None] * 3, a), G.read_chunk(files, [None] * 3, b)
+        for ta, tb in zip(read_a.tables, read_b.tables):
+            assert ta is not None and tb is not None
+            assert list(ta[0]) == list(tb[0]) and ta[1].tolist() == tb[1].tolist()
+            for name in ta[0]:
+                assert ta[0][name].to_pylist() == tb[0][name].to_pylist(), name
+    spilled = _run(r, tmp_path / "s.csv", partitions=3, grouped=False)
+    assert _run(r, tmp_path / "g.csv", partitions=4) == spilled
