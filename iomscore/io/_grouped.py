@@ -405,11 +405,6 @@ def build_chunk(read: ReadChunk, sources: Sequence[str]) -> ReadResult:
                            None if cus is None else cus[0], None if cus is None else cus[1], sources=sources)
 
 
-def read_and_build(paths: Sequence[str], headers: Sequence[list[str] | None], chunk: Chunk) -> ReadResult:
-    """Parse a chunk, then validate and build its tables (the first half of the kernel)."""
-    return build_chunk(read_chunk(paths, headers, chunk), paths)
-
-
 def score_chunk(read: ReadChunk, sources: Sequence[str], scorer: str | Path | Scorer, fmt: str, top: int,
                 work_dir: str | None = None) -> PartitionOutput:
     """The kernel over one parsed chunk."""
@@ -464,8 +459,11 @@ def read_and_score_in_turn(paths: Sequence[str], headers: Sequence[list[str] | N
                            turns: _Turns | None) -> PartitionOutput:
     """What a scoring thread does for one chunk: parse it (a Parquet chunk in its turn), then
     score and render it."""
-    with turns.turn(chunk.index) if turns is not None else contextlib.nullcontext():
-        read = read_chunk(paths, headers, chunk)
+    try:
+        with turns.turn(chunk.index) if turns is not None else contextlib.nullcontext():
+            read = read_chunk(paths, headers, chunk)
+    except OSError as exc:  # (an input that cannot be read on: the spilling driver says why)
+        raise CannotStream(str(exc)) from None
     return score_chunk(read, paths, scorer, fmt, top, work_dir)
 
 
@@ -701,6 +699,8 @@ class _ParquetIds:
             if lo < hi:
                 parts.append(ids.slice(lo - first, hi - lo))
         self.held = [(first, ids) for first, ids in self.held if first + len(ids) > stop]
+        if self.ids is None:  # (a table with no records: nothing was read, nothing to give)
+            return None
         taken = C.pa.chunked_array(parts, type=self.ids.type)
         if len(taken) != stop - start:
             raise CannotStream(f"{self.path}: {len(taken)} person_ids where {stop - start} were planned")

@@ -367,7 +367,7 @@ def test_parquet_coded_columns_with_nulls_and_padding_read_as_their_text(sorted_
     # the audits' columns, which no output shows: the same values as the whole-file reader's
     paths = [r, san, r.with_name("r-custody.parquet")]
     (chunk,) = G.plan_parquet(paths, ref.num_rows + 1)
-    built = G.read_and_build([str(p) for p in paths], [None] * 3, chunk)
+    built = G.build_chunk(G.read_chunk([str(p) for p in paths], [None] * 3, chunk), [str(p) for p in paths])
     whole = read_parquet(*paths)
     assert built.table.protected.keys() == whole.table.protected.keys()
     for f, values in whole.table.protected.items():
@@ -387,12 +387,15 @@ def test_parquet_reads_take_their_turns_in_chunk_order() -> None:
         with turns.turn(index):
             order.append(index)
 
-    threads = [threading.Thread(target=read, args=(i,)) for i in (3, 1, 2, 0)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=10)
-    assert order == [0, 1, 2, 3]
+    threads = [threading.Thread(target=read, args=(i,), daemon=True) for i in (3, 1, 2, 0)]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=10)
+        assert not any(t.is_alive() for t in threads) and order == [0, 1, 2, 3]
+    finally:
+        turns.close()
 
 
 def test_a_failed_read_passes_the_turn_and_closing_releases_the_waiting() -> None:
@@ -412,7 +415,7 @@ def test_a_failed_read_passes_the_turn_and_closing_releases_the_waiting() -> Non
         except CannotStream as exc:
             raised.append(exc)
 
-    waiting = threading.Thread(target=wait_for_chunk_5)
+    waiting = threading.Thread(target=wait_for_chunk_5, daemon=True)
     waiting.start()
     turns.close()
     waiting.join(timeout=10)
@@ -449,3 +452,41 @@ def test_the_planners_person_ids_are_the_columns_the_reader_would_read(sorted_li
                 assert ta[0][name].to_pylist() == tb[0][name].to_pylist(), name
     spilled = _run(r, tmp_path / "s.csv", partitions=3, grouped=False)
     assert _run(r, tmp_path / "g.csv", partitions=4) == spilled
+
+
+@pytest.mark.parametrize("empty", ["r-sanctions.parquet", "r-custody.parquet"])
+def test_sorted_parquet_with_an_empty_table_streams(sorted_lists: dict[str, Path], tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch, empty: str) -> None:
+    import pyarrow.parquet as pq
+
+    r = _to_parquet(sorted_lists["clean"], tmp_path / "pq")
+    table = pq.read_table(r.with_name(empty))
+    pq.write_table(table.slice(0, 0), r.with_name(empty))
+    spilled = _run(r, tmp_path / "s.csv", partitions=3, grouped=False)
+    spy = _Spy(monkeypatch)
+    assert _run(r, tmp_path / "g.csv", partitions=4) == spilled
+    assert spy.finished == 1 and spy.refused == 0
+
+
+def test_a_failing_parquet_read_stops_the_threaded_run(sorted_lists: dict[str, Path], tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """A read that fails while other chunks wait for their turn stops the run (no thread left
+    waiting) and the spilling driver scores the list instead, with the same bytes."""
+    import threading
+
+    r = _to_parquet(sorted_lists["bad"], tmp_path / "pq")
+    spilled = _run(r, tmp_path / "s.csv", partitions=3, grouped=False)
+    real, calls = G._read_records, []
+
+    def failing(*args: object) -> object:
+        calls.append(1)
+        if len(calls) == 5:
+            raise OSError("the disk went away")
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(G, "_read_records", failing)
+    spy = _Spy(monkeypatch)
+    before = threading.active_count()
+    assert _run(r, tmp_path / "g.csv", partitions=6) == spilled
+    assert spy.refused == 1 and len(calls) >= 5
+    assert threading.active_count() <= before
