@@ -414,14 +414,23 @@ def score_chunk(read: ReadChunk, sources: Sequence[str], scorer: str | Path | Sc
 def read_and_score(paths: Sequence[str], headers: Sequence[list[str] | None], chunk: Chunk,
                    scorer: str | Path | Scorer, fmt: str, top: int, work_dir: str | None) -> PartitionOutput:
     """What a worker process runs for one chunk: parse it, then score it."""
-    try:
-        read = read_chunk(paths, headers, chunk)
-    except OSError as exc:  # (a worker that cannot see the inputs: the spilling driver instead)
-        raise CannotStream(str(exc)) from None
+    read = _read_in_turn(paths, headers, chunk, None)
     out = score_chunk(read, paths, scorer, fmt, top, work_dir)
     del read
     release_memory()
     return out
+
+
+def _read_in_turn(paths: Sequence[str], headers: Sequence[list[str] | None], chunk: Chunk,
+                  turns: _Turns | None) -> ReadChunk:
+    """:func:`read_chunk` (in the chunk's turn, when ``turns`` orders the reads); an input that
+    cannot be read (a worker that cannot see it, a disk gone) becomes :class:`CannotStream`,
+    so the spilling driver says why."""
+    try:
+        with turns.turn(chunk.index) if turns is not None else contextlib.nullcontext():
+            return read_chunk(paths, headers, chunk)
+    except OSError as exc:
+        raise CannotStream(str(exc)) from None
 
 
 class _Turns:
@@ -459,12 +468,7 @@ def read_and_score_in_turn(paths: Sequence[str], headers: Sequence[list[str] | N
                            turns: _Turns | None) -> PartitionOutput:
     """What a scoring thread does for one chunk: parse it (a Parquet chunk in its turn), then
     score and render it."""
-    try:
-        with turns.turn(chunk.index) if turns is not None else contextlib.nullcontext():
-            read = read_chunk(paths, headers, chunk)
-    except OSError as exc:  # (an input that cannot be read on: the spilling driver says why)
-        raise CannotStream(str(exc)) from None
-    return score_chunk(read, paths, scorer, fmt, top, work_dir)
+    return score_chunk(_read_in_turn(paths, headers, chunk, turns), paths, scorer, fmt, top, work_dir)
 
 
 #: Chunks planned ahead of the one being handed out (see :class:`_Ahead`).
@@ -633,7 +637,7 @@ class _ParquetIds:
         self.ids: Any = None  # the batch held, and the row of its first id
         self.first = 0
         self.last: str | None = None
-        # (the first row and reader's ids of each batch from the last cut on; None: not text)
+        # (the first row and reader's ids of each batch from the last cut on; None: not kept)
         self.held: list[tuple[int, Any]] | None = [] if keep else None
 
     def _pull(self) -> bool:
@@ -647,6 +651,7 @@ class _ParquetIds:
         col = batch.column(0)
         text = C.is_text_type(col.type)
         if not text:
+            self.held = None  # (not text: the reader decodes and converts it itself)
             try:
                 col = pc.cast(col, pa.string())
             except (pa.ArrowNotImplementedError, pa.ArrowInvalid):
@@ -664,7 +669,7 @@ class _ParquetIds:
             self.last = ids[n - 1].as_py()
         self.ids = ids
         if self.held is not None:
-            self.held.append((self.first, trimmed if text else None))
+            self.held.append((self.first, trimmed))
         return True
 
     def first_at_least(self, key: str) -> int:
@@ -686,12 +691,9 @@ class _ParquetIds:
     def take(self, start: int, stop: int) -> Any:
         """The reader's person_ids of rows ``[start, stop)``, the next cut (``None`` when the
         column is not text, or ids are not kept); the ids before ``stop`` are let go."""
-        if self.held is None:
-            return None
-        while (self.ids is None or self.first + len(self.ids) < stop) and self._pull():
+        while self.held is not None and (self.ids is None or self.first + len(self.ids) < stop) and self._pull():
             pass
-        if any(ids is None for _, ids in self.held):
-            self.held = None  # (not text: the reader decodes and converts it)
+        if self.held is None:
             return None
         parts = []
         for first, ids in self.held:
@@ -851,6 +853,7 @@ def write_grouped(
 
     files = [str(p) if p is not None else "" for p in paths]
     parquet = input_format == "parquet"
+    threads = workers == 1 and executor is None  # (the kernel in threads of this process)
     headers = [None if p is None or parquet else _csv_header(p) for p in paths]
     total = sum(p.stat().st_size for p in paths if p is not None)
     chunks: Iterator[Chunk]
@@ -861,7 +864,7 @@ def write_grouped(
         n_ref = max(pq.ParquetFile(str(paths[0])).metadata.num_rows, 1)
         chunk_rows = max(1, int(n_ref * target / max(text_volume(paths), 1)))
         # (a reader in this process takes the planner's person_ids; worker processes read theirs)
-        chunks = plan_parquet(paths, chunk_rows, with_ids=workers == 1 and executor is None)
+        chunks = plan_parquet(paths, chunk_rows, with_ids=threads)
     else:
         n_ref = 0
         chunks = plan_csv(paths, target)
@@ -872,7 +875,6 @@ def write_grouped(
     if executor is None:
         own = executor = (ThreadPoolExecutor(max_workers=_THREADS) if workers == 1 else
                           ProcessPoolExecutor(max_workers=workers, mp_context=get_context("forkserver")))
-    threads = workers == 1 and own is not None
     turns = _Turns() if threads and parquet else None
     window = _THREADS + 1 if threads else 2 * max(workers, 2)
     queue: deque[tuple[int, Future[Any]]] = deque()

@@ -490,3 +490,31 @@ def test_a_failing_parquet_read_stops_the_threaded_run(sorted_lists: dict[str, P
     assert _run(r, tmp_path / "g.csv", partitions=6) == spilled
     assert spy.refused == 1 and len(calls) >= 5
     assert threading.active_count() <= before
+
+
+def test_a_person_id_that_is_not_text_is_decoded_by_the_reader(tmp_path: Path) -> None:
+    """Whole-number person_ids: the planner keeps none of them for the reader (it casts them
+    for its own order check only), and the reader's own decoding reads them."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    ids = list(range(100, 400))
+    ref = pa.table({"person_id": pa.array(ids, pa.int64()), "assessment_date": ["2024-01-01"] * len(ids),
+                    "date_of_birth": ["1990-01-01"] * len(ids)})
+    san = pa.table({"person_id": pa.array([i for i in ids for _ in range(3)], pa.int64()),
+                    "offence_date": ["2020-01-01"] * (3 * len(ids)), "sanction_date": ["2020-02-01"] * (3 * len(ids)),
+                    "offence_group": ["theft"] * (3 * len(ids)), "disposal": ["fine"] * (3 * len(ids))})
+    paths = [tmp_path / "r.parquet", tmp_path / "r-sanctions.parquet", None]
+    pq.write_table(ref, paths[0], row_group_size=41)
+    pq.write_table(san, paths[1], row_group_size=53)
+    files = [str(p) if p is not None else "" for p in paths]
+    given = list(G.plan_parquet(paths, 70, with_ids=True))
+    plain = list(G.plan_parquet(paths, 70))
+    assert len(given) > 3 and all(c.ids == (None, None, None) for c in given)
+    for a, b in zip(given, plain):
+        ta, tb = G.read_chunk(files, [None] * 3, a).tables, G.read_chunk(files, [None] * 3, b).tables
+        assert ta[2] is None and tb[2] is None
+        for x, y in zip(ta[:2], tb[:2]):
+            assert x is not None and y is not None
+            assert {k: v.to_pylist() for k, v in x[0].items()} == {k: v.to_pylist() for k, v in y[0].items()}
+            assert x[0]["person_id"].to_pylist()[0] == str(int(x[0]["person_id"].to_pylist()[0]))
