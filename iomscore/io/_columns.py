@@ -34,7 +34,7 @@ except ImportError:  # pragma: no cover - exercised when pyarrow is absent
     pc = None
 
 __all__ = ["HAVE_ARROW", "as_text", "ascending", "bounds", "counts", "dates", "empty", "encode", "flat", "has_nul",
-           "is_coded", "is_text_type", "run_starts", "strip", "text",
+           "is_coded", "is_text_type", "no_text", "run_starts", "strip", "text",
            "text_shared", "value_at"]
 
 HAVE_ARROW: Final = pa is not None
@@ -78,6 +78,18 @@ def _through_dictionary(col: Any, of_values: Any, missing: Any) -> np.ndarray:
         parts.append(part)
     return parts[0] if len(parts) == 1 else np.concatenate(parts) if parts else np.asarray(of_values(
         pa.array([], pa.string())))
+
+
+def no_text(n: int) -> Any:
+    """``n`` empty strings as an Arrow string array, made from its buffers (as casting ``n``
+    nulls to text and filling them with ``""`` would give, without the kernels).
+
+    Examples
+    --------
+    >>> no_text(2).to_pylist()
+    ['', '']
+    """
+    return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(np.zeros(n + 1, np.int32)), pa.py_buffer(b"")])
 
 
 def as_text(col: Column) -> Column:

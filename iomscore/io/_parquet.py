@@ -76,6 +76,9 @@ def arrow_columns(table: Any, path: str | os.PathLike[str]) -> dict[str, Any]:
         if name in CODED_COLUMNS and C.is_coded(col.type):
             cols[name] = C.strip(col)  # (nulls stay null: empty, as "" would be)
             continue
+        if pa.types.is_null(col.type):  # (a column a writer found empty throughout)
+            cols[name] = C.no_text(len(col))
+            continue
         try:
             if pa.types.is_timestamp(col.type):
                 col = pc.cast(col, pa.date32())
@@ -90,7 +93,8 @@ def arrow_columns(table: Any, path: str | os.PathLike[str]) -> dict[str, Any]:
             if name in _KNOWN:
                 raise MissingColumnsError(_BAD_COLUMN_TYPE.format(path=path, column=name, type=col.type)) from None
             # a column iomscore does not read (ignored with a warning): its type does not matter
-            col = pa.nulls(table.num_rows, pa.string())
+            cols[name] = C.no_text(table.num_rows)
+            continue
         cols[name] = C.strip(pc.fill_null(col, "") if col.null_count else col)
     return cols
 

@@ -80,3 +80,17 @@ def test_the_typed_readers_mark_what_text_cannot_write() -> None:
     assert bad.tolist() == [False, False, True, False, True]
     values, empty, bad = C.counts(pa.array([3, None, -1, 10**9], pa.int64()))
     assert values.tolist() == [3, -1, -1, -1] and bad.tolist() == [False, False, True, True]
+
+
+@pytest.mark.parametrize("n", [0, 1, 5])
+def test_a_column_of_nulls_reads_as_the_empty_text_its_cast_gave(n: int) -> None:
+    # a writer that found a column empty throughout stores it as type null; a column of a type
+    # that is not text becomes nulls too: both read as n empty strings, as cast and fill made
+    from iomscore.io._parquet import arrow_columns
+
+    table = pa.table({"person_id": pa.nulls(n), "current": pa.nulls(n), "occasion_id": pa.nulls(n),
+                      "notes": pa.array([[1]] * n, pa.list_(pa.int64()))})
+    cols = arrow_columns(table, "t.parquet")
+    for name in table.column_names:
+        assert cols[name].equals(_as_text_was(pa.nulls(n))), name
+        assert C.empty(cols[name]).tolist() == [True] * n
