@@ -33,8 +33,8 @@ except ImportError:  # pragma: no cover - exercised when pyarrow is absent
     pa = None
     pc = None
 
-__all__ = ["HAVE_ARROW", "as_text", "ascending", "bounds", "counts", "dates", "empty", "encode", "flat", "has_nul",
-           "is_coded", "is_text_type", "no_text", "run_starts", "strip", "text",
+__all__ = ["HAVE_ARROW", "as_text", "ascending", "bounds", "counts", "dates", "empty", "encode", "encode_given", "flat", "has_nul",
+           "id_words", "is_coded", "is_text_type", "no_text", "run_starts", "strip", "text",
            "text_shared", "value_at"]
 
 HAVE_ARROW: Final = pa is not None
@@ -70,6 +70,9 @@ def _through_dictionary(col: Any, of_values: Any, missing: Any) -> np.ndarray:
         per_value = np.asarray(of_values(arr.dictionary))
         indices = _fixed_values(arr.indices, np.dtype(arr.indices.type.to_pandas_dtype()))
         nulls = _nulls(arr.indices) if arr.indices.null_count else None
+        if per_value.size and (nulls is None or per_value[0] == missing) and bool((per_value == per_value[0]).all()):
+            parts.append(np.full(len(arr), per_value[0], dtype=per_value.dtype))  # (one value: no lookup)
+            continue
         if nulls is not None:
             indices = np.where(nulls, 0, indices)  # (a null slot's index is any number)
         part = per_value[indices] if per_value.size else np.full(len(arr), missing, dtype=per_value.dtype)
@@ -203,6 +206,24 @@ def _words(values: np.ndarray, order: str) -> np.ndarray:
     padded = np.zeros((n, 8 if width < 8 else 16), dtype=np.uint8)
     padded[:, :width] = values
     return padded.view(f"{order}u8")
+
+
+def id_words(col: Any, width: int | None = None) -> tuple[int, np.ndarray] | None:
+    """``(width, words)``: the values of a string column whose values all have the same byte
+    length, 1 to 8 (``width`` when given), as big-endian 64-bit words (zero-padded), which
+    compare as the values do in byte order; None otherwise (nulls, other lengths, no values).
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> width, words = id_words(pa.array(["P1", "P2"]))
+    >>> width, bool(words[0] < words[1])
+    (2, True)
+    """
+    values = _fixed_width(flat(col))
+    if values is None or values.shape[1] > 8 or (width is not None and values.shape[1] != width):
+        return None
+    return values.shape[1], _words(values, ">")[:, 0]
 
 
 def run_starts(col: Any) -> np.ndarray | None:
@@ -406,6 +427,23 @@ def encode(col: Column, vocabulary: Sequence[str]) -> np.ndarray:
     return np.asarray(mapped, dtype=np.int32)[inverse] if col.shape[0] else np.zeros(0, np.int32)
 
 
+def encode_given(col: Column, vocabulary: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """``(encode(col, vocabulary), bad)``: ``bad`` is True where a value is given (not empty)
+    but not in ``vocabulary``. A dictionary-encoded column is checked on its distinct values.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> codes, bad = encode_given(pa.array(["b", "", "x", None]).dictionary_encode(), ("a", "b"))
+    >>> codes.tolist(), bad.tolist()
+    ([1, -1, -1, -1], [False, False, True, False])
+    """
+    codes = encode(col, vocabulary)
+    if is_arrow(col) and is_coded(col.type):
+        return codes, _through_dictionary(col, lambda values: (encode(values, vocabulary) < 0) & ~empty(values), False)
+    return codes, (codes < 0) & ~empty(col)
+
+
 def dates(col: Column) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Parse ``YYYY-MM-DD`` dates to days since 1970-01-01.
 
@@ -554,6 +592,6 @@ def _typed_counts(col: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     is_empty = _nulls(col)
     values = _fixed_values(col, col.type.to_pandas_dtype())
     ok = ~is_empty & (values >= 0) & (values <= 999_999_999)
-    out = np.full(ok.shape[0], -1, dtype=np.int64)
-    out[ok] = values[ok]
+    # (one pass; a value out of int64's range is not ok, so its wrapped cast is never used)
+    out = np.where(ok, values.astype(np.int64, copy=False), -1)
     return out, is_empty, ~ok & ~is_empty

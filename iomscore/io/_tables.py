@@ -235,8 +235,8 @@ def _referral_columns(referrals: Mapping[str, Any], n: int, err: _Errors, add_re
         col = referrals.get(column)
         if col is None:
             return np.full(n, -1, dtype=np.int32)
-        code = C.encode(col, vocabulary)
-        bad = np.flatnonzero((code < 0) & ~C.empty(col))
+        code, given_bad = C.encode_given(col, vocabulary)
+        bad = np.flatnonzero(given_bad)
         choices = ", ".join(vocabulary)
         add_ref(bad, column, lambda i: BAD_CHOICE.format(value=C.value_at(col, i), choices=choices))
         return code
@@ -489,12 +489,36 @@ class _PersonIndex:
         self.arrow_values = arrow_values
         self.lookup: dict[str, int] | None = None
         self.values = values
+        self._keys: tuple[int, np.ndarray] | None | bool = False  # (False: not looked at yet)
+
+    def _sorted_keys(self) -> tuple[int, np.ndarray] | None:
+        """The referral ids as words (:func:`~iomscore.io._columns.id_words`) when they are in
+        ascending order (a chunk of a sorted list), else None."""
+        if self._keys is False:
+            keys = C.id_words(self.arrow_values)
+            self._keys = keys if keys is not None and not bool((keys[1][1:] < keys[1][:-1]).any()) else None
+        return self._keys  # type: ignore[return-value]
+
+    def _by_search(self, keys: np.ndarray, words: np.ndarray) -> np.ndarray:
+        """Index of each word in the ascending ``keys`` (its first, as ``index_in`` finds), -1 if absent."""
+        if words.size > 64:
+            starts = np.flatnonzero(np.r_[True, words[1:] != words[:-1]])
+            if 2 * starts.size < words.size:  # rows grouped by person: look up one row of each run
+                return np.repeat(self._by_search(keys, words[starts]), np.diff(np.r_[starts, words.size]))
+        j = np.searchsorted(keys, words, side="left")
+        jj = np.minimum(j, keys.size - 1)
+        return np.where((j < keys.size) & (keys[jj] == words), jj, -1).astype(np.int64)
 
     def __call__(self, col: Any) -> np.ndarray:
         if C.is_arrow(col) and self.arrow_values is not None:
             # One hash table of the referral ids, probed by every row (first match wins).
             if len(self.arrow_values) == 0:
                 return np.full(len(col), -1, np.int64)
+            keys = self._sorted_keys()
+            words = None if keys is None else C.id_words(col, keys[0])
+            if keys is not None and words is not None:
+                # Referral ids sorted and ids of one width: a binary search of words, no hashing.
+                return self._by_search(keys[1], words[1])
             starts = C.run_starts(col) if len(col) > 64 else None
             if starts is not None and 2 * starts.size < len(col):
                 # Rows grouped by person (the usual export): look up one row of each run.

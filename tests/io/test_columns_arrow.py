@@ -54,6 +54,9 @@ def test_empty_encode_counts_match_the_numpy_path(case: tuple[Any, list[str | No
     assert C.empty(arr).tolist() == [not v for v in plain.tolist()]
     vocab = ("yes", "no", "a")
     assert C.encode(arr, vocab).tolist() == C.encode(plain, vocab).tolist()
+    codes, bad = C.encode_given(arr, vocab)  # (a dictionary's values checked once each)
+    assert codes.tolist() == C.encode(plain, vocab).tolist()
+    assert bad.tolist() == [bool(v) and v not in vocab for v in plain.tolist()]
     assert [C.value_at(arr, i) for i in range(len(plain))] == plain.tolist()
     assert C.text_shared(arr).tolist() == plain.tolist()
     assert [v.as_py() or "" for v in C.as_text(C.strip(arr))] == [v.strip() for v in plain.tolist()]
@@ -114,13 +117,17 @@ def test_bounds_of_nothing_are_none() -> None:
     assert C.bounds(pa.chunked_array([], pa.string())) is None
 
 
-@settings(max_examples=200, deadline=None)
-@given(st.lists(st.sampled_from(["P01", "P02", "P03", "", "P01"]), min_size=1, max_size=6),
-       st.lists(st.sampled_from(["P01", "P02", "P03", "P04", ""]), max_size=300), st.booleans())
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["P01", "P02", "P03", "", "P01", "P010"]), min_size=1, max_size=6),
+       st.lists(st.sampled_from(["P01", "P02", "P03", "P04", "", "P00", "P010", "P0"]), max_size=300),
+       st.booleans(), st.booleans())
 def test_person_index_is_the_first_referral_of_each_id(referral_ids: list[str], sanction_ids: list[str],
-                                                       grouped: bool) -> None:
+                                                       grouped: bool, sorted_referrals: bool) -> None:
+    # (sorted referral ids of one width are found by binary search, any others by hashing)
     if grouped:
         sanction_ids = sorted(sanction_ids)
+    if sorted_referrals:
+        referral_ids = sorted(referral_ids)
     index = _person_index(pa.array(referral_ids), np.array(referral_ids, dtype=object))
     first = {}
     for i, v in enumerate(referral_ids):
