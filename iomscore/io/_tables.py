@@ -589,13 +589,10 @@ def _positions(person: np.ndarray, attached: np.ndarray) -> np.ndarray:
     """Position of each attached row among its referral's rows (file order); -1 if unattached."""
     m = person.shape[0]
     if m and attached.all() and bool((person[1:] >= person[:-1]).all()):
-        # Rows already grouped by referral in ascending order (the usual export): no sort.
-        new = np.empty(m, dtype=bool)
-        new[0] = True
-        np.not_equal(person[1:], person[:-1], out=new[1:])
-        at = np.arange(m, dtype=np.int64)
-        run_start = np.maximum.accumulate(np.where(new, at, 0))
-        return (at - run_start).astype(np.int32)
+        # Rows already grouped by referral in ascending order (the usual export): no sort; a
+        # row's position is its distance from the first row of its run.
+        starts = np.flatnonzero(np.r_[True, person[1:] != person[:-1]]).astype(np.int32)
+        return np.arange(m, dtype=np.int32) - np.repeat(starts, np.diff(np.r_[starts, np.int32(m)]))
     position = np.full(m, -1, dtype=np.int32)
     if attached.any():
         position[attached] = _positions_within(person[attached])
@@ -716,20 +713,24 @@ def _read_sanctions(
     # First problem of each row in column order; then the first bad row of each referral.
     any_bad = np.zeros(m, dtype=bool)
     which = np.full(m, -1, dtype=np.int32)
+    found = False
     for q, (bad, _, _) in enumerate(problems):
         if not bad.any():  # (the usual case: skip the three passes)
             continue
         new = bad & ~any_bad & attached
         which[new] = q
         any_bad |= new
+        found = True
     _attach_errors(
         person, position, any_bad,
         lambda r: f"sanctions[{position[r]}].{problems[which[r]][1]}",
         lambda r: problems[which[r]][2](r), err, source, rows,
     )
-    sel = np.flatnonzero(attached & ~any_bad)
-    if sel.size == m:
-        sel = slice(None)  # type: ignore[assignment]
+    sel: np.ndarray | slice = slice(None)  # (every row kept, the usual case: no copies)
+    if found or not attached.all():
+        sel = np.flatnonzero(attached & ~any_bad)
+        if sel.size == m:
+            sel = slice(None)
     return _Sanctions(
         person=person[sel], offence=offence[sel], sanction=sanction[sel], group=group[sel].astype(np.int16),
         disposal=disposal[sel].astype(np.int8), custody_days=cdays[sel].astype(np.int32), occasion=occasion[sel],

@@ -113,5 +113,26 @@ def anniversary(start: np.ndarray, years: int) -> np.ndarray:
     ``d >= anniversary(s, years)`` (29 February anniversaries fall on 1 March in common years).
     """
     y, m, d = year_month_day(start)
-    month_start = ((y + years - 1970) * 12 + (m - 1)).astype("datetime64[M]").astype("datetime64[D]")
-    return (month_start + (d - 1)).astype(np.int64)
+    month = (y + years - 1970) * 12 + (m - 1)  # (months since January 1970)
+    return _month_start(month) + (d - 1)
+
+
+#: Months since January 1970 of the first and the last month of :func:`_month_starts`.
+_MONTHS_FIRST: Final = (1900 - 1970) * 12
+_MONTHS_LAST: Final = (2200 - 1970) * 12 - 1
+
+
+@lru_cache(maxsize=1)
+def _month_starts() -> np.ndarray:
+    """Day number of the first day of every month from 1900 to 2199 (one index a month, not a
+    datetime64 conversion a value)."""
+    months = np.arange(_MONTHS_FIRST, _MONTHS_LAST + 1, dtype=np.int64)
+    return months.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
+
+
+def _month_start(month: np.ndarray) -> np.ndarray:
+    """Day number of the first day of each month (months since January 1970), as int64."""
+    month = np.asarray(month, dtype=np.int64)
+    if month.size and int(month.min()) >= _MONTHS_FIRST and int(month.max()) <= _MONTHS_LAST:
+        return _month_starts()[month - _MONTHS_FIRST]
+    return month.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)

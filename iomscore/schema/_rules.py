@@ -251,15 +251,22 @@ def _release_before_current_offence(batch: ReferralBatch, person: np.ndarray, re
     The current offence: the sanctions marked ``current``, else those dated on the latest sanction
     date (custody for the current offence cannot end before that offence was committed).
     """
-    has = np.diff(batch.sanction_offsets) > 0
-    starts = batch.sanction_offsets[:-1][has]
-    latest = np.full(batch.n, MISSING_DAY, dtype=np.int32)
-    latest[has] = np.maximum.reduceat(batch.sanction_day, starts)
-    marked = np.zeros(batch.n, dtype=bool)
-    marked[has] = np.logical_or.reduceat(batch.current, starts)
-    on_current = np.where(marked[person], batch.current, batch.sanction_day == latest[person])
     r = release[person]
-    bad = on_current & (r != MISSING_DAY) & (batch.offence_day > r)
+    # (only rows committed after a release date can break the rule: the rest is found for them)
+    after = np.flatnonzero((r != MISSING_DAY) & (batch.offence_day > r))
+    bad = np.zeros(person.size, dtype=bool)
+    if after.size:
+        has = np.diff(batch.sanction_offsets) > 0
+        starts = batch.sanction_offsets[:-1][has]
+        latest = np.full(batch.n, MISSING_DAY, dtype=np.int32)
+        latest[has] = np.maximum.reduceat(batch.sanction_day, starts)
+        p = person[after]
+        on_current = batch.sanction_day[after] == latest[p]
+        if batch.current.any():
+            marked = np.zeros(batch.n, dtype=bool)
+            marked[has] = np.logical_or.reduceat(batch.current, starts)
+            on_current = np.where(marked[p], batch.current[after], on_current)
+        bad[after] = on_current
     return _first_per_person(person, batch.sanction_position, bad)
 
 

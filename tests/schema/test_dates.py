@@ -110,3 +110,23 @@ def test_whole_months_and_anniversary_unchanged(d: np.ndarray, years: int) -> No
     a = anniversary(d[inside], years)
     np.testing.assert_array_equal(whole_years(d[inside], a), np.full(a.shape, years))
     np.testing.assert_array_equal(whole_years(d[inside], a - 1), np.full(a.shape, years - 1))
+
+
+@given(day_arrays, st.integers(-5, 130))
+def test_anniversary_is_the_datetime64_month_arithmetic(d: np.ndarray, years: int) -> None:
+    # (the month starts come from a table from 1900 to 2199; outside it, from datetime64)
+    inside = (d > -(10**6)) & (d < 10**6)
+    y, m, day = _year_month_day(d[inside])
+    month_start = ((y + years - 1970) * 12 + (m - 1)).astype("datetime64[M]").astype("datetime64[D]")
+    np.testing.assert_array_equal(anniversary(d[inside], years), (month_start + (day - 1)).astype(np.int64))
+
+
+def test_anniversary_at_the_edges_of_its_month_table() -> None:
+    # births whose tenth anniversary falls in the table's first and last months, and just outside
+    births = np.array([(dt.date(y, mo, 15) - _EPOCH).days for y, mo in
+                       [(1889, 12), (1890, 1), (1890, 2), (2189, 11), (2189, 12), (2190, 1)]], dtype=np.int64)
+    want = [(dt.date(y + 10, mo, 15) - _EPOCH).days for y, mo in
+            [(1889, 12), (1890, 1), (1890, 2), (2189, 11), (2189, 12), (2190, 1)]]
+    assert anniversary(births, 10).tolist() == want
+    for b, w in zip(births.tolist(), want):  # (each alone: in the table, or not)
+        assert anniversary(np.array([b]), 10).tolist() == [w]
