@@ -468,6 +468,8 @@ def _duplicates(person_id: np.ndarray, err: _Errors, source: str, rrow: np.ndarr
         return
     inverse, count = _group_codes(person_id, col)
     dup = count[inverse] > 1
+    if not dup.any():  # (the usual case: no id compared as text)
+        return
     dup &= person_id != ""
     if not dup.any():
         return

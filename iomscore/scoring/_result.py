@@ -649,8 +649,15 @@ _NO_WARNINGS: Final[tuple[str, ...]] = ()
 
 
 def empty_warnings(n: int) -> np.ndarray:
+    """``n`` rows of no warnings (each the empty tuple).
+
+    Examples
+    --------
+    >>> empty_warnings(2).tolist()
+    [(), ()]
+    """
     out = np.empty(n, dtype=object)
-    out[:] = [_NO_WARNINGS] * n
+    out.fill(_NO_WARNINGS)  # (one object in every slot, with no list of n built first)
     return out
 
 
