@@ -211,7 +211,8 @@ def _words(values: np.ndarray, order: str) -> np.ndarray:
 def id_words(col: Any, width: int | None = None) -> tuple[int, np.ndarray] | None:
     """``(width, words)``: the values of a string column whose values all have the same byte
     length, 1 to 8 (``width`` when given), as big-endian 64-bit words (zero-padded), which
-    compare as the values do in byte order; None otherwise (nulls, other lengths, no values).
+    compare as the values do in byte order; None otherwise (nulls, other lengths, no values,
+    or a column that is not (large_)string, such as a dictionary-encoded or typed one).
 
     Examples
     --------

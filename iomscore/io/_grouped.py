@@ -807,8 +807,9 @@ def _read_records(path: Path, span: Span, ids: Any = None) -> dict[str, Any]:
             hi = min(span.stop, int(starts[g + 1])) - int(starts[g])
             batches += _records_of_group(pf, path, g, lo, hi, columns)
         schema = pf.schema_arrow if columns is None else pa.schema([pf.schema_arrow.field(c) for c in columns])
-        # (one array a column: the column parsers' work per Arrow chunk, a batch of
-        # _BATCH_ROWS records, was a fifth of building a chunk; concatenating costs far less)
+        # (one array a column, as Arrow allows: the column parsers' work per Arrow chunk, a
+        # batch of _BATCH_ROWS records, was a fifth of building a chunk; concatenating costs
+        # far less)
         table = pa.Table.from_batches(batches, schema=schema).combine_chunks()
         if table.num_rows != span.lines:
             raise CannotStream(f"{path}: {table.num_rows} records where {span.lines} were counted")

@@ -491,15 +491,17 @@ class _PersonIndex:
         self.arrow_values = arrow_values
         self.lookup: dict[str, int] | None = None
         self.values = values
-        self._keys: tuple[int, np.ndarray] | None | bool = False  # (False: not looked at yet)
+        self._keys: tuple[int, np.ndarray] | None = None
+        self._keys_read = False
 
     def _sorted_keys(self) -> tuple[int, np.ndarray] | None:
         """The referral ids as words (:func:`~iomscore.io._columns.id_words`) when they are in
         ascending order (a chunk of a sorted list), else None."""
-        if self._keys is False:
+        if not self._keys_read:
             keys = C.id_words(self.arrow_values)
             self._keys = keys if keys is not None and not bool((keys[1][1:] < keys[1][:-1]).any()) else None
-        return self._keys  # type: ignore[return-value]
+            self._keys_read = True
+        return self._keys
 
     def _by_search(self, keys: np.ndarray, words: np.ndarray) -> np.ndarray:
         """Index of each word in the ascending ``keys`` (its first, as ``index_in`` finds), -1 if absent."""
@@ -513,7 +515,6 @@ class _PersonIndex:
 
     def __call__(self, col: Any) -> np.ndarray:
         if C.is_arrow(col) and self.arrow_values is not None:
-            # One hash table of the referral ids, probed by every row (first match wins).
             if len(self.arrow_values) == 0:
                 return np.full(len(col), -1, np.int64)
             keys = self._sorted_keys()
@@ -521,6 +522,7 @@ class _PersonIndex:
             if keys is not None and words is not None:
                 # Referral ids sorted and ids of one width: a binary search of words, no hashing.
                 return self._by_search(keys[1], words[1])
+            # Else one hash table of the referral ids, probed by every row (first match wins).
             starts = C.run_starts(col) if len(col) > 64 else None
             if starts is not None and 2 * starts.size < len(col):
                 # Rows grouped by person (the usual export): look up one row of each run.

@@ -252,7 +252,8 @@ def _release_before_current_offence(batch: ReferralBatch, person: np.ndarray, re
     date (custody for the current offence cannot end before that offence was committed).
     """
     r = release[person]
-    # (only rows committed after a release date can break the rule: the rest is found for them)
+    # (only rows committed after a release date can break the rule: whether they are of the
+    # current offence is worked out for those rows alone)
     after = np.flatnonzero((r != MISSING_DAY) & (batch.offence_day > r))
     bad = np.zeros(person.size, dtype=bool)
     if after.size:

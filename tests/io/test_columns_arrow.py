@@ -137,6 +137,33 @@ def test_person_index_is_the_first_referral_of_each_id(referral_ids: list[str], 
     assert index(np.array(sanction_ids, dtype=object)).tolist() == want
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(0, 30), min_size=1, max_size=20, unique=True).map(sorted),
+       st.tuples(st.sampled_from([1, 2, 12]), st.integers(0, 120)).flatmap(  # (runs of at most 1, 2 or 12 rows)
+           lambda most_n: st.lists(st.tuples(st.integers(0, 35), st.integers(1, most_n[0])),
+                                   min_size=most_n[1], max_size=most_n[1])),
+       st.sampled_from([3, 8]), st.sampled_from(["array", "large", "slice", "chunked", "with null"]))
+def test_person_index_by_words_is_the_first_referral_of_each_id(referrals: list[int], runs: list[tuple[int, int]],
+                                                                width: int, shape: str) -> None:
+    # Sorted referral ids of one width are found by a binary search of 64-bit words: rows of
+    # one id in runs (over 64 rows, one search a run) or not, and every shape of column.
+    def ident(k: int) -> str:
+        return f"P{k:0{width - 1}d}"
+
+    referral_ids = [ident(k) for k in referrals]
+    index = _person_index(pa.array(referral_ids), np.array(referral_ids, dtype=object))
+    ids = [ident(k) for k, count in runs for _ in range(count)]
+    want = [referrals.index(k) if k in referrals else -1 for k, count in runs for _ in range(count)]
+    col: Any = pa.array(ids, pa.large_string() if shape == "large" else pa.string())
+    if shape == "slice":
+        col = pa.array(["Q" * width, *ids, "Q" * width]).slice(1, len(ids))
+    elif shape == "chunked":
+        col = pa.chunked_array([col[: len(ids) // 2], col[len(ids) // 2:]], type=col.type)
+    elif shape == "with null":  # (not one width: hashed)
+        col, want = pa.array([*ids, None], pa.string()), [*want, -1]
+    assert index(col).tolist() == want
+
+
 _DATE_TEXT = st.one_of(st.none(), st.just(""), st.sampled_from(["2024-02-29", "2023-02-29", "2024-02-30", "1899-12-31",
                                                                 "2100-12-31", "2024-1-01", "20240101", "2024-13-01",
                                                                 "0001-01-01", "9999-12-31", "0000-12-31", "0000-01-01", "x"]),

@@ -90,7 +90,11 @@ def test_a_column_of_nulls_reads_as_the_empty_text_its_cast_gave(n: int) -> None
 
     table = pa.table({"person_id": pa.nulls(n), "current": pa.nulls(n), "occasion_id": pa.nulls(n),
                       "notes": pa.array([[1]] * n, pa.list_(pa.int64()))})
-    cols = arrow_columns(table, "t.parquet")
-    for name in table.column_names:
-        assert cols[name].equals(_as_text_was(pa.nulls(n))), name
-        assert C.empty(cols[name]).tolist() == [True] * n
+    chunked = pa.concat_tables([table, table])  # (two chunks a column)
+    for read in (table, chunked, table.to_batches()[0] if n else table):
+        cols = arrow_columns(read, "t.parquet")
+        want = _as_text_was(pa.nulls(read.num_rows))
+        for name in table.column_names:
+            assert C.is_text_type(cols[name].type), name
+            assert C.text(cols[name]).tolist() == C.text(want).tolist() == [""] * read.num_rows, name
+            assert C.empty(cols[name]).tolist() == [True] * read.num_rows
