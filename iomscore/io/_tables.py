@@ -111,8 +111,7 @@ def _require(cols: Mapping[str, Any], required: tuple[str, ...], source: str) ->
 
 def _bool(col: Any) -> tuple[np.ndarray, np.ndarray]:
     """(value, bad) of a true/false column; empty is False."""
-    code = C.encode(col, _TRUE + _FALSE)
-    bad = (code < 0) & ~C.empty(col)
+    code, bad = C.encode_given(col, _TRUE + _FALSE)
     return (code >= 0) & (code < len(_TRUE)), bad
 
 
@@ -280,9 +279,8 @@ def _fact_columns(referrals: Mapping[str, Any], n: int, add_ref: _AddRef,
     agreed = np.full(n, -1, dtype=np.int8)
     col = referrals.get("agreed_to_engage")
     if col is not None:
-        code = C.encode(col, _TRUE + _FALSE)
-        add_ref(np.flatnonzero((code < 0) & ~C.empty(col)), "agreed_to_engage",
-                lambda i: BAD_BOOL.format(value=C.value_at(col, i)))
+        code, bad = C.encode_given(col, _TRUE + _FALSE)
+        add_ref(np.flatnonzero(bad), "agreed_to_engage", lambda i: BAD_BOOL.format(value=C.value_at(col, i)))
         agreed = np.where(code < 0, -1, (code < len(_TRUE)).astype(np.int8)).astype(np.int8)
     out["agreed_to_engage"] = agreed
     return out
