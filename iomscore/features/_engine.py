@@ -357,7 +357,8 @@ def at_risk_days_since(f: FeatureFrame, day: np.ndarray, person: np.ndarray, *,
     length = e - s
     # suffix[j]: custody days in interval j and the person's later intervals
     csum = np.cumsum(length)
-    last = np.r_[ip[1:] != ip[:-1], True]
+    change = ip[1:] != ip[:-1]
+    last = np.r_[change, True]
     running = np.zeros(b.n, dtype=np.int64)  # (the running total at each person's last interval)
     running[ip[last]] = csum[last]
     suffix = running[ip] - (csum - length)
@@ -365,9 +366,9 @@ def at_risk_days_since(f: FeatureFrame, day: np.ndarray, person: np.ndarray, *,
     if below is not None:
         # (the custody after ``day`` is at most the person's total: a row whose days since
         # ``day`` less that total are still at least ``below`` is at least ``below``)
-        first = np.r_[True, ip[1:] != ip[:-1]]
-        own = np.zeros(b.n, dtype=np.int64)  # each person's custody days in all
-        own[ip[first]] = np.add.reduceat(length, np.flatnonzero(first))
+        first = np.r_[True, change]
+        own = np.zeros(b.n, dtype=np.int64)  # each person's custody days in all: the suffix
+        own[ip[first]] = suffix[first]  # at the person's first interval
         total = own[person]
         rows = np.flatnonzero((total > 0) & (out - total < below))
         day, person = day[rows], person[rows]

@@ -501,12 +501,9 @@ class _PersonIndex:
             self._keys_read = True
         return self._keys
 
-    def _by_search(self, keys: np.ndarray, words: np.ndarray) -> np.ndarray:
+    @staticmethod
+    def _search(keys: np.ndarray, words: np.ndarray) -> np.ndarray:
         """Index of each word in the ascending ``keys`` (its first, as ``index_in`` finds), -1 if absent."""
-        if words.size > 64:
-            starts = np.flatnonzero(np.r_[True, words[1:] != words[:-1]])
-            if 2 * starts.size < words.size:  # rows grouped by person: look up one row of each run
-                return np.repeat(self._by_search(keys, words[starts]), np.diff(np.r_[starts, words.size]))
         j = np.searchsorted(keys, words, side="left")
         jj = np.minimum(j, keys.size - 1)
         return np.where((j < keys.size) & (keys[jj] == words), jj, -1).astype(np.int64)
@@ -515,17 +512,17 @@ class _PersonIndex:
         if C.is_arrow(col) and self.arrow_values is not None:
             if len(self.arrow_values) == 0:
                 return np.full(len(col), -1, np.int64)
-            keys = self._sorted_keys()
-            words = None if keys is None else C.id_words(col, keys[0])
-            if keys is not None and words is not None:
-                # Referral ids sorted and ids of one width: a binary search of words, no hashing.
-                return self._by_search(keys[1], words[1])
-            # Else one hash table of the referral ids, probed by every row (first match wins).
             starts = C.run_starts(col) if len(col) > 64 else None
             if starts is not None and 2 * starts.size < len(col):
                 # Rows grouped by person (the usual export): look up one row of each run.
                 head = self(C.flat(col.take(C.pa.array(starts))))
                 return np.repeat(head, np.diff(np.r_[starts, len(col)]))
+            keys = self._sorted_keys()
+            words = None if keys is None else C.id_words(col, keys[0])
+            if keys is not None and words is not None:
+                # Referral ids sorted and ids of one width: a binary search of words, no hashing.
+                return self._search(keys[1], words[1])
+            # Else one hash table of the referral ids, probed by every row (first match wins).
             idx = C.pc.index_in(col, value_set=self.arrow_values)
             result = C._np(C.pc.fill_null(idx, -1)).astype(np.int64)
             # empty person_id never matches a referral (those rows are rejected)
@@ -590,11 +587,8 @@ class _Sanctions:
 def _positions(person: np.ndarray, attached: np.ndarray) -> np.ndarray:
     """Position of each attached row among its referral's rows (file order); -1 if unattached."""
     m = person.shape[0]
-    if m and attached.all() and bool((person[1:] >= person[:-1]).all()):
-        # Rows already grouped by referral in ascending order (the usual export): no sort; a
-        # row's position is its distance from the first row of its run.
-        starts = np.flatnonzero(np.r_[True, person[1:] != person[:-1]]).astype(np.int32)
-        return np.arange(m, dtype=np.int32) - np.repeat(starts, np.diff(np.r_[starts, np.int32(m)]))
+    if attached.all():  # (the usual export: every row names a referral, no copy to take)
+        return _positions_within(person)
     position = np.full(m, -1, dtype=np.int32)
     if attached.any():
         position[attached] = _positions_within(person[attached])

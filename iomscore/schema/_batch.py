@@ -382,9 +382,9 @@ def _positions_within(person: np.ndarray) -> np.ndarray:
     if person.size == 0:
         return np.zeros(0, dtype=np.int32)
     if bool((person[1:] >= person[:-1]).all()):  # already grouped: no sort
-        at = np.arange(person.size, dtype=np.int64)
-        run_start = np.maximum.accumulate(np.where(np.r_[True, person[1:] != person[:-1]], at, 0))
-        return (at - run_start).astype(np.int32)
+        # (a row's position is its distance from the first row of its run)
+        starts = np.flatnonzero(np.r_[True, person[1:] != person[:-1]]).astype(np.int32)
+        return np.arange(person.size, dtype=np.int32) - np.repeat(starts, np.diff(np.r_[starts, np.int32(person.size)]))
     order = np.argsort(person, kind="stable")
     sorted_person = person[order]
     starts = np.r_[0, np.flatnonzero(np.diff(sorted_person)) + 1]
