@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 
@@ -200,7 +200,9 @@ class ReadResult:
     """Valid referrals as a :class:`~iomscore.ReferralTable`, plus every rejected row.
 
     ``table`` holds the valid referrals in input order; ``rows[i]`` is the row (line) of
-    referral ``i`` of the table in ``source``.
+    referral ``i`` of the table in ``source``. ``person_id_arrow``, when the reader had the
+    ids as Arrow text, is ``table.person_id`` as an Arrow string array: the writers take it as
+    it is rather than turning a million ``str`` objects back into Arrow.
     """
 
     table: ReferralTable
@@ -208,3 +210,4 @@ class ReadResult:
     rejects: list[Reject] = field(default_factory=list)
     counts: ReadCounts = field(default_factory=ReadCounts)
     source: str = ""
+    person_id_arrow: Any = None

@@ -224,14 +224,15 @@ def _render(result: ReadResult, scorer: str | Path | Scorer, fmt: str, top: int,
 
     run = score_read(result, scorer)
     rows = np.asarray(result.rows, dtype=np.int64)[run.scores.ok] if len(run.scores) else np.zeros(0, np.int64)
-    built = csv_arrow_columns(run.scores, None, top) if fmt == "csv" and C.HAVE_ARROW else None
+    pid = result.person_id_arrow
+    built = csv_arrow_columns(run.scores, None, top, pid) if fmt == "csv" and C.HAVE_ARROW else None
     if built is not None:  # the bytes write_scores would write, built in memory (no file round trip)
         head, lines, line_ends = csv_lines(built[0], built[1])
         if line_ends.size != rows.size:
             raise CannotStream(f"{line_ends.size} output lines for {rows.size} rows")
         return PartitionOutput(rows, head, bytes(lines), line_ends, run.rejects, result.counts, run.scores.model)
     if fmt == "parquet":  # the table write_scores would write, built in memory
-        body = scores_table(run.scores, None, top).combine_chunks()
+        body = scores_table(run.scores, None, top, pid).combine_chunks()
         return PartitionOutput(rows, b"", body, np.zeros(0, np.int64), run.rejects, result.counts, run.scores.model)
     fd, name = tempfile.mkstemp(prefix="part-", suffix=f".{fmt}", dir=work)
     os.close(fd)

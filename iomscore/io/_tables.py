@@ -176,7 +176,19 @@ def build_table(
     counts.rejected = counts.referral_rows - counts.valid
     counts.check()
     rejects.sort(key=_reject_order)
-    return ReadResult(table=table, rows=rrow[kept], rejects=rejects, counts=counts, source=referral_source)
+    return ReadResult(table=table, rows=rrow[kept], rejects=rejects, counts=counts, source=referral_source,
+                      person_id_arrow=_kept_ids(referrals["person_id"], kept))
+
+
+def _kept_ids(col: Any, kept: np.ndarray) -> Any:
+    """The kept rows' person ids as Arrow text (the values of :func:`~._columns.text`), or
+    None for a numpy column."""
+    if not C.is_arrow(col):
+        return None
+    ids = C.flat(C.as_text(col))
+    if ids.null_count:
+        ids = C.pc.fill_null(ids, "")
+    return ids if kept.size == len(ids) else ids.take(C.pa.array(kept))
 
 
 _AddRef = Callable[[np.ndarray, str, Callable[[int], str]], None]

@@ -603,9 +603,13 @@ def _write_scores_csv_arrow(path: str | os.PathLike[str], scores: ScoreBatch, ro
     return n
 
 
-def csv_arrow_columns(scores: ScoreBatch, rows: np.ndarray | None, top: int) -> tuple[list[str], list[Any], int] | None:
+def csv_arrow_columns(scores: ScoreBatch, rows: np.ndarray | None, top: int,
+                      person_id: Any = None) -> tuple[list[str], list[Any], int] | None:
     """(header, ready Arrow text columns for :func:`~iomscore.io._text.write_lines`, rows) of
-    the scores CSV; None when a column holds a value Arrow cannot take as text."""
+    the scores CSV; None when a column holds a value Arrow cannot take as text.
+
+    ``person_id``, when given, is ``scores.person_id`` as an Arrow string array (one the
+    reader already had), taken instead of converting the object column."""
     pa, pc = C.pa, C.pc
     idx = np.flatnonzero(scores.ok) if rows is None else np.asarray(rows)
     n = int(idx.size)
@@ -621,8 +625,7 @@ def csv_arrow_columns(scores: ScoreBatch, rows: np.ndarray | None, top: int) -> 
         if scores.person_id is None:
             pid: Any = pa.scalar("", pa.large_string())
         else:
-            pid = quote_arrow(neutralise_arrow(pa.array(np.asarray(scores.person_id, dtype=object)[idx],
-                                                        type=pa.large_string())))
+            pid = quote_arrow(neutralise_arrow(_person_ids(scores, idx, person_id, pa.large_string())))
         columns: list[Any] = [pid, _fixed_shared(np.asarray(scores.score)[idx]),
                               _shared_text_arrow(np.asarray(scores.band, dtype=object)[idx], _band_text)]
         columns += [_fixed_shared(np.asarray(p)[idx]) for p in scores.probabilities.values()]
@@ -752,9 +755,25 @@ def _write_scores_jsonl(path: str | os.PathLike[str], scores: ScoreBatch, rows: 
     return len(records)
 
 
-def scores_table(scores: ScoreBatch, rows: np.ndarray | None = None, top: int = 3) -> Any:
+def _person_ids(scores: ScoreBatch, idx: np.ndarray, person_id: Any, type: Any) -> Any:
+    """Rows ``idx`` of the person ids as Arrow text of ``type``: from ``person_id`` (the same
+    ids as Arrow text) when given, else from ``scores.person_id``."""
+    pa = C.pa
+    if person_id is None:
+        return pa.array(np.asarray(scores.person_id, dtype=object)[idx], type=type)
+    if len(person_id) != len(scores):
+        raise ValueError(f"{len(person_id)} person ids for {len(scores)} scores")
+    taken = person_id if idx.size == len(person_id) and bool((np.diff(idx) == 1).all()) else \
+        person_id.take(pa.array(idx))
+    return taken if taken.type == type else C.pc.cast(taken, type)
+
+
+def scores_table(scores: ScoreBatch, rows: np.ndarray | None = None, top: int = 3, person_id: Any = None) -> Any:
     """The Arrow table a Parquet scores file holds: the columns of :func:`score_columns`, as
     text, except ``score`` and ``prob_<horizon>`` as float64 (their full values).
+
+    ``person_id``, when given, is ``scores.person_id`` as an Arrow string array (one the
+    reader already had), taken instead of converting the object column.
 
     Built in Arrow (reason lines from one table of distinct texts, band and warnings once per
     distinct value); a value Arrow cannot take as text falls back to :func:`score_columns`,
@@ -771,8 +790,10 @@ def scores_table(scores: ScoreBatch, rows: np.ndarray | None = None, top: int = 
     try:
         if slots is None:
             raise pa.ArrowTypeError("no reason slots")
-        pid = scores.person_id if scores.person_id is not None else np.full(len(scores), "", dtype=object)
-        arrays["person_id"] = pa.array(np.asarray(pid, dtype=object)[idx], type=pa.string())
+        if scores.person_id is None:
+            arrays["person_id"] = pa.array(np.full(idx.size, "", dtype=object), type=pa.string())
+        else:
+            arrays["person_id"] = _person_ids(scores, idx, person_id, pa.string())
         arrays["score"] = pa.array(floats["score"])
         arrays["band"] = _shared_arrow(np.asarray(scores.band, dtype=object)[idx], _band_text)
         arrays.update({name: pa.array(v) for name, v in floats.items() if name != "score"})

@@ -17,7 +17,7 @@ from iomscore.io import _write as W
 from iomscore.scoring import score_batch
 from iomscore.scoring._result import ScoreBatch
 
-pytest.importorskip("pyarrow")
+pa = pytest.importorskip("pyarrow")
 
 _WARNINGS = st.sampled_from([(), ("a",), ("a", "b"), ("not recorded: x; y",), ("é",)])
 
@@ -50,6 +50,22 @@ def test_the_arrow_table_is_the_text_columns_table(case: tuple[ScoreBatch, int, 
     got = W.scores_table(batch, chosen, top)
     assert got.schema == want.schema  # type: ignore[attr-defined]
     assert got.equals(want)
+    # the ids a reader already had as Arrow (string or large_string) give the same table and CSV cells
+    csv = W.csv_arrow_columns(batch, chosen, top)
+    for kind in (pa.string(), pa.large_string()):
+        ids = pa.array(pid, type=kind)
+        assert W.scores_table(batch, chosen, top, ids).equals(want)
+        given_ids = W.csv_arrow_columns(batch, chosen, top, ids)
+        assert csv is not None and given_ids is not None
+        assert given_ids[0] == csv[0] and given_ids[2] == csv[2]
+        if csv[2]:
+            assert given_ids[1][0].equals(csv[1][0])
+
+
+def test_arrow_ids_of_another_length_are_refused() -> None:
+    batch = score_batch(synth.generate(3, seed=1), "iom-priority")
+    with pytest.raises(ValueError, match="2 person ids for 3 scores"):
+        W.scores_table(batch, None, 3, pa.array(["a", "b"]))
 
 
 def test_real_scores_and_a_band_of_none(monkeypatch: pytest.MonkeyPatch) -> None:
