@@ -25,6 +25,7 @@ import numpy as np
 
 from ..schema._batch import MISSING_DAY
 from ..schema._dates import year_month_day
+from . import _arrow as A
 
 try:  # optional extra: iomscore[arrow]
     import pyarrow as pa
@@ -80,7 +81,7 @@ def _through_dictionary(col: Any, of_values: Any, missing: Any) -> np.ndarray:
             part[nulls] = missing
         parts.append(part)
     return parts[0] if len(parts) == 1 else np.concatenate(parts) if parts else np.asarray(of_values(
-        pa.array([], pa.string())))
+        A.array([], pa.string())))
 
 
 def no_text(n: int) -> Any:
@@ -105,13 +106,15 @@ def as_text(col: Column) -> Column:
 def _np(arr: Any) -> np.ndarray:
     if isinstance(arr, np.ndarray):
         return arr
-    if hasattr(arr, "combine_chunks"):  # ChunkedArray.to_numpy would import pandas
+    if hasattr(arr, "combine_chunks"):
+        if arr.num_chunks == 1:
+            return A.to_numpy(arr.chunk(0))
         if arr.num_chunks > 1 and arr.null_count == 0 and (pa.types.is_integer(arr.type)
                                                            or pa.types.is_floating(arr.type)):
             # Fixed-width chunks: one concatenate of zero-copy views, not a combined copy first.
-            return np.concatenate([c.to_numpy(zero_copy_only=True) for c in arr.chunks])
+            return np.concatenate([A.to_numpy(c) for c in arr.chunks])
         arr = arr.combine_chunks()
-    return arr.to_numpy(zero_copy_only=False)
+    return A.to_numpy(arr)
 
 
 def flat(col: Any) -> Any:
@@ -329,9 +332,9 @@ def empty(col: Column) -> np.ndarray:
             if col.null_count:
                 is_empty |= _nulls(col)
             return is_empty
-        is_empty = pc.equal(pc.binary_length(col), 0)
+        is_empty = pc.equal(pc.binary_length(col), A.scalar(0))
         if col.null_count:
-            is_empty = pc.fill_null(is_empty, True)
+            is_empty = A.fill_null(is_empty, True)
         return _np(is_empty).astype(bool)
     return np.fromiter((not v for v in col), dtype=bool, count=col.shape[0])
 
@@ -380,7 +383,7 @@ def text(col: Column) -> np.ndarray:
     """The values as a numpy object array of ``str`` (nulls as ``""``)."""
     if is_arrow(col):
         col = as_text(col)
-        out = _np(pc.fill_null(col, "") if col.null_count else col)
+        out = _np(A.fill_null(col, "") if col.null_count else col)
         return out.astype(object, copy=False)
     return col
 
@@ -391,10 +394,10 @@ def text_shared(col: Column) -> np.ndarray:
         if is_coded(col.type):
             return _through_dictionary(col, text, "").astype(object, copy=False)
         col = as_text(col)
-        encoded = pc.dictionary_encode(flat(pc.fill_null(col, "") if col.null_count else col))
+        encoded = pc.dictionary_encode(flat(A.fill_null(col, "") if col.null_count else col))
         if len(encoded.dictionary) * 4 > max(len(encoded), 1):
             return text(col)
-        labels = encoded.dictionary.to_numpy(zero_copy_only=False).astype(object, copy=False)
+        labels = A.to_numpy(encoded.dictionary).astype(object, copy=False)
         return labels[_np(encoded.indices)] if len(labels) else np.zeros(len(encoded), dtype=object)
     return col
 
@@ -413,14 +416,14 @@ def encode(col: Column, vocabulary: Sequence[str]) -> np.ndarray:
         if is_coded(col.type):
             return _through_dictionary(col, lambda values: encode(values, vocabulary), -1).astype(np.int32)
         col = as_text(col)
-        value_set = pa.array(list(vocabulary), type=pa.string())
+        value_set = A.array(list(vocabulary), type=pa.string())
         no_bytes = _zero_lengths(col)
         if no_bytes is not None and not col.null_count and "" not in vocabulary:
             given = np.flatnonzero(~no_bytes)
             if given.size * 2 < no_bytes.size:  # mostly empty (an optional column): look up the rest
                 codes = np.full(no_bytes.size, -1, dtype=np.int32)
                 if given.size:
-                    codes[given] = _int32_codes(pc.index_in(flat(col.take(pa.array(given))), value_set=value_set))
+                    codes[given] = _int32_codes(pc.index_in(flat(col.take(A.array(given))), value_set=value_set))
                 return codes
         return _int32_codes(pc.index_in(col, value_set=value_set))
     lookup = {v: i for i, v in enumerate(vocabulary)}
@@ -462,7 +465,7 @@ def dates(col: Column) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             return days, is_empty, bad
         if is_empty.any():  # parse the given values only (nulls count as empty)
             given = np.flatnonzero(~is_empty)
-            days[given], bad[given] = _dates_given(flat(col.take(pa.array(given))))
+            days[given], bad[given] = _dates_given(flat(col.take(A.array(given))))
         else:
             days, bad = _dates_given(col)
         return days, is_empty, bad
@@ -518,10 +521,10 @@ def _dates_given(filled: Any) -> tuple[np.ndarray, np.ndarray]:
         days[bad] = MISSING_DAY
         return days, bad
     # Some value is malformed: find which, then cast the well-formed ones.
-    shaped = _np(pc.fill_null(pc.match_substring_regex(filled, _DATE_PATTERN), False)).astype(bool)
-    ts = pc.strptime(pc.if_else(pa.array(shaped), filled, "1970-01-01"), format="%Y-%m-%d",
+    shaped = _np(A.fill_null(pc.match_substring_regex(filled, _DATE_PATTERN), False)).astype(bool)
+    ts = pc.strptime(pc.if_else(A.array(shaped), filled, A.scalar("1970-01-01", filled.type)), format="%Y-%m-%d",
                      unit="s", error_is_null=True)
-    days = _np(pc.fill_null(pc.cast(pc.cast(ts, pa.date32()), pa.int32()), int(MISSING_DAY))).astype(np.int32)
+    days = _np(A.fill_null(pc.cast(pc.cast(ts, pa.date32()), pa.int32()), int(MISSING_DAY))).astype(np.int32)
     # strptime rolls 2024-02-30 over to 2024-03-01: keep only values that round-trip.
     ok = shaped & (days != MISSING_DAY) & (days >= _FIRST_DAY)
     if ok.any():
@@ -535,7 +538,7 @@ def _dates_given(filled: Any) -> tuple[np.ndarray, np.ndarray]:
 def _ymd_from_text(col: Any, ok: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     def part(start: int, stop: int) -> np.ndarray:
         s = pc.utf8_slice_codeunits(col, start, stop)
-        s = pc.if_else(pa.array(ok), s, "0")
+        s = pc.if_else(A.array(ok), s, A.scalar("0", s.type))
         return _np(pc.cast(s, pa.int64())).astype(np.int64)
 
     return part(0, 4), part(5, 7), part(8, 10)
@@ -557,23 +560,23 @@ def counts(col: Column) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         lengths = _byte_lengths(col)
         if lengths is None:
             length = pc.binary_length(col)
-            ok_arr = pc.and_(pc.ascii_is_decimal(col), pc.less_equal(length, 9))
-            ok = _np(pc.fill_null(ok_arr, False) if col.null_count else ok_arr).astype(bool)
+            ok_arr = pc.and_(pc.ascii_is_decimal(col), pc.less_equal(length, A.scalar(9)))
+            ok = _np(A.fill_null(ok_arr, False) if col.null_count else ok_arr).astype(bool)
             vals = np.full(ok.shape[0], -1, dtype=np.int64)
             if ok.any():
-                vals[ok] = _np(pc.cast(pc.filter(col, pa.array(ok)), pa.int64()))
+                vals[ok] = _np(pc.cast(pc.filter(col, A.array(ok)), pa.int64()))
         else:
             ok = ~is_empty & (lengths <= 9)
             vals = np.full(ok.shape[0], -1, dtype=np.int64)
             some = np.flatnonzero(ok)
             if some.size:
-                given = flat(col.take(pa.array(some)))  # (no nulls: they are empty)
+                given = flat(col.take(A.array(some)))  # (no nulls: they are empty)
                 digits = _np(pc.ascii_is_decimal(given)).astype(bool)
                 ok[some] = digits
                 if digits.all():
                     vals[some] = _np(pc.cast(given, pa.int64()))
                 elif digits.any():
-                    vals[some[digits]] = _np(pc.cast(given.filter(pa.array(digits)), pa.int64()))
+                    vals[some[digits]] = _np(pc.cast(given.filter(A.array(digits)), pa.int64()))
     else:
         def parse(v: str) -> int:
             return int(v) if _COUNT_RE.fullmatch(v) else -1

@@ -37,6 +37,7 @@ from typing import Any, BinaryIO, Final
 import numpy as np
 
 from ..scoring._protocol import Scorer
+from . import _arrow as A
 from . import _columns as C
 from ._common import DATE_COLUMNS, ReadResult
 from ._stream import (
@@ -109,7 +110,7 @@ def _without_nuls(trimmed: Any) -> Any:
 
 def _normal(raw: str) -> str:
     """One person_id as :func:`_normal_ids` sees it."""
-    return str(_normal_ids(C.pa.array([raw], C.pa.string()))[0].as_py())
+    return str(_normal_ids(A.array([raw], C.pa.string()))[0].as_py())
 
 
 class _File:
@@ -197,8 +198,8 @@ class _File:
         except (UnicodeDecodeError, csv.Error, IndexError):
             raise CannotStream(_BAD_LINE.format(path=self.path, at=lo)) from None
         pa, pc = C.pa, C.pc
-        ids = _normal_ids(pa.array(raw, pa.string()))
-        at_least = np.flatnonzero(C._np(pc.greater_equal(ids, key)))
+        ids = _normal_ids(A.array(raw, pa.string()))
+        at_least = np.flatnonzero(C._np(pc.greater_equal(ids, A.scalar(key, ids.type))))
         if not at_least.size:
             return hi
         k = int(at_least[0])
@@ -329,7 +330,7 @@ def _parse(path: Path, header: list[str], span: Span, dates: frozenset[str] = fr
     import pyarrow.csv as pacsv
 
     if span.stop <= span.start:
-        return {name: pa.array([], pa.string()) for name in header}
+        return {name: A.array([], pa.string()) for name in header}
     with open(path, "rb") as f:
         f.seek(span.start)
         data = f.read(span.stop - span.start)
@@ -656,7 +657,7 @@ class _ParquetIds:
                 col = pc.cast(col, pa.string())
             except (pa.ArrowNotImplementedError, pa.ArrowInvalid):
                 raise CannotStream("person_id is not text") from None
-        trimmed = C.strip(pc.fill_null(col, "") if col.null_count else col)  # (as the reader's)
+        trimmed = C.strip(A.fill_null(col, "") if col.null_count else col)  # (as the reader's)
         ids = _without_nuls(trimmed)
         n = len(ids)
         if not C.ascending(ids):

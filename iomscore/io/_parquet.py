@@ -9,6 +9,7 @@ from typing import Any, Final
 import numpy as np
 
 from ..schema._vocabulary import PROTECTED_FIELDS
+from . import _arrow as A
 from . import _columns as C
 from ._common import CUSTODY_COLUMNS, NEED_COLUMNS, REFERRAL_COLUMNS, SANCTION_COLUMNS, ReadResult
 from ._tables import MissingColumnsError, build_table
@@ -95,7 +96,7 @@ def arrow_columns(table: Any, path: str | os.PathLike[str]) -> dict[str, Any]:
             # a column iomscore does not read (ignored with a warning): its type does not matter
             cols[name] = C.no_text(table.num_rows)
             continue
-        cols[name] = C.strip(pc.fill_null(col, "") if col.null_count else col)
+        cols[name] = C.strip(A.fill_null(col, "") if col.null_count else col)
     return cols
 
 

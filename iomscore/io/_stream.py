@@ -38,6 +38,7 @@ from typing import Any, Final
 import numpy as np
 
 from ..scoring._protocol import Scorer
+from . import _arrow as A
 from . import _columns as C
 from ._atomic import atomic_open
 from ._common import ReadCounts, ReadResult, Reject
@@ -139,9 +140,9 @@ def person_partition(person_id: Any, partitions: int) -> np.ndarray:
     """
     pa, pc = C.pa, C.pc
     col = C.flat(person_id if C.is_arrow(person_id) and not isinstance(person_id, np.ndarray)
-                 else pa.array(np.asarray(person_id, dtype=object), type=pa.string()))
+                 else A.array(np.asarray(person_id, dtype=object), type=pa.string()))
     if col.null_count:
-        col = pc.fill_null(col, "")
+        col = A.fill_null(col, "")
     if not pa.types.is_large_string(col.type):
         col = col.cast(pa.large_string())
     n = len(col)
@@ -454,7 +455,7 @@ class _Spill:
         n = len(next(iter(cols.values())))
         names = [*cols, _ROW]
         arrays = [C.flat(c) for c in cols.values()]
-        arrays.append(pa.array(np.arange(first_row, first_row + n, dtype=np.int64)))
+        arrays.append(A.array(np.arange(first_row, first_row + n, dtype=np.int64)))
         batch = pa.RecordBatch.from_arrays(arrays, names=names)
         if kind not in self.schemas:
             self.schemas[kind] = batch.schema
@@ -463,7 +464,7 @@ class _Spill:
         part = person_partition(cols["person_id"], self.partitions)
         order = np.argsort(part, kind="stable")
         bounds = np.searchsorted(part[order], np.arange(self.partitions + 1))
-        batch = batch.take(pa.array(order))
+        batch = batch.take(A.array(order))
         for p in range(self.partitions):
             lo, hi = int(bounds[p]), int(bounds[p + 1])
             if hi > lo:
@@ -656,7 +657,7 @@ def write_merged(path: Path, outputs: Sequence[PartitionOutput], fmt: str, progr
                         offset[p] = at - lo
                         at += hi - lo
                     block = pa.concat_tables(pieces) if len(pieces) > 1 else pieces[0]
-                    block = block.take(pa.array(local + offset[psel]))
+                    block = block.take(A.array(local + offset[psel]))
                     writer.write_table(block, row_group_size=MERGE_ROWS)
                 else:
                     f.write(_gather_lines(bodies, scored, present, psel, local))
@@ -711,7 +712,7 @@ def _gather_lines(bodies: list[_Body], scored: Sequence[PartitionOutput], presen
         return buffer
     lines = pa.LargeBinaryArray.from_buffers(pa.large_binary(), elems,
                                              [None, pa.py_buffer(np.concatenate(offsets)), pa.py_buffer(buffer)])
-    taken = lines.take(pa.array(first_elem[psel] + local - first_line[psel]))
+    taken = lines.take(A.array(first_elem[psel] + local - first_line[psel]))
     size = int(np.frombuffer(taken.buffers()[1], dtype=np.int64)[taken.offset + len(taken)])
     return memoryview(taken.buffers()[2])[:size]
 

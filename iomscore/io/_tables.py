@@ -37,6 +37,7 @@ from ..schema._vocabulary import (
     ROSH_LEVELS,
     SUPERVISION_STATUSES,
 )
+from . import _arrow as A
 from . import _columns as C
 from ._common import (
     BAD_BOOL,
@@ -187,8 +188,8 @@ def _kept_ids(col: Any, kept: np.ndarray) -> Any:
         return None
     ids = C.flat(C.as_text(col))
     if ids.null_count:
-        ids = C.pc.fill_null(ids, "")
-    return ids if kept.size == len(ids) else ids.take(C.pa.array(kept))
+        ids = A.fill_null(ids, "")
+    return ids if kept.size == len(ids) else ids.take(A.array(kept))
 
 
 _AddRef = Callable[[np.ndarray, str, Callable[[int], str]], None]
@@ -462,7 +463,7 @@ def _group_codes(person_id: np.ndarray, col: Any) -> tuple[np.ndarray, np.ndarra
     """(code, count): equal codes for equal ids as ``np.unique(person_id.astype(str))`` groups
     them (which ignores trailing NUL characters), and the size of each code's group."""
     if C.is_arrow(col) and not C.has_nul(col):
-        encoded = C.pc.dictionary_encode(C.flat(C.pc.fill_null(col, "") if col.null_count else col))
+        encoded = C.pc.dictionary_encode(C.flat(A.fill_null(col, "") if col.null_count else col))
         codes = C._np(encoded.indices).astype(np.int64)
         return codes, np.bincount(codes, minlength=len(encoded.dictionary))
     values = person_id.tolist()
@@ -527,7 +528,7 @@ class _PersonIndex:
             starts = C.run_starts(col) if len(col) > 64 else None
             if starts is not None and 2 * starts.size < len(col):
                 # Rows grouped by person (the usual export): look up one row of each run.
-                head = self(C.flat(col.take(C.pa.array(starts))))
+                head = self(C.flat(col.take(A.array(starts))))
                 return np.repeat(head, np.diff(np.r_[starts, len(col)]))
             keys = self._sorted_keys()
             words = None if keys is None else C.id_words(col, keys[0])
@@ -536,7 +537,7 @@ class _PersonIndex:
                 return self._search(keys[1], words[1])
             # Else one hash table of the referral ids, probed by every row (first match wins).
             idx = C.pc.index_in(col, value_set=self.arrow_values)
-            result = C._np(C.pc.fill_null(idx, -1)).astype(np.int64)
+            result = C._np(A.fill_null(idx, -1)).astype(np.int64)
             # empty person_id never matches a referral (those rows are rejected)
             result[C.empty(col)] = -1
             return result
@@ -554,7 +555,7 @@ def _person_index(col: Any, person_id: np.ndarray) -> _PersonIndex:
     arrow_values = None
     if C.is_arrow(col):
         arrow_values = col.combine_chunks() if hasattr(col, "combine_chunks") else col
-        arrow_values = C.pc.fill_null(arrow_values, "")
+        arrow_values = A.fill_null(arrow_values, "")
     return _PersonIndex(arrow_values, person_id)
 
 

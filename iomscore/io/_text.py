@@ -11,6 +11,7 @@ from typing import Any, BinaryIO, Final
 import numpy as np
 
 from ..schema._batch import MISSING_DAY, ONGOING_DAY
+from . import _arrow as A
 from . import _columns as C
 
 __all__ = ["DECIMALS", "FORMULA_START", "csv_lines", "date_text", "fixed", "fixed_arrow", "int_text", "neutralise",
@@ -47,13 +48,13 @@ def neutralise_column(values: np.ndarray) -> np.ndarray:
 
 def neutralise_arrow(a: Any) -> Any:
     """:func:`neutralise` of each value of a pyarrow string array (in Arrow's kernels)."""
-    pa, pc = C.pa, C.pc
+    pc = C.pc
     if not _may_start_formula(a):
         return a
     risky = pc.match_substring_regex(a, _FORMULA_PATTERN)
     if not pc.any(risky).as_py():
         return a
-    prefixed = pc.binary_join_element_wise(pa.scalar("'", a.type), a, pa.scalar("", a.type))
+    prefixed = pc.binary_join_element_wise(A.scalar("'", a.type), a, A.scalar("", a.type))
     return pc.if_else(risky, prefixed, a)
 
 
@@ -120,7 +121,7 @@ def date_text(days: np.ndarray) -> np.ndarray:
     missing = (d == MISSING_DAY) | (d == ONGOING_DAY)
     safe = np.where(missing, 0, d)
     if C.HAVE_ARROW:
-        arr = C.pa.array(safe.astype(np.int32), type=C.pa.int32()).cast(C.pa.date32())
+        arr = A.array(safe.astype(np.int32), type=C.pa.int32()).cast(C.pa.date32())
         out = _obj(C._np(C.pc.cast(arr, C.pa.string())))
     else:
         out = _obj(np.datetime_as_string(safe.astype("datetime64[D]")))
@@ -153,18 +154,18 @@ def write_csv_rows(f: BinaryIO, header: Sequence[str], columns: Sequence[np.ndar
         pa, pc = C.pa, C.pc
         arrays = []
         for col, q in zip(columns, quote):
-            a = pa.array(col, type=pa.large_string()) if isinstance(col, np.ndarray) else col.cast(pa.large_string())
+            a = A.array(col, type=pa.large_string()) if isinstance(col, np.ndarray) else col.cast(pa.large_string())
             if q:
                 needs = pc.match_substring_regex(a, '[,"\r\n]')
-                q_ = pa.scalar('"', pa.large_string())
+                q_ = A.scalar('"', pa.large_string())
                 quoted = pc.binary_join_element_wise(q_, pc.replace_substring(a, '"', '""'), q_,
-                                                     pa.scalar("", pa.large_string()))
+                                                     A.scalar("", pa.large_string()))
                 a = pc.if_else(needs, quoted, a)
             arrays.append(a)
-        comma = pa.scalar(",", pa.large_string())
+        comma = A.scalar(",", pa.large_string())
         lines = arrays[0] if len(arrays) == 1 else pc.binary_join_element_wise(*arrays, comma)
-        lines = pc.binary_join_element_wise(lines, pa.scalar("", pa.large_string()),
-                                            pa.scalar("\n", pa.large_string()))
+        lines = pc.binary_join_element_wise(lines, A.scalar("", pa.large_string()),
+                                            A.scalar("\n", pa.large_string()))
         _write_buffer(f, lines)
         return
     cols = [np.array([_quote_py(v) for v in col.tolist()], dtype=object) if q else col
@@ -246,15 +247,15 @@ def _fixed_arrow_kernels(values: np.ndarray) -> Any:
     neg = q < 0
     a = np.abs(q)
     fp_int = a % _SCALE
-    ip = pc.cast(pa.array(a // _SCALE), pa.large_string())
-    fp = pc.utf8_rtrim(pc.utf8_lpad(pc.cast(pa.array(fp_int), pa.large_string()), width=DECIMALS, padding="0"),
+    ip = pc.cast(A.array(a // _SCALE), pa.large_string())
+    fp = pc.utf8_rtrim(pc.utf8_lpad(pc.cast(A.array(fp_int), pa.large_string()), width=DECIMALS, padding="0"),
                        characters="0")
-    empty = pa.scalar("", pa.large_string())
-    sign = pc.if_else(pa.array(neg), pa.scalar("-", pa.large_string()), empty)
-    dot = pc.if_else(pa.array(fp_int != 0), pa.scalar(".", pa.large_string()), empty)
+    empty = A.scalar("", pa.large_string())
+    sign = pc.if_else(A.array(neg), A.scalar("-", pa.large_string()), empty)
+    dot = pc.if_else(A.array(fp_int != 0), A.scalar(".", pa.large_string()), empty)
     text = pc.binary_join_element_wise(sign, ip, dot, fp, empty)
     if nan.any():
-        text = pc.if_else(pa.array(nan), empty, text)
+        text = pc.if_else(A.array(nan), empty, text)
     return text
 
 
@@ -270,17 +271,17 @@ def _has_structural(a: Any) -> bool:
 
 def quote_arrow(a: Any) -> Any:
     """Quote values as :mod:`csv` ``QUOTE_MINIMAL`` does (only where needed)."""
-    pa, pc = C.pa, C.pc
+    pc = C.pc
     if not _has_structural(a):
         return a
     if not a.null_count:
         encoded = pc.dictionary_encode(a)
         if len(encoded.dictionary) * 8 <= len(a):  # few distinct values: quote each once
-            labels = pa.array([_quote_py(v) for v in encoded.dictionary.to_pylist()], type=a.type)
+            labels = A.array([_quote_py(v) for v in encoded.dictionary.to_pylist()], type=a.type)
             return pc.take(labels, encoded.indices)
     needs = pc.match_substring_regex(a, '[,"\r\n]')
-    q_ = pa.scalar('"', a.type)
-    quoted = pc.binary_join_element_wise(q_, pc.replace_substring(a, '"', '""'), q_, pa.scalar("", a.type))
+    q_ = A.scalar('"', a.type)
+    quoted = pc.binary_join_element_wise(q_, pc.replace_substring(a, '"', '""'), q_, A.scalar("", a.type))
     return pc.if_else(needs, quoted, a)
 
 
@@ -303,15 +304,15 @@ def _joined_lines(columns: Sequence[Any]) -> Any:
             for c in columns]
     # the line end rides on the last column, so one join builds whole lines
     last = cols[-1]
-    nl = pa.scalar("\n", pa.large_string())
-    empty = pa.scalar("", pa.large_string())
+    nl = A.scalar("\n", pa.large_string())
+    empty = A.scalar("", pa.large_string())
     if isinstance(last, pa.Scalar):
-        cols[-1] = pa.scalar(last.as_py() + "\n", pa.large_string())
+        cols[-1] = A.scalar(last.as_py() + "\n", pa.large_string())
     else:
         cols[-1] = pc.binary_join_element_wise(last, nl, empty)
     if all(isinstance(c, pa.Scalar) for c in cols):
         return None  # (no rows: callers only get here with at least one array column)
-    return pc.binary_join_element_wise(*cols, pa.scalar(",", pa.large_string()))
+    return pc.binary_join_element_wise(*cols, A.scalar(",", pa.large_string()))
 
 
 def write_lines(f: BinaryIO, header: Sequence[str], columns: Sequence[Any]) -> None:

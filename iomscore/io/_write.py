@@ -32,6 +32,7 @@ from ..scoring._result import (
     iomscore_version,
     text_codes,
 )
+from . import _arrow as A
 from . import _columns as C
 from ._atomic import atomic_open
 from ._common import (
@@ -331,7 +332,7 @@ def _value_codes(values: np.ndarray, unit: str) -> tuple[np.ndarray, list[str]]:
 def _hash_codes(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(inverse, representative) of an integer or float array by Arrow's hash table:
     ``keys[representative[inverse[i]]]`` equals ``keys[i]`` (codes in no particular order)."""
-    encoded = C.pc.dictionary_encode(C.pa.array(keys))
+    encoded = C.pc.dictionary_encode(A.array(keys))
     inverse = C._np(encoded.indices).astype(np.int64)
     representative = np.empty(len(encoded.dictionary), dtype=np.int64)
     representative[inverse] = np.arange(inverse.size, dtype=np.int64)
@@ -379,7 +380,7 @@ class _ReasonSlots:
         identity = np.stack([np.frombuffer(r, dtype=np.intp) for r in reasons])
         rcode, first = _hash_codes(identity[part, idx[rows]])
         objs = [reasons[p_][i] for p_, i in zip(part[first].tolist(), idx[rows[first]].tolist())]
-        encoded = C.pc.dictionary_encode(pa.array(objs, type=pa.string()))  # (equal text in distinct objects)
+        encoded = C.pc.dictionary_encode(A.array(objs, type=pa.string()))  # (equal text in distinct objects)
         if encoded.indices.null_count:
             raise pa.ArrowTypeError("a reason is None")  # (the object path raises as before)
         rcode = C._np(encoded.indices).astype(np.int64)[rcode]
@@ -413,7 +414,7 @@ class _ReasonSlots:
         pa, pc = C.pa, C.pc
         joined_values = "".join(self._values)
         if any(ch in joined_values for ch in ',"\r\n'):
-            return quote_arrow(neutralise_arrow(pa.array(self.texts, type=pa.large_string())))
+            return quote_arrow(neutralise_arrow(A.array(self.texts, type=pa.large_string())))
         opening, closing = [], []
         for reason in self._reasons:
             cell = neutralise(reason)
@@ -421,13 +422,13 @@ class _ReasonSlots:
             wrapped = quoted != cell  # '"' + cell (quotes doubled) + '"': the value goes before the last quote
             opening.append(quoted[:-1] if wrapped else cell)
             closing.append('"' if wrapped else "")
-        r, v = (pa.array(x) for x in self._pairs)
-        empty = pa.scalar("", pa.large_string())
+        r, v = (A.array(x) for x in self._pairs)
+        empty = A.scalar("", pa.large_string())
         lines = pc.binary_join_element_wise(
-            pa.array(opening, type=pa.large_string()).take(r), pa.scalar(": ", pa.large_string()),
-            pa.array(self._values, type=pa.large_string()).take(v), pa.array(closing, type=pa.large_string()).take(r),
+            A.array(opening, type=pa.large_string()).take(r), A.scalar(": ", pa.large_string()),
+            A.array(self._values, type=pa.large_string()).take(v), A.array(closing, type=pa.large_string()).take(r),
             empty)
-        return pa.concat_arrays([pa.array([""], type=pa.large_string()), lines])
+        return pa.concat_arrays([A.array([""], type=pa.large_string()), lines])
 
 
 def _reason_slots(scores: ScoreBatch, top: int, idx: np.ndarray) -> _ReasonSlots | None:
@@ -550,11 +551,11 @@ def _text_arrow(values: np.ndarray, transform: Any) -> Any:
     """An object column as quoted Arrow text, ``transform`` applied to each distinct value once
     (for columns of few distinct values: band, warnings)."""
     pa, pc = C.pa, C.pc
-    encoded = pc.dictionary_encode(pa.array(values))
+    encoded = pc.dictionary_encode(A.array(values))
     if encoded.indices.null_count:
         raise pa.ArrowTypeError("None in a text column")  # (the object path handles it as before)
     labels = [quote_text(transform(v)) for v in encoded.dictionary.to_pylist()]
-    return pc.take(pa.array(labels, type=pa.large_string()), encoded.indices)
+    return pc.take(A.array(labels, type=pa.large_string()), encoded.indices)
 
 
 def _shared_text_arrow(values: np.ndarray, render: Any) -> Any:
@@ -570,7 +571,9 @@ def _band_text(v: object) -> str:
 
 
 def _warnings_text(v: object) -> str:
-    joined = C.pc.binary_join(C.pa.array([v], type=C.pa.list_(C.pa.string())), "; ")
+    if isinstance(v, tuple | list) and all(w.__class__ is str for w in v):
+        return "; ".join(v)  # (what Arrow's join below gives, without converting the value)
+    joined = C.pc.binary_join(A.array([v], type=C.pa.list_(C.pa.string())), A.scalar("; "))
     if joined.null_count:
         raise C.pa.ArrowTypeError("None among the warnings")
     return str(joined[0].as_py())
@@ -579,14 +582,13 @@ def _warnings_text(v: object) -> str:
 def _fixed_shared(values: np.ndarray) -> Any:
     """:func:`fixed_arrow` of a float column, formatting each distinct value once when there
     are few (points scores); values are grouped bit for bit."""
-    pa = C.pa
     v = np.ascontiguousarray(values, dtype=np.float64)
     if v.size < 64:
         return fixed_arrow(v)
     inverse, representative = _hash_codes(v.view(np.int64))
     if representative.size * 4 > v.size:
         return fixed_arrow(v)
-    return fixed_arrow(v[representative]).take(pa.array(inverse))
+    return fixed_arrow(v[representative]).take(A.array(inverse))
 
 
 def _write_scores_csv_arrow(path: str | os.PathLike[str], scores: ScoreBatch, rows: np.ndarray | None,
@@ -623,19 +625,19 @@ def csv_arrow_columns(scores: ScoreBatch, rows: np.ndarray | None, top: int,
         if n == 0:
             return header, [], 0
         if scores.person_id is None:
-            pid: Any = pa.scalar("", pa.large_string())
+            pid: Any = A.scalar("", pa.large_string())
         else:
             pid = quote_arrow(neutralise_arrow(_person_ids(scores, idx, person_id, pa.large_string())))
         columns: list[Any] = [pid, _fixed_shared(np.asarray(scores.score)[idx]),
                               _shared_text_arrow(np.asarray(scores.band, dtype=object)[idx], _band_text)]
         columns += [_fixed_shared(np.asarray(p)[idx]) for p in scores.probabilities.values()]
         labels = slots.csv_labels()
-        columns += [pc.take(labels, pa.array(code)) for code in slots.codes]
+        columns += [pc.take(labels, A.array(code)) for code in slots.codes]
         m = scores.model
-        columns.append(pa.scalar(",".join(quote_text(neutralise(x)) for x in (m.name, m.version, m.sha256)),
+        columns.append(A.scalar(",".join(quote_text(neutralise(x)) for x in (m.name, m.version, m.sha256)),
                                  pa.large_string()))
         if scores.warnings is None:
-            columns.append(pa.scalar("", pa.large_string()))
+            columns.append(A.scalar("", pa.large_string()))
         else:
             columns.append(_shared_text_arrow(np.asarray(scores.warnings, dtype=object)[idx], _warnings_text))
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
@@ -758,13 +760,12 @@ def _write_scores_jsonl(path: str | os.PathLike[str], scores: ScoreBatch, rows: 
 def _person_ids(scores: ScoreBatch, idx: np.ndarray, person_id: Any, type: Any) -> Any:
     """Rows ``idx`` of the person ids as Arrow text of ``type``: from ``person_id`` (the same
     ids as Arrow text) when given, else from ``scores.person_id``."""
-    pa = C.pa
     if person_id is None:
-        return pa.array(np.asarray(scores.person_id, dtype=object)[idx], type=type)
+        return A.array(np.asarray(scores.person_id, dtype=object)[idx], type=type)
     if len(person_id) != len(scores):
         raise ValueError(f"{len(person_id)} person ids for {len(scores)} scores")
     taken = person_id if idx.size == len(person_id) and bool((np.diff(idx) == 1).all()) else \
-        person_id.take(pa.array(idx))
+        person_id.take(A.array(idx))
     return taken if taken.type == type else C.pc.cast(taken, type)
 
 
@@ -791,22 +792,22 @@ def scores_table(scores: ScoreBatch, rows: np.ndarray | None = None, top: int = 
         if slots is None:
             raise pa.ArrowTypeError("no reason slots")
         if scores.person_id is None:
-            arrays["person_id"] = pa.array(np.full(idx.size, "", dtype=object), type=pa.string())
+            arrays["person_id"] = A.array(np.full(idx.size, "", dtype=object), type=pa.string())
         else:
             arrays["person_id"] = _person_ids(scores, idx, person_id, pa.string())
-        arrays["score"] = pa.array(floats["score"])
+        arrays["score"] = A.array(floats["score"])
         arrays["band"] = _shared_arrow(np.asarray(scores.band, dtype=object)[idx], _band_text)
-        arrays.update({name: pa.array(v) for name, v in floats.items() if name != "score"})
-        texts = pa.array(slots.texts, type=pa.string())
-        arrays.update({f"reason_{t}": texts.take(pa.array(code)) for t, code in enumerate(slots.codes, start=1)})
+        arrays.update({name: A.array(v) for name, v in floats.items() if name != "score"})
+        texts = A.array(slots.texts, type=pa.string())
+        arrays.update({f"reason_{t}": texts.take(A.array(code)) for t, code in enumerate(slots.codes, start=1)})
         m, n = scores.model, int(idx.size)
         for name, value in (("model_name", m.name), ("model_version", m.version), ("model_sha256", m.sha256)):
-            arrays[name] = pa.array([value], type=pa.string()).take(pa.array(np.zeros(n, dtype=np.int64)))
-        arrays["warnings"] = (pa.array([""] * n, type=pa.string()) if scores.warnings is None else
+            arrays[name] = A.array([value], type=pa.string()).take(A.array(np.zeros(n, dtype=np.int64)))
+        arrays["warnings"] = (A.array([""] * n, type=pa.string()) if scores.warnings is None else
                               _shared_arrow(np.asarray(scores.warnings, dtype=object)[idx], _warnings_text))
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
         cols = score_columns(scores, rows, top)
-        arrays = {name: pa.array(floats[name]) if name in floats else pa.array(col, type=pa.string())
+        arrays = {name: A.array(floats[name]) if name in floats else A.array(col, type=pa.string())
                   for name, col in cols.items()}
     return pa.table(arrays)
 
@@ -817,8 +818,8 @@ def _shared_arrow(values: np.ndarray, render: Any, type: Any = None) -> Any:
     grouped by the object they hold (:func:`text_codes`), then spread by ``take``."""
     pa = C.pa
     first, inverse = unique_representatives(text_codes(values))
-    labels = pa.array([render(v) for v in values[first].tolist()], type=type or pa.string())
-    return labels.take(pa.array(inverse))
+    labels = A.array([render(v) for v in values[first].tolist()], type=type or pa.string())
+    return labels.take(A.array(inverse))
 
 
 def _write_scores_parquet(path: str | os.PathLike[str], scores: ScoreBatch, rows: np.ndarray | None,
