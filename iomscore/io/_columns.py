@@ -17,6 +17,7 @@ runs in Arrow's C++ kernels.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Sequence
 from typing import Any, Final
@@ -410,13 +411,20 @@ def value_at(col: Column, i: int) -> str:
     return str(col[int(i)])
 
 
+@functools.lru_cache(maxsize=256)
+def _value_set(vocabulary: tuple[str, ...]) -> Any:
+    """A vocabulary as the Arrow array ``index_in`` looks values up in (made once: a chunk
+    encodes a dozen columns, and every chunk the same ones)."""
+    return A.array(list(vocabulary), type=pa.string())
+
+
 def encode(col: Column, vocabulary: Sequence[str]) -> np.ndarray:
     """Index of each value in ``vocabulary``; -1 where absent (including empty values)."""
     if is_arrow(col):
         if is_coded(col.type):
             return _through_dictionary(col, lambda values: encode(values, vocabulary), -1).astype(np.int32)
         col = as_text(col)
-        value_set = A.array(list(vocabulary), type=pa.string())
+        value_set = _value_set(tuple(vocabulary))
         no_bytes = _zero_lengths(col)
         if no_bytes is not None and not col.null_count and "" not in vocabulary:
             given = np.flatnonzero(~no_bytes)

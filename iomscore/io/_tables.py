@@ -9,6 +9,7 @@ rules of :func:`iomscore._rules.check_batch`.
 from __future__ import annotations
 
 import difflib
+import functools
 import logging
 import re
 from collections.abc import Callable, Mapping
@@ -27,7 +28,7 @@ from ..schema._batch import (
     _positions_within,
 )
 from ..schema._rules import check_batch
-from ..schema._table import ReferralTable
+from ..schema._table import LazyColumns, ReferralTable
 from ..schema._taxonomy import offence_taxonomy
 from ..schema._vocabulary import (
     DISPOSALS,
@@ -261,19 +262,22 @@ def _referral_columns(referrals: Mapping[str, Any], n: int, err: _Errors, add_re
     rosh = choice("rosh_level", ROSH_LEVELS)
     mappa_cat = choice("mappa_category", ("1", "2", "3"))
     mappa_lvl = choice("mappa_level", ("1", "2", "3"))
-    protected: dict[str, np.ndarray] = {}
-    for f in PROTECTED_FIELDS:
-        col = referrals.get(f)
-        if col is None:
-            protected[f] = np.full(n, None, dtype=object)
-        else:
-            values = C.text_shared(col).copy()
-            values[C.empty(col)] = None
-            protected[f] = values
-    protected["sex"] = np.array(["male", "female", None], dtype=object)[np.where(sex < 0, 2, sex)]
+    # (made only if an audit reads them: scorers never do, and a scoring run drops them)
+    protected: dict[str, Callable[[], np.ndarray]] = {f: functools.partial(_protected, referrals.get(f), n)
+                                                      for f in PROTECTED_FIELDS}
+    protected["sex"] = lambda: np.array(["male", "female", None], dtype=object)[np.where(sex < 0, 2, sex)]
     return {"person_id": person_id, "assess": assess, "birth": birth, "sex": sex, "needs": needs,
             "rosh": rosh, "mappa_cat": mappa_cat, "mappa_lvl": mappa_lvl, "protected": protected,
             "facts": _fact_columns(referrals, n, add_ref, choice)}
+
+
+def _protected(col: Any, n: int) -> np.ndarray:
+    """A protected characteristic's column: its text, ``None`` where not recorded."""
+    if col is None:
+        return np.full(n, None, dtype=object)
+    values = C.text_shared(col).copy()
+    values[C.empty(col)] = None
+    return values
 
 
 def _fact_columns(referrals: Mapping[str, Any], n: int, add_ref: _AddRef,
@@ -413,7 +417,8 @@ def _assemble(keep: np.ndarray, cols: Mapping[str, Any], summary: Mapping[str, n
         mappa_category=np.where(mappa_cat < 0, -1, mappa_cat + 1).astype(np.int8),
         mappa_level=np.where(mappa_lvl < 0, -1, mappa_lvl + 1).astype(np.int8),
     )
-    return ReferralTable(batch, harm, {f: v[kept] for f, v in cols["protected"].items()})
+    protected = LazyColumns(cols["protected"])
+    return ReferralTable(batch, harm, protected if isinstance(kept, slice) else protected.take(kept))
 
 
 def _cross_field_rules(table: ReferralTable, kept: np.ndarray, err: _Errors, rrow: np.ndarray, s: _Sanctions,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
@@ -11,7 +11,7 @@ import numpy as np
 from ._batch import ReferralBatch, SeriousHarmColumns
 from ._referral import Referral, referral_columns
 
-__all__ = ["ReferralTable", "register_frame_reader"]
+__all__ = ["LazyColumns", "ReferralTable", "register_frame_reader"]
 
 #: The reader behind :meth:`ReferralTable.from_frames` (:func:`iomscore.io._frames.table_from_frames`),
 #: installed by the package's ``__init__`` (which runs before any submodule): the reader lives on
@@ -27,6 +27,49 @@ def register_frame_reader(reader: Callable[..., ReferralTable]) -> None:
     """Install the function behind :meth:`ReferralTable.from_frames` (iomscore.io does)."""
     global _frame_reader
     _frame_reader = reader
+
+
+class LazyColumns(Mapping[str, np.ndarray]):
+    """Columns made when first read, each once: the protected characteristics of a list read
+    for scoring, which only audits look at (a million-row object array each, otherwise made
+    and dropped by every scoring run).
+
+    ``makers[name]()`` makes column ``name``; :meth:`take` gives the rows ``rows`` of every
+    column, still unmade.
+
+    Examples
+    --------
+    >>> cols = LazyColumns({"a": lambda: np.array(["x", None, "y"], dtype=object)})
+    >>> cols.take(np.array([2, 0]))["a"].tolist(), list(cols)
+    (['y', 'x'], ['a'])
+    """
+
+    def __init__(self, makers: Mapping[str, Callable[[], np.ndarray]]) -> None:
+        self._makers = dict(makers)
+        self._made: dict[str, np.ndarray] = {}
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        if name not in self._made:
+            self._made[name] = self._makers[name]()
+        return self._made[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._makers)
+
+    def __len__(self) -> int:
+        return len(self._makers)
+
+    def take(self, rows: np.ndarray) -> LazyColumns:
+        def taken(name: str) -> Callable[[], np.ndarray]:
+            return lambda: self[name][rows]
+
+        return LazyColumns({name: taken(name) for name in self._makers})
+
+
+def _take_columns(columns: Mapping[str, np.ndarray], rows: np.ndarray) -> Mapping[str, np.ndarray]:
+    if isinstance(columns, LazyColumns):
+        return columns.take(rows)
+    return {k: v[rows] for k, v in columns.items()}
 
 
 @dataclass(frozen=True, eq=False)
@@ -52,7 +95,7 @@ class ReferralTable:
         return ReferralTable(
             self.batch.take(rows),
             self.serious_harm.take(rows),
-            {k: v[rows] for k, v in self.protected.items()},
+            _take_columns(self.protected, rows),
         )
 
     @classmethod
