@@ -450,9 +450,14 @@ def encode_given(col: Column, vocabulary: Sequence[str]) -> tuple[np.ndarray, np
     >>> codes.tolist(), bad.tolist()
     ([1, -1, -1, -1], [False, False, True, False])
     """
-    codes = encode(col, vocabulary)
     if is_arrow(col) and is_coded(col.type):
-        return codes, _through_dictionary(col, lambda values: (encode(values, vocabulary) < 0) & ~empty(values), False)
+        def packed(values: Any) -> np.ndarray:  # (code, bad) of each distinct value as 2 * code + bad
+            codes = encode(values, vocabulary)
+            return codes * np.int32(2) + ((codes < 0) & ~empty(values))
+
+        both = _through_dictionary(col, packed, np.int32(-2))  # (a null: code -1, not bad)
+        return both >> 1, (both & 1).astype(bool)
+    codes = encode(col, vocabulary)
     return codes, (codes < 0) & ~empty(col)
 
 

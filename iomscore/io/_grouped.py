@@ -748,6 +748,9 @@ def plan_parquet(paths: Sequence[Path | None], rows: int, *, with_ids: bool = Fa
 #: groups (one can hold a million records); reading on from here decodes each record once, in
 #: batches, instead of a whole row group per chunk.
 _READERS: dict[str, tuple[int, Iterator[Any], int, Any]] = {}
+#: Each Parquet file opened by this process's chunk reads, by its :func:`_file_key` (its footer
+#: read once, not once a chunk).
+_FILES: dict[str, Any] = {}
 _READERS_LOCK = threading.Lock()
 _NO_ROWS: Final = np.zeros(0, np.int64)
 #: Records decoded at a time from a Parquet row group (what a reader holds between chunks).
@@ -758,11 +761,31 @@ _BATCH_ROWS: Final = 1 << 14
 _THREADS: Final = 2
 
 
+def _file_key(path: Path) -> str:
+    st = os.stat(path)  # (a file replaced since is another file)
+    return f"{path}\0{st.st_ino}\0{st.st_size}\0{st.st_mtime_ns}"
+
+
+def _opened(path: Path) -> Any:
+    """:func:`~._parquet.open_batches` of ``path`` with the coded columns, once a file."""
+    from ._parquet import CODED_COLUMNS, open_batches
+
+    key = _file_key(path)
+    with _READERS_LOCK:
+        pf = _FILES.get(key)
+    if pf is None:
+        pf = open_batches(path, CODED_COLUMNS)
+        with _READERS_LOCK:
+            if len(_FILES) >= 64:  # (a long-lived worker process reads many runs' files)
+                _FILES.clear()
+            pf = _FILES.setdefault(key, pf)
+    return pf
+
+
 def _records_of_group(pf: Any, path: Path, g: int, lo: int, hi: int, columns: list[str] | None) -> list[Any]:
     """Records ``[lo, hi)`` of row group ``g`` (numbered within the group) as record batches
     (of ``columns``; ``None``: all)."""
-    st = os.stat(path)  # (a file replaced since is another file)
-    key = f"{path}\0{st.st_ino}\0{st.st_size}\0{st.st_mtime_ns}\0{columns}"
+    key = f"{_file_key(path)}\0{columns}"
     with _READERS_LOCK:
         held = _READERS.pop(key, None)
     if held is None or held[0] != g or held[2] > lo:
@@ -790,10 +813,10 @@ def _read_records(path: Path, span: Span, ids: Any = None) -> dict[str, Any]:
     """The columns of records ``[start, stop)`` of a Parquet file (from the row groups
     that hold them); its person_id column ``ids`` when the planner gives it (not read again)."""
     pa = C.pa
-    from ._parquet import CODED_COLUMNS, arrow_columns, open_batches
+    from ._parquet import arrow_columns
 
     try:
-        pf = open_batches(path, CODED_COLUMNS)
+        pf = _opened(path)
         if span.stop <= span.start:
             return arrow_columns(pf.schema_arrow.empty_table(), path)
         names = pf.schema_arrow.names
@@ -933,6 +956,7 @@ def write_grouped(
             own.shutdown(cancel_futures=True)
         with _READERS_LOCK:
             _READERS.clear()
+            _FILES.clear()
         _UNTYPED.clear()
     return Written(results, writer.rows, None if writer.sha256 is None else writer.sha256.hexdigest())
 
