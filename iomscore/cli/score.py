@@ -70,10 +70,11 @@ def _score_in_memory(args: argparse.Namespace, output: Path, rejects: Path, coun
 def _score_partitioned(args: argparse.Namespace, output: Path, rejects: Path, counts: Path, bar: ProgressBar) -> Any:
     """Partition by person and score each partition here, in worker processes or on Dask."""
     from ..io import format_from_suffix
-    from ..io._malloc import keep_freed_memory
+    from ..io._malloc import keep_freed_memory, use_jemalloc
     from ..io._score import score_to_files
 
     keep_freed_memory()  # (process-wide, so here: each chunk's arrays reuse the last one's memory)
+    use_jemalloc()
     paths = {what: p for what, p in input_paths(args)}
     referrals = paths["the referral list"]
     fmt = getattr(args, "input_format", None)

@@ -1,4 +1,5 @@
-"""How glibc's ``malloc`` serves a batch run: freed chunk arrays kept for the next chunk.
+"""How ``malloc`` serves a batch run: freed chunk arrays kept for the next chunk, and Arrow's
+buffers from jemalloc.
 
 A batch run allocates and frees the same few hundred megabytes of numpy arrays for every
 chunk of people. With glibc's defaults an array of more than 128 kB (the threshold rises only
@@ -18,7 +19,7 @@ import os
 import sys
 from typing import Final
 
-__all__ = ["MMAP_THRESHOLD", "TRIM_THRESHOLD", "keep_freed_memory"]
+__all__ = ["MMAP_THRESHOLD", "TRIM_THRESHOLD", "keep_freed_memory", "use_jemalloc"]
 
 logger = logging.getLogger("iomscore.io")
 
@@ -63,3 +64,35 @@ def keep_freed_memory() -> bool:
             continue
         os.environ[env] = str(value)
     return done
+
+
+#: The environment variable that names Arrow's memory pool (read when pyarrow first allocates).
+ARROW_POOL_ENV: Final = "ARROW_DEFAULT_MEMORY_POOL"
+
+
+def use_jemalloc() -> bool:
+    """Make jemalloc Arrow's memory pool in this process and (through the environment) in the
+    worker processes it starts, when this pyarrow has it; True when it was set.
+
+    pyarrow's default, mimalloc, takes fresh memory for each chunk in transparent huge pages
+    that the kernel zeroes whole: a 1M-referral Parquet run spent about 1.2 s of system time,
+    against 0.7 s with jemalloc, which also kept 30 MB less. A pool the environment already
+    names is left as it says. Process-wide, so the command line calls it, never the library.
+
+    Examples
+    --------
+    >>> ARROW_POOL_ENV
+    'ARROW_DEFAULT_MEMORY_POOL'
+    """
+    if ARROW_POOL_ENV in os.environ:
+        return False
+    try:
+        import pyarrow as pa
+
+        pool = pa.jemalloc_memory_pool()
+    except (ImportError, NotImplementedError) as exc:  # (a build without jemalloc: its default stays)
+        logger.debug("no jemalloc pool: %s", exc)
+        return False
+    pa.set_memory_pool(pool)
+    os.environ[ARROW_POOL_ENV] = "jemalloc"
+    return True

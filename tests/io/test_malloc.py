@@ -37,3 +37,29 @@ def test_nothing_changes_off_linux(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
     assert _malloc.keep_freed_memory() is False
     assert "MALLOC_TRIM_THRESHOLD_" not in os.environ
+
+
+_POOL = """
+import os, sys
+from iomscore.io import _malloc
+import pyarrow as pa, subprocess
+done = _malloc.use_jemalloc()
+child = subprocess.run([sys.executable, "-c", "import pyarrow as pa; print(pa.default_memory_pool().backend_name)"],
+                       capture_output=True, text=True, check=True).stdout.strip()
+print(done, pa.default_memory_pool().backend_name, os.environ.get("ARROW_DEFAULT_MEMORY_POOL"), child)
+"""
+
+
+def _pool_run(env: dict[str, str]) -> list[str]:
+    pytest.importorskip("pyarrow")
+    done = subprocess.run([sys.executable, "-c", _POOL], capture_output=True, text=True, check=True, env=env)
+    return done.stdout.split()
+
+
+def test_arrow_takes_jemalloc_here_and_in_worker_processes() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
+    assert _pool_run(env) == ["True", "jemalloc", "jemalloc", "jemalloc"]
+
+
+def test_a_pool_the_environment_names_is_left_as_it_says() -> None:
+    assert _pool_run({**os.environ, "ARROW_DEFAULT_MEMORY_POOL": "system"}) == ["False", "system", "system", "system"]
