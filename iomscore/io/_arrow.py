@@ -25,6 +25,10 @@ __all__ = ["array", "fill_null", "scalar", "texts", "to_numpy"]
 _INT32_MAX = (1 << 31) - 1
 
 
+def _numeric(type: Any) -> bool:
+    return bool(pa.types.is_integer(type) or pa.types.is_floating(type) or pa.types.is_boolean(type))
+
+
 def array(values: Any, type: Any = None) -> Any:
     """``pa.array(values, type)``: a 1-D numpy array of numbers or booleans shares its buffer
     (booleans are packed), a list of ``str`` is encoded once; anything else is pyarrow's.
@@ -35,7 +39,8 @@ def array(values: Any, type: Any = None) -> Any:
     >>> array(np.array([3, 1])).to_pylist(), array([True, False]).type, array(["a", "é"]).to_pylist()
     ([3, 1], DataType(bool), ['a', 'é'])
     """
-    if isinstance(values, np.ndarray) and values.ndim == 1 and values.dtype.kind in "iufb" and values.dtype.isnative:
+    if values.__class__ is np.ndarray and values.ndim == 1 and values.dtype.kind in "iufb" \
+            and values.dtype.isnative and (type is None or _numeric(type)):
         arr = _from_numpy(values)
         return arr if type is None or arr.type == type else arr.cast(type)
     if isinstance(values, list | tuple):
@@ -56,7 +61,8 @@ def _from_numpy(values: np.ndarray) -> Any:
 
 
 def texts(values: Sequence[str], type: Any = None) -> Any:
-    """An Arrow ``string`` (or ``large_string``) array of ``values``, all ``str``.
+    """An Arrow ``string`` (or ``large_string``) array of ``values``, all ``str`` (more text
+    than a ``string`` array holds goes to pyarrow, which makes a chunked array).
 
     Examples
     --------
@@ -71,26 +77,32 @@ def texts(values: Sequence[str], type: Any = None) -> Any:
         lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
         total = np.cumsum(lengths)
         if not large and total[-1] > _INT32_MAX:
-            raise pa.ArrowInvalid("text too long for a string array")
+            return pa.array(list(values), type=type)
         offsets[1:] = total
     return pa.Array.from_buffers(type, len(encoded), [None, pa.py_buffer(offsets), pa.py_buffer(b"".join(encoded))])
 
 
 def scalar(value: Any, type: Any = None) -> Any:
-    """``pa.scalar(value, type)`` for text, a bool, an int or a float, from a one-value array.
+    """``pa.scalar(value, type)`` for text, a bool, an int or a float, from a one-value array
+    (a value the type cannot hold, or of another kind, goes to pyarrow, which says why).
 
     Examples
     --------
-    >>> scalar("x").as_py(), scalar(False).type, scalar(2, pa.int32()).as_py()
-    ('x', DataType(bool), 2)
+    >>> scalar("x").as_py(), scalar(False).type, scalar(2, pa.int32()).as_py(), scalar(0.5).type
+    ('x', DataType(bool), 2, DataType(double))
     """
-    if value.__class__ is str and (type is None or type in (pa.string(), pa.large_string())):
+    kind = value.__class__
+    if kind is str and (type is None or type in (pa.string(), pa.large_string())):
         return texts([value], type)[0]
-    if value.__class__ in (bool, int, float) and (type is None or pa.types.is_primitive(type)):
-        one = np.array([value])
-        if value.__class__ is int and type is None:
-            one = one.astype(np.int64)
-        return array(one, type)[0]
+    if kind is bool and (type is None or pa.types.is_boolean(type)):
+        return _from_numpy(np.array([value], dtype=bool))[0]
+    if kind is int and (type is None or pa.types.is_integer(type)):
+        dtype = np.dtype(np.int64 if type is None else type.to_pandas_dtype())
+        info = np.iinfo(dtype)
+        if info.min <= value <= info.max:
+            return _from_numpy(np.array([value], dtype=dtype))[0]
+    if kind is float and (type is None or pa.types.is_float64(type)):
+        return _from_numpy(np.array([value], dtype=np.float64))[0]
     return pa.scalar(value, type=type)
 
 
@@ -120,7 +132,11 @@ def to_numpy(arr: Any) -> np.ndarray:
     if not arr.null_count:
         if pa.types.is_integer(typ) or pa.types.is_floating(typ) and not pa.types.is_float16(typ):
             dtype = np.dtype(typ.to_pandas_dtype())
-            return np.frombuffer(arr.buffers()[1], dtype=dtype)[arr.offset:arr.offset + n] if n else np.zeros(0, dtype)
+            if not n:
+                return np.zeros(0, dtype)
+            view = np.frombuffer(arr.buffers()[1], dtype=dtype, count=n, offset=arr.offset * dtype.itemsize)
+            view.flags.writeable = False  # (Arrow's memory, as pyarrow's own view is)
+            return view
         if pa.types.is_boolean(typ):
             if not n:
                 return np.zeros(0, dtype=bool)

@@ -748,8 +748,8 @@ def plan_parquet(paths: Sequence[Path | None], rows: int, *, with_ids: bool = Fa
 #: groups (one can hold a million records); reading on from here decodes each record once, in
 #: batches, instead of a whole row group per chunk.
 _READERS: dict[str, tuple[int, Iterator[Any], int, Any]] = {}
-#: Each Parquet file opened by this process's chunk reads, by its :func:`_file_key` (its footer
-#: read once, not once a chunk).
+#: Parquet files opened by this process's chunk reads, by :func:`_file_key` (a footer read
+#: once, not once a chunk); a read takes its file out while it reads (see :func:`_opened`).
 _FILES: dict[str, Any] = {}
 _READERS_LOCK = threading.Lock()
 _NO_ROWS: Final = np.zeros(0, np.int64)
@@ -766,20 +766,23 @@ def _file_key(path: Path) -> str:
     return f"{path}\0{st.st_ino}\0{st.st_size}\0{st.st_mtime_ns}"
 
 
-def _opened(path: Path) -> Any:
-    """:func:`~._parquet.open_batches` of ``path`` with the coded columns, once a file."""
+@contextlib.contextmanager
+def _opened(path: Path) -> Iterator[Any]:
+    """:func:`~._parquet.open_batches` of ``path`` with the coded columns, kept for the next
+    chunk. A read has the file to itself (the threads of a Dask worker read side by side, and
+    a reader's options are set on it as it reads): one reading at the same time opens its own."""
     from ._parquet import CODED_COLUMNS, open_batches
 
     key = _file_key(path)
     with _READERS_LOCK:
-        pf = _FILES.get(key)
+        pf = _FILES.pop(key, None)
     if pf is None:
         pf = open_batches(path, CODED_COLUMNS)
-        with _READERS_LOCK:
-            if len(_FILES) >= 64:  # (a long-lived worker process reads many runs' files)
-                _FILES.clear()
-            pf = _FILES.setdefault(key, pf)
-    return pf
+    yield pf
+    with _READERS_LOCK:
+        if len(_FILES) >= 64:  # (a long-lived worker process reads many runs' files)
+            _FILES.clear()
+        _FILES.setdefault(key, pf)
 
 
 def _records_of_group(pf: Any, path: Path, g: int, lo: int, hi: int, columns: list[str] | None) -> list[Any]:
@@ -816,31 +819,31 @@ def _read_records(path: Path, span: Span, ids: Any = None) -> dict[str, Any]:
     from ._parquet import arrow_columns
 
     try:
-        pf = _opened(path)
-        if span.stop <= span.start:
-            return arrow_columns(pf.schema_arrow.empty_table(), path)
-        names = pf.schema_arrow.names
-        columns = [c for c in names if c != "person_id"] if ids is not None and "person_id" in names else None
-        sizes = [pf.metadata.row_group(g).num_rows for g in range(pf.metadata.num_row_groups)]
-        starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-        g0 = int(np.searchsorted(starts, span.start, side="right")) - 1
-        g1 = int(np.searchsorted(starts, span.stop - 1, side="right")) - 1
-        batches = []
-        for g in range(g0, g1 + 1):
-            lo = max(span.start, int(starts[g])) - int(starts[g])
-            hi = min(span.stop, int(starts[g + 1])) - int(starts[g])
-            batches += _records_of_group(pf, path, g, lo, hi, columns)
-        schema = pf.schema_arrow if columns is None else pa.schema([pf.schema_arrow.field(c) for c in columns])
-        # (one array a column, as Arrow allows: the column parsers' work per Arrow chunk, a
-        # batch of _BATCH_ROWS records, was a fifth of building a chunk; concatenating costs
-        # far less)
-        table = pa.Table.from_batches(batches, schema=schema).combine_chunks()
-        if table.num_rows != span.lines:
-            raise CannotStream(f"{path}: {table.num_rows} records where {span.lines} were counted")
-        if columns is not None and len(ids) != span.lines:
-            raise CannotStream(f"{path}: {len(ids)} planned person_ids where {span.lines} records were counted")
-        cols = arrow_columns(table, path)
-        return cols if columns is None else {c: ids if c == "person_id" else cols[c] for c in names}
+        with _opened(path) as pf:
+            if span.stop <= span.start:
+                return arrow_columns(pf.schema_arrow.empty_table(), path)
+            names = pf.schema_arrow.names
+            columns = [c for c in names if c != "person_id"] if ids is not None and "person_id" in names else None
+            sizes = [pf.metadata.row_group(g).num_rows for g in range(pf.metadata.num_row_groups)]
+            starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+            g0 = int(np.searchsorted(starts, span.start, side="right")) - 1
+            g1 = int(np.searchsorted(starts, span.stop - 1, side="right")) - 1
+            batches = []
+            for g in range(g0, g1 + 1):
+                lo = max(span.start, int(starts[g])) - int(starts[g])
+                hi = min(span.stop, int(starts[g + 1])) - int(starts[g])
+                batches += _records_of_group(pf, path, g, lo, hi, columns)
+            schema = pf.schema_arrow if columns is None else pa.schema([pf.schema_arrow.field(c) for c in columns])
+            # (one array a column, as Arrow allows: the column parsers' work per Arrow chunk, a
+            # batch of _BATCH_ROWS records, was a fifth of building a chunk; concatenating costs
+            # far less)
+            table = pa.Table.from_batches(batches, schema=schema).combine_chunks()
+            if table.num_rows != span.lines:
+                raise CannotStream(f"{path}: {table.num_rows} records where {span.lines} were counted")
+            if columns is not None and len(ids) != span.lines:
+                raise CannotStream(f"{path}: {len(ids)} planned person_ids where {span.lines} records were counted")
+            cols = arrow_columns(table, path)
+            return cols if columns is None else {c: ids if c == "person_id" else cols[c] for c in names}
     except (ValueError, pa.ArrowException) as exc:  # (the whole-file reader says what is wrong)
         raise CannotStream(str(exc)) from None
 

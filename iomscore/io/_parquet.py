@@ -45,7 +45,7 @@ def open_batches(path: str | os.PathLike[str], coded: Sequence[str] = ()) -> Any
     pf = pq.ParquetFile(str(path), pre_buffer=False)
     schema = pf.schema_arrow
     coded = [c for c in coded if c in schema.names and C.is_text_type(schema.field(c).type)]
-    return pq.ParquetFile(str(path), pre_buffer=False, read_dictionary=coded) if coded else pf
+    return pq.ParquetFile(str(path), pre_buffer=False, read_dictionary=coded, metadata=pf.metadata) if coded else pf
 
 
 def _arrow_columns(path: str | os.PathLike[str]) -> tuple[dict[str, Any], int]:

@@ -547,17 +547,6 @@ def write_scores(
     return int(cols["person_id"].shape[0])
 
 
-def _text_arrow(values: np.ndarray, transform: Any) -> Any:
-    """An object column as quoted Arrow text, ``transform`` applied to each distinct value once
-    (for columns of few distinct values: band, warnings)."""
-    pa, pc = C.pa, C.pc
-    encoded = pc.dictionary_encode(A.array(values))
-    if encoded.indices.null_count:
-        raise pa.ArrowTypeError("None in a text column")  # (the object path handles it as before)
-    labels = [quote_text(transform(v)) for v in encoded.dictionary.to_pylist()]
-    return pc.take(A.array(labels, type=pa.large_string()), encoded.indices)
-
-
 def _shared_text_arrow(values: np.ndarray, render: Any) -> Any:
     """An object column of few distinct values (band, warnings) as quoted CSV text:
     :func:`_shared_arrow` with each text neutralised and quoted."""

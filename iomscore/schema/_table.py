@@ -35,23 +35,32 @@ class LazyColumns(Mapping[str, np.ndarray]):
     and dropped by every scoring run).
 
     ``makers[name]()`` makes column ``name``; :meth:`take` gives the rows ``rows`` of every
-    column, still unmade.
+    column, still unmade (a take of a take reads the first columns once). A pickled copy holds
+    the columns made.
 
     Examples
     --------
     >>> cols = LazyColumns({"a": lambda: np.array(["x", None, "y"], dtype=object)})
-    >>> cols.take(np.array([2, 0]))["a"].tolist(), list(cols)
-    (['y', 'x'], ['a'])
+    >>> cols.take(np.array([2, 0]))["a"].tolist(), list(cols), "a" in cols
+    (['y', 'x'], ['a'], True)
     """
 
     def __init__(self, makers: Mapping[str, Callable[[], np.ndarray]]) -> None:
         self._makers = dict(makers)
+        self._whole: dict[str, np.ndarray] = {}  # (the makers' columns, shared with every take)
+        self._rows: np.ndarray | None = None
         self._made: dict[str, np.ndarray] = {}
 
     def __getitem__(self, name: str) -> np.ndarray:
         if name not in self._made:
-            self._made[name] = self._makers[name]()
+            if name not in self._whole:
+                self._whole[name] = self._makers[name]()
+            whole = self._whole[name]
+            self._made[name] = whole if self._rows is None else whole[self._rows]
         return self._made[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._makers
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._makers)
@@ -59,11 +68,16 @@ class LazyColumns(Mapping[str, np.ndarray]):
     def __len__(self) -> int:
         return len(self._makers)
 
-    def take(self, rows: np.ndarray) -> LazyColumns:
-        def taken(name: str) -> Callable[[], np.ndarray]:
-            return lambda: self[name][rows]
+    def __reduce__(self) -> tuple[Any, tuple[dict[str, np.ndarray]]]:
+        return dict, ({name: self[name] for name in self._makers},)
 
-        return LazyColumns({name: taken(name) for name in self._makers})
+    def take(self, rows: np.ndarray) -> LazyColumns:
+        taken = LazyColumns.__new__(LazyColumns)
+        taken._makers, taken._whole, taken._made = self._makers, self._whole, {}
+        rows = np.asarray(rows)
+        rows = np.flatnonzero(rows) if rows.dtype == bool else rows.astype(np.int64)  # (a copy: the caller may change its array)
+        taken._rows = rows if self._rows is None else self._rows[rows]
+        return taken
 
 
 def _take_columns(columns: Mapping[str, np.ndarray], rows: np.ndarray) -> Mapping[str, np.ndarray]:
