@@ -20,7 +20,7 @@ try:  # optional extra: iomscore[arrow]
 except ImportError:  # pragma: no cover - exercised when pyarrow is absent
     pa = pc = None
 
-__all__ = ["array", "fill_null", "scalar", "texts", "to_numpy"]
+__all__ = ["array", "bits", "fill_null", "scalar", "texts", "to_numpy", "values_view"]
 
 _INT32_MAX = (1 << 31) - 1
 
@@ -117,6 +117,37 @@ def fill_null(values: Any, value: Any) -> Any:
     return pc.fill_null(values, scalar(value, values.type))
 
 
+def values_view(arr: Any, dtype: Any) -> np.ndarray:
+    """The values buffer of a fixed-width Array as a read-only numpy view of ``dtype`` (any
+    value in a null slot).
+
+    Examples
+    --------
+    >>> values_view(pa.array([1, 2, 3]).slice(1), np.int64).tolist()
+    [2, 3]
+    """
+    dtype = np.dtype(dtype)
+    n = len(arr)
+    if not n:
+        return np.zeros(0, dtype)
+    view = np.frombuffer(arr.buffers()[1], dtype=dtype, count=n, offset=arr.offset * dtype.itemsize)
+    view.flags.writeable = False  # (Arrow's memory, as pyarrow's own view is)
+    return view
+
+
+def bits(buffer: Any, offset: int, n: int) -> np.ndarray:
+    """Bits ``offset`` to ``offset + n`` of an Arrow bitmap (validity or boolean values).
+
+    Examples
+    --------
+    >>> bits(pa.array([True, False, True]).buffers()[1], 1, 2).tolist()
+    [False, True]
+    """
+    if not n:
+        return np.zeros(0, dtype=bool)
+    return np.unpackbits(np.frombuffer(buffer, dtype=np.uint8), count=offset + n, bitorder="little")[offset:].astype(bool)
+
+
 def to_numpy(arr: Any) -> np.ndarray:
     """``arr.to_numpy(zero_copy_only=False)`` of an Arrow Array: numbers and booleans without
     nulls read from their buffers (numbers as a read-only view), text as ``str`` objects
@@ -128,23 +159,13 @@ def to_numpy(arr: Any) -> np.ndarray:
     ([1, 2], ['a', None])
     """
     typ = arr.type
-    n = len(arr)
     if not arr.null_count:
         if pa.types.is_integer(typ) or pa.types.is_floating(typ) and not pa.types.is_float16(typ):
-            dtype = np.dtype(typ.to_pandas_dtype())
-            if not n:
-                return np.zeros(0, dtype)
-            view = np.frombuffer(arr.buffers()[1], dtype=dtype, count=n, offset=arr.offset * dtype.itemsize)
-            view.flags.writeable = False  # (Arrow's memory, as pyarrow's own view is)
-            return view
+            return values_view(arr, typ.to_pandas_dtype())
         if pa.types.is_boolean(typ):
-            if not n:
-                return np.zeros(0, dtype=bool)
-            bits = np.unpackbits(np.frombuffer(arr.buffers()[1], dtype=np.uint8), count=arr.offset + n,
-                                 bitorder="little")
-            return bits[arr.offset:].astype(bool)
+            return bits(arr.buffers()[1], arr.offset, len(arr))
     if pa.types.is_string(typ) or pa.types.is_large_string(typ):
-        out = np.empty(n, dtype=object)
+        out = np.empty(len(arr), dtype=object)
         out[:] = arr.to_pylist()
         return out
     return np.asarray(arr.to_numpy(zero_copy_only=False))

@@ -142,8 +142,7 @@ def _valid(arr: Any) -> np.ndarray:
     bitmap = arr.buffers()[0]
     if bitmap is None or not arr.null_count:
         return np.ones(n, dtype=bool)
-    bits = np.unpackbits(np.frombuffer(bitmap, dtype=np.uint8), count=arr.offset + n, bitorder="little")
-    return bits[arr.offset:].astype(bool)
+    return A.bits(bitmap, arr.offset, n)
 
 
 def _byte_lengths(col: Any) -> np.ndarray | None:
@@ -510,8 +509,7 @@ _LAST_DAY: Final = dt.date(9999, 12, 31).toordinal() - _EPOCH
 
 def _fixed_values(col: Any, dtype: Any) -> np.ndarray:
     """The values of a fixed-width Arrow column (any in a null slot), from its buffers."""
-    parts = [np.frombuffer(a.buffers()[1], dtype=dtype)[a.offset:a.offset + len(a)] if len(a)
-             else np.zeros(0, dtype) for a in _chunks(col)]
+    parts = [A.values_view(a, dtype) for a in _chunks(col)]
     return parts[0] if len(parts) == 1 else np.concatenate(parts) if parts else np.zeros(0, dtype)
 
 
