@@ -349,8 +349,7 @@ class _ReasonSlots:
 
     def __init__(self, scores: ScoreBatch, top: int, idx: np.ndarray) -> None:
         pa = C.pa
-        values = scores.part_values[idx]
-        n, k = values.shape if values.ndim == 2 else (idx.size, 0)
+        n, k = idx.size, scores.part_values.shape[1] if scores.part_values.ndim == 2 else 0
         # distinct reason texts and value texts, and the (reason, value) of each line text
         self._reasons: list[str] = []
         self._values: list[str] = []
@@ -359,20 +358,12 @@ class _ReasonSlots:
         self.codes = [np.zeros(n, dtype=np.int64) for _ in range(top)]
         if n == 0 or k == 0 or top <= 0:
             return
-        ranked = scores.ranked_parts()[idx]
-        ranked_values = np.take_along_axis(values, ranked, axis=1)
-        nonzero = ranked_values != 0.0
-        if scores.baseline_part is not None and scores.baseline_part in scores.part_names:
-            nonzero &= ranked != scores.part_names.index(scores.baseline_part)
-        # Every shown (row, ranked column), row by row in rank order; its slot is the count of
-        # shown parts up to it, less one. A part shows at most once per row.
-        seen: np.ndarray = np.cumsum(nonzero, axis=1, dtype=np.int8 if k < 127 else np.int32)
-        nonzero &= seen <= top
-        rows, col = np.nonzero(nonzero)
+        # Every shown (row, slot), row by row in rank order, and its part.
+        shown = scores.shown_parts(top, idx)
+        rows, slot = np.nonzero(shown >= 0)
         if rows.size == 0:
             return
-        slot = seen[rows, col].astype(np.int64) - 1
-        part = ranked[rows, col]
+        part = shown[rows, slot]
         # Reason of each shown (row, part): reason columns share a few str objects among many
         # rows (render_unique), so rows are coded by the object they hold (its address, read
         # from the array's buffer) and only one row per distinct object is read as text.
@@ -385,7 +376,7 @@ class _ReasonSlots:
             raise pa.ArrowTypeError("a reason is None")  # (the object path raises as before)
         rcode = C._np(encoded.indices).astype(np.int64)[rcode]
         reason_texts = encoded.dictionary.to_pylist()
-        vcode, vtexts = _value_codes(ranked_values[rows, col], scores.unit)
+        vcode, vtexts = _value_codes(scores.part_values[idx[rows], part], scores.unit)
         pair = rcode * max(len(vtexts), 1) + vcode
         if int(pair.max()) < 4 * pair.size + (1 << 16):  # small codes: a lookup table, no hashing
             first, inverse = unique_representatives(pair)
@@ -462,21 +453,12 @@ def _top_reasons_objects(scores: ScoreBatch, top: int, idx: np.ndarray) -> list[
     out = [np.full(n, "", dtype=object) for _ in range(top)]
     if n == 0 or k == 0:
         return out
-    ranked = scores.ranked_parts()[idx]
-    ranked_values = np.take_along_axis(values, ranked, axis=1)
-    nonzero = ranked_values != 0.0
-    if scores.baseline_part is not None and scores.baseline_part in scores.part_names:
-        nonzero &= ranked != scores.part_names.index(scores.baseline_part)
-    slot = np.cumsum(nonzero, axis=1) - 1  # which output line each ranked part becomes
+    shown = scores.shown_parts(top, idx)
     reasons = np.stack([np.asarray(r, dtype=object)[idx] for r in scores.part_reasons])  # (k, n)
-    for t in range(top):
-        hit = nonzero & (slot == t)
-        has = hit.any(axis=1)
-        col = np.argmax(hit, axis=1)
-        rows_t = np.flatnonzero(has)
-        part = ranked[rows_t, col[rows_t]]
-        v = ranked_values[rows_t, col[rows_t]]
-        text = reasons[part, rows_t] + ": " + _value_text(v, scores.unit)
+    for t in range(shown.shape[1]):
+        rows_t = np.flatnonzero(shown[:, t] >= 0)
+        part = shown[rows_t, t]
+        text = reasons[part, rows_t] + ": " + _value_text(values[rows_t, part], scores.unit)
         out[t][rows_t] = text
     return out
 

@@ -210,6 +210,57 @@ class ScoreBatch:
             values[:, self.part_names.index(self.baseline_part)] = np.inf
         return np.argsort(values, axis=1, kind="stable")
 
+    def shown_parts(self, top: int, rows: np.ndarray | None = None) -> np.ndarray:
+        """Per row, the parts of its first ``top`` reason lines, in rank order: the ranked
+        parts (:meth:`ranked_parts`) less zero-valued ones and the baseline; ``-1`` past a
+        row's last line. One row per entry of ``rows`` (default: every row).
+
+        Only ``top`` parts a row are found (a pass each over the rows), not a whole ranking,
+        unless one is cached or a value is not finite.
+
+        Examples
+        --------
+        >>> import iomscore
+        >>> from iomscore import synth
+        >>> batch = iomscore.score_batch(synth.generate(30, seed=2))
+        >>> batch.part_values[1, :7].tolist()
+        [0.0, 0.0, 1.0, 0.0, 0.0, 1.0, 1.0]
+        >>> [batch.part_names[k] for k in batch.shown_parts(2)[1]]  # (ties: the first part first)
+        ['recency', 'need_drugs_alcohol']
+        >>> batch.reason_lines([1], top=2)
+        [['Latest offence 14 months at risk ago: +1', 'Some drugs and alcohol need: +1']]
+        """
+        values = self.part_values if rows is None else self.part_values[rows]
+        n, k = values.shape if values.ndim == 2 else (len(self) if rows is None else len(rows), 0)
+        slots = max(0, min(int(top), k))
+        out = np.full((n, slots), -1, dtype=np.int64)
+        if n == 0 or slots == 0:
+            return out
+        base = self.part_names.index(self.baseline_part) if self.baseline_part in self.part_names else None
+        finite = bool(np.isfinite(values).all())
+        if self.__dict__.get("_ranked") is not None or not finite:
+            ranked = self._rank_rows(rows)
+            shown = np.take_along_axis(values, ranked, axis=1) != 0.0
+            if base is not None:
+                shown &= ranked != base
+            seen = np.cumsum(shown, axis=1)
+            r, c = np.nonzero(shown & (seen <= slots))
+            out[r, seen[r, c] - 1] = ranked[r, c]
+            return out
+        # (the largest value left in each row, ties to the first part, as the stable ranking)
+        key = np.where(values != 0.0, values, -np.inf)
+        if base is not None:
+            key[:, base] = -np.inf
+        every = np.arange(n)
+        for t in range(slots):
+            part = key.argmax(axis=1)
+            hit = key[every, part] > -np.inf
+            if not hit.any():
+                break
+            out[:, t] = np.where(hit, part, -1)
+            key[every, part] = -np.inf
+        return out
+
     def _row_order(self, row: int, values: list[float]) -> Sequence[int]:
         """:meth:`_rank_rows` of one row whose part values (as floats) are ``values``."""
         if self.__dict__.get("_ranked") is not None or any(math.isnan(v) for v in values):

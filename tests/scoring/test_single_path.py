@@ -173,6 +173,35 @@ def test_one_result_is_the_same_as_in_results(data: st.DataObject, n: int, k: in
     assert [batch.result(i).reasons for i in range(n)] == [r.reasons for r in together]
 
 
+@settings(max_examples=80, deadline=None)
+@given(data=st.data(), n=st.integers(1, 5), k=st.integers(1, 6), baseline=st.booleans(), top=st.integers(0, 7),
+       finite=st.booleans())
+def test_shown_parts_are_the_ranked_parts_that_show(data: st.DataObject, n: int, k: int, baseline: bool, top: int,
+                                                    finite: bool) -> None:
+    """``shown_parts`` (a pass per line, or the whole ranking when a value is not finite or a
+    ranking is cached) gives the first ``top`` ranked parts that are not zero nor the baseline."""
+    value = st.sampled_from([0.0, -0.0, 1.0, -1.0, 2.5]) | st.integers(-3, 3).map(float) if finite else _PART_VALUE
+    values = np.asarray(data.draw(st.lists(st.lists(value, min_size=k, max_size=k), min_size=n, max_size=n)))
+    names = tuple(f"p{j}" for j in range(k))
+    batch = iomscore.ScoreBatch(
+        score=np.zeros(n), band=np.asarray(["b"] * n, dtype=object), probabilities={},
+        part_names=names, part_labels=names, part_values=values,
+        part_reasons=tuple(np.asarray([f"r{j}.{i}" for i in range(n)], dtype=object) for j in range(k)),
+        model=iomscore.get_scorer("iom-priority").identity,
+        baseline_part=names[data.draw(st.integers(0, k - 1))] if baseline else None,
+    )
+    rows = np.asarray(data.draw(st.lists(st.integers(0, n - 1), max_size=6)), dtype=np.int64)
+    fresh = batch.shown_parts(top), batch.shown_parts(top, rows)
+    ranked = batch.ranked_parts()
+    base = names.index(batch.baseline_part) if batch.baseline_part else -1
+    want = [[p for p in order if values[i, p] != 0.0 and p != base][:top] for i, order in enumerate(ranked.tolist())]
+    width = min(top, k)
+    padded = np.asarray([w + [-1] * (width - len(w)) for w in want], dtype=np.int64).reshape(n, width)
+    for got, expected in zip((*fresh, batch.shown_parts(top), batch.shown_parts(top, rows)),
+                             (padded, padded[rows], padded, padded[rows])):
+        assert got.shape == expected.shape and got.tolist() == expected.tolist()
+
+
 def _reference_terms(features: dict[str, np.ndarray]) -> tuple[np.ndarray, ...]:
     """OGRS3's terms as first written: every check's mask in turn, the age band clipped."""
     from iomscore.schema._taxonomy import offence_taxonomy
