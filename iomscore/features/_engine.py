@@ -69,7 +69,6 @@ __all__ = [
 
 #: Windows, in days at risk, for "offences in the last N months at risk".
 WINDOW_DAYS: Final = {6: 183, 12: 365, 24: 730, 36: 1096}
-_LONGEST_WINDOW: Final = max(WINDOW_DAYS.values())
 #: Offence-free time is capped: beyond three years it no longer separates people in IOM use.
 OFFENCE_FREE_CAP_MONTHS: Final = 36
 #: Rates per year at risk use at least this many years as denominator, so one offence last
@@ -390,10 +389,51 @@ def _summary_only(f: FeatureFrame) -> np.ndarray:
     return f._get("_has_summary") & ~f._get("_has_sanctions")
 
 
-def _offence_at_risk(f: FeatureFrame) -> np.ndarray:
-    """Per sanction: days at risk between the offence and the assessment date (exact under
-    the longest window, the only use of these values: comparisons with a window)."""
-    return at_risk_days_since(f, f.batch.offence_day, f._get("_sanction_person"), below=_LONGEST_WINDOW)
+def _window_days(f: FeatureFrame) -> np.ndarray:
+    """Per person and window (columns in :data:`WINDOW_DAYS` order): the latest day with at
+    least the window's days at risk from it to the assessment date.
+
+    Days at risk from a day fall by one a day, or stay the same on a day in custody, so an
+    offence has fewer days at risk than a window exactly when it falls after that day: one
+    comparison a sanction row, not a search of its person's custody. That day is the
+    window's ``w``-th day out of custody counting back from the assessment date: within the
+    free days after the last custody period that leaves fewer than ``w`` after it, or before
+    the first.
+    """
+    b = f.batch
+    a = b.assessment_day.astype(np.int64)
+    windows = np.fromiter(WINDOW_DAYS.values(), dtype=np.int64)
+    out = a[:, None] - windows[None, :]  # (no custody: ``w`` days before the assessment date)
+    iv = f._get("_custody_intervals")
+    if iv.shape[0] == 0:
+        return out
+    ip, s, e = iv[:, 0], iv[:, 1], iv[:, 2]
+    new = np.r_[True, ip[1:] != ip[:-1]]
+    first = np.flatnonzero(new)
+    last = np.r_[first[1:] - 1, ip.size - 1]
+    after = np.where(np.r_[new[1:], True], a[ip], np.r_[s[1:], 0])  # where each free gap ends
+    gap = after - e  # free days from the end of each period to the next one (or the assessment)
+    suffix = np.cumsum(gap[::-1])[::-1]
+    beyond = np.zeros(b.n, dtype=np.int64)
+    beyond[ip[last]] = suffix[last] - gap[last]  # (the later people's gaps)
+    free = suffix - beyond[ip]  # free days from the end of each period to the assessment
+    people = ip[first]
+    for col, w in enumerate(windows.tolist()):
+        reach = np.add.reduceat((free >= w).astype(np.int64), first)  # (periods with at least w after them)
+        i = first + reach - 1  # the last of them
+        out[people, col] = np.where(reach > 0, after[i] - w + free[i] - gap[i], s[first] - (w - free[first]))
+    return out
+
+
+def _within(months: int) -> Callable[[FeatureFrame], np.ndarray]:
+    """Per sanction: fewer days at risk between the offence and the assessment date than
+    the ``months`` window (``at_risk_days_since(...) < WINDOW_DAYS[months]``)."""
+    col = list(WINDOW_DAYS).index(months)
+
+    def compute(f: FeatureFrame) -> np.ndarray:
+        return f.batch.offence_day > f._get("_window_days")[:, col][f._get("_sanction_person")]
+
+    return compute
 
 
 def _per_person_sum(f: FeatureFrame, mask: np.ndarray) -> np.ndarray:
@@ -419,7 +459,8 @@ _INTERNAL: dict[str, Callable[[FeatureFrame], np.ndarray]] = {
     "_principal_group": _principal_group,
     "_previous_occasions": _previous_occasions,
     "_custody_intervals": _custody_intervals,
-    "_offence_at_risk": _offence_at_risk,
+    "_window_days": _window_days,
+    **{f"_within_{m}m": _within(m) for m in WINDOW_DAYS},
     "_summary_only": _summary_only,
     "_has_sanctions": _has_sanctions,
     "_sanction_starts": _sanction_starts,
@@ -644,7 +685,7 @@ def f_copas_rate(f: FeatureFrame) -> np.ndarray:
 
 def _window(months: int) -> Callable[[FeatureFrame], np.ndarray]:
     def compute(f: FeatureFrame) -> np.ndarray:
-        return _per_person_sum(f, f._get("_offence_at_risk") < WINDOW_DAYS[months])
+        return _per_person_sum(f, f._get(f"_within_{months}m"))
 
     return compute
 
@@ -654,7 +695,7 @@ def _flag_count(flag: str, months: int | None = None) -> Callable[[FeatureFrame]
         table = offence_taxonomy().flag_table[flag]
         mask = table[f.batch.group.astype(np.int64)] if f.batch.group.size else np.zeros(0, bool)
         if months is not None:
-            mask = mask & (f._get("_offence_at_risk") < WINDOW_DAYS[months])
+            mask = mask & f._get(f"_within_{months}m")
         return _per_person_sum(f, mask)
 
     return compute
