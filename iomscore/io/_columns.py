@@ -35,7 +35,7 @@ except ImportError:  # pragma: no cover - exercised when pyarrow is absent
     pa = None
     pc = None
 
-__all__ = ["HAVE_ARROW", "as_text", "ascending", "bounds", "counts", "dates", "empty", "encode", "encode_given", "flat", "has_nul",
+__all__ = ["HAVE_ARROW", "as_text", "ascending", "ascending_runs", "bounds", "counts", "dates", "empty", "encode", "encode_given", "flat", "has_nul",
            "id_words", "is_coded", "is_text_type", "no_text", "run_starts", "strip", "text",
            "text_shared", "value_at"]
 
@@ -245,6 +245,37 @@ def run_starts(col: Any) -> np.ndarray | None:
     return np.flatnonzero(np.r_[True, change])
 
 
+def ascending_runs(col: Any) -> np.ndarray | None:
+    """Index of the first value of each run of equal values of a string column whose values
+    ascend (so equal values are adjacent); None when they do not, or when it cannot tell
+    cheaply (as :func:`run_starts`).
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> ascending_runs(pa.array(["P1", "P1", "P2"])).tolist(), ascending_runs(pa.array(["P2", "P1"]))
+    ([0, 2], None)
+    """
+    values = _fixed_width(flat(col))
+    if values is None:
+        return None
+    words = _words(values, ">")
+    if not _words_ascend(words):
+        return None
+    change = words[1:, 0] != words[:-1, 0]
+    if words.shape[1] > 1:
+        change |= words[1:, 1] != words[:-1, 1]
+    return np.flatnonzero(np.r_[True, change])
+
+
+def _words_ascend(words: np.ndarray) -> bool:
+    """Whether no row of :func:`_words` (big-endian) is less than the one before it."""
+    before, after = words[:-1, 0], words[1:, 0]
+    if words.shape[1] == 1:
+        return not bool((after < before).any())
+    return not bool(((after < before) | ((after == before) & (words[1:, 1] < words[:-1, 1]))).any())
+
+
 def ascending(arr: Any) -> bool:
     """Whether no value of a string Array (no nulls) is less than the one before it, in byte
     order (fixed-width values compared as 64-bit words; others by Arrow's kernel).
@@ -261,11 +292,7 @@ def ascending(arr: Any) -> bool:
     values = _fixed_width(arr)
     if values is None:
         return not pc.any(pc.less(arr.slice(1), arr.slice(0, n - 1))).as_py()
-    words = _words(values, ">")
-    before, after = words[:-1, 0], words[1:, 0]
-    if words.shape[1] == 1:
-        return not bool((after < before).any())
-    return not bool(((after < before) | ((after == before) & (words[1:, 1] < words[:-1, 1]))).any())
+    return _words_ascend(_words(values, ">"))
 
 
 def bounds(col: Any) -> tuple[str, str] | None:

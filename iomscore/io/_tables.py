@@ -468,6 +468,11 @@ def _group_codes(person_id: np.ndarray, col: Any) -> tuple[np.ndarray, np.ndarra
     """(code, count): equal codes for equal ids as ``np.unique(person_id.astype(str))`` groups
     them (which ignores trailing NUL characters), and the size of each code's group."""
     if C.is_arrow(col) and not C.has_nul(col):
+        runs = C.ascending_runs(col)
+        if runs is not None:  # (a chunk of a list sorted by person_id: equal ids are adjacent)
+            starts = np.zeros(len(col), dtype=np.int64)
+            starts[runs[1:]] = 1
+            return np.cumsum(starts), np.diff(np.r_[runs, len(col)])
         encoded = C.pc.dictionary_encode(C.flat(A.fill_null(col, "") if col.null_count else col))
         codes = C._np(encoded.indices).astype(np.int64)
         return codes, np.bincount(codes, minlength=len(encoded.dictionary))

@@ -112,6 +112,34 @@ def test_ascending_is_the_kernel_comparison(values: list[str], sort: bool, large
     assert C.ascending(arr) == all(a <= b for a, b in pairwise(values))
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from([None, 1, 8, 9, 16]).flatmap(lambda w: _ids(w)), st.booleans(), st.booleans())
+def test_ascending_runs_are_the_runs_of_an_ascending_column(values: list[str], sort: bool, large: bool) -> None:
+    values = sorted(values) if sort else values
+    arr = pa.array(values, pa.large_string() if large else pa.string())
+    runs = C.ascending_runs(arr)
+    if runs is None:  # (not ascending, or not cheaply told: then the general path groups them)
+        assert not all(a <= b for a, b in pairwise(values)) or C.run_starts(arr) is None
+        return
+    assert all(a <= b for a, b in pairwise(values))
+    assert runs.tolist() == [i for i, v in enumerate(values) if i == 0 or v != values[i - 1]]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from([None, 1, 8, 9]).flatmap(lambda w: _ids(w)), st.booleans())
+def test_referral_ids_are_grouped_as_numpy_groups_them(values: list[str], sort: bool) -> None:
+    from iomscore.io._tables import _group_codes
+
+    values = sorted(values) if sort else values
+    text = np.asarray(values, dtype=object)
+    codes, count = _group_codes(text, pa.array(values))
+    _, inverse, want_count = np.unique(text.astype(str), return_inverse=True, return_counts=True)
+    relabel = {}
+    assert [relabel.setdefault(int(c), int(i)) for c, i in zip(codes, inverse.reshape(-1))] == inverse.reshape(-1).tolist()
+    assert len(set(codes.tolist())) == len(set(inverse.reshape(-1).tolist()))  # (and one code an id)
+    assert count[codes].tolist() == want_count[inverse.reshape(-1)].tolist()
+
+
 def test_bounds_of_nothing_are_none() -> None:
     assert C.bounds(pa.array([], pa.string())) is None
     assert C.bounds(pa.chunked_array([], pa.string())) is None
