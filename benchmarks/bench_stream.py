@@ -5,7 +5,8 @@ For each size (100k and 1M referrals; 10M with ``--ten-million``) it makes the s
 with its peak memory sampled (the sum of the RSS of the process and its children):
 
 - the I/O floor: pyarrow reading the three input tables and writing one output file as large
-  as iomscore's (the same parser and writer, nothing else);
+  as iomscore's (the same parser and writer, nothing else), with pyarrow's default allocator
+  and again with jemalloc, the one ``iomscore score`` gives Arrow (a lower floor here);
 - ``iomscore score`` (one process; ``--workers 2``; ``--engine dask --workers 2``);
 - the whole-list path of before (``--chunk-size`` larger than the list: read whole, one core;
   up to 1M, as its memory grows with the list);
@@ -15,10 +16,11 @@ with its peak memory sampled (the sum of the RSS of the process and its children
 - the polars peer (``benchmarks/peer_polars.py``: a lesser job, lazy scan, streaming sink);
 
 and Parquet -> Parquet against its own floor. It checks that every driver wrote the same bytes.
-Ratios are of times measured side by side in this run. Writes a Markdown table to stdout
-(and to ``--out``).
+With ``--repeat N`` the commands run in N rounds (each command once a round): the table gives
+each command's fastest run, and each ratio as the median over rounds of the ratio of the two
+commands' runs in the same round. Writes a Markdown table to stdout (and to ``--out``).
 
-Usage: ``python benchmarks/bench_stream.py [--sizes 100000 1000000] [--ten-million] [--dir DIR]``
+Usage: ``python benchmarks/bench_stream.py [--sizes 100000 1000000] [--ten-million] [--dir DIR] [--repeat N]``
 """
 
 from __future__ import annotations
@@ -28,12 +30,15 @@ import hashlib
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Final
 
 HERE = Path(__file__).resolve().parent
 PY = sys.executable
@@ -69,11 +74,12 @@ def _tree_rss(pid: int) -> int:
     return total
 
 
-def run(cmd: list[str]) -> tuple[float, int]:
+def run(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int]:
     """Wall time and peak RSS (bytes, summed over the process tree, sampled every 50 ms)."""
     peak = [0]
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            env=None if env is None else {**os.environ, **env})
     done = threading.Event()
 
     def sample() -> None:
@@ -92,11 +98,45 @@ def run(cmd: list[str]) -> tuple[float, int]:
     return elapsed, peak[0]
 
 
-def best_of(repeat: int, cmd: list[str]) -> tuple[float, int]:
-    """The fastest of ``repeat`` runs of ``cmd`` and the largest peak RSS among them (on a shared
-    machine the fastest run is the one least slowed by others; memory is what it is)."""
-    runs = [run(cmd) for _ in range(max(repeat, 1))]
-    return min(t for t, _ in runs), max(r for _, r in runs)
+@dataclass
+class Runs:
+    """Every run of one command: wall times (one a round) and peak RSS."""
+
+    times: list[float] = field(default_factory=list)
+    peaks: list[int] = field(default_factory=list)
+
+    def add(self, t: float, rss: int) -> None:
+        self.times.append(t)
+        self.peaks.append(rss)
+
+    @property
+    def best(self) -> float:
+        return min(self.times)
+
+    @property
+    def peak(self) -> int:
+        return max(self.peaks)
+
+    def ratio(self, other: Runs) -> float:
+        """The median over rounds of this run's time over ``other``'s in the same round (paired:
+        the host's speed drifts from round to round, the pair's ratio much less)."""
+        return statistics.median(a / b for a, b in zip(self.times, other.times))
+
+
+def has_jemalloc() -> bool:
+    import pyarrow
+
+    try:
+        pyarrow.jemalloc_memory_pool()
+    except (NotImplementedError, AttributeError, pyarrow.ArrowException):
+        return False
+    return True
+
+
+#: The floor again with the allocator ``iomscore score`` gives Arrow (jemalloc): pyarrow's
+#: default one (mimalloc) asks for huge pages the kernel zeroes whole, and the default
+#: floor's time swings with the system time that costs (1.5 to 3.2 s at 1M on this machine).
+JEMALLOC: Final = {"ARROW_DEFAULT_MEMORY_POOL": "jemalloc"}
 
 
 def sha(path: Path) -> str:
@@ -192,41 +232,52 @@ def _unsorted_copy(ins: list[Path], d: Path, n: int) -> list[Path]:
     return out
 
 
-def bench(n: int, d: Path, scorer: str, dask: bool, before: bool, repeat: int = 1) -> dict[str, tuple[float, int]]:
+def bench(n: int, d: Path, scorer: str, dask: bool, before: bool, repeat: int = 1) -> dict[str, Runs]:
+    """Every command at size ``n``, in rounds: each command once a round, ``repeat`` rounds,
+    so each command's runs spread over the same stretch of time as the floor's."""
     files = make_inputs(d, n)
-    out: dict[str, tuple[float, int]] = {}
     score = [PY, "-m", "iomscore", "score", "--scorer", scorer, "--no-log"] if _has_no_log() else \
         [PY, "-m", "iomscore", "score", "--scorer", scorer]
+    cmds: dict[str, tuple[list[str], dict[str, str] | None]] = {}
     results: dict[str, Path] = {}
+    jemalloc = has_jemalloc()
     for fmt in ("csv", "parquet"):
         ins = files[fmt]
         base = d / f"scores.{fmt}"
-        out[f"{fmt} iomscore"] = best_of(repeat, [*score, str(ins[0]), "-o", str(base)])
+        cmds[f"{fmt} iomscore"] = ([*score, str(ins[0]), "-o", str(base)], None)
         results[f"{fmt} iomscore"] = base
-        out[f"{fmt} floor"] = best_of(repeat, [PY, "-c", FLOOR, fmt, str(d / f"floor.{fmt}"), str(base), *map(str, ins)])
+        floor = [PY, "-c", FLOOR, fmt, str(d / f"floor.{fmt}"), str(base), *map(str, ins)]
+        cmds[f"{fmt} floor"] = (floor, None)
+        if jemalloc:
+            cmds[f"{fmt} floor (jemalloc)"] = (floor, JEMALLOC)
         w2 = d / f"scores-w2.{fmt}"
-        out[f"{fmt} --workers 2"] = best_of(repeat, [*score, str(ins[0]), "-o", str(w2), "--workers", "2"])
+        cmds[f"{fmt} --workers 2"] = ([*score, str(ins[0]), "-o", str(w2), "--workers", "2"], None)
         results[f"{fmt} --workers 2"] = w2
         if dask:
             dk = d / f"scores-dask.{fmt}"
-            out[f"{fmt} dask, 2 workers"] = best_of(repeat, [*score, str(ins[0]), "-o", str(dk), "--engine", "dask",
-                                                 "--workers", "2"])
+            cmds[f"{fmt} dask, 2 workers"] = ([*score, str(ins[0]), "-o", str(dk), "--engine", "dask", "--workers", "2"],
+                                              None)
             results[f"{fmt} dask, 2 workers"] = dk
         # the same list with its sanction rows in reverse order: spilled, at every size
         unsorted = _unsorted_copy(files["csv"], d / "unsorted", n)
         if fmt == "parquet":
             unsorted = _as_parquet(unsorted)
         sp = d / f"scores-unsorted.{fmt}"
-        out[f"{fmt} sanctions not sorted (spilled)"] = best_of(repeat, [*score, str(unsorted[0]), "-o", str(sp)])
+        cmds[f"{fmt} sanctions not sorted (spilled)"] = ([*score, str(unsorted[0]), "-o", str(sp)], None)
         results[f"{fmt} sanctions not sorted (spilled)"] = sp
         if before and fmt == "csv":  # the whole-list path of before (its memory grows with the list)
             old = d / f"scores-whole.{fmt}"
-            out[f"{fmt} whole list (before)"] = best_of(repeat, [*score, str(ins[0]), "-o", str(old), "--chunk-size",
-                                                     str(n + 1)])
+            cmds[f"{fmt} whole list (before)"] = ([*score, str(ins[0]), "-o", str(old), "--chunk-size", str(n + 1)], None)
             results[f"{fmt} whole list (before)"] = old
         if fmt == "csv":
-            out["csv polars peer"] = best_of(repeat, [PY, str(HERE / "peer_polars.py"), str(ins[0]), str(ins[1]),
-                                          str(d / "peer.csv")])
+            cmds["csv polars peer"] = ([PY, str(HERE / "peer_polars.py"), str(ins[0]), str(ins[1]), str(d / "peer.csv")],
+                                       None)
+    for fmt in ("csv", "parquet"):  # (the floors write an output as large as this one: made first)
+        run(cmds[f"{fmt} iomscore"][0])
+    out = {name: Runs() for name in cmds}
+    for _ in range(max(repeat, 1)):
+        for name, (cmd, env) in cmds.items():
+            out[name].add(*run(cmd, env))
     for fmt in ("csv", "parquet"):
         digests = {k: sha(p) for k, p in results.items() if k.startswith(fmt)}
         if len(set(digests.values())) != 1:
@@ -287,10 +338,11 @@ def main() -> None:
              f"`iomscore score --scorer {args.scorer}` on `iomscore synth -n N --seed 0` (CSV, and the same tables "
              "as Parquet); times in seconds, peak RSS in MB summed over the process and its children; ratios "
              "against the I/O floor measured beside it in this run"
-             + (f"; each the fastest of {args.repeat} runs (peak RSS the largest)" if args.repeat > 1 else "")
-             + ". Every driver's output had the same sha256.",
+             + (f"; each the fastest of {args.repeat} rounds (every command once a round; peak RSS the largest), "
+                "and each ratio the median over the rounds of the ratio of the two runs in that round"
+                if args.repeat > 1 else "") + ". Every driver's output had the same sha256.",
              ""]
-    rows: dict[str, dict[int, tuple[float, int]]] = {}
+    rows: dict[str, dict[int, Runs]] = {}
     for n in sizes:
         d = root / str(n)
         d.mkdir(parents=True, exist_ok=True)
@@ -307,18 +359,18 @@ def main() -> None:
             if n not in by:
                 cells.append("-")
                 continue
-            t, rss = by[n]
-            floor = rows[f"{fmt} floor"][n][0]
-            ratio = "" if k.endswith("floor") else f" ({t / floor:.2f}x floor)"
-            cells.append(f"{t:.2f} s{ratio}, {rss / 1e6:,.0f} MB")
+            r = by[n]
+            floors = [f for f in (f"{fmt} floor", f"{fmt} floor (jemalloc)") if f in rows and n in rows[f]]
+            ratio = "" if "floor" in k else " (" + ", ".join(
+                f"{r.ratio(rows[f][n]):.2f}x {'jemalloc floor' if 'jemalloc' in f else 'floor'}" for f in floors) + ")"
+            cells.append(f"{r.best:.2f} s{ratio}, {r.peak / 1e6:,.0f} MB")
         lines.append(f"| {k} | " + " | ".join(cells) + " |")
     lines.append("")
     for n in sizes:
         if "csv polars peer" in rows and n in rows["csv polars peer"]:
-            best = min(rows[k][n][0] for k in rows if k.startswith("csv") and "iomscore" in k or "workers" in k
-                       and k.startswith("csv"))
-            lines.append(f"- {n:,}: fastest iomscore CSV run / polars peer = "
-                         f"{best / rows['csv polars peer'][n][0]:.2f}x")
+            peer = rows["csv polars peer"][n]
+            lines.append(f"- {n:,}: iomscore CSV / polars peer = {rows['csv iomscore'][n].ratio(peer):.2f}x "
+                         f"(fastest runs: {rows['csv iomscore'][n].best / peer.best:.2f}x)")
     text = "\n".join(lines) + "\n"
     sys.stdout.write(text)
     if args.out:
