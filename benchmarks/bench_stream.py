@@ -74,12 +74,14 @@ def _tree_rss(pid: int) -> int:
     return total
 
 
-def run(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int]:
-    """Wall time and peak RSS (bytes, summed over the process tree, sampled every 50 ms)."""
+def run(cmd: list[str], env: dict[str, str | None] | None = None) -> tuple[float, int]:
+    """Wall time and peak RSS (bytes, summed over the process tree, sampled every 50 ms).
+    ``env`` changes the environment (``None``: the variable unset)."""
     peak = [0]
+    environ = {**os.environ, **(env or {})}
+    environ = {k: v for k, v in environ.items() if v is not None}
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            env=None if env is None else {**os.environ, **env})
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=environ)
     done = threading.Event()
 
     def sample() -> None:
@@ -136,7 +138,9 @@ def has_jemalloc() -> bool:
 #: The floor again with the allocator ``iomscore score`` gives Arrow (jemalloc): pyarrow's
 #: default one (mimalloc) asks for huge pages the kernel zeroes whole, and the default
 #: floor's time swings with the system time that costs (1.5 to 3.2 s at 1M on this machine).
-JEMALLOC: Final = {"ARROW_DEFAULT_MEMORY_POOL": "jemalloc"}
+JEMALLOC: Final[dict[str, str | None]] = {"ARROW_DEFAULT_MEMORY_POOL": "jemalloc"}
+#: The floor with pyarrow's default allocator (whatever the caller's environment names).
+DEFAULT_POOL: Final[dict[str, str | None]] = {"ARROW_DEFAULT_MEMORY_POOL": None}
 
 
 def sha(path: Path) -> str:
@@ -238,7 +242,7 @@ def bench(n: int, d: Path, scorer: str, dask: bool, before: bool, repeat: int = 
     files = make_inputs(d, n)
     score = [PY, "-m", "iomscore", "score", "--scorer", scorer, "--no-log"] if _has_no_log() else \
         [PY, "-m", "iomscore", "score", "--scorer", scorer]
-    cmds: dict[str, tuple[list[str], dict[str, str] | None]] = {}
+    cmds: dict[str, tuple[list[str], dict[str, str | None] | None]] = {}
     results: dict[str, Path] = {}
     jemalloc = has_jemalloc()
     for fmt in ("csv", "parquet"):
@@ -247,7 +251,7 @@ def bench(n: int, d: Path, scorer: str, dask: bool, before: bool, repeat: int = 
         cmds[f"{fmt} iomscore"] = ([*score, str(ins[0]), "-o", str(base)], None)
         results[f"{fmt} iomscore"] = base
         floor = [PY, "-c", FLOOR, fmt, str(d / f"floor.{fmt}"), str(base), *map(str, ins)]
-        cmds[f"{fmt} floor"] = (floor, None)
+        cmds[f"{fmt} floor"] = (floor, DEFAULT_POOL)
         if jemalloc:
             cmds[f"{fmt} floor (jemalloc)"] = (floor, JEMALLOC)
         w2 = d / f"scores-w2.{fmt}"
@@ -272,12 +276,13 @@ def bench(n: int, d: Path, scorer: str, dask: bool, before: bool, repeat: int = 
         if fmt == "csv":
             cmds["csv polars peer"] = ([PY, str(HERE / "peer_polars.py"), str(ins[0]), str(ins[1]), str(d / "peer.csv")],
                                        None)
-    for fmt in ("csv", "parquet"):  # (the floors write an output as large as this one: made first)
+    for fmt in ("csv", "parquet"):  # (the floors write an output as large as this one; a warm-up too)
         run(cmds[f"{fmt} iomscore"][0])
     out = {name: Runs() for name in cmds}
-    for _ in range(max(repeat, 1)):
-        for name, (cmd, env) in cmds.items():
-            out[name].add(*run(cmd, env))
+    names = list(cmds)
+    for r in range(max(repeat, 1)):
+        for name in names[r % len(names):] + names[:r % len(names)]:  # (each round starts one later)
+            out[name].add(*run(*cmds[name]))
     for fmt in ("csv", "parquet"):
         digests = {k: sha(p) for k, p in results.items() if k.startswith(fmt)}
         if len(set(digests.values())) != 1:
@@ -329,7 +334,9 @@ def main() -> None:
     ap.add_argument("--scorer", default="iom-priority")
     ap.add_argument("--no-dask", action="store_true")
     ap.add_argument("--out", type=Path, default=None)
-    ap.add_argument("--repeat", type=int, default=1, help="run each command N times: the fastest time, the largest RSS")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="run the commands in N rounds (each once a round): the fastest time, the largest RSS, "
+                         "and ratios as the median over rounds of the ratio within a round")
     args = ap.parse_args()
     byte_compile()
     sizes = [*args.sizes, *([10_000_000] if args.ten_million else [])]

@@ -396,9 +396,9 @@ def _window_days(f: FeatureFrame) -> np.ndarray:
     Days at risk from a day fall by one a day, or stay the same on a day in custody, so an
     offence has fewer days at risk than a window exactly when it falls after that day: one
     comparison a sanction row, not a search of its person's custody. That day is the
-    window's ``w``-th day out of custody counting back from the assessment date: within the
-    free days after the last custody period that leaves fewer than ``w`` after it, or before
-    the first.
+    window's ``w``-th day out of custody counting back from the assessment date: in the free
+    days after the last custody period with at least ``w`` free days after it, or before the
+    first period when none has.
     """
     b = f.batch
     a = b.assessment_day.astype(np.int64)

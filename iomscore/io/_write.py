@@ -349,7 +349,7 @@ class _ReasonSlots:
 
     def __init__(self, scores: ScoreBatch, top: int, idx: np.ndarray) -> None:
         pa = C.pa
-        n, k = idx.size, scores.part_values.shape[1] if scores.part_values.ndim == 2 else 0
+        n, k = idx.size, (scores.part_values.shape[1] if scores.part_values.ndim == 2 else 0)
         # distinct reason texts and value texts, and the (reason, value) of each line text
         self._reasons: list[str] = []
         self._values: list[str] = []

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from iomscore.io import _columns as C
-from iomscore.io._tables import _person_index
+from iomscore.io._tables import _group_codes, _person_index
 
 pa = pytest.importorskip("pyarrow")
 pc = pytest.importorskip("pyarrow.compute")
@@ -112,11 +112,27 @@ def test_ascending_is_the_kernel_comparison(values: list[str], sort: bool, large
     assert C.ascending(arr) == all(a <= b for a, b in pairwise(values))
 
 
+def _shaped(values: list[str], large: bool, shape: str) -> Any:
+    """``values`` as a string array, a slice of a longer one or two chunks."""
+    kind = pa.large_string() if large else pa.string()
+    if shape == "slice":
+        pad = [values[0] * 2] if values else ["Q"]
+        return pa.array(pad + values + pad, kind).slice(1, len(values))
+    if shape == "chunked":
+        cut = len(values) // 2
+        return pa.chunked_array([pa.array(values[:cut], kind), pa.array(values[cut:], kind)], type=kind)
+    return pa.array(values, kind)
+
+
+_SHAPES = st.sampled_from(["array", "slice", "chunked"])
+
+
 @settings(max_examples=300, deadline=None)
-@given(st.sampled_from([None, 1, 8, 9, 16]).flatmap(lambda w: _ids(w)), st.booleans(), st.booleans())
-def test_ascending_runs_are_the_runs_of_an_ascending_column(values: list[str], sort: bool, large: bool) -> None:
+@given(st.sampled_from([None, 1, 8, 9, 16]).flatmap(lambda w: _ids(w)), st.booleans(), st.booleans(), _SHAPES)
+def test_ascending_runs_are_the_runs_of_an_ascending_column(values: list[str], sort: bool, large: bool,
+                                                            shape: str) -> None:
     values = sorted(values) if sort else values
-    arr = pa.array(values, pa.large_string() if large else pa.string())
+    arr = _shaped(values, large, shape)
     runs = C.ascending_runs(arr)
     if runs is None:  # (not ascending, or not cheaply told: then the general path groups them)
         assert not all(a <= b for a, b in pairwise(values)) or C.run_starts(arr) is None
@@ -126,13 +142,11 @@ def test_ascending_runs_are_the_runs_of_an_ascending_column(values: list[str], s
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.sampled_from([None, 1, 8, 9]).flatmap(lambda w: _ids(w)), st.booleans())
-def test_referral_ids_are_grouped_as_numpy_groups_them(values: list[str], sort: bool) -> None:
-    from iomscore.io._tables import _group_codes
-
+@given(st.sampled_from([None, 1, 8, 9]).flatmap(lambda w: _ids(w)), st.booleans(), st.booleans(), _SHAPES)
+def test_referral_ids_are_grouped_as_numpy_groups_them(values: list[str], sort: bool, large: bool, shape: str) -> None:
     values = sorted(values) if sort else values
     text = np.asarray(values, dtype=object)
-    codes, count = _group_codes(text, pa.array(values))
+    codes, count = _group_codes(text, _shaped(values, large, shape))
     _, inverse, want_count = np.unique(text.astype(str), return_inverse=True, return_counts=True)
     relabel = {}
     assert [relabel.setdefault(int(c), int(i)) for c, i in zip(codes, inverse.reshape(-1))] == inverse.reshape(-1).tolist()
