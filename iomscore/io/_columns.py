@@ -444,11 +444,53 @@ def _value_set(vocabulary: tuple[str, ...]) -> Any:
     return A.array(list(vocabulary), type=pa.string())
 
 
+def _encode_typed(col: Any, vocabulary: Sequence[str]) -> np.ndarray | None:
+    """:func:`encode` of a whole-number or boolean Arrow column, from its values (not their
+    text): each value's text as casting gives it (``"12"``, ``"-3"``, ``"true"``) is looked up
+    once a distinct value; None for another type."""
+    typ = col.type
+    if pa.types.is_boolean(typ):
+        lookup = {v: i for i, v in reversed(list(enumerate(vocabulary)))}  # (the first of equal entries)
+        table = np.array([lookup.get("false", -1), lookup.get("true", -1)], dtype=np.int32)
+        parts = [table[A.bits(a.buffers()[1], a.offset, len(a)).astype(np.int8)] for a in _chunks(col)]
+    elif pa.types.is_integer(typ) and typ.bit_width < 64 or pa.types.is_int64(typ):
+        numbers = {}
+        for i, v in reversed(list(enumerate(vocabulary))):
+            if re.fullmatch(r"-?[0-9]+", v) and str(int(v)) == v:  # (text a cast can give)
+                numbers[int(v)] = i
+        keys = np.array(sorted(numbers), dtype=np.int64)
+        codes = np.array([numbers[k] for k in sorted(numbers)] + [-1], dtype=np.int32)
+        parts = []
+        for a in _chunks(col):
+            values = A.values_view(a, np.dtype(typ.to_pandas_dtype())).astype(np.int64)
+            j = np.searchsorted(keys, values) if keys.size else np.zeros(values.size, np.int64)
+            hit = keys[np.minimum(j, max(keys.size - 1, 0))] == values if keys.size else np.zeros(values.size, bool)
+            parts.append(codes[np.where(hit, j, keys.size)])
+    else:
+        return None
+    out = parts[0] if len(parts) == 1 else np.concatenate(parts) if parts else np.zeros(0, np.int32)
+    if col.null_count:
+        out = np.where(_nulls(col), np.int32(-1), out)
+    return out.astype(np.int32, copy=False)
+
+
 def encode(col: Column, vocabulary: Sequence[str]) -> np.ndarray:
-    """Index of each value in ``vocabulary``; -1 where absent (including empty values)."""
+    """Index of each value in ``vocabulary``; -1 where absent (including empty values).
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> encode(pa.array(["b", "", "x", None]), ("a", "b")).tolist()
+    [1, -1, -1, -1]
+    >>> encode(pa.array([2, 7, None]), ("1", "2", "3")).tolist(), encode(pa.array([True, None]), ("true",)).tolist()
+    ([1, -1, -1], [0, -1])
+    """
     if is_arrow(col):
         if is_coded(col.type):
             return _through_dictionary(col, lambda values: encode(values, vocabulary), -1).astype(np.int32)
+        typed = _encode_typed(col, vocabulary)
+        if typed is not None:
+            return typed
         col = as_text(col)
         value_set = _value_set(tuple(vocabulary))
         no_bytes = _zero_lengths(col)

@@ -352,15 +352,15 @@ def _oasys_rules(batch: ReferralBatch, v: Violations) -> None:
     present = batch.oasys_present
     if answers is None or present is None or not answers.size:
         return
-    stray = ~present & (answers >= 0).any(axis=1)
+    stray = ~present & (answers.max(axis=1) >= 0)
     rows = np.flatnonzero(stray)
     v.add(rows, ["oasys"] * rows.size, [_OASYS_WITHOUT_ASSESSMENT] * rows.size)
     highest = _oasys_highest()
-    out_of_range = (answers < -1) | (answers > highest)
-    for j in np.flatnonzero(out_of_range.any(axis=0)).tolist():  # (the columns with a bad code, in order)
+    # (the columns with a bad code, in order, from each column's least and greatest code)
+    for j in np.flatnonzero((answers.min(axis=0) < -1) | (answers.max(axis=0) > highest)).tolist():
         column, hi = OASYS_COLUMNS[j], int(highest[j])
         col = answers[:, j]
-        rows = np.flatnonzero(out_of_range[:, j])
+        rows = np.flatnonzero((col < -1) | (col > hi))
         v.add(rows, [_oasys_field(column)] * rows.size,
               [_OASYS_OUT_OF_RANGE.format(code=int(col[r]), lo=0, hi=hi) for r in rows])
 

@@ -70,6 +70,10 @@ def _format_value(value: Any) -> str:
     return str(value)
 
 
+#: Bins below which a factor's bin is counted edge by edge (``searchsorted`` above).
+_FEW_EDGES: Final = 8
+
+
 class _FactorTable:
     """Vectorised lookup of one factor's bin for every row."""
 
@@ -90,7 +94,12 @@ class _FactorTable:
         missing = len(self.factor.bins)
         if not self.categorical:
             v = np.asarray(values, dtype=np.float64)
-            idx = np.searchsorted(self.edges, v, side="right")
+            if self.edges.size <= _FEW_EDGES:  # (a pass an edge: faster than a search a row)
+                idx = np.zeros(v.shape, dtype=np.intp)
+                for edge in self.edges.tolist():
+                    idx += v >= edge
+            else:
+                idx = np.searchsorted(self.edges, v, side="right")
             idx[np.isnan(v)] = missing
             return idx
         arr = np.asarray(values)

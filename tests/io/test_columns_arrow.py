@@ -235,3 +235,28 @@ def test_has_nul_and_formula_starts_match_python(case: tuple[Any, list[str | Non
     flat = C.flat(C.as_text(arr))  # (output cells are text, never dictionary-encoded)
     assert [None if v is None else v for v in neutralise_arrow(flat).to_pylist()] == [
         None if v is None else neutralise(v) for v in values]
+
+
+_VOCABULARY = st.lists(st.sampled_from(["1", "2", "3", "0", "-1", "01", "-0", "+1", " 1", "12", "-128", "255",
+                                        "true", "false", "True", "yes", "", "x"]), max_size=8)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from([pa.int8(), pa.int16(), pa.int32(), pa.int64(), pa.uint8(), pa.uint32(), pa.uint64(),
+                        pa.bool_()]).flatmap(
+           lambda t: st.tuples(st.just(t), st.lists(st.none() | (st.booleans() if t == pa.bool_() else st.integers(
+               max(-128, -(2 ** (t.bit_width - 1))) if pa.types.is_signed_integer(t) else 0, 300)), max_size=30))),
+       _VOCABULARY, st.sampled_from(["array", "slice", "chunked"]))
+def test_typed_choices_encode_as_their_text(typed: tuple[Any, list[Any]], vocabulary: list[str], shape: str) -> None:
+    """A whole-number or boolean column's codes are those of its text (as casting gives it)."""
+    kind, values = typed
+    arr = pa.array(values, kind)
+    if shape == "slice":
+        arr = pa.array([None, *values, None], kind).slice(1, len(values))
+    elif shape == "chunked":
+        arr = pa.chunked_array([arr[: len(values) // 2], arr[len(values) // 2:]], type=kind)
+    text = pc.cast(arr, pa.string())
+    assert C.encode(arr, vocabulary).tolist() == C.encode(text, vocabulary).tolist()
+    codes, bad = C.encode_given(arr, vocabulary)
+    want_codes, want_bad = C.encode_given(text, vocabulary)
+    assert (codes.tolist(), bad.tolist()) == (want_codes.tolist(), want_bad.tolist())

@@ -261,3 +261,21 @@ def test_more_previous_sanctions_never_lower_a_summary_only_score(r: iomscore.Re
         a, b = iomscore.score_batch(ReferralTable.from_referrals([r, bigger]), scorer).score
         assert b >= a, name
     assert iomscore.testing.declares_offence_monotone(iomscore.get_scorer("iom-priority"))[0]
+
+
+@settings(max_examples=200, deadline=None)
+@given(edges=st.lists(st.floats(allow_nan=False), max_size=12).map(sorted),
+       values=st.lists(st.floats() | st.sampled_from([0.0, -0.0, 1.0, 2.0, float("inf"), float("-inf")]), max_size=40))
+def test_a_factor_bin_is_the_binary_search_of_its_edges(edges: list[float], values: list[float]) -> None:
+    """Bins counted edge by edge (few edges) or searched (many): the same as ``searchsorted``."""
+    from types import SimpleNamespace
+
+    from iomscore.scoring._points import _FactorTable
+
+    table = object.__new__(_FactorTable)
+    table.categorical, table.edges = False, np.asarray(edges, dtype=np.float64)
+    table.factor = SimpleNamespace(bins=[None] * (len(edges) + 1))  # type: ignore[assignment]
+    v = np.asarray(values, dtype=np.float64)
+    want = np.searchsorted(table.edges, v, side="right")
+    want[np.isnan(v)] = len(edges) + 1
+    assert table.bin_index(v).tolist() == want.tolist()
