@@ -244,8 +244,10 @@ _VOCABULARY = st.lists(st.sampled_from(["1", "2", "3", "0", "-1", "01", "-0", "+
 @settings(max_examples=300, deadline=None)
 @given(st.sampled_from([pa.int8(), pa.int16(), pa.int32(), pa.int64(), pa.uint8(), pa.uint32(), pa.uint64(),
                         pa.bool_()]).flatmap(
-           lambda t: st.tuples(st.just(t), st.lists(st.none() | (st.booleans() if t == pa.bool_() else st.integers(
-               max(-128, -(2 ** (t.bit_width - 1))) if pa.types.is_signed_integer(t) else 0, 300)), max_size=30))),
+           lambda t: st.tuples(st.just(t), st.lists(st.none() | (st.booleans() if t == pa.bool_() else (
+               st.sampled_from([0, 1, 2, 3, 12, 255, -1, -128]) | st.integers(-300, 300)).filter(
+               lambda x: (-128 if pa.types.is_signed_integer(t) else 0) <= x
+               <= min(300, 2 ** (t.bit_width - pa.types.is_signed_integer(t)) - 1))), max_size=30))),
        _VOCABULARY, st.sampled_from(["array", "slice", "chunked"]))
 def test_typed_choices_encode_as_their_text(typed: tuple[Any, list[Any]], vocabulary: list[str], shape: str) -> None:
     """A whole-number or boolean column's codes are those of its text (as casting gives it)."""
