@@ -340,7 +340,7 @@ def _parse(path: Path, header: list[str], span: Span, dates: frozenset[str] = fr
 
     def read(typed: frozenset[str]) -> Any:
         return pacsv.read_csv(
-            io.BytesIO(data),
+            pa.BufferReader(data),  # (Arrow reads the bytes where they are, without a Python file)
             read_options=pacsv.ReadOptions(column_names=header, use_threads=False, block_size=max(len(data), 1 << 20)),
             parse_options=pacsv.ParseOptions(invalid_row_handler=refuse),
             convert_options=pacsv.ConvertOptions(
