@@ -446,14 +446,15 @@ def _value_set(vocabulary: tuple[str, ...]) -> Any:
 
 def _encode_typed(col: Any, vocabulary: Sequence[str]) -> np.ndarray | None:
     """:func:`encode` of a whole-number or boolean Arrow column, from its values (not their
-    text): each value's text as casting gives it (``"12"``, ``"-3"``, ``"true"``) is looked up
-    once a distinct value; None for another type."""
+    text): the vocabulary's entries that are a value's text as casting gives it (``"12"``,
+    ``"-3"``, ``"true"``) are read as values once, and each row's value is found among them;
+    None for another type (or unsigned 64-bit)."""
     typ = col.type
     if pa.types.is_boolean(typ):
         lookup = {v: i for i, v in reversed(list(enumerate(vocabulary)))}  # (the first of equal entries)
         table = np.array([lookup.get("false", -1), lookup.get("true", -1)], dtype=np.int32)
         parts = [table[A.bits(a.buffers()[1], a.offset, len(a)).astype(np.int8)] for a in _chunks(col)]
-    elif pa.types.is_integer(typ) and typ.bit_width < 64 or pa.types.is_int64(typ):
+    elif (pa.types.is_integer(typ) and typ.bit_width < 64) or pa.types.is_int64(typ):
         numbers = {}
         for i, v in reversed(list(enumerate(vocabulary))):
             if re.fullmatch(r"-?[0-9]+", v) and str(int(v)) == v:  # (text a cast can give)
