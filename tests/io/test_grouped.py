@@ -518,3 +518,14 @@ def test_a_person_id_that_is_not_text_is_decoded_by_the_reader(tmp_path: Path) -
             assert x is not None and y is not None
             assert {k: v.to_pylist() for k, v in x[0].items()} == {k: v.to_pylist() for k, v in y[0].items()}
             assert x[0]["person_id"].to_pylist()[0] == str(int(x[0]["person_id"].to_pylist()[0]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(["P", "1", " ", "\t", "\x00", "\u00a0", "\u2003", "\x1c", "\x7f", "é", "~", "!"]),
+               max_size=6) | st.text(max_size=6))
+def test_one_id_is_normalised_as_the_kernels_normalise_a_column(raw: str) -> None:
+    """The planner's single-id shortcut gives what trimming a column and dropping its trailing
+    NULs gives (the kernels the readers and the duplicate check use)."""
+    import pyarrow as pa
+
+    assert G._normal(raw) == G._normal_ids(pa.array([raw], pa.string()))[0].as_py()
