@@ -236,9 +236,11 @@ def run_starts(col: Any) -> np.ndarray | None:
     or not a string column. (Fixed-width identifiers, as exports write them, are compared as
     one or two 64-bit words a value.)"""
     values = _fixed_width(flat(col))
-    if values is None:
-        return None
-    words = _words(values, "<")
+    return None if values is None else _word_runs(_words(values, "<"))
+
+
+def _word_runs(words: np.ndarray) -> np.ndarray:
+    """Index of the first row of each run of equal rows of :func:`_words`."""
     change = words[1:, 0] != words[:-1, 0]
     if words.shape[1] > 1:
         change |= words[1:, 1] != words[:-1, 1]
@@ -260,12 +262,7 @@ def ascending_runs(col: Any) -> np.ndarray | None:
     if values is None:
         return None
     words = _words(values, ">")
-    if not _words_ascend(words):
-        return None
-    change = words[1:, 0] != words[:-1, 0]
-    if words.shape[1] > 1:
-        change |= words[1:, 1] != words[:-1, 1]
-    return np.flatnonzero(np.r_[True, change])
+    return _word_runs(words) if _words_ascend(words) else None
 
 
 def _words_ascend(words: np.ndarray) -> bool:
@@ -450,23 +447,22 @@ def _encode_typed(col: Any, vocabulary: Sequence[str]) -> np.ndarray | None:
     ``"-3"``, ``"true"``) are read as values once, and each row's value is found among them;
     None for another type (or unsigned 64-bit)."""
     typ = col.type
+    first: dict[str, int] = {}
+    for i, v in enumerate(vocabulary):
+        first.setdefault(v, i)  # (the first of equal entries, as index_in finds)
     if pa.types.is_boolean(typ):
-        lookup = {v: i for i, v in reversed(list(enumerate(vocabulary)))}  # (the first of equal entries)
-        table = np.array([lookup.get("false", -1), lookup.get("true", -1)], dtype=np.int32)
+        table = np.array([first.get("false", -1), first.get("true", -1)], dtype=np.int32)
         parts = [table[A.bits(a.buffers()[1], a.offset, len(a)).astype(np.int8)] for a in _chunks(col)]
     elif (pa.types.is_integer(typ) and typ.bit_width < 64) or pa.types.is_int64(typ):
-        numbers = {}
-        for i, v in reversed(list(enumerate(vocabulary))):
-            if re.fullmatch(r"-?[0-9]+", v) and str(int(v)) == v:  # (text a cast can give)
-                numbers[int(v)] = i
-        keys = np.array(sorted(numbers), dtype=np.int64)
-        codes = np.array([numbers[k] for k in sorted(numbers)] + [-1], dtype=np.int32)
+        # (the entries that are a number's text as a cast gives it, and a sentinel past them)
+        numbers = sorted((int(v), i) for v, i in first.items() if re.fullmatch(r"-?[0-9]+", v) and str(int(v)) == v)
+        keys = np.array([k for k, _ in numbers] + [np.iinfo(np.int64).max], dtype=np.int64)
+        codes = np.array([i for _, i in numbers] + [-1], dtype=np.int32)
         parts = []
         for a in _chunks(col):
             values = A.values_view(a, np.dtype(typ.to_pandas_dtype())).astype(np.int64)
-            j = np.searchsorted(keys, values) if keys.size else np.zeros(values.size, np.int64)
-            hit = keys[np.minimum(j, max(keys.size - 1, 0))] == values if keys.size else np.zeros(values.size, bool)
-            parts.append(codes[np.where(hit, j, keys.size)])
+            j = np.minimum(np.searchsorted(keys, values), len(numbers))
+            parts.append(np.where(keys[j] == values, codes[j], np.int32(-1)))
     else:
         return None
     out = parts[0] if len(parts) == 1 else np.concatenate(parts) if parts else np.zeros(0, np.int32)

@@ -533,22 +533,13 @@ class ScoreBatch:
             return object_array([()] * n)
         slots = kk if top is None else max(1, min(top, kk))  # reason_lines gives one line for top <= 0
         codes = self._part_codes()
-        ranked = self.ranked_parts()
-        ranked_values = np.take_along_axis(self.part_values, ranked, axis=1)
-        shown = ranked_values != 0.0
-        if self.baseline_part is not None and self.baseline_part in self.part_names:
-            shown &= ranked != self.part_names.index(self.baseline_part)
         # Line codes: part k's code c is offset[k] + c + 1 (0: no line in that slot).
         widths = [int(c.max()) + 1 for c in codes]
         offset = np.concatenate([[0], np.cumsum(widths)[:-1]]).astype(np.int64)
         code_matrix = np.column_stack(codes) + offset + 1  # (n, parts)
-        seen = np.cumsum(shown, axis=1)
-        total = seen[:, -1]
-        slot_codes = []
-        for t in range(slots):
-            col = np.minimum(np.count_nonzero(seen <= t, axis=1), kk - 1)  # column of the t-th shown part
-            part = ranked[np.arange(n), col]
-            slot_codes.append(np.where(total > t, code_matrix[np.arange(n), part], 0))
+        shown = self.shown_parts(slots)
+        every = np.arange(n)
+        slot_codes = [np.where(part >= 0, code_matrix[every, np.maximum(part, 0)], 0) for part in shown.T]
         representative, inverse = combine_codes(slot_codes)
         used = np.unique(np.concatenate([c[representative] for c in slot_codes]))
         text: dict[int, str] = {}
