@@ -135,6 +135,9 @@ def _swap_two_people(data: bytes) -> bytes:
     ("a quoted line break", "r-sanctions.csv", lambda b: b.replace(b",fine,", b',"fi\nne",', 1)),
     ("a bare CR", "r-sanctions.csv", lambda b: b.replace(b",fine,", b",fi\rne,", 1)),
     ("a byte-order mark", "r.csv", lambda b: b"\xef\xbb\xbf" + b),
+    ("a Latin-1 byte", "r-sanctions.csv", lambda b: b.replace(b",fine,", b",fin\xe9,", 1)),
+    ("a Latin-1 byte in an id", "r.csv", lambda b: b.replace(b"\nP", b"\nP\xe9", 1)),
+    ("UTF-8 beyond ASCII", "r-sanctions.csv", lambda b: b.replace(b",fine,", b",fin\xc3\xa9,", 3)),
     ("an orphan before everyone", "r-sanctions.csv", lambda b: b.split(b"\n", 1)[0] + b"\n" + b.split(
         b"\n", 1)[1].split(b"\n", 1)[0].replace(b"P", b"A", 1) + b"\n" + b.split(b"\n", 1)[1]),
     ("an orphan after everyone", "r-custody.csv", lambda b: b + b"ZZZ9,2020-01-01,2020-02-01\n"),
