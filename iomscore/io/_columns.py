@@ -119,8 +119,11 @@ def _np(arr: Any) -> np.ndarray:
 
 
 def flat(col: Any) -> Any:
-    """A pyarrow Array (chunks combined) of an Array or ChunkedArray."""
-    return col.combine_chunks() if hasattr(col, "combine_chunks") else col
+    """A pyarrow Array (chunks combined) of an Array or ChunkedArray (a single chunk as it is:
+    ``combine_chunks`` would copy it)."""
+    if not hasattr(col, "combine_chunks"):
+        return col
+    return col.chunk(0) if col.num_chunks == 1 else col.combine_chunks()
 
 
 def _uniques_map(col: np.ndarray, parse: Any) -> tuple[np.ndarray, Any]:
