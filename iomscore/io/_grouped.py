@@ -350,7 +350,7 @@ def _parse(path: Path, header: list[str], span: Span, dates: frozenset[str] = fr
 
     # Arrow's UTF-8 check is a third of the parse; text that is all ASCII is valid UTF-8 already
     # (numpy's max, unlike bytes.isascii, lets the other thread run while it reads the bytes).
-    ascii = int(np.frombuffer(data, np.uint8).max()) < 0x80
+    all_ascii = len(data) > 0 and int(np.frombuffer(data, np.uint8).max()) < 0x80
 
     def read(typed: frozenset[str]) -> Any:
         return pacsv.read_csv(
@@ -359,7 +359,7 @@ def _parse(path: Path, header: list[str], span: Span, dates: frozenset[str] = fr
             parse_options=pacsv.ParseOptions(invalid_row_handler=refuse),
             convert_options=pacsv.ConvertOptions(
                 column_types={h: pa.date32() if h in typed else pa.string() for h in header}, null_values=[""],
-                strings_can_be_null=False, quoted_strings_can_be_null=False, check_utf8=not ascii))
+                strings_can_be_null=False, quoted_strings_can_be_null=False, check_utf8=not all_ascii))
 
     typed = frozenset() if str(path) in _UNTYPED else dates.intersection(header)
     try:

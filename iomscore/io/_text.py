@@ -260,13 +260,23 @@ def _fixed_arrow_kernels(values: np.ndarray) -> Any:
 
 
 def _has_structural(a: Any) -> bool:
-    """Whether any value of a (large_)string array holds a comma, quote or line break."""
-    if a.offset or a.null_count:
+    """Whether any value of a (large_)string array holds a comma, quote or line break (the
+    bytes of its values only: a slice's offsets say where they are in the shared buffer).
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> _has_structural(pa.array(["a,b", "c", "d"]).slice(1)), _has_structural(pa.array(["a", "b,c"]).slice(1))
+    (False, True)
+    """
+    if a.null_count:
         return True  # (conservative: let the exact per-value check decide)
     data = a.buffers()[2]
-    if data is None:
+    if data is None or len(a) == 0:
         return False
-    return bool(_STRUCTURAL[np.frombuffer(data, dtype=np.uint8)].any())
+    offsets = np.frombuffer(a.buffers()[1], dtype=np.int64 if C.pa.types.is_large_string(a.type) else np.int32)
+    lo, hi = int(offsets[a.offset]), int(offsets[a.offset + len(a)])
+    return bool(_STRUCTURAL[np.frombuffer(data, dtype=np.uint8)[lo:hi]].any())
 
 
 def quote_arrow(a: Any) -> Any:

@@ -113,18 +113,20 @@ def test_ascending_is_the_kernel_comparison(values: list[str], sort: bool, large
 
 
 def _shaped(values: list[str], large: bool, shape: str) -> Any:
-    """``values`` as a string array, a slice of a longer one or two chunks."""
+    """``values`` as a string array, a slice of a longer one, two chunks, or one chunk that is
+    a slice (as a reader hands on part of a batch)."""
     kind = pa.large_string() if large else pa.string()
-    if shape == "slice":
+    if shape in ("slice", "sliced chunk"):
         pad = [values[0] * 2] if values else ["Q"]
-        return pa.array(pad + values + pad, kind).slice(1, len(values))
+        sliced = pa.array(pad + values + pad, kind).slice(1, len(values))
+        return sliced if shape == "slice" else pa.chunked_array([sliced], type=kind)
     if shape == "chunked":
         cut = len(values) // 2
         return pa.chunked_array([pa.array(values[:cut], kind), pa.array(values[cut:], kind)], type=kind)
     return pa.array(values, kind)
 
 
-_SHAPES = st.sampled_from(["array", "slice", "chunked"])
+_SHAPES = st.sampled_from(["array", "slice", "chunked", "sliced chunk"])
 
 
 @settings(max_examples=300, deadline=None)

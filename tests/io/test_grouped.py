@@ -138,6 +138,10 @@ def _swap_two_people(data: bytes) -> bytes:
     ("a Latin-1 byte", "r-sanctions.csv", lambda b: b.replace(b",fine,", b",fin\xe9,", 1)),
     ("a Latin-1 byte in an id", "r.csv", lambda b: b.replace(b"\nP", b"\nP\xe9", 1)),
     ("UTF-8 beyond ASCII", "r-sanctions.csv", lambda b: b.replace(b",fine,", b",fin\xc3\xa9,", 3)),
+    ("a lone 0x80 byte", "r-sanctions.csv", lambda b: b.replace(b",fine,", b",fin\x80,", 1)),
+    ("a Latin-1 byte in a date", "r-sanctions.csv", lambda b: b.replace(b",2020-", b",2020\xe9", 1)),
+    ("UTF-8 in a date", "r-custody.csv", lambda b: b.replace(b",20", b",\xc3\xa920", 1)),
+    ("UTF-8 in a protected characteristic", "r.csv", lambda b: b.replace(b",White,", b",Whit\xc3\xa9,", 5)),
     ("an orphan before everyone", "r-sanctions.csv", lambda b: b.split(b"\n", 1)[0] + b"\n" + b.split(
         b"\n", 1)[1].split(b"\n", 1)[0].replace(b"P", b"A", 1) + b"\n" + b.split(b"\n", 1)[1]),
     ("an orphan after everyone", "r-custody.csv", lambda b: b + b"ZZZ9,2020-01-01,2020-02-01\n"),
@@ -308,6 +312,15 @@ def test_a_chunk_far_larger_than_planned_is_spilled_instead(tmp_path: Path, monk
     got = _run(d / "r.csv", tmp_path / "g.csv", partitions=8)
     assert spy.refused == 1 and got[:2] == score_whole(d / "r.csv", tmp_path / "whole.csv")
     assert got[2]["orphan_rows"] == 3000
+
+
+def test_a_file_that_shrank_after_planning_is_refused_not_crashed(tmp_path: Path) -> None:
+    path = tmp_path / "s.csv"
+    path.write_bytes(b"P1,2020-01-01,x\nP2,2020-01-02,y\n")
+    span = G.Span(0, path.stat().st_size, 2, 2)
+    path.write_bytes(b"")  # (truncated between the plan and the read)
+    with pytest.raises(CannotStream):
+        G._parse(path, ["person_id", "offence_date", "disposal"], span, frozenset({"offence_date"}))
 
 
 _DATE_CELL = st.one_of(st.just(""), st.dates().map(str), st.sampled_from([
