@@ -37,7 +37,7 @@ except ImportError:  # pragma: no cover - exercised when pyarrow is absent
 
 __all__ = ["HAVE_ARROW", "as_text", "ascending", "ascending_runs", "bounds", "counts", "dates", "empty", "encode", "encode_given", "flat", "has_nul",
            "id_words", "is_coded", "is_text_type", "no_text", "run_starts", "strip", "text",
-           "text_shared", "value_at"]
+           "text_shared", "value_at", "value_bytes"]
 
 HAVE_ARROW: Final = pa is not None
 _DATE_RE: Final = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -331,16 +331,30 @@ def bounds(col: Any) -> tuple[str, str] | None:
     return min(lo for lo, _ in found), max(hi for _, hi in found)
 
 
+def value_bytes(arr: Any) -> np.ndarray:
+    """The bytes of the values of a (large_)string Array, as a uint8 view of its data buffer
+    (only its own: a slice's offsets say where they lie in a buffer it shares).
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> bytes(value_bytes(pa.array(["ab", "c", "de"]).slice(1, 1)))
+    b'c'
+    """
+    data = arr.buffers()[2]
+    if len(arr) == 0 or data is None:
+        return np.zeros(0, np.uint8)
+    dtype: Any = np.int32 if pa.types.is_string(arr.type) else np.int64
+    offsets = np.frombuffer(arr.buffers()[1], dtype=dtype)
+    return np.frombuffer(data, dtype=np.uint8)[int(offsets[arr.offset]):int(offsets[arr.offset + len(arr)])]
+
+
 def has_nul(col: Any) -> bool:
     """Whether some value of an Arrow string column holds a NUL character."""
     for arr in _chunks(as_text(col)):
         if not is_text_type(arr.type):
             return bool(pc.any(pc.match_substring(arr, "\x00")).as_py())
-        if len(arr) == 0 or arr.buffers()[2] is None:
-            continue
-        dtype: Any = np.int32 if pa.types.is_string(arr.type) else np.int64
-        offsets = np.frombuffer(arr.buffers()[1], dtype=dtype)[arr.offset:arr.offset + len(arr) + 1]
-        data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[int(offsets[0]):int(offsets[-1])]
+        data = value_bytes(arr)
         if data.size and not data.all():
             return True
     return False

@@ -271,12 +271,7 @@ def _has_structural(a: Any) -> bool:
     """
     if a.null_count:
         return True  # (conservative: let the exact per-value check decide)
-    data = a.buffers()[2]
-    if data is None or len(a) == 0:
-        return False
-    offsets = np.frombuffer(a.buffers()[1], dtype=np.int64 if C.pa.types.is_large_string(a.type) else np.int32)
-    lo, hi = int(offsets[a.offset]), int(offsets[a.offset + len(a)])
-    return bool(_STRUCTURAL[np.frombuffer(data, dtype=np.uint8)[lo:hi]].any())
+    return bool(_STRUCTURAL[C.value_bytes(a)].any())
 
 
 def quote_arrow(a: Any) -> Any:
