@@ -470,7 +470,7 @@ def _encode_typed(col: Any, vocabulary: Sequence[str]) -> np.ndarray | None:
     if pa.types.is_boolean(typ):
         table = np.array([first.get("false", -1), first.get("true", -1)], dtype=np.int32)
         parts = [table[A.bits(a.buffers()[1], a.offset, len(a)).astype(np.int8)] for a in _chunks(col)]
-    elif (pa.types.is_integer(typ) and typ.bit_width < 64) or pa.types.is_int64(typ):
+    elif pa.types.is_integer(typ) and not pa.types.is_uint64(typ):  # (every value fits an int64)
         # (the entries that are a number's text as a cast gives it, and a sentinel past them)
         numbers = sorted((int(v), i) for v, i in first.items() if re.fullmatch(r"-?[0-9]+", v) and str(int(v)) == v)
         keys = np.array([k for k, _ in numbers] + [np.iinfo(np.int64).max], dtype=np.int64)
